@@ -1,0 +1,58 @@
+//! The side services go-plugin's host expects next to the provider service: health, controller and stdio.
+
+use std::pin::Pin;
+
+use futures_util::{Stream, StreamExt};
+use tonic::{Request, Response, Status};
+
+use super::proto::grpc_controller_server::{GrpcController, GrpcControllerServer};
+use super::proto::grpc_stdio_server::{GrpcStdio, GrpcStdioServer};
+use super::proto::{Empty, StdioData};
+
+/// Fires when the host asks the plugin to exit.
+pub type ShutdownSignal = crate::signal::Signal;
+
+/// `plugin.GRPCController`: the host's polite way to end the plugin process.
+pub struct Controller {
+    shutdown: ShutdownSignal,
+}
+
+#[tonic::async_trait]
+impl GrpcController for Controller {
+    async fn shutdown(&self, _request: Request<Empty>) -> Result<Response<Empty>, Status> {
+        tracing::debug!("host asked the plugin to shut down");
+        self.shutdown.trigger();
+        Ok(Response::new(Empty {}))
+    }
+}
+
+/// The controller service, wired to `shutdown`.
+pub fn controller(shutdown: ShutdownSignal) -> GrpcControllerServer<Controller> {
+    GrpcControllerServer::new(Controller { shutdown })
+}
+
+/// `plugin.GRPCStdio`: we write logs to stderr directly, so the stream carries nothing and ends at shutdown.
+pub struct Stdio {
+    shutdown: ShutdownSignal,
+}
+
+type StdioStream = Pin<Box<dyn Stream<Item = Result<StdioData, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl GrpcStdio for Stdio {
+    type StreamStdioStream = StdioStream;
+
+    async fn stream_stdio(
+        &self,
+        _request: Request<()>,
+    ) -> Result<Response<Self::StreamStdioStream>, Status> {
+        let until_shutdown = futures_util::stream::once(self.shutdown.wait())
+            .filter_map(|()| async { None::<Result<StdioData, Status>> });
+        Ok(Response::new(Box::pin(until_shutdown)))
+    }
+}
+
+/// The stdio service, idle until `shutdown`.
+pub fn stdio(shutdown: ShutdownSignal) -> GrpcStdioServer<Stdio> {
+    GrpcStdioServer::new(Stdio { shutdown })
+}

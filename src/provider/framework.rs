@@ -1,0 +1,165 @@
+//! What a provider and its resources implement: typed requests and responses with decoded values.
+//!
+//! Nothing here mentions msgpack, gRPC or a protocol version. The core ([`super::server`]) decodes values, calls
+//! these methods and then enforces Terraform's plan and apply rules, so a resource cannot produce an invalid plan
+//! or an inconsistent result even when it gets something wrong.
+
+use std::sync::Arc;
+
+use crate::cty::{Path, Value};
+use crate::signal::Signal;
+
+use super::diag::Diagnostics;
+use super::schema::{IdentitySchema, Schema};
+
+/// The provider as a whole: its configuration block and its resource types.
+#[async_trait::async_trait]
+pub trait Provider: Send + Sync + 'static {
+    /// Schema of the `provider` block.
+    fn schema(&self) -> Schema;
+    /// Every resource type; asked once at start.
+    fn resources(&self) -> Vec<Arc<dyn Resource>>;
+    /// Checks the provider block; values may be unknown.
+    async fn validate_config(&self, _config: &Value) -> Diagnostics {
+        Diagnostics::new()
+    }
+    /// Receives the final provider block before any resource operation.
+    async fn configure(&self, request: ConfigureRequest) -> Diagnostics;
+}
+
+/// ConfigureProvider's content.
+#[derive(Debug, Clone)]
+pub struct ConfigureRequest {
+    /// The Terraform CLI version, for diagnostics and user agents.
+    pub terraform_version: String,
+    /// The provider block.
+    pub config: Value,
+}
+
+/// A resource type.
+#[async_trait::async_trait]
+pub trait Resource: Send + Sync + 'static {
+    /// The resource type name, e.g. `cloudimage_custom_image`.
+    fn type_name(&self) -> &'static str;
+    /// The resource schema.
+    fn schema(&self) -> Schema;
+    /// The identity schema, for resource types that support identities.
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        None
+    }
+    /// The identity of the object a state describes.
+    fn identity_of(&self, _state: &Value) -> Option<Value> {
+        None
+    }
+    /// Checks configuration; values may be unknown and must then be skipped.
+    async fn validate(&self, _config: &Value) -> Diagnostics {
+        Diagnostics::new()
+    }
+    /// Adapts state stored by an older schema version. The core has already decoded the stored JSON against the
+    /// current schema, dropping attributes it no longer has and leaving new ones null.
+    fn upgrade_state(&self, _from_version: i64, state: Value) -> Result<Value, Diagnostics> {
+        Ok(state)
+    }
+    /// Adjusts a plan. `plan.planned` holds the core's proposal (configuration, with computed attributes carried
+    /// over from prior state when nothing changes, unknown otherwise); the resource may set computed values and
+    /// list attributes that force replacement.
+    async fn plan(&self, request: PlanRequest<'_>, plan: &mut PlannedChange) -> Diagnostics;
+    /// Creates the object.
+    async fn create(&self, request: ApplyRequest<'_>) -> ApplyOutcome;
+    /// Changes the object in place.
+    async fn update(&self, request: ApplyRequest<'_>) -> ApplyOutcome;
+    /// Deletes the object.
+    async fn delete(&self, request: ApplyRequest<'_>) -> Diagnostics;
+    /// Refreshes state from the remote object; `state: None` means it is gone.
+    async fn read(&self, request: ReadRequest<'_>) -> ReadOutcome;
+    /// Turns an import ID or identity into a state to read from.
+    async fn import(&self, request: ImportRequest) -> ImportOutcome;
+}
+
+/// A plan request.
+#[derive(Debug)]
+pub struct PlanRequest<'a> {
+    /// The configuration.
+    pub config: &'a Value,
+    /// The prior state, `None` for a create.
+    pub prior: Option<&'a Value>,
+    /// Private data stored with the prior state.
+    pub prior_private: &'a [u8],
+}
+
+/// A plan being built.
+#[derive(Debug, Clone)]
+pub struct PlannedChange {
+    /// The planned state.
+    pub planned: Value,
+    /// Attributes whose change forces replacement.
+    pub requires_replace: Vec<Path>,
+    /// Private data handed to apply.
+    pub private: Vec<u8>,
+}
+
+/// An apply request: create, update or delete.
+#[derive(Debug)]
+pub struct ApplyRequest<'a> {
+    /// The configuration (null for a delete).
+    pub config: &'a Value,
+    /// The prior state, `None` for a create.
+    pub prior: Option<&'a Value>,
+    /// The planned state (null for a delete).
+    pub planned: &'a Value,
+    /// Private data from the plan.
+    pub private: &'a [u8],
+    /// Fires when Terraform asks the provider to stop (Ctrl-C).
+    pub stop: Signal,
+}
+
+/// The result of a create or update.
+#[derive(Debug, Default)]
+pub struct ApplyOutcome {
+    /// The new state; with errors, a partial state if the object exists (so Terraform taints rather than loses it).
+    pub state: Option<Value>,
+    /// Private data to store.
+    pub private: Vec<u8>,
+    /// Problems.
+    pub diagnostics: Diagnostics,
+}
+
+/// A read request.
+#[derive(Debug)]
+pub struct ReadRequest<'a> {
+    /// The stored state.
+    pub state: &'a Value,
+    /// The stored private data.
+    pub private: &'a [u8],
+    /// Fires when Terraform asks the provider to stop.
+    pub stop: Signal,
+}
+
+/// The result of a read.
+#[derive(Debug, Default)]
+pub struct ReadOutcome {
+    /// The refreshed state; `None` when the object is gone.
+    pub state: Option<Value>,
+    /// New private data; `None` keeps what was stored.
+    pub private: Option<Vec<u8>>,
+    /// Problems.
+    pub diagnostics: Diagnostics,
+}
+
+/// An import request.
+#[derive(Debug, Clone)]
+pub struct ImportRequest {
+    /// The ID string, empty when importing by identity.
+    pub id: String,
+    /// The identity, when importing by identity.
+    pub identity: Option<Value>,
+}
+
+/// The result of an import.
+#[derive(Debug, Default)]
+pub struct ImportOutcome {
+    /// A state holding at least what `read` needs.
+    pub state: Option<Value>,
+    /// Problems.
+    pub diagnostics: Diagnostics,
+}

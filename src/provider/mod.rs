@@ -1,0 +1,13 @@
+//! The provider core, in the spirit of terraform-plugin-framework's server: protocol-neutral requests in,
+//! typed calls to resources, Terraform's invariants enforced on the way out.
+
+pub mod diag;
+pub mod framework;
+pub mod invariants;
+pub mod protocol;
+pub mod schema;
+pub mod server;
+
+pub use diag::{Diagnostic, Diagnostics, Severity};
+pub use framework::{Provider, Resource};
+pub use server::Server;

@@ -1,0 +1,201 @@
+//! Schemas in protocol-neutral form: what a provider or resource accepts, and the cty type that implies.
+//!
+//! The same structures are rendered into protocol 5 and 6 schema messages by the adapters, decoded values are checked
+//! against them, and the documentation generator reads their descriptions: one source of truth.
+
+use std::collections::BTreeMap;
+
+use crate::cty::Type;
+
+/// A versioned schema of a provider configuration, a resource, or a resource identity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schema {
+    /// Bumped when stored state needs upgrading.
+    pub version: i64,
+    /// The top-level block.
+    pub block: Block,
+}
+
+/// A configuration block: attributes and nested blocks.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Block {
+    /// The block's attributes, in display order.
+    pub attributes: Vec<Attribute>,
+    /// Nested blocks, in display order.
+    pub blocks: Vec<NestedBlock>,
+    /// Markdown description shown in docs.
+    pub description: String,
+    /// Whether Terraform should warn when the block is used.
+    pub deprecated: bool,
+}
+
+/// One attribute of a block.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attribute {
+    /// The name in configuration.
+    pub name: String,
+    /// Its cty type.
+    pub ty: Type,
+    /// Markdown description shown in docs and by editors.
+    pub description: String,
+    /// Must be set in configuration.
+    pub required: bool,
+    /// May be set in configuration.
+    pub optional: bool,
+    /// Set by the provider (when also optional: when not configured).
+    pub computed: bool,
+    /// Hidden in plan output and logs.
+    pub sensitive: bool,
+    /// Warn on use.
+    pub deprecated: bool,
+}
+
+impl Attribute {
+    fn new(name: &str, ty: Type, description: &str) -> Self {
+        Self {
+            name: name.to_string(),
+            ty,
+            description: description.to_string(),
+            required: false,
+            optional: false,
+            computed: false,
+            sensitive: false,
+            deprecated: false,
+        }
+    }
+
+    /// An attribute the configuration must set.
+    pub fn required(name: &str, ty: Type, description: &str) -> Self {
+        Self {
+            required: true,
+            ..Self::new(name, ty, description)
+        }
+    }
+
+    /// An attribute the configuration may set.
+    pub fn optional(name: &str, ty: Type, description: &str) -> Self {
+        Self {
+            optional: true,
+            ..Self::new(name, ty, description)
+        }
+    }
+
+    /// An attribute only the provider sets.
+    pub fn computed(name: &str, ty: Type, description: &str) -> Self {
+        Self {
+            computed: true,
+            ..Self::new(name, ty, description)
+        }
+    }
+
+    /// An attribute the configuration may set and the provider fills in otherwise.
+    pub fn optional_computed(name: &str, ty: Type, description: &str) -> Self {
+        Self {
+            optional: true,
+            computed: true,
+            ..Self::new(name, ty, description)
+        }
+    }
+
+    /// Marks the attribute sensitive (secrets).
+    pub fn sensitive(mut self) -> Self {
+        self.sensitive = true;
+        self
+    }
+}
+
+/// How a nested block repeats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nesting {
+    /// At most one; null when absent.
+    Single,
+    /// Exactly one object; absent means all attributes null.
+    Group,
+    /// An ordered list.
+    List,
+    /// An unordered set.
+    Set,
+    /// A map keyed by the block label.
+    Map,
+}
+
+/// A block nested in another.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NestedBlock {
+    /// The block type name in configuration.
+    pub type_name: String,
+    /// Its content.
+    pub block: Block,
+    /// How it repeats.
+    pub nesting: Nesting,
+    /// Fewest allowed (List/Set).
+    pub min_items: i64,
+    /// Most allowed (List/Set); 0 means no limit.
+    pub max_items: i64,
+}
+
+impl Block {
+    /// The cty object type that values of this block have.
+    pub fn implied_type(&self) -> Type {
+        let mut attrs: BTreeMap<String, Type> = self
+            .attributes
+            .iter()
+            .map(|a| (a.name.clone(), a.ty.clone()))
+            .collect();
+        for b in &self.blocks {
+            let inner = b.block.implied_type();
+            let ty = match b.nesting {
+                Nesting::Single | Nesting::Group => inner,
+                Nesting::List => Type::List(Box::new(inner)),
+                Nesting::Set => Type::Set(Box::new(inner)),
+                Nesting::Map => Type::Map(Box::new(inner)),
+            };
+            attrs.insert(b.type_name.clone(), ty);
+        }
+        Type::Object {
+            attrs,
+            optional: Default::default(),
+        }
+    }
+
+    /// The attribute called `name`, if any.
+    pub fn attribute(&self, name: &str) -> Option<&Attribute> {
+        self.attributes.iter().find(|a| a.name == name)
+    }
+
+    /// The nested block called `name`, if any.
+    pub fn nested_block(&self, name: &str) -> Option<&NestedBlock> {
+        self.blocks.iter().find(|b| b.type_name == name)
+    }
+}
+
+/// The schema of a resource's identity: the few attributes that name one remote object (Terraform 1.12+).
+#[derive(Debug, Clone, PartialEq)]
+pub struct IdentitySchema {
+    /// Bumped when stored identities need upgrading.
+    pub version: i64,
+    /// The identity attributes.
+    pub attributes: Vec<IdentityAttribute>,
+}
+
+/// One identity attribute; identities hold only primitive values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IdentityAttribute {
+    /// The name.
+    pub name: String,
+    /// Its cty type.
+    pub ty: Type,
+    /// Whether an `import { identity = {...} }` must give it.
+    pub required_for_import: bool,
+    /// Whether it may be left out of an import.
+    pub optional_for_import: bool,
+    /// Description for docs.
+    pub description: String,
+}
+
+impl IdentitySchema {
+    /// The cty object type of identity values.
+    pub fn implied_type(&self) -> Type {
+        Type::object(self.attributes.iter().map(|a| (a.name.clone(), a.ty.clone())))
+    }
+}
