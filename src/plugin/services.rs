@@ -31,21 +31,20 @@ pub fn controller(shutdown: ShutdownSignal) -> GrpcControllerServer<Controller> 
     GrpcControllerServer::new(Controller { shutdown })
 }
 
+/// What the stdio service streams (the shape tonic's generated trait expects).
+type StdioStream = Pin<Box<dyn Stream<Item = Result<StdioData, Status>> + Send + 'static>>;
+
 /// `plugin.GRPCStdio`: we write logs to stderr directly, so the stream carries nothing and ends at shutdown.
 pub struct Stdio {
     shutdown: ShutdownSignal,
 }
 
-type StdioStream = Pin<Box<dyn Stream<Item = Result<StdioData, Status>> + Send>>;
-
 #[tonic::async_trait]
 impl GrpcStdio for Stdio {
-    type StreamStdioStream = StdioStream;
-
     async fn stream_stdio(
         &self,
         _request: Request<()>,
-    ) -> Result<Response<Self::StreamStdioStream>, Status> {
+    ) -> Result<Response<StdioStream>, Status> {
         let until_shutdown = futures_util::stream::once(self.shutdown.wait())
             .filter_map(|()| async { None::<Result<StdioData, Status>> });
         Ok(Response::new(Box::pin(until_shutdown)))

