@@ -65,7 +65,10 @@ fn render(level: &Level, target: &str, record: impl FnOnce(&mut FieldCollector))
     entry.insert("@level".into(), hclog_level(level).into());
     entry.insert("@message".into(), fields.message.into());
     entry.insert("@module".into(), MODULE.into());
-    entry.insert("@timestamp".into(), timestamp(time::OffsetDateTime::now_utc()).into());
+    entry.insert(
+        "@timestamp".into(),
+        timestamp(time::OffsetDateTime::now_utc()).into(),
+    );
     entry.insert("@caller".into(), target.into());
     for (k, v) in fields.fields {
         entry.entry(k).or_insert(v);
@@ -145,7 +148,10 @@ mod tests {
     fn level_follows_terraform_settings() {
         assert_eq!(level_from_env(None, None), LevelFilter::WARN);
         assert_eq!(level_from_env(None, Some("debug")), LevelFilter::DEBUG);
-        assert_eq!(level_from_env(Some("INFO"), Some("TRACE")), LevelFilter::INFO);
+        assert_eq!(
+            level_from_env(Some("INFO"), Some("TRACE")),
+            LevelFilter::INFO
+        );
         assert_eq!(level_from_env(Some(""), Some("json")), LevelFilter::TRACE);
         assert_eq!(level_from_env(Some("off"), None), LevelFilter::OFF);
     }

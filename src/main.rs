@@ -11,7 +11,9 @@ use cloudimage::tfplugin::Protocols;
 const PROVIDER_ADDRESS: &str = "registry.terraform.io/cloudimage/cloudimage";
 
 fn main() -> ExitCode {
-    let debug = std::env::args().skip(1).any(|a| a == "-debug" || a == "--debug");
+    let debug = std::env::args()
+        .skip(1)
+        .any(|a| a == "-debug" || a == "--debug");
     let cookie = std::env::var(handshake::MAGIC_COOKIE_KEY).ok();
     if !debug && !handshake::cookie_matches(cookie.as_deref()) {
         eprintln!("{}", handshake::NOT_LAUNCHED_BY_TERRAFORM);

@@ -105,7 +105,9 @@ impl Type {
                     .collect::<serde_json::Map<_, _>>();
                 let mut parts = vec!["object".into(), Json::Object(map)];
                 if !optional.is_empty() {
-                    parts.push(Json::Array(optional.iter().map(|k| Json::from(k.as_str())).collect()));
+                    parts.push(Json::Array(
+                        optional.iter().map(|k| Json::from(k.as_str())).collect(),
+                    ));
                 }
                 Json::Array(parts)
             }
@@ -170,7 +172,9 @@ impl Type {
                 let Json::Array(elems) = want(2)? else {
                     return Err(CtyError::bad_type("tuple element types must be an array"));
                 };
-                Ok(Type::Tuple(elems.iter().map(sub).collect::<Result<_, _>>()?))
+                Ok(Type::Tuple(
+                    elems.iter().map(sub).collect::<Result<_, _>>()?,
+                ))
             }
             "object" => {
                 let (Some(Json::Object(map)), 2 | 3) = (arg, parts.len()) else {
@@ -189,7 +193,9 @@ impl Type {
                     };
                     for name in names {
                         let Json::String(name) = name else {
-                            return Err(CtyError::bad_type("optional attribute names must be strings"));
+                            return Err(CtyError::bad_type(
+                                "optional attribute names must be strings",
+                            ));
                         };
                         if !attrs.contains_key(name) {
                             return Err(CtyError::bad_type(format!(
@@ -216,10 +222,16 @@ mod tests {
         Type::Object {
             attrs: [
                 ("name".to_string(), Type::String),
-                ("disks".to_string(), Type::list(Type::object([("size", Type::Number)]))),
+                (
+                    "disks".to_string(),
+                    Type::list(Type::object([("size", Type::Number)])),
+                ),
                 ("tags".to_string(), Type::map(Type::String)),
                 ("ids".to_string(), Type::set(Type::Number)),
-                ("pair".to_string(), Type::Tuple(vec![Type::Bool, Type::Dynamic])),
+                (
+                    "pair".to_string(),
+                    Type::Tuple(vec![Type::Bool, Type::Dynamic]),
+                ),
             ]
             .into_iter()
             .collect(),
@@ -230,9 +242,15 @@ mod tests {
     #[test]
     fn json_bytes_are_compact_and_sorted() {
         assert_eq!(Type::String.to_json_bytes(), b"\"string\"");
-        assert_eq!(Type::list(Type::String).to_json_bytes(), br#"["list","string"]"#);
+        assert_eq!(
+            Type::list(Type::String).to_json_bytes(),
+            br#"["list","string"]"#
+        );
         let t = Type::object([("b", Type::Bool), ("a", Type::Number)]);
-        assert_eq!(t.to_json_bytes(), br#"["object",{"a":"number","b":"bool"}]"#);
+        assert_eq!(
+            t.to_json_bytes(),
+            br#"["object",{"a":"number","b":"bool"}]"#
+        );
         assert_eq!(
             sample().to_json_bytes(),
             br#"["object",{"disks":["list",["object",{"size":"number"}]],"ids":["set","number"],"name":"string","pair":["tuple",["bool","dynamic"]],"tags":["map","string"]},["tags"]]"#
@@ -243,7 +261,10 @@ mod tests {
     fn json_round_trip() {
         let t = sample();
         assert_eq!(Type::from_json_bytes(&t.to_json_bytes()).unwrap(), t);
-        assert_eq!(Type::from_json(&Json::from("dynamic")).unwrap(), Type::Dynamic);
+        assert_eq!(
+            Type::from_json(&Json::from("dynamic")).unwrap(),
+            Type::Dynamic
+        );
     }
 
     #[test]
@@ -260,7 +281,10 @@ mod tests {
             r#"42"#,
             r#"{"a":1}"#,
         ] {
-            assert!(Type::from_json_bytes(bad.as_bytes()).is_err(), "accepted {bad}");
+            assert!(
+                Type::from_json_bytes(bad.as_bytes()).is_err(),
+                "accepted {bad}"
+            );
         }
     }
 

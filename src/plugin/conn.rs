@@ -35,7 +35,11 @@ impl AsyncRead for PluginConn {
 }
 
 impl AsyncWrite for PluginConn {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         match self.get_mut() {
             PluginConn::Plain(s) => Pin::new(s).poll_write(cx, buf),
             PluginConn::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),

@@ -38,7 +38,11 @@ pub fn negotiate(host_versions: Option<&str>, ours: &[u32]) -> Option<u32> {
 ///
 /// `server_cert_der` is the server certificate when AutoMTLS is on; go-plugin expects it base64-encoded
 /// without padding. Without TLS the last field stays empty.
-pub fn handshake_line(protocol_version: u32, socket_path: &str, server_cert_der: Option<&[u8]>) -> String {
+pub fn handshake_line(
+    protocol_version: u32,
+    socket_path: &str,
+    server_cert_der: Option<&[u8]>,
+) -> String {
     use base64::Engine as _;
     let cert = server_cert_der
         .map(|der| base64::engine::general_purpose::STANDARD_NO_PAD.encode(der))
@@ -47,7 +51,8 @@ pub fn handshake_line(protocol_version: u32, socket_path: &str, server_cert_der:
 }
 
 /// What a person who runs the binary by hand sees: it is not a command-line tool.
-pub const NOT_LAUNCHED_BY_TERRAFORM: &str = "This binary is a plugin. These are not meant to be executed directly.\n\
+pub const NOT_LAUNCHED_BY_TERRAFORM: &str =
+    "This binary is a plugin. These are not meant to be executed directly.\n\
 This is a Terraform plugin (terraform-provider-cloudimage); use it from terraform.\n\
 Declare it in a terraform configuration and run terraform init/plan/apply.";
 

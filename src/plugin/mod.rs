@@ -134,7 +134,11 @@ pub async fn serve(
     {
         let mut stdout = std::io::stdout().lock();
         if options.debug {
-            writeln!(stdout, "{}", reattach_instructions(&options, version, &socket))
+            writeln!(
+                stdout,
+                "{}",
+                reattach_instructions(&options, version, &socket)
+            )
         } else {
             writeln!(
                 stdout,
@@ -223,8 +227,12 @@ fn accept_connections(
                             Ok(Ok(tls)) => {
                                 let _ = tx.send(Ok(PluginConn::Tls(Box::new(tls)))).await;
                             }
-                            Ok(Err(e)) => tracing::warn!(error = %e, "refused a connection: TLS handshake failed"),
-                            Err(_) => tracing::warn!("refused a connection: TLS handshake timed out"),
+                            Ok(Err(e)) => {
+                                tracing::warn!(error = %e, "refused a connection: TLS handshake failed")
+                            }
+                            Err(_) => {
+                                tracing::warn!("refused a connection: TLS handshake timed out")
+                            }
                         }
                     });
                 }

@@ -41,10 +41,7 @@ pub struct Stdio {
 
 #[tonic::async_trait]
 impl GrpcStdio for Stdio {
-    async fn stream_stdio(
-        &self,
-        _request: Request<()>,
-    ) -> Result<Response<StdioStream>, Status> {
+    async fn stream_stdio(&self, _request: Request<()>) -> Result<Response<StdioStream>, Status> {
         let until_shutdown = futures_util::stream::once(self.shutdown.wait())
             .filter_map(|()| async { None::<Result<StdioData, Status>> });
         Ok(Response::new(Box::pin(until_shutdown)))

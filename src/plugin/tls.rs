@@ -51,7 +51,9 @@ impl ServerIdentity {
         params
             .distinguished_name
             .push(DnType::OrganizationName, "cloudimage plugin");
-        params.distinguished_name.push(DnType::CommonName, "localhost");
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "localhost");
         // go-plugin's clients put this certificate in their root pool, so it must be usable as a CA.
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         params.key_usages = vec![

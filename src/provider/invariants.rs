@@ -52,7 +52,13 @@ pub fn enforce_configured_values(block: &Block, config: &Value, planned: &mut Va
     corrected
 }
 
-fn enforce_at(block: &Block, config: &Value, planned: &mut Value, at: &Path, corrected: &mut Vec<Path>) {
+fn enforce_at(
+    block: &Block,
+    config: &Value,
+    planned: &mut Value,
+    at: &Path,
+    corrected: &mut Vec<Path>,
+) {
     if config.is_null() || !config.is_known() {
         return;
     }
@@ -64,14 +70,19 @@ fn enforce_at(block: &Block, config: &Value, planned: &mut Value, at: &Path, cor
         if attr.computed && cfg.is_null() {
             continue;
         }
-        let slot = planned_attrs.entry(attr.name.clone()).or_insert(Value::Null);
+        let slot = planned_attrs
+            .entry(attr.name.clone())
+            .or_insert(Value::Null);
         if *slot != cfg {
             *slot = cfg;
             corrected.push(at.clone().attr(&attr.name));
         }
     }
     for nested in &block.blocks {
-        let cfg = config.get_attr(&nested.type_name).cloned().unwrap_or(Value::Null);
+        let cfg = config
+            .get_attr(&nested.type_name)
+            .cloned()
+            .unwrap_or(Value::Null);
         let slot = planned_attrs
             .entry(nested.type_name.clone())
             .or_insert(Value::Null);
@@ -82,7 +93,13 @@ fn enforce_at(block: &Block, config: &Value, planned: &mut Value, at: &Path, cor
             }
             (Nesting::List, Value::List(cs), Value::List(ps)) if cs.len() == ps.len() => {
                 for (i, (c, p)) in cs.iter().zip(ps.iter_mut()).enumerate() {
-                    enforce_at(&nested.block, c, p, &path.clone().index(i as u64), corrected);
+                    enforce_at(
+                        &nested.block,
+                        c,
+                        p,
+                        &path.clone().index(i as u64),
+                        corrected,
+                    );
                 }
             }
             _ => {
@@ -97,7 +114,12 @@ fn enforce_at(block: &Block, config: &Value, planned: &mut Value, at: &Path, cor
 
 /// Makes an apply result consistent with its plan: configured values are taken from the plan, a computed value
 /// that was known at plan time must not change (an error diagnostic if it did), and nothing may stay unknown.
-pub fn settle_apply_result(block: &Block, planned: &Value, new_state: &mut Value, diags: &mut Diagnostics) {
+pub fn settle_apply_result(
+    block: &Block,
+    planned: &Value,
+    new_state: &mut Value,
+    diags: &mut Diagnostics,
+) {
     settle_at(block, planned, new_state, &Path::root(), diags);
     if replace_unknowns_with_null(new_state) && !diags.has_errors() {
         diags.push(Diagnostic::error(
@@ -108,7 +130,13 @@ pub fn settle_apply_result(block: &Block, planned: &Value, new_state: &mut Value
     }
 }
 
-fn settle_at(block: &Block, planned: &Value, new_state: &mut Value, at: &Path, diags: &mut Diagnostics) {
+fn settle_at(
+    block: &Block,
+    planned: &Value,
+    new_state: &mut Value,
+    at: &Path,
+    diags: &mut Diagnostics,
+) {
     let Value::Object(new_attrs) = new_state else {
         return;
     };
@@ -135,14 +163,21 @@ fn settle_at(block: &Block, planned: &Value, new_state: &mut Value, at: &Path, d
         }
     }
     for nested in &block.blocks {
-        let plan = planned.get_attr(&nested.type_name).cloned().unwrap_or(Value::Null);
+        let plan = planned
+            .get_attr(&nested.type_name)
+            .cloned()
+            .unwrap_or(Value::Null);
         let slot = new_attrs
             .entry(nested.type_name.clone())
             .or_insert(Value::Null);
         match (nested.nesting, &plan, &mut *slot) {
-            (Nesting::Single | Nesting::Group, Value::Object(_), Value::Object(_)) => {
-                settle_at(&nested.block, &plan, slot, &at.clone().attr(&nested.type_name), diags)
-            }
+            (Nesting::Single | Nesting::Group, Value::Object(_), Value::Object(_)) => settle_at(
+                &nested.block,
+                &plan,
+                slot,
+                &at.clone().attr(&nested.type_name),
+                diags,
+            ),
             _ => *slot = plan,
         }
     }

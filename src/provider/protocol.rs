@@ -217,13 +217,31 @@ pub trait ProtocolServer: Send + Sync + 'static {
     /// Validates the provider block (values may be unknown).
     async fn validate_provider_config(&self, config: DynamicValue) -> Vec<Diagnostic>;
     /// Validates one resource block (values may be unknown).
-    async fn validate_resource_config(&self, type_name: &str, config: DynamicValue) -> Vec<Diagnostic>;
+    async fn validate_resource_config(
+        &self,
+        type_name: &str,
+        config: DynamicValue,
+    ) -> Vec<Diagnostic>;
     /// Configures the provider with the final provider block.
-    async fn configure_provider(&self, terraform_version: &str, config: DynamicValue) -> Vec<Diagnostic>;
+    async fn configure_provider(
+        &self,
+        terraform_version: &str,
+        config: DynamicValue,
+    ) -> Vec<Diagnostic>;
     /// Rewrites stored state into the current schema's shape.
-    async fn upgrade_resource_state(&self, type_name: &str, version: i64, raw: RawState) -> UpgradeStateResponse;
+    async fn upgrade_resource_state(
+        &self,
+        type_name: &str,
+        version: i64,
+        raw: RawState,
+    ) -> UpgradeStateResponse;
     /// Rewrites a stored identity into the current identity schema's shape.
-    async fn upgrade_resource_identity(&self, type_name: &str, version: i64, raw_json: Vec<u8>) -> UpgradeIdentityResponse;
+    async fn upgrade_resource_identity(
+        &self,
+        type_name: &str,
+        version: i64,
+        raw_json: Vec<u8>,
+    ) -> UpgradeIdentityResponse;
     /// Refreshes one object.
     async fn read_resource(&self, req: ReadRequest) -> ReadResponse;
     /// Plans one change.

@@ -196,6 +196,10 @@ pub struct IdentityAttribute {
 impl IdentitySchema {
     /// The cty object type of identity values.
     pub fn implied_type(&self) -> Type {
-        Type::object(self.attributes.iter().map(|a| (a.name.clone(), a.ty.clone())))
+        Type::object(
+            self.attributes
+                .iter()
+                .map(|a| (a.name.clone(), a.ty.clone())),
+        )
     }
 }

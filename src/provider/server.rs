@@ -157,7 +157,11 @@ impl ProtocolServer for Server {
         }
     }
 
-    async fn validate_resource_config(&self, type_name: &str, config: DynamicValue) -> Vec<Diagnostic> {
+    async fn validate_resource_config(
+        &self,
+        type_name: &str,
+        config: DynamicValue,
+    ) -> Vec<Diagnostic> {
         let rt = match self.resource(type_name) {
             Ok(rt) => rt,
             Err(d) => return vec![d],
@@ -168,7 +172,11 @@ impl ProtocolServer for Server {
         }
     }
 
-    async fn configure_provider(&self, terraform_version: &str, config: DynamicValue) -> Vec<Diagnostic> {
+    async fn configure_provider(
+        &self,
+        terraform_version: &str,
+        config: DynamicValue,
+    ) -> Vec<Diagnostic> {
         match decode(&config, &self.provider_ty, "provider configuration") {
             Ok(config) => {
                 self.provider
@@ -183,7 +191,12 @@ impl ProtocolServer for Server {
         }
     }
 
-    async fn upgrade_resource_state(&self, type_name: &str, version: i64, raw: p::RawState) -> p::UpgradeStateResponse {
+    async fn upgrade_resource_state(
+        &self,
+        type_name: &str,
+        version: i64,
+        raw: p::RawState,
+    ) -> p::UpgradeStateResponse {
         let mut out = p::UpgradeStateResponse::default();
         let rt = match self.resource(type_name) {
             Ok(rt) => rt,
@@ -232,9 +245,18 @@ impl ProtocolServer for Server {
         out
     }
 
-    async fn upgrade_resource_identity(&self, type_name: &str, _version: i64, raw_json: Vec<u8>) -> p::UpgradeIdentityResponse {
+    async fn upgrade_resource_identity(
+        &self,
+        type_name: &str,
+        _version: i64,
+        raw_json: Vec<u8>,
+    ) -> p::UpgradeIdentityResponse {
         let mut out = p::UpgradeIdentityResponse::default();
-        let Some((_, ty)) = self.resources.get(type_name).and_then(|rt| rt.identity.as_ref()) else {
+        let Some((_, ty)) = self
+            .resources
+            .get(type_name)
+            .and_then(|rt| rt.identity.as_ref())
+        else {
             out.diagnostics.push(Diagnostic::error(
                 "Resource type has no identity",
                 format!("{type_name} does not support resource identity."),
@@ -295,7 +317,13 @@ impl ProtocolServer for Server {
                 s
             }
             // On an error without a state, keep what was stored rather than telling Terraform the object is gone.
-            None if out.diagnostics.iter().any(|d| d.severity == super::Severity::Error) => state,
+            None if out
+                .diagnostics
+                .iter()
+                .any(|d| d.severity == super::Severity::Error) =>
+            {
+                state
+            }
             None => Value::Null,
         };
         out.new_identity = rt.identity_data(&new_state);
@@ -360,7 +388,8 @@ impl ProtocolServer for Server {
             )
             .await;
         out.diagnostics = diags.0;
-        let corrected = invariants::enforce_configured_values(&rt.schema.block, &config, &mut change.planned);
+        let corrected =
+            invariants::enforce_configured_values(&rt.schema.block, &config, &mut change.planned);
         for path in corrected {
             tracing::warn!(%path, "resource planned a value different from configuration; using the configuration");
         }
@@ -436,7 +465,12 @@ impl ProtocolServer for Server {
                     // A partial result: keep what is known, so Terraform stores (and taints) the object.
                     invariants::replace_unknowns_with_null(&mut state);
                 } else {
-                    invariants::settle_apply_result(&rt.schema.block, &planned, &mut state, &mut diags);
+                    invariants::settle_apply_result(
+                        &rt.schema.block,
+                        &planned,
+                        &mut state,
+                        &mut diags,
+                    );
                 }
                 state
             }
@@ -474,7 +508,10 @@ impl ProtocolServer for Server {
         };
         let outcome = rt
             .resource
-            .import(framework::ImportRequest { id: req.id, identity })
+            .import(framework::ImportRequest {
+                id: req.id,
+                identity,
+            })
             .await;
         out.diagnostics = outcome.diagnostics.0;
         if let Some(mut state) = outcome.state {
@@ -498,4 +535,3 @@ impl ProtocolServer for Server {
         None
     }
 }
-

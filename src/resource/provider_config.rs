@@ -28,12 +28,30 @@ fn secret(name: &str, description: &str) -> Attribute {
 
 fn ucloud_like(brand: &str, env: &str, endpoint: &str) -> Vec<Attribute> {
     vec![
-        opt("public_key", &format!("{brand} API public key. Defaults to `{env}_PUBLIC_KEY`.")),
-        secret("private_key", &format!("{brand} API private key. Defaults to `{env}_PRIVATE_KEY`.")),
-        secret("security_token", "Temporary security token (STS), if the keys are temporary."),
-        opt("region", &format!("Default region for images, e.g. `cn-bj2`. Defaults to `{env}_REGION`.")),
-        opt("project_id", &format!("Project ID. Defaults to `{env}_PROJECT_ID`.")),
-        opt("endpoint", &format!("API endpoint URL. Defaults to `{endpoint}`.")),
+        opt(
+            "public_key",
+            &format!("{brand} API public key. Defaults to `{env}_PUBLIC_KEY`."),
+        ),
+        secret(
+            "private_key",
+            &format!("{brand} API private key. Defaults to `{env}_PRIVATE_KEY`."),
+        ),
+        secret(
+            "security_token",
+            "Temporary security token (STS), if the keys are temporary.",
+        ),
+        opt(
+            "region",
+            &format!("Default region for images, e.g. `cn-bj2`. Defaults to `{env}_REGION`."),
+        ),
+        opt(
+            "project_id",
+            &format!("Project ID. Defaults to `{env}_PROJECT_ID`."),
+        ),
+        opt(
+            "endpoint",
+            &format!("API endpoint URL. Defaults to `{endpoint}`."),
+        ),
     ]
 }
 

@@ -59,7 +59,11 @@ pub fn tools_dir() -> &'static Path {
 /// The path of a Terraform build, installing it if needed.
 pub fn terraform(tf: Tf) -> PathBuf {
     let p = tools_dir().join(tf.file_name());
-    assert!(p.exists(), "{} is missing after install-test-tools", p.display());
+    assert!(
+        p.exists(),
+        "{} is missing after install-test-tools",
+        p.display()
+    );
     p
 }
 
@@ -74,7 +78,11 @@ pub fn test_provider_binary() -> PathBuf {
         .parent()
         .expect("binary directory")
         .join("examples/testprovider");
-    assert!(p.exists(), "{} not built; run through `cargo test`", p.display());
+    assert!(
+        p.exists(),
+        "{} not built; run through `cargo test`",
+        p.display()
+    );
     p
 }
 
@@ -96,7 +104,11 @@ impl Run {
 fn strip_014(text: &[u8]) -> String {
     String::from_utf8_lossy(text)
         .lines()
-        .map(|l| l.strip_prefix("o:").or_else(|| l.strip_prefix("e:")).unwrap_or(l))
+        .map(|l| {
+            l.strip_prefix("o:")
+                .or_else(|| l.strip_prefix("e:"))
+                .unwrap_or(l)
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -181,7 +193,13 @@ impl Workspace {
     /// Runs Terraform and fails the test with its output when it fails.
     pub fn ok(&self, args: &[&str]) -> Run {
         let r = self.run(args);
-        assert_eq!(r.code, 0, "terraform {args:?} ({:?}) failed:\n{}", self.tf, r.all());
+        assert_eq!(
+            r.code,
+            0,
+            "terraform {args:?} ({:?}) failed:\n{}",
+            self.tf,
+            r.all()
+        );
         r
     }
 
@@ -200,7 +218,12 @@ impl Workspace {
         let mut args = vec!["plan", "-detailed-exitcode", "-no-color"];
         args.extend_from_slice(extra);
         let r = self.run(&args);
-        assert!(r.code == 0 || r.code == 2, "plan failed ({:?}):\n{}", self.tf, r.all());
+        assert!(
+            r.code == 0 || r.code == 2,
+            "plan failed ({:?}):\n{}",
+            self.tf,
+            r.all()
+        );
         r.code
     }
 
@@ -210,9 +233,17 @@ impl Workspace {
         self.json(&["show", "-json", "tfplan"])
     }
 
-    /// State as JSON (`show -json`).
+    /// The raw state (`state pull`, format version 4), which every Terraform version prints the same way.
     pub fn state_json(&self) -> serde_json::Value {
-        self.json(&["show", "-json"])
+        self.json(&["state", "pull"])
+    }
+
+    /// How many resources a refresh-only plan finds drifted. (`-detailed-exitcode` is unreliable in refresh-only
+    /// mode: Terraform returns 2 even when nothing drifted.)
+    pub fn refresh_only_drift(&self) -> usize {
+        self.ok(&["plan", "-refresh-only", "-out=refresh.tfplan", "-no-color"]);
+        let plan = self.json(&["show", "-json", "refresh.tfplan"]);
+        plan["resource_drift"].as_array().map_or(0, Vec::len)
     }
 
     /// Runs a command whose stdout is one JSON document.
@@ -243,10 +274,16 @@ pub fn planned_actions(plan: &serde_json::Value, address: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// The state object of one resource address in `show -json` output.
-pub fn resource_in_state<'a>(state: &'a serde_json::Value, address: &str) -> Option<&'a serde_json::Value> {
-    state["values"]["root_module"]["resources"]
+/// One resource instance from `state pull` output, as `{"values": attributes, "tainted": bool}`.
+pub fn resource_in_state(state: &serde_json::Value, address: &str) -> Option<serde_json::Value> {
+    let (ty, name) = address.split_once('.')?;
+    let resource = state["resources"]
         .as_array()?
         .iter()
-        .find(|r| r["address"] == address)
+        .find(|r| r["mode"] == "managed" && r["type"] == ty && r["name"] == name)?;
+    let instance = resource["instances"].as_array()?.first()?;
+    Some(serde_json::json!({
+        "values": instance["attributes"],
+        "tainted": instance["status"] == "tainted",
+    }))
 }

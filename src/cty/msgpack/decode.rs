@@ -35,10 +35,16 @@ impl<'a> Decoder<'a> {
         match item {
             Item::Uint(u) => Ok(Number::from_u64(u)),
             Item::Int(i) => Ok(Number::from_i64(i)),
-            Item::F32(f) => Number::from_f64(f64::from(f))
-                .ok_or_else(|| err(format!("number {f} is not finite; cty numbers cannot be NaN or infinite"))),
-            Item::F64(f) => Number::from_f64(f)
-                .ok_or_else(|| err(format!("number {f} is not finite; cty numbers cannot be NaN or infinite"))),
+            Item::F32(f) => Number::from_f64(f64::from(f)).ok_or_else(|| {
+                err(format!(
+                    "number {f} is not finite; cty numbers cannot be NaN or infinite"
+                ))
+            }),
+            Item::F64(f) => Number::from_f64(f).ok_or_else(|| {
+                err(format!(
+                    "number {f} is not finite; cty numbers cannot be NaN or infinite"
+                ))
+            }),
             Item::Str(b) | Item::Bin(b) => {
                 let text = std::str::from_utf8(b).map_err(|_| err("number is required".into()))?;
                 Number::parse(text).map_err(|e| err(e.message().to_string()))
@@ -101,7 +107,11 @@ impl<'a> Decoder<'a> {
                 let Item::Array(n) = item else {
                     return Err(self.err(format!(
                         "{} is required, found {}",
-                        if matches!(ty, Type::List(_)) { "a list" } else { "a set" },
+                        if matches!(ty, Type::List(_)) {
+                            "a list"
+                        } else {
+                            "a set"
+                        },
                         item.kind()
                     )));
                 };
@@ -177,7 +187,10 @@ impl<'a> Decoder<'a> {
     fn key(&mut self, what: &str) -> Result<String, CtyError> {
         match self.read()? {
             Item::Str(b) => self.string_from(b),
-            other => Err(self.err(format!("{what} keys must be strings, found {}", other.kind()))),
+            other => Err(self.err(format!(
+                "{what} keys must be strings, found {}",
+                other.kind()
+            ))),
         }
     }
 

@@ -51,12 +51,7 @@ impl Encoder {
         ))
     }
 
-    fn nested(
-        &mut self,
-        step: PathStep,
-        v: &Value,
-        ty: &Type,
-    ) -> Result<(), CtyError> {
+    fn nested(&mut self, step: PathStep, v: &Value, ty: &Type) -> Result<(), CtyError> {
         self.path.push(step);
         self.value(v, ty)?;
         self.path.pop();
