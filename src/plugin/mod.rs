@@ -97,9 +97,10 @@ pub async fn serve(
         dir: base_dir.clone(),
         source,
     };
-    // tempfile creates the directory with mode 0700, so only this user can reach the socket.
+    // Mode 0700: only this user can reach the socket.
     let socket_dir = tempfile::Builder::new()
         .prefix("plugin")
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
         .tempdir_in(&base_dir)
         .map_err(socket_err)?;
     let socket_path = socket_dir.path().join("provider.sock");
