@@ -155,11 +155,15 @@ impl Number {
                     .checked_mul(10)
                     .and_then(|e| e.checked_add(i64::from(b - b'0')))
                     .filter(|e| *e <= EXPONENT_LIMIT)
-                    .ok_or_else(|| CtyError::bad_number(format!("exponent of {text:?} is out of range")))?;
+                    .ok_or_else(|| {
+                        CtyError::bad_number(format!("exponent of {text:?} is out of range"))
+                    })?;
                 i += 1;
             }
             if i == start {
-                return Err(CtyError::bad_number(format!("{text:?} has an empty exponent")));
+                return Err(CtyError::bad_number(format!(
+                    "{text:?} has an empty exponent"
+                )));
             }
             if exp_negative {
                 exponent = -exponent;
@@ -168,7 +172,11 @@ impl Number {
         if i != bytes.len() {
             return Err(CtyError::bad_number(format!("{text:?} is not a number")));
         }
-        Ok(Number::normalized(negative, digits, exponent - fraction_len))
+        Ok(Number::normalized(
+            negative,
+            digits,
+            exponent - fraction_len,
+        ))
     }
 
     /// True when the number has no fractional part.
@@ -455,7 +463,19 @@ mod tests {
     #[test]
     fn parse_rejects_garbage() {
         for bad in [
-            "", "-", ".", "1.2.3", "1e", "1e+", "abc", "1 ", " 1", "0x10", "Inf", "-infinity", "1_0",
+            "",
+            "-",
+            ".",
+            "1.2.3",
+            "1e",
+            "1e+",
+            "abc",
+            "1 ",
+            " 1",
+            "0x10",
+            "Inf",
+            "-infinity",
+            "1_0",
             "1e99999999999999999999",
         ] {
             assert!(Number::parse(bad).is_err(), "accepted {bad:?}");
@@ -465,7 +485,10 @@ mod tests {
     #[test]
     fn integers_convert_exactly() {
         assert_eq!(Number::from_i64(i64::MIN).to_i64(), Some(i64::MIN));
-        assert_eq!(Number::from_i64(i64::MIN).to_string(), "-9223372036854775808");
+        assert_eq!(
+            Number::from_i64(i64::MIN).to_string(),
+            "-9223372036854775808"
+        );
         assert_eq!(Number::from_u64(u64::MAX).to_u64(), Some(u64::MAX));
         assert_eq!(Number::from_u64(u64::MAX).to_i64(), None);
         assert_eq!(Number::from_i64(-1).to_u64(), None);
@@ -522,7 +545,16 @@ mod tests {
         let shown: Vec<String> = v.iter().map(|x| x.to_string()).collect();
         assert_eq!(
             shown,
-            ["-10.5", "-1", "-0.001", "0", "0.5", "9.99", "10", "100000000000000000000"]
+            [
+                "-10.5",
+                "-1",
+                "-0.001",
+                "0",
+                "0.5",
+                "9.99",
+                "10",
+                "100000000000000000000"
+            ]
         );
         assert_eq!(n("1"), n("1.000"));
         assert!(n("0.12") < n("0.123"));

@@ -309,7 +309,10 @@ mod tests {
             Value::Set(vec![n("1"), n("2"), n("2")]),
             Value::Set(vec![n("1"), n("1"), n("2")])
         );
-        assert_ne!(Value::List(vec![n("1"), n("2")]), Value::List(vec![n("2"), n("1")]));
+        assert_ne!(
+            Value::List(vec![n("1"), n("2")]),
+            Value::List(vec![n("2"), n("1")])
+        );
         assert_eq!(Value::unknown(), Value::unknown());
         assert_ne!(Value::unknown(), Value::Unknown(Refinements::not_null()));
         assert_ne!(Value::Null, Value::unknown());
@@ -318,7 +321,10 @@ mod tests {
 
     #[test]
     fn knownness() {
-        let v = Value::object([("a", Value::List(vec![Value::unknown()])), ("b", Value::Null)]);
+        let v = Value::object([
+            ("a", Value::List(vec![Value::unknown()])),
+            ("b", Value::Null),
+        ]);
         assert!(v.is_known());
         assert!(!v.is_wholly_known());
         assert!(!Value::unknown().is_known());
@@ -349,7 +355,9 @@ mod tests {
         assert_eq!(v.get_path(&Path::root().attr("nope")), None);
         assert_eq!(v.get_path(&Path::root().attr("data_disks").index(5)), None);
         assert_eq!(
-            v.get_attr("size").and_then(Value::as_number).and_then(Number::to_i64),
+            v.get_attr("size")
+                .and_then(Value::as_number)
+                .and_then(Number::to_i64),
             Some(3)
         );
         assert_eq!(v.get_attr("on").and_then(Value::as_bool), Some(true));

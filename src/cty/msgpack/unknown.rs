@@ -43,7 +43,10 @@ pub(super) fn write(w: &mut Writer, r: &Refinements, ty: &Type) -> Result<(), Wi
                 }
             }
             Type::Number => {
-                for (key, bound) in [(KEY_NUMBER_MIN, &r.number_lower), (KEY_NUMBER_MAX, &r.number_upper)] {
+                for (key, bound) in [
+                    (KEY_NUMBER_MIN, &r.number_lower),
+                    (KEY_NUMBER_MAX, &r.number_upper),
+                ] {
                     if let Some((n, inclusive)) = bound {
                         entries += 1;
                         body.int(key);
@@ -146,14 +149,16 @@ pub(super) fn read(code: i8, data: &[u8], ty: &Type, path: &[PathStep]) -> Resul
                 let Ok(Item::Str(bytes)) = r.read() else {
                     return Err(err("string prefix must be a string"));
                 };
-                let prefix = std::str::from_utf8(bytes).map_err(|_| err("string prefix is not UTF-8"))?;
+                let prefix =
+                    std::str::from_utf8(bytes).map_err(|_| err("string prefix is not UTF-8"))?;
                 refined.string_prefix = Some(prefix.to_string()).filter(|p| !p.is_empty());
             }
             KEY_NUMBER_MIN | KEY_NUMBER_MAX => {
                 if *ty != Type::Number {
                     return Err(err("number bound for a non-number type"));
                 }
-                let bound = read_bound(&mut r, path).ok_or_else(|| err("number bound must be [number, bool]"))?;
+                let bound = read_bound(&mut r, path)
+                    .ok_or_else(|| err("number bound must be [number, bool]"))?;
                 let slot = if key == KEY_NUMBER_MIN {
                     &mut refined.number_lower
                 } else {
@@ -205,7 +210,8 @@ fn collapse(refined: Refinements, is_null: bool, ty: &Type) -> Value {
         return Value::Null;
     }
     if refined.not_null {
-        if let (Some((lo, true)), Some((hi, true))) = (&refined.number_lower, &refined.number_upper) {
+        if let (Some((lo, true)), Some((hi, true))) = (&refined.number_lower, &refined.number_upper)
+        {
             if lo == hi {
                 return Value::Number(lo.clone());
             }

@@ -368,9 +368,15 @@ mod tests {
         assert_eq!(written(|w| w.array_len(15).unwrap()), [0x9f]);
         assert_eq!(written(|w| w.array_len(16).unwrap()), [0xdc, 0, 16]);
         assert_eq!(written(|w| w.map_len(3).unwrap()), [0x83]);
-        assert_eq!(written(|w| w.map_len(70000).unwrap()), [0xdf, 0, 1, 0x11, 0x70]);
+        assert_eq!(
+            written(|w| w.map_len(70000).unwrap()),
+            [0xdf, 0, 1, 0x11, 0x70]
+        );
         assert_eq!(written(|w| w.ext(0, &[0]).unwrap()), [0xd4, 0, 0]);
-        assert_eq!(written(|w| w.ext(12, &[1, 2, 3]).unwrap()), [0xc7, 3, 12, 1, 2, 3]);
+        assert_eq!(
+            written(|w| w.ext(12, &[1, 2, 3]).unwrap()),
+            [0xc7, 3, 12, 1, 2, 3]
+        );
     }
 
     #[test]
@@ -405,6 +411,9 @@ mod tests {
         assert_eq!(r.skip(), Ok(()));
         assert_eq!(r.read(), Ok(Item::Uint(5)));
         assert_eq!(Reader::new(&[0xc1]).read(), Err(WireError::Reserved));
-        assert_eq!(Reader::new(&[0xdb, 0, 0, 0, 9, b'a']).read(), Err(WireError::Truncated));
+        assert_eq!(
+            Reader::new(&[0xdb, 0, 0, 0, 9, b'a']).read(),
+            Err(WireError::Truncated)
+        );
     }
 }
