@@ -531,7 +531,7 @@ mod tests {
 
     #[test]
     fn ordering_is_numeric() {
-        let mut v = vec![
+        let mut v = [
             n("10"),
             n("-1"),
             n("0.5"),

@@ -132,86 +132,97 @@ impl Type {
         Type::from_json(&v)
     }
 
+    /// Recursive step of [`Type::from_json`]; kept to small frames (errors built in cold helpers) so
+    /// that [`MAX_DEPTH`] levels fit a 2 MiB stack in debug builds.
     fn from_json_depth(v: &Json, depth: usize) -> Result<Type, CtyError> {
         if depth > MAX_DEPTH {
-            return Err(CtyError::bad_type("type is nested too deeply"));
+            return Err(type_error("type is nested too deeply"));
         }
-        let parts = match v {
-            Json::String(name) => {
-                return match name.as_str() {
-                    "string" => Ok(Type::String),
-                    "number" => Ok(Type::Number),
-                    "bool" => Ok(Type::Bool),
-                    "dynamic" => Ok(Type::Dynamic),
-                    other => Err(CtyError::bad_type(format!(
-                        "invalid primitive type name {other:?}"
-                    ))),
-                }
-            }
-            Json::Array(parts) => parts,
-            _ => return Err(CtyError::bad_type("a type must be a string or an array")),
-        };
-        let Some(Json::String(kind)) = parts.first() else {
-            return Err(CtyError::bad_type("invalid complex type kind name"));
-        };
-        let arg = parts.get(1);
-        let want = |n: usize| -> Result<&Json, CtyError> {
-            match arg {
-                Some(a) if parts.len() == n => Ok(a),
-                _ => Err(CtyError::bad_type(format!(
-                    "{kind:?} type description must have {n} elements"
-                ))),
-            }
-        };
-        let sub = |j: &Json| Type::from_json_depth(j, depth + 1);
-        match kind.as_str() {
-            "list" => Ok(Type::list(sub(want(2)?)?)),
-            "set" => Ok(Type::set(sub(want(2)?)?)),
-            "map" => Ok(Type::map(sub(want(2)?)?)),
-            "tuple" => {
-                let Json::Array(elems) = want(2)? else {
-                    return Err(CtyError::bad_type("tuple element types must be an array"));
-                };
-                Ok(Type::Tuple(
-                    elems.iter().map(sub).collect::<Result<_, _>>()?,
-                ))
-            }
-            "object" => {
-                let (Some(Json::Object(map)), 2 | 3) = (arg, parts.len()) else {
-                    return Err(CtyError::bad_type(
-                        "object type description must be [\"object\", {attributes}] with an optional list of optional attributes",
-                    ));
-                };
-                let mut attrs = BTreeMap::new();
-                for (k, t) in map {
-                    attrs.insert(k.clone(), sub(t)?);
-                }
-                let mut optional = BTreeSet::new();
-                if let Some(opt) = parts.get(2) {
-                    let Json::Array(names) = opt else {
-                        return Err(CtyError::bad_type("optional attributes must be an array"));
-                    };
-                    for name in names {
-                        let Json::String(name) = name else {
-                            return Err(CtyError::bad_type(
-                                "optional attribute names must be strings",
-                            ));
-                        };
-                        if !attrs.contains_key(name) {
-                            return Err(CtyError::bad_type(format!(
-                                "optional attribute {name:?} is not an attribute"
-                            )));
-                        }
-                        optional.insert(name.clone());
-                    }
-                }
-                Ok(Type::Object { attrs, optional })
-            }
-            other => Err(CtyError::bad_type(format!(
-                "invalid complex type kind name {other:?}"
+        match v {
+            Json::String(name) => Type::primitive_from_name(name),
+            Json::Array(parts) => Type::complex_from_json(parts, depth),
+            _ => Err(type_error("a type must be a string or an array")),
+        }
+    }
+
+    fn primitive_from_name(name: &str) -> Result<Type, CtyError> {
+        match name {
+            "string" => Ok(Type::String),
+            "number" => Ok(Type::Number),
+            "bool" => Ok(Type::Bool),
+            "dynamic" => Ok(Type::Dynamic),
+            other => Err(type_error(format!("invalid primitive type name {other:?}"))),
+        }
+    }
+
+    #[inline(never)]
+    fn complex_from_json(parts: &[Json], depth: usize) -> Result<Type, CtyError> {
+        let (kind, arg, extra) =
+            match parts {
+                [Json::String(kind), arg] => (kind.as_str(), arg, None),
+                [Json::String(kind), arg, extra] => (kind.as_str(), arg, Some(extra)),
+                _ => return Err(type_error(
+                    "a complex type must be [kind, argument] (objects may add optional attributes)",
+                )),
+            };
+        match (kind, extra) {
+            ("list", None) => Ok(Type::List(Box::new(Type::from_json_depth(arg, depth + 1)?))),
+            ("set", None) => Ok(Type::Set(Box::new(Type::from_json_depth(arg, depth + 1)?))),
+            ("map", None) => Ok(Type::Map(Box::new(Type::from_json_depth(arg, depth + 1)?))),
+            ("tuple", None) => Type::tuple_from_json(arg, depth),
+            ("object", extra) => Type::object_from_json(arg, extra, depth),
+            _ => Err(type_error(format!(
+                "invalid complex type description of kind {kind:?}"
             ))),
         }
     }
+
+    #[inline(never)]
+    fn tuple_from_json(arg: &Json, depth: usize) -> Result<Type, CtyError> {
+        let Json::Array(elems) = arg else {
+            return Err(type_error("tuple element types must be an array"));
+        };
+        let mut types = Vec::with_capacity(elems.len());
+        for e in elems {
+            types.push(Type::from_json_depth(e, depth + 1)?);
+        }
+        Ok(Type::Tuple(types))
+    }
+
+    #[inline(never)]
+    fn object_from_json(arg: &Json, extra: Option<&Json>, depth: usize) -> Result<Type, CtyError> {
+        let Json::Object(map) = arg else {
+            return Err(type_error("object attribute types must be a JSON object"));
+        };
+        let mut attrs = BTreeMap::new();
+        for (k, t) in map {
+            attrs.insert(k.clone(), Type::from_json_depth(t, depth + 1)?);
+        }
+        let mut optional = BTreeSet::new();
+        if let Some(extra) = extra {
+            let Json::Array(names) = extra else {
+                return Err(type_error("optional attributes must be an array"));
+            };
+            for name in names {
+                let Json::String(name) = name else {
+                    return Err(type_error("optional attribute names must be strings"));
+                };
+                if !attrs.contains_key(name) {
+                    return Err(type_error(format!(
+                        "optional attribute {name:?} is not an attribute"
+                    )));
+                }
+                optional.insert(name.clone());
+            }
+        }
+        Ok(Type::Object { attrs, optional })
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn type_error(message: impl Into<String>) -> CtyError {
+    CtyError::bad_type(message)
 }
 
 #[cfg(test)]
