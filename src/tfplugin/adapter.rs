@@ -75,7 +75,6 @@ macro_rules! provider_service {
                     summary: d.summary,
                     detail: d.detail,
                     attribute: d.attribute.as_ref().filter(|p| !p.0.is_empty()).map(path_out),
-                    ..Default::default()
                 })
                 .collect()
         }
