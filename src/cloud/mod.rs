@@ -7,10 +7,17 @@
 // larger than clippy's default threshold; callers of this layer may need the same allow.
 #![allow(clippy::result_large_err)]
 
+pub mod credentials;
+pub mod http;
 pub mod sign;
+pub mod ucloud;
 
 mod error;
+mod guard;
+mod json;
 mod settings;
+#[cfg(test)]
+mod testutil;
 mod types;
 
 pub use error::{CloudError, ErrorKind};
