@@ -10,6 +10,8 @@
 pub mod credentials;
 pub mod http;
 pub mod sign;
+pub mod source_url;
+pub mod tencent;
 pub mod ucloud;
 
 mod error;
