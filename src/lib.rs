@@ -4,6 +4,7 @@
 //! `plugin` (go-plugin transport) -> `tfplugin` (protocol v5/v6 adapters) -> `provider` (protocol-neutral core)
 //! -> `cty` (values) -> `resource` (resource logic and state mapping) -> `cloud` (one client per API family) -> HTTP.
 
+pub mod cloud;
 pub mod cty;
 pub mod logging;
 pub mod plugin;

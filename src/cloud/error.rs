@@ -1,0 +1,143 @@
+//! The one error type every cloud client returns.
+
+use std::fmt;
+
+use super::Cloud;
+
+/// What kind of failure happened, so callers can decide (retry, treat as gone, explain).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Bad / expired credentials or signature.
+    Auth,
+    /// The image (or region) does not exist.
+    NotFound,
+    /// Rate-limited by the cloud.
+    Throttled,
+    /// The cloud rejected a parameter.
+    InvalidParameter,
+    /// An image with that name already exists (id filled in when a lookup found it).
+    Duplicate {
+        /// Id of the existing image, when known.
+        existing_id: Option<String>,
+    },
+    /// ECS has no `AliyunECSImageImportDefaultRole` authorised (`NoSetRoletoECSServiceAccount`).
+    MissingRole,
+    /// The cloud failed internally (5xx / InternalError).
+    Server,
+    /// Could not reach the cloud or read its answer.
+    Transport,
+    /// Provider configuration is wrong or incomplete (credentials, endpoint, region).
+    Config,
+    /// Anything else the cloud reported.
+    Other,
+}
+
+/// An error from a cloud API call, with the cloud's code, message and request id.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub struct CloudError {
+    /// Which cloud.
+    pub cloud: Cloud,
+    /// Classification.
+    pub kind: ErrorKind,
+    /// The cloud's error code (or a local one such as `Transport`).
+    pub code: String,
+    /// Human-readable message (never contains secrets).
+    pub message: String,
+    /// The cloud's request id, for support tickets.
+    pub request_id: Option<String>,
+    /// API action that failed.
+    pub action: String,
+}
+
+impl fmt::Display for CloudError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {}: {}: {}",
+            self.cloud, self.action, self.code, self.message
+        )?;
+        if let Some(id) = &self.request_id {
+            write!(f, " (request id {id})")?;
+        }
+        Ok(())
+    }
+}
+
+impl CloudError {
+    /// Builds an error with every field given.
+    pub fn new(
+        cloud: Cloud,
+        kind: ErrorKind,
+        action: impl Into<String>,
+        code: impl Into<String>,
+        message: impl Into<String>,
+        request_id: Option<String>,
+    ) -> Self {
+        CloudError {
+            cloud,
+            kind,
+            code: code.into(),
+            message: message.into(),
+            request_id,
+            action: action.into(),
+        }
+    }
+
+    /// A configuration error (action `configure`).
+    pub fn config(cloud: Cloud, message: impl Into<String>) -> Self {
+        Self::new(
+            cloud,
+            ErrorKind::Config,
+            "configure",
+            "Config",
+            message,
+            None,
+        )
+    }
+
+    /// A transport error (request not answered).
+    pub fn transport(cloud: Cloud, action: &str, message: impl Into<String>) -> Self {
+        Self::new(
+            cloud,
+            ErrorKind::Transport,
+            action,
+            "Transport",
+            message,
+            None,
+        )
+    }
+
+    /// True for failures worth retrying for idempotent calls (throttling, server, transport).
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self.kind,
+            ErrorKind::Throttled | ErrorKind::Server | ErrorKind::Transport
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_format() {
+        let e = CloudError::new(
+            Cloud::TencentCloud,
+            ErrorKind::Throttled,
+            "ImportImage",
+            "RequestLimitExceeded",
+            "slow down",
+            Some("abc".into()),
+        );
+        assert_eq!(
+            e.to_string(),
+            "tencentcloud ImportImage: RequestLimitExceeded: slow down (request id abc)"
+        );
+        let e = CloudError::config(Cloud::UCloud, "set UCLOUD_PUBLIC_KEY");
+        assert_eq!(
+            e.to_string(),
+            "ucloud configure: Config: set UCLOUD_PUBLIC_KEY"
+        );
+    }
+}
