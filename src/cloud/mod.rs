@@ -7,6 +7,7 @@
 // larger than clippy's default threshold; callers of this layer may need the same allow.
 #![allow(clippy::result_large_err)]
 
+pub mod alibaba;
 pub mod credentials;
 pub mod http;
 pub mod sign;
