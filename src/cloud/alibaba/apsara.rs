@@ -60,11 +60,32 @@ mod tests {
 
     #[test]
     fn route_keeps_prefix() {
-        let t = target(&Url::parse("http://127.0.0.1:9/apsarastack/").unwrap(), "ImportImage", Some("1"), None).unwrap();
-        assert_eq!(t.url.as_str(), "http://127.0.0.1:9/apsarastack/apsara/route/Ecs/ImportImage");
-        assert_eq!(t.headers, vec![("x-acs-organizationid".to_string(), "1".to_string())]);
-        let t = target(&Url::parse("https://gw.example").unwrap(), "DeleteImage", None, None).unwrap();
-        assert_eq!(t.url.as_str(), "https://gw.example/apsara/route/Ecs/DeleteImage");
+        let t = target(
+            &Url::parse("http://127.0.0.1:9/apsarastack/").unwrap(),
+            "ImportImage",
+            Some("1"),
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            t.url.as_str(),
+            "http://127.0.0.1:9/apsarastack/apsara/route/Ecs/ImportImage"
+        );
+        assert_eq!(
+            t.headers,
+            vec![("x-acs-organizationid".to_string(), "1".to_string())]
+        );
+        let t = target(
+            &Url::parse("https://gw.example").unwrap(),
+            "DeleteImage",
+            None,
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            t.url.as_str(),
+            "https://gw.example/apsara/route/Ecs/DeleteImage"
+        );
     }
 
     #[tokio::test]
@@ -77,7 +98,15 @@ mod tests {
             }
         }))
         .await;
-        let rpc = AcsRpc::new(Cloud::ApsaraStack, "ak".into(), "sk".into(), None, SignatureVersion::RpcV1, &fast_options()).unwrap();
+        let rpc = AcsRpc::new(
+            Cloud::ApsaraStack,
+            "ak".into(),
+            "sk".into(),
+            None,
+            SignatureVersion::RpcV1,
+            &fast_options(),
+        )
+        .unwrap();
         let c = EcsClient::new(
             rpc,
             EcsFlavor::Apsara {

@@ -13,7 +13,9 @@ use crate::cloud::guard::guarded_import;
 use crate::cloud::http::Failure;
 use crate::cloud::json::{arr_field, percent, str_field, u64_field};
 use crate::cloud::source_url::parse_oss;
-use crate::cloud::{Cloud, CloudError, ErrorKind, Image, ImageApi, ImageState, ImageUpdate, ImportRequest};
+use crate::cloud::{
+    Cloud, CloudError, ErrorKind, Image, ImageApi, ImageState, ImageUpdate, ImportRequest,
+};
 
 /// ECS API version.
 pub const ECS_VERSION: &str = "2014-05-26";
@@ -111,7 +113,10 @@ pub fn images_of(v: &Value) -> Vec<Image> {
 }
 
 /// `ImportImage` parameters. `public` adds the ECS-only fields (ClientToken, BootMode, Tag.N).
-pub fn import_params(req: &ImportRequest, public: bool) -> Result<BTreeMap<String, String>, String> {
+pub fn import_params(
+    req: &ImportRequest,
+    public: bool,
+) -> Result<BTreeMap<String, String>, String> {
     let mut p = BTreeMap::new();
     p.insert("RegionId".into(), req.region.clone());
     p.insert("ImageName".into(), req.name.clone());
@@ -148,7 +153,10 @@ pub fn import_params(req: &ImportRequest, public: bool) -> Result<BTreeMap<Strin
             p.insert(format!("DiskDeviceMapping.{n}.Format"), ecs_format(&f));
         }
         if let Some(s) = size {
-            p.insert(format!("DiskDeviceMapping.{n}.DiskImageSize"), s.to_string());
+            p.insert(
+                format!("DiskDeviceMapping.{n}.DiskImageSize"),
+                s.to_string(),
+            );
         }
     }
     Ok(p)
@@ -203,7 +211,9 @@ impl EcsClient {
         idempotent: bool,
     ) -> Result<Value, Failure> {
         let target = self.target(action, region).map_err(Failure::Definite)?;
-        self.rpc.call(&target, action, region, params, idempotent).await
+        self.rpc
+            .call(&target, action, region, params, idempotent)
+            .await
     }
 
     fn bad_request(&self, action: &str, msg: String) -> CloudError {
@@ -297,7 +307,9 @@ impl EcsClient {
         let id = guarded_import(
             &self.rpc.core.retry,
             || async {
-                let v = self.call("ImportImage", &req.region, &params, false).await?;
+                let v = self
+                    .call("ImportImage", &req.region, &params, false)
+                    .await?;
                 Ok(str_field(&v, "ImageId").unwrap_or_default())
             },
             || self.find_images_by_name(&req.region, &req.name),
@@ -347,14 +359,18 @@ impl ImageApi for EcsClient {
                 self.import_public(req, params).await
             }
             EcsFlavor::Apsara { .. } => {
-                let params = apsara::import_params(req)
-                    .map_err(|m| self.bad_request("ImportImage", m))?;
+                let params =
+                    apsara::import_params(req).map_err(|m| self.bad_request("ImportImage", m))?;
                 self.import_apsara(req, params).await
             }
         }
     }
 
-    async fn describe_images(&self, region: &str, ids: &[String]) -> Result<Vec<Image>, CloudError> {
+    async fn describe_images(
+        &self,
+        region: &str,
+        ids: &[String],
+    ) -> Result<Vec<Image>, CloudError> {
         let mut out = Vec::new();
         for chunk in ids.chunks(PAGE) {
             let mut p = BTreeMap::new();
@@ -368,7 +384,11 @@ impl ImageApi for EcsClient {
         Ok(out)
     }
 
-    async fn find_images_by_name(&self, region: &str, name: &str) -> Result<Vec<Image>, CloudError> {
+    async fn find_images_by_name(
+        &self,
+        region: &str,
+        name: &str,
+    ) -> Result<Vec<Image>, CloudError> {
         let mut out = Vec::new();
         for page in 1..=MAX_PAGES {
             let mut p = BTreeMap::new();
@@ -390,7 +410,12 @@ impl ImageApi for EcsClient {
         Ok(out)
     }
 
-    async fn update_image(&self, region: &str, id: &str, update: &ImageUpdate) -> Result<(), CloudError> {
+    async fn update_image(
+        &self,
+        region: &str,
+        id: &str,
+        update: &ImageUpdate,
+    ) -> Result<(), CloudError> {
         if update.name.is_some() || update.description.is_some() {
             let mut p = BTreeMap::new();
             p.insert("RegionId".into(), region.to_string());
@@ -448,8 +473,15 @@ mod tests {
     use std::sync::Arc;
 
     fn client(url: &str, sig: SignatureVersion) -> EcsClient {
-        let rpc = AcsRpc::new(Cloud::AliCloud, "ak".into(), "sk".into(), Some("tok".into()), sig, &fast_options())
-            .unwrap();
+        let rpc = AcsRpc::new(
+            Cloud::AliCloud,
+            "ak".into(),
+            "sk".into(),
+            Some("tok".into()),
+            sig,
+            &fast_options(),
+        )
+        .unwrap();
         EcsClient::new(
             rpc,
             EcsFlavor::Public {
@@ -551,26 +583,44 @@ mod tests {
     async fn import_resends_with_same_client_token_after_5xx() {
         let (url, log) = serve(Arc::new(|n, _| {
             if n == 0 {
-                (500, r#"{"RequestId":"R0","Code":"InternalError","Message":"oops"}"#.into())
+                (
+                    500,
+                    r#"{"RequestId":"R0","Code":"InternalError","Message":"oops"}"#.into(),
+                )
             } else {
                 (200, r#"{"RequestId":"R1","ImageId":"m-new"}"#.into())
             }
         }))
         .await;
-        let id = client(&url, SignatureVersion::RpcV1).import_image(&req()).await.unwrap();
+        let id = client(&url, SignatureVersion::RpcV1)
+            .import_image(&req())
+            .await
+            .unwrap();
         assert_eq!(id, "m-new");
         let log = log.lock().unwrap();
         assert_eq!(log.len(), 2);
         assert_eq!(log[0].form()["ClientToken"], "tok-123");
         assert_eq!(log[1].form()["ClientToken"], "tok-123");
-        assert_ne!(log[0].form()["SignatureNonce"], log[1].form()["SignatureNonce"]);
+        assert_ne!(
+            log[0].form()["SignatureNonce"],
+            log[1].form()["SignatureNonce"]
+        );
     }
 
     #[tokio::test]
     async fn missing_role_and_delete_not_found() {
-        let (url, _log) = serve(Arc::new(|_, r: &Recorded| match r.form()["Action"].as_str() {
-            "ImportImage" => (403, r#"{"RequestId":"R","Code":"NoSetRoletoECSServiceAcount","Message":"role"}"#.into()),
-            _ => (404, r#"{"RequestId":"R","Code":"InvalidImageId.NotFound","Message":"gone"}"#.into()),
+        let (url, _log) = serve(Arc::new(|_, r: &Recorded| {
+            match r.form()["Action"].as_str() {
+                "ImportImage" => (
+                    403,
+                    r#"{"RequestId":"R","Code":"NoSetRoletoECSServiceAcount","Message":"role"}"#
+                        .into(),
+                ),
+                _ => (
+                    404,
+                    r#"{"RequestId":"R","Code":"InvalidImageId.NotFound","Message":"gone"}"#.into(),
+                ),
+            }
         }))
         .await;
         let c = client(&url, SignatureVersion::RpcV1);
@@ -589,13 +639,27 @@ mod tests {
         let c = client(&url, SignatureVersion::RpcV1);
         let upd = ImageUpdate {
             name: Some("new".into()),
-            tags: Some([("keep".to_string(), "k".to_string()), ("new".to_string(), "n".to_string())].into()),
+            tags: Some(
+                [
+                    ("keep".to_string(), "k".to_string()),
+                    ("new".to_string(), "n".to_string()),
+                ]
+                .into(),
+            ),
             ..Default::default()
         };
         c.update_image("cn-hangzhou", "m-1", &upd).await.unwrap();
         let forms: Vec<_> = log.lock().unwrap().iter().map(|r| r.form()).collect();
         let actions: Vec<&str> = forms.iter().map(|f| f["Action"].as_str()).collect();
-        assert_eq!(actions, ["ModifyImageAttribute", "DescribeImages", "UntagResources", "TagResources"]);
+        assert_eq!(
+            actions,
+            [
+                "ModifyImageAttribute",
+                "DescribeImages",
+                "UntagResources",
+                "TagResources"
+            ]
+        );
         assert_eq!(forms[2]["TagKey.1"], "old");
         assert_eq!(forms[3]["Tag.1.Key"], "new");
         assert!(!forms[3].contains_key("Tag.2.Key"));

@@ -11,7 +11,9 @@ use crate::cloud::guard::guarded_import;
 use crate::cloud::http::Failure;
 use crate::cloud::json::{arr_field, str_field, u64_field};
 use crate::cloud::source_url::parse_oss;
-use crate::cloud::{Cloud, CloudError, ErrorKind, Image, ImageApi, ImageState, ImageUpdate, ImportRequest};
+use crate::cloud::{
+    Cloud, CloudError, ErrorKind, Image, ImageApi, ImageState, ImageUpdate, ImportRequest,
+};
 
 /// Default ENS endpoint (ENS is not regional at the API level).
 pub const ENS_ENDPOINT: &str = "https://ens.aliyuncs.com";
@@ -148,7 +150,9 @@ impl EnsClient {
             version: ENS_VERSION,
             headers: Vec::new(),
         };
-        self.rpc.call(&target, action, region, params, idempotent).await
+        self.rpc
+            .call(&target, action, region, params, idempotent)
+            .await
     }
 
     fn unsupported(&self, what: &str) -> CloudError {
@@ -183,7 +187,9 @@ impl ImageApi for EnsClient {
         guarded_import(
             &self.rpc.core.retry,
             || async {
-                let v = self.call("ImportImage", &req.region, &params, false).await?;
+                let v = self
+                    .call("ImportImage", &req.region, &params, false)
+                    .await?;
                 str_field(&v, "ImageId").ok_or_else(|| {
                     Failure::Definite(CloudError::new(
                         Cloud::AliCloudEns,
@@ -200,7 +206,11 @@ impl ImageApi for EnsClient {
         .await
     }
 
-    async fn describe_images(&self, region: &str, ids: &[String]) -> Result<Vec<Image>, CloudError> {
+    async fn describe_images(
+        &self,
+        region: &str,
+        ids: &[String],
+    ) -> Result<Vec<Image>, CloudError> {
         // DescribeSelfImages takes one ImageId per call.
         let mut out = Vec::new();
         for id in ids {
@@ -220,7 +230,11 @@ impl ImageApi for EnsClient {
         Ok(out)
     }
 
-    async fn find_images_by_name(&self, region: &str, name: &str) -> Result<Vec<Image>, CloudError> {
+    async fn find_images_by_name(
+        &self,
+        region: &str,
+        name: &str,
+    ) -> Result<Vec<Image>, CloudError> {
         let mut out = Vec::new();
         for page in 1..=MAX_PAGES {
             let mut p = BTreeMap::new();
@@ -239,7 +253,12 @@ impl ImageApi for EnsClient {
         Ok(out)
     }
 
-    async fn update_image(&self, region: &str, id: &str, update: &ImageUpdate) -> Result<(), CloudError> {
+    async fn update_image(
+        &self,
+        region: &str,
+        id: &str,
+        update: &ImageUpdate,
+    ) -> Result<(), CloudError> {
         if update.description.is_some() {
             return Err(self.unsupported("description"));
         }
@@ -287,7 +306,15 @@ mod tests {
     use std::sync::Arc;
 
     fn client(url: &str) -> EnsClient {
-        let rpc = AcsRpc::new(Cloud::AliCloudEns, "ak".into(), "sk".into(), None, SignatureVersion::RpcV1, &fast_options()).unwrap();
+        let rpc = AcsRpc::new(
+            Cloud::AliCloudEns,
+            "ak".into(),
+            "sk".into(),
+            None,
+            SignatureVersion::RpcV1,
+            &fast_options(),
+        )
+        .unwrap();
         EnsClient::new(rpc, Url::parse(url).unwrap())
     }
 

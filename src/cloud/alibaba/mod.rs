@@ -69,8 +69,7 @@ pub fn classify(code: &str, status: u16) -> ErrorKind {
         ErrorKind::MissingRole
     } else if code.contains("Duplicate") {
         ErrorKind::Duplicate { existing_id: None }
-    } else if code.ends_with("NotFound") || code.ends_with(".NotExist") || code == "ImageNotFound"
-    {
+    } else if code.ends_with("NotFound") || code.ends_with(".NotExist") || code == "ImageNotFound" {
         ErrorKind::NotFound
     } else if code.starts_with("InternalError")
         || code.starts_with("ServiceUnavailable")
@@ -313,20 +312,35 @@ mod tests {
 
     #[test]
     fn error_classes() {
-        assert_eq!(classify("InvalidAccessKeyId.NotFound", 404), ErrorKind::Auth);
+        assert_eq!(
+            classify("InvalidAccessKeyId.NotFound", 404),
+            ErrorKind::Auth
+        );
         assert_eq!(classify("SignatureDoesNotMatch", 400), ErrorKind::Auth);
         assert_eq!(classify("IncompleteSignature", 400), ErrorKind::Auth);
         assert_eq!(classify("InvalidTimeStamp.Expired", 400), ErrorKind::Auth);
         assert_eq!(classify("Throttling.User", 400), ErrorKind::Throttled);
-        assert_eq!(classify("NoSetRoletoECSServiceAccount", 400), ErrorKind::MissingRole);
-        assert_eq!(classify("NoSetRoletoECSServiceAcount", 400), ErrorKind::MissingRole);
-        assert_eq!(classify("InvalidImageId.NotFound", 404), ErrorKind::NotFound);
+        assert_eq!(
+            classify("NoSetRoletoECSServiceAccount", 400),
+            ErrorKind::MissingRole
+        );
+        assert_eq!(
+            classify("NoSetRoletoECSServiceAcount", 400),
+            ErrorKind::MissingRole
+        );
+        assert_eq!(
+            classify("InvalidImageId.NotFound", 404),
+            ErrorKind::NotFound
+        );
         assert_eq!(
             classify("InvalidImageName.Duplicated", 400),
             ErrorKind::Duplicate { existing_id: None }
         );
         assert_eq!(classify("InternalError", 500), ErrorKind::Server);
-        assert_eq!(classify("InvalidParameter", 400), ErrorKind::InvalidParameter);
+        assert_eq!(
+            classify("InvalidParameter", 400),
+            ErrorKind::InvalidParameter
+        );
     }
 
     #[test]
@@ -338,7 +352,10 @@ mod tests {
             br#"{"RequestId":"R1","Code":"Throttling.User","Message":"m"}"#,
         )
         .unwrap_err();
-        assert_eq!((e.kind, e.request_id.as_deref()), (ErrorKind::Throttled, Some("R1")));
+        assert_eq!(
+            (e.kind, e.request_id.as_deref()),
+            (ErrorKind::Throttled, Some("R1"))
+        );
         let e = parse_response(
             Cloud::ApsaraStack,
             "A",
@@ -347,11 +364,24 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.kind, ErrorKind::Auth);
-        let e = parse_response(Cloud::ApsaraStack, "A", 200, br#"{"resultCode":-1,"resultMsg":"system error"}"#)
-            .unwrap_err();
+        let e = parse_response(
+            Cloud::ApsaraStack,
+            "A",
+            200,
+            br#"{"resultCode":-1,"resultMsg":"system error"}"#,
+        )
+        .unwrap_err();
         assert_eq!(e.code, "-1");
-        let ok = parse_response(Cloud::AliCloud, "A", 200, br#"{"RequestId":"R","ImageId":"m-1"}"#).unwrap();
+        let ok = parse_response(
+            Cloud::AliCloud,
+            "A",
+            200,
+            br#"{"RequestId":"R","ImageId":"m-1"}"#,
+        )
+        .unwrap();
         assert_eq!(ok.request_id.as_deref(), Some("R"));
-        assert!(parse_response(Cloud::AliCloud, "A", 503, b"<html>").unwrap_err().is_retryable());
+        assert!(parse_response(Cloud::AliCloud, "A", 503, b"<html>")
+            .unwrap_err()
+            .is_retryable());
     }
 }
