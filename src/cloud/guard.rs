@@ -65,3 +65,81 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cloud::Cloud;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    fn policy() -> RetryPolicy {
+        RetryPolicy {
+            base: Duration::from_millis(1),
+            cap: Duration::from_millis(2),
+            max_attempts: 3,
+        }
+    }
+
+    fn err(kind: ErrorKind) -> CloudError {
+        CloudError::new(Cloud::UCloud, kind, "Import", "c", "m", None)
+    }
+
+    #[tokio::test]
+    async fn ambiguous_then_duplicate_returns_existing_image() {
+        let sends = AtomicUsize::new(0);
+        let lookups = AtomicUsize::new(0);
+        let id = guarded_import(
+            &policy(),
+            || async {
+                match sends.fetch_add(1, Ordering::SeqCst) {
+                    0 => Err(Failure::Ambiguous(err(ErrorKind::Server))),
+                    _ => Err(Failure::Definite(err(ErrorKind::Duplicate {
+                        existing_id: None,
+                    }))),
+                }
+            },
+            || async {
+                // Not visible yet on the first lookup, visible on the second.
+                if lookups.fetch_add(1, Ordering::SeqCst) == 0 {
+                    Ok(vec![])
+                } else {
+                    Ok(vec![Image {
+                        id: "img-1".into(),
+                        ..Default::default()
+                    }])
+                }
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(id, "img-1");
+        assert_eq!(sends.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn plain_duplicate_is_an_error_with_the_id() {
+        let e = guarded_import(
+            &policy(),
+            || async {
+                Err(Failure::Definite(err(ErrorKind::Duplicate {
+                    existing_id: None,
+                })))
+            },
+            || async {
+                Ok(vec![Image {
+                    id: "img-old".into(),
+                    ..Default::default()
+                }])
+            },
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(
+            e.kind,
+            ErrorKind::Duplicate {
+                existing_id: Some("img-old".into())
+            }
+        );
+    }
+}
