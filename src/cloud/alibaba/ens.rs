@@ -1,0 +1,383 @@
+//! Alibaba Cloud ENS (Edge Node Service) images, API version 2017-11-10.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde_json::{json, Value};
+use url::Url;
+
+use super::{AcsRpc, RpcTarget};
+use crate::cloud::guard::guarded_import;
+use crate::cloud::http::Failure;
+use crate::cloud::json::{arr_field, str_field, u64_field};
+use crate::cloud::source_url::parse_oss;
+use crate::cloud::{
+    Cloud, CloudError, ErrorKind, Image, ImageApi, ImageState, ImageUpdate, ImportRequest,
+};
+
+/// Default ENS endpoint (ENS is not regional at the API level).
+pub const ENS_ENDPOINT: &str = "https://ens.aliyuncs.com";
+/// ENS API version.
+pub const ENS_VERSION: &str = "2017-11-10";
+const PAGE: usize = 100;
+const MAX_PAGES: usize = 50;
+
+/// Client for ENS custom images.
+pub struct EnsClient {
+    rpc: AcsRpc,
+    endpoint: Url,
+}
+
+impl fmt::Debug for EnsClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EnsClient")
+            .field("rpc", &self.rpc)
+            .field("endpoint", &self.endpoint.as_str())
+            .finish()
+    }
+}
+
+/// Maps the ENS `DescribeSelfImages` status.
+pub fn map_state(raw: &str) -> ImageState {
+    let l = raw.to_ascii_lowercase();
+    if l == "available" {
+        ImageState::Available
+    } else if l.ends_with("failed") || l == "unavailable" {
+        ImageState::Failed
+    } else if l == "deleting" {
+        ImageState::Deleting
+    } else {
+        // Creating, Packing, Uploading and anything new.
+        ImageState::Importing
+    }
+}
+
+/// Parses one `Images.Image[]` entry.
+pub fn parse_image(v: &Value) -> Image {
+    let raw = str_field(v, "Status").unwrap_or_default();
+    Image {
+        id: str_field(v, "ImageId").unwrap_or_default(),
+        name: str_field(v, "ImageName").unwrap_or_default(),
+        description: str_field(v, "Description"),
+        state: map_state(&raw),
+        raw_state: raw,
+        progress: None,
+        size_gb: u64_field(v, "ImageSize"),
+        created_at: str_field(v, "CreationTime"),
+        os_type: str_field(v, "OSType"),
+        platform: str_field(v, "Platform"),
+        os_version: str_field(v, "OsVersion"),
+        architecture: str_field(v, "Architecture"),
+        tags: BTreeMap::new(),
+        failure_reason: None,
+    }
+}
+
+fn images_of(v: &Value) -> Vec<Image> {
+    v.get("Images")
+        .map(|i| arr_field(i, "Image"))
+        .unwrap_or(&[])
+        .iter()
+        .map(parse_image)
+        .collect()
+}
+
+/// `ImportImage` parameters: the system disk in the top-level OSS fields, data disks in
+/// `DiskDeviceMapping` as one JSON-encoded string.
+pub fn import_params(req: &ImportRequest) -> Result<BTreeMap<String, String>, String> {
+    let mut p = BTreeMap::new();
+    p.insert("ImageName".into(), req.name.clone());
+    p.insert("ComputeType".into(), "ens_vm".into());
+    p.insert(
+        "OSType".into(),
+        req.os_type.clone().unwrap_or_else(|| "linux".into()),
+    );
+    p.insert(
+        "ImageFormat".into(),
+        req.format
+            .as_deref()
+            .unwrap_or("qcow2")
+            .to_ascii_lowercase(),
+    );
+    p.insert(
+        "Architecture".into(),
+        req.architecture.clone().unwrap_or_else(|| "x86_64".into()),
+    );
+    if let Some(v) = &req.platform {
+        p.insert("Platform".into(), v.clone());
+    }
+    if let Some(v) = &req.os_version {
+        p.insert("OSVersion".into(), v.clone());
+    }
+    if let Some(v) = &req.license_type {
+        p.insert("LicenseType".into(), v.clone());
+    }
+    let sys = parse_oss(&req.source_url)?;
+    let region_of = |r: Option<String>| r.unwrap_or_else(|| req.region.clone());
+    p.insert("OSSRegion".into(), region_of(sys.region));
+    p.insert("OSSBucket".into(), sys.bucket);
+    p.insert("OSSObject".into(), sys.object);
+    if !req.data_disks.is_empty() {
+        let mut list = Vec::new();
+        for d in &req.data_disks {
+            let loc = parse_oss(&d.source_url)?;
+            list.push(json!({
+                "OSSRegion": region_of(loc.region),
+                "OSSBucket": loc.bucket,
+                "OSSObject": loc.object,
+            }));
+        }
+        p.insert("DiskDeviceMapping".into(), Value::Array(list).to_string());
+    }
+    Ok(p)
+}
+
+impl EnsClient {
+    /// Builds a client; `endpoint` is already checked.
+    pub fn new(rpc: AcsRpc, endpoint: Url) -> Self {
+        EnsClient { rpc, endpoint }
+    }
+
+    async fn call(
+        &self,
+        action: &str,
+        region: &str,
+        params: &BTreeMap<String, String>,
+        idempotent: bool,
+    ) -> Result<Value, Failure> {
+        let target = RpcTarget {
+            url: self.endpoint.clone(),
+            version: ENS_VERSION,
+            headers: Vec::new(),
+        };
+        self.rpc
+            .call(&target, action, region, params, idempotent)
+            .await
+    }
+
+    fn unsupported(&self, what: &str) -> CloudError {
+        CloudError::new(
+            Cloud::AliCloudEns,
+            ErrorKind::InvalidParameter,
+            "ModifyImageAttribute",
+            "Unsupported",
+            format!("ENS cannot change the {what} of an existing image"),
+            None,
+        )
+    }
+}
+
+#[async_trait::async_trait]
+impl ImageApi for EnsClient {
+    fn cloud(&self) -> Cloud {
+        Cloud::AliCloudEns
+    }
+
+    async fn import_image(&self, req: &ImportRequest) -> Result<String, CloudError> {
+        let params = import_params(req).map_err(|m| {
+            CloudError::new(
+                Cloud::AliCloudEns,
+                ErrorKind::InvalidParameter,
+                "ImportImage",
+                "InvalidSourceUrl",
+                m,
+                None,
+            )
+        })?;
+        guarded_import(
+            &self.rpc.core.retry,
+            || async {
+                let v = self
+                    .call("ImportImage", &req.region, &params, false)
+                    .await?;
+                str_field(&v, "ImageId").ok_or_else(|| {
+                    Failure::Definite(CloudError::new(
+                        Cloud::AliCloudEns,
+                        ErrorKind::Other,
+                        "ImportImage",
+                        "NoImageId",
+                        "response has no ImageId",
+                        None,
+                    ))
+                })
+            },
+            || self.find_images_by_name(&req.region, &req.name),
+        )
+        .await
+    }
+
+    async fn describe_images(
+        &self,
+        region: &str,
+        ids: &[String],
+    ) -> Result<Vec<Image>, CloudError> {
+        // DescribeSelfImages takes one ImageId per call.
+        let mut out = Vec::new();
+        for id in ids {
+            let mut p = BTreeMap::new();
+            p.insert("ImageId".into(), id.clone());
+            p.insert("PageSize".into(), PAGE.to_string());
+            match self.call("DescribeSelfImages", region, &p, true).await {
+                Ok(v) => out.extend(images_of(&v).into_iter().filter(|i| &i.id == id)),
+                Err(f) => {
+                    let e = f.into_error();
+                    if e.kind != ErrorKind::NotFound {
+                        return Err(e);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    async fn find_images_by_name(
+        &self,
+        region: &str,
+        name: &str,
+    ) -> Result<Vec<Image>, CloudError> {
+        let mut out = Vec::new();
+        for page in 1..=MAX_PAGES {
+            let mut p = BTreeMap::new();
+            p.insert("ImageName".into(), name.to_string());
+            p.insert("PageSize".into(), PAGE.to_string());
+            p.insert("PageNumber".into(), page.to_string());
+            let v = self.call("DescribeSelfImages", region, &p, true).await?;
+            let imgs = images_of(&v);
+            let n = imgs.len();
+            out.extend(imgs.into_iter().filter(|i| i.name == name));
+            let total = u64_field(&v, "TotalCount").unwrap_or(0) as usize;
+            if n < PAGE || page * PAGE >= total {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    async fn update_image(
+        &self,
+        region: &str,
+        id: &str,
+        update: &ImageUpdate,
+    ) -> Result<(), CloudError> {
+        if update.description.is_some() {
+            return Err(self.unsupported("description"));
+        }
+        if update.tags.as_ref().is_some_and(|t| !t.is_empty()) {
+            return Err(self.unsupported("tags"));
+        }
+        if let Some(n) = &update.name {
+            let mut p = BTreeMap::new();
+            p.insert("ImageId".into(), id.to_string());
+            p.insert("ImageName".into(), n.clone());
+            self.call("ModifyImageAttribute", region, &p, true).await?;
+        }
+        Ok(())
+    }
+
+    async fn delete_image(&self, region: &str, id: &str) -> Result<(), CloudError> {
+        let mut p = BTreeMap::new();
+        p.insert("ImageId".into(), id.to_string());
+        match self.call("DeleteImage", region, &p, true).await {
+            Ok(_) => Ok(()),
+            Err(f) => {
+                let e = f.into_error();
+                if e.kind == ErrorKind::NotFound {
+                    return Ok(());
+                }
+                if matches!(e.kind, ErrorKind::InvalidParameter | ErrorKind::Other) {
+                    // ENS does not document a not-found code for DeleteImage: check.
+                    if let Ok(found) = self.describe_images(region, &[id.to_string()]).await {
+                        if found.is_empty() {
+                            return Ok(());
+                        }
+                    }
+                }
+                Err(e)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cloud::testutil::{fast_options, serve, Recorded};
+    use crate::cloud::{DataDisk, SignatureVersion};
+    use std::sync::Arc;
+
+    fn client(url: &str) -> EnsClient {
+        let rpc = AcsRpc::new(
+            Cloud::AliCloudEns,
+            "ak".into(),
+            "sk".into(),
+            None,
+            SignatureVersion::RpcV1,
+            &fast_options(),
+        )
+        .unwrap();
+        EnsClient::new(rpc, Url::parse(url).unwrap())
+    }
+
+    #[test]
+    fn states() {
+        for (raw, s) in [
+            ("Creating", ImageState::Importing),
+            ("Packing", ImageState::Importing),
+            ("Uploading", ImageState::Importing),
+            ("Available", ImageState::Available),
+            ("Pack_failed", ImageState::Failed),
+            ("Upload_failed", ImageState::Failed),
+        ] {
+            assert_eq!(map_state(raw), s, "{raw}");
+        }
+    }
+
+    #[test]
+    fn disk_mapping_is_one_json_string() {
+        let req = ImportRequest {
+            region: "cn-beijing".into(),
+            name: "n".into(),
+            source_url: "https://bkt.oss-cn-beijing.aliyuncs.com/sys.qcow2".into(),
+            data_disks: vec![DataDisk {
+                source_url: "oss://bkt/d1.qcow2".into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let p = import_params(&req).unwrap();
+        assert_eq!(p["ComputeType"], "ens_vm");
+        assert_eq!(p["ImageFormat"], "qcow2");
+        assert_eq!(p["OSType"], "linux");
+        assert_eq!(p["Architecture"], "x86_64");
+        assert_eq!(p["OSSRegion"], "cn-beijing");
+        assert_eq!(p["OSSObject"], "sys.qcow2");
+        let dm: Value = serde_json::from_str(&p["DiskDeviceMapping"]).unwrap();
+        assert_eq!(dm[0]["OSSObject"], "d1.qcow2");
+        assert_eq!(dm[0]["OSSRegion"], "cn-beijing");
+        assert!(!p.keys().any(|k| k.starts_with("DiskDeviceMapping.")));
+    }
+
+    #[tokio::test]
+    async fn describe_per_id_and_parse() {
+        let (url, log) = serve(Arc::new(|_, r: &Recorded| {
+            let id = r.form()["ImageId"].clone();
+            if id == "m-1" {
+                (200, r#"{"RequestId":"R","TotalCount":1,"Images":{"Image":[{"ImageId":"m-1","ImageName":"n","Status":"Packing","ImageSize":"20"}]}}"#.into())
+            } else {
+                (200, r#"{"RequestId":"R","TotalCount":0,"Images":{"Image":[]}}"#.into())
+            }
+        }))
+        .await;
+        let imgs = client(&url)
+            .describe_images("cn-beijing", &["m-1".into(), "m-2".into()])
+            .await
+            .unwrap();
+        assert_eq!(imgs.len(), 1);
+        assert_eq!(imgs[0].size_gb, Some(20));
+        assert_eq!(imgs[0].state, ImageState::Importing);
+        let log = log.lock().unwrap();
+        assert_eq!(log.len(), 2);
+        assert_eq!(log[0].form()["Version"], ENS_VERSION);
+        assert_eq!(log[0].form()["Action"], "DescribeSelfImages");
+    }
+}

@@ -1,0 +1,444 @@
+//! Shared HTTP plumbing: endpoint checks, the reqwest client, retry with backoff and jitter,
+//! and a per-action token-bucket rate limiter.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+use std::time::Duration;
+
+use rand::Rng;
+use reqwest::header::HeaderMap;
+use serde_json::Value;
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+use url::Url;
+
+use super::{Cloud, CloudError, ErrorKind};
+
+/// Connect timeout for every cloud API call.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Whole-request timeout for every cloud API call.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How often and how patiently calls are retried (capped exponential backoff with jitter).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RetryPolicy {
+    /// Delay before the first retry (doubled each time).
+    pub base: Duration,
+    /// Upper bound on one delay.
+    pub cap: Duration,
+    /// Total attempts including the first.
+    pub max_attempts: u32,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            base: Duration::from_millis(200),
+            cap: Duration::from_secs(5),
+            max_attempts: 6,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Delay after failed attempt number `attempt` (1-based): half fixed, half random.
+    pub fn delay(&self, attempt: u32) -> Duration {
+        let exp = attempt.saturating_sub(1).min(20);
+        let full = self
+            .base
+            .saturating_mul(1u32 << exp)
+            .min(self.cap)
+            .as_millis() as u64;
+        let half = full / 2;
+        let jitter = if half > 0 {
+            rand::rng().random_range(0..=half)
+        } else {
+            0
+        };
+        Duration::from_millis(half + jitter)
+    }
+}
+
+/// Tunables for a client; tests shrink the retry policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientOptions {
+    /// Retry policy.
+    pub retry: RetryPolicy,
+    /// Requests per second per API action (overrides the built-in per-cloud limits,
+    /// e.g. Tencent `ImportImage` 10/s).
+    pub rate_limits: BTreeMap<String, f64>,
+    /// Requests per second for actions without an entry (`None` = unlimited).
+    pub default_rate: Option<f64>,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            retry: RetryPolicy::default(),
+            rate_limits: BTreeMap::new(),
+            default_rate: Some(20.0),
+        }
+    }
+}
+
+struct Bucket {
+    tokens: f64,
+    rate: f64,
+    last: Instant,
+}
+
+/// Token bucket per API action (burst = one second's worth, at least 1).
+pub struct RateLimiter {
+    limits: BTreeMap<String, f64>,
+    default_rate: Option<f64>,
+    buckets: Mutex<HashMap<String, Bucket>>,
+}
+
+impl std::fmt::Debug for RateLimiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RateLimiter")
+            .field("limits", &self.limits)
+            .field("default_rate", &self.default_rate)
+            .finish()
+    }
+}
+
+impl RateLimiter {
+    /// A limiter with the given per-action rates and default rate.
+    pub fn new(limits: BTreeMap<String, f64>, default_rate: Option<f64>) -> Self {
+        RateLimiter {
+            limits,
+            default_rate,
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn rate_for(&self, action: &str) -> Option<f64> {
+        self.limits
+            .get(action)
+            .copied()
+            .or(self.default_rate)
+            .filter(|r| r.is_finite() && *r > 0.0)
+    }
+
+    /// Waits until `action` may be sent.
+    pub async fn acquire(&self, action: &str) {
+        let Some(rate) = self.rate_for(action) else {
+            return;
+        };
+        let burst = rate.max(1.0);
+        loop {
+            let wait = {
+                let mut buckets = self.buckets.lock().await;
+                let now = Instant::now();
+                let b = buckets.entry(action.to_string()).or_insert(Bucket {
+                    tokens: burst,
+                    rate,
+                    last: now,
+                });
+                let elapsed = now.duration_since(b.last).as_secs_f64();
+                b.tokens = (b.tokens + elapsed * b.rate).min(burst);
+                b.last = now;
+                if b.tokens >= 1.0 {
+                    b.tokens -= 1.0;
+                    None
+                } else {
+                    Some(Duration::from_secs_f64((1.0 - b.tokens) / b.rate))
+                }
+            };
+            match wait {
+                None => return,
+                Some(d) => tokio::time::sleep(d).await,
+            }
+        }
+    }
+}
+
+/// Parses an endpoint URL and refuses plain `http://` unless the host is loopback.
+pub fn check_endpoint(cloud: Cloud, raw: &str) -> Result<Url, CloudError> {
+    let url = Url::parse(raw.trim()).map_err(|e| {
+        CloudError::config(cloud, format!("endpoint {raw:?} is not a valid URL: {e}"))
+    })?;
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if is_loopback_url(&url) => Ok(url),
+        "http" => Err(CloudError::config(
+            cloud,
+            format!(
+                "endpoint {raw:?} uses plain http; only https is allowed except for loopback hosts (127.0.0.0/8, ::1, localhost)"
+            ),
+        )),
+        other => Err(CloudError::config(
+            cloud,
+            format!("endpoint {raw:?} has unsupported scheme {other:?}; use https"),
+        )),
+    }
+}
+
+/// True when the URL's host is 127.0.0.0/8, ::1 or localhost.
+pub fn is_loopback_url(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+/// The `Host` header value reqwest will send for `url` (port only when not the default).
+pub fn host_header(url: &Url) -> String {
+    let host = url.host_str().unwrap_or_default();
+    match url.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host.to_string(),
+    }
+}
+
+/// Builds the shared reqwest client (rustls, timeouts).
+pub fn build_http_client(cloud: Cloud) -> Result<reqwest::Client, CloudError> {
+    reqwest::Client::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .timeout(REQUEST_TIMEOUT)
+        .user_agent(concat!(
+            "terraform-provider-cloudimage/",
+            env!("CARGO_PKG_VERSION")
+        ))
+        .build()
+        .map_err(|e| CloudError::config(cloud, format!("cannot build HTTP client: {e}")))
+}
+
+/// A successfully parsed API answer.
+#[derive(Debug, Clone)]
+pub struct Parsed {
+    /// The response object (for Tencent, the inner `Response`).
+    pub body: Value,
+    /// The cloud's request id, when present.
+    pub request_id: Option<String>,
+}
+
+/// Why a call failed, distinguishing failures after which a non-idempotent request may
+/// nevertheless have been executed by the cloud.
+#[derive(Debug, Clone)]
+pub enum Failure {
+    /// The cloud answered with an error, or the request never left.
+    Definite(CloudError),
+    /// The request may have reached the cloud (timeout, 5xx, broken answer) and was not retried.
+    Ambiguous(CloudError),
+}
+
+impl Failure {
+    /// The underlying error.
+    pub fn into_error(self) -> CloudError {
+        match self {
+            Failure::Definite(e) | Failure::Ambiguous(e) => e,
+        }
+    }
+}
+
+impl From<Failure> for CloudError {
+    fn from(f: Failure) -> Self {
+        f.into_error()
+    }
+}
+
+/// Builds one attempt's request (fresh signature, nonce and timestamp each time).
+pub type BuildFn<'a> = dyn Fn() -> Result<reqwest::RequestBuilder, CloudError> + Send + Sync + 'a;
+/// Turns an HTTP answer into JSON or a classified error.
+pub type ParseFn<'a> =
+    dyn Fn(u16, &HeaderMap, &[u8]) -> Result<Parsed, CloudError> + Send + Sync + 'a;
+
+/// The HTTP client, retry policy and rate limiter one cloud client uses.
+#[derive(Debug)]
+pub struct HttpCore {
+    /// Which cloud (for errors and logs).
+    pub cloud: Cloud,
+    /// Shared reqwest client.
+    pub client: reqwest::Client,
+    /// Retry policy.
+    pub retry: RetryPolicy,
+    /// Per-action limiter.
+    pub limiter: RateLimiter,
+}
+
+impl HttpCore {
+    /// Builds the core; `builtin_limits` are the cloud's documented limits, which
+    /// `options.rate_limits` may override.
+    pub fn new(
+        cloud: Cloud,
+        options: &ClientOptions,
+        builtin_limits: &[(&str, f64)],
+    ) -> Result<Self, CloudError> {
+        let mut limits: BTreeMap<String, f64> = builtin_limits
+            .iter()
+            .map(|(a, r)| (a.to_string(), *r))
+            .collect();
+        limits.extend(options.rate_limits.clone());
+        Ok(HttpCore {
+            cloud,
+            client: build_http_client(cloud)?,
+            retry: options.retry,
+            limiter: RateLimiter::new(limits, options.default_rate),
+        })
+    }
+
+    /// Sends one API call with rate limiting and retries.
+    ///
+    /// Throttling and never-sent (connect) failures are always retried. Server errors and
+    /// failures after sending are retried only when `idempotent`; otherwise they come back as
+    /// [`Failure::Ambiguous`] so the caller can look for the effect before trying again.
+    pub async fn execute(
+        &self,
+        action: &str,
+        region: &str,
+        idempotent: bool,
+        build: &BuildFn<'_>,
+        parse: &ParseFn<'_>,
+    ) -> Result<Parsed, Failure> {
+        let max = self.retry.max_attempts.max(1);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            self.limiter.acquire(action).await;
+            let rb = build().map_err(Failure::Definite)?;
+            tracing::debug!(cloud = %self.cloud, action, region, attempt, "sending cloud API request");
+            let outcome = match rb.send().await {
+                Err(e) => {
+                    let never_sent = e.is_connect();
+                    let err = CloudError::transport(
+                        self.cloud,
+                        action,
+                        format!("request failed: {}", e.without_url()),
+                    );
+                    Err((err, never_sent))
+                }
+                Ok(resp) => {
+                    let status = resp.status().as_u16();
+                    let headers = resp.headers().clone();
+                    match resp.bytes().await {
+                        Err(e) => Err((
+                            CloudError::transport(
+                                self.cloud,
+                                action,
+                                format!("reading response failed: {}", e.without_url()),
+                            ),
+                            false,
+                        )),
+                        Ok(body) => match parse(status, &headers, &body) {
+                            Ok(p) => Ok(p),
+                            Err(e) => Err((e, false)),
+                        },
+                    }
+                }
+            };
+            let (err, never_sent) = match outcome {
+                Ok(p) => {
+                    tracing::debug!(cloud = %self.cloud, action, region, attempt,
+                        request_id = p.request_id.as_deref().unwrap_or("-"), "cloud API request succeeded");
+                    return Ok(p);
+                }
+                Err(x) => x,
+            };
+            tracing::debug!(cloud = %self.cloud, action, region, attempt,
+                code = %err.code, request_id = err.request_id.as_deref().unwrap_or("-"), "cloud API request failed");
+            let retry_safe = match err.kind {
+                ErrorKind::Throttled => true,
+                ErrorKind::Transport if never_sent => true,
+                ErrorKind::Transport | ErrorKind::Server => idempotent,
+                _ => false,
+            };
+            if retry_safe && attempt < max {
+                tokio::time::sleep(self.retry.delay(attempt)).await;
+                continue;
+            }
+            let ambiguous = !idempotent
+                && !never_sent
+                && matches!(err.kind, ErrorKind::Transport | ErrorKind::Server);
+            return Err(if ambiguous {
+                Failure::Ambiguous(err)
+            } else {
+                Failure::Definite(err)
+            });
+        }
+    }
+}
+
+/// Current UTC time as `YYYY-MM-DDThh:mm:ssZ` (Alibaba `Timestamp`).
+pub fn iso8601_now() -> String {
+    let t = time::OffsetDateTime::now_utc();
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_only_for_loopback() {
+        for ok in [
+            "https://api.ucloud.cn",
+            "http://127.0.0.1:8080/tencentcloud",
+            "http://127.9.9.9/",
+            "http://[::1]:9000/x",
+            "http://localhost:1/",
+        ] {
+            assert!(check_endpoint(Cloud::UCloud, ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://api.ucloud.cn",
+            "http://10.0.0.1/",
+            "ftp://x/",
+            "not a url",
+        ] {
+            let e = check_endpoint(Cloud::UCloud, bad).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::Config, "{bad}");
+        }
+        let e = check_endpoint(Cloud::AliCloud, "http://ecs.aliyuncs.com").unwrap_err();
+        assert!(e.message.contains("plain http"));
+    }
+
+    #[test]
+    fn host_header_includes_port() {
+        let u = Url::parse("http://127.0.0.1:8080/x").unwrap();
+        assert_eq!(host_header(&u), "127.0.0.1:8080");
+        let u = Url::parse("https://cvm.tencentcloudapi.com/").unwrap();
+        assert_eq!(host_header(&u), "cvm.tencentcloudapi.com");
+    }
+
+    #[test]
+    fn backoff_is_capped_and_jittered() {
+        let p = RetryPolicy::default();
+        for a in 1..30 {
+            let d = p.delay(a);
+            assert!(d <= p.cap, "{a}: {d:?}");
+        }
+        let d1 = p.delay(1);
+        assert!(d1 >= Duration::from_millis(100) && d1 <= Duration::from_millis(200));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn rate_limiter_spaces_requests() {
+        let mut l = BTreeMap::new();
+        l.insert("ImportImage".to_string(), 2.0);
+        let rl = RateLimiter::new(l, None);
+        let start = Instant::now();
+        for _ in 0..6 {
+            rl.acquire("ImportImage").await;
+        }
+        // burst of 2, then 4 more at 2/s = ~2 s
+        let el = start.elapsed();
+        assert!(el >= Duration::from_millis(1900), "{el:?}");
+        let start = Instant::now();
+        for _ in 0..100 {
+            rl.acquire("DescribeImages").await;
+        }
+        assert!(start.elapsed() < Duration::from_millis(1));
+    }
+}

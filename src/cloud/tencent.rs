@@ -1,0 +1,614 @@
+//! Tencent Cloud CVM image API (version 2017-03-12), JSON POSTs signed with TC3-HMAC-SHA256.
+
+use std::fmt;
+
+use serde_json::{json, Value};
+use url::Url;
+
+use super::guard::guarded_import;
+use super::http::{host_header, ClientOptions, Failure, HttpCore, Parsed};
+use super::json::{arr_field, percent, str_field, u64_field};
+use super::sign::{tc3_authorization, Tc3Request};
+use super::{
+    Cloud, CloudError, ErrorKind, Image, ImageApi, ImageState, ImageUpdate, ImportRequest,
+};
+
+/// Default CVM endpoint.
+pub const TENCENT_ENDPOINT: &str = "https://cvm.tencentcloudapi.com";
+/// CVM API version.
+pub const TENCENT_VERSION: &str = "2017-03-12";
+const SERVICE: &str = "cvm";
+const CONTENT_TYPE: &str = "application/json; charset=utf-8";
+const PAGE: usize = 100;
+const MAX_PAGES: usize = 50;
+
+/// Client for Tencent Cloud CVM images.
+pub struct TencentClient {
+    core: HttpCore,
+    endpoint: Url,
+    secret_id: String,
+    secret_key: String,
+    token: Option<String>,
+}
+
+impl fmt::Debug for TencentClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TencentClient")
+            .field("endpoint", &self.endpoint.as_str())
+            .field("secret_id", &self.secret_id)
+            .field("secret_key", &"<redacted>")
+            .finish()
+    }
+}
+
+/// Maps Tencent's `ImageState`.
+pub fn map_state(raw: &str) -> ImageState {
+    match raw {
+        "NORMAL" | "USING" => ImageState::Available,
+        "IMPORTFAILED" | "CREATEFAILED" => ImageState::Failed,
+        "DELETING" => ImageState::Deleting,
+        // IMPORTING, CREATING, SYNCING and anything new.
+        _ => ImageState::Importing,
+    }
+}
+
+/// Classifies `Response.Error.Code`.
+pub fn classify(code: &str) -> ErrorKind {
+    if code.starts_with("AuthFailure") || code.starts_with("UnauthorizedOperation") {
+        ErrorKind::Auth
+    } else if code.starts_with("RequestLimitExceeded") {
+        ErrorKind::Throttled
+    } else if code == "InvalidImageName.Duplicate" {
+        ErrorKind::Duplicate { existing_id: None }
+    } else if code == "InvalidImageId.NotFound"
+        || code.starts_with("ResourceNotFound")
+        || code.ends_with(".NotFound")
+    {
+        ErrorKind::NotFound
+    } else if code.starts_with("InternalError")
+        || code.starts_with("InternalServerError")
+        || code == "ServiceUnavailable"
+    {
+        ErrorKind::Server
+    } else if code.starts_with("InvalidParameter")
+        || code.starts_with("MissingParameter")
+        || code.starts_with("UnknownParameter")
+        || code.starts_with("InvalidImage")
+    {
+        ErrorKind::InvalidParameter
+    } else {
+        ErrorKind::Other
+    }
+}
+
+/// Parses one entry of `ImageSet`.
+pub fn parse_image(v: &Value) -> Image {
+    let raw = str_field(v, "ImageState").unwrap_or_default();
+    let tags = arr_field(v, "Tags")
+        .iter()
+        .filter_map(|t| {
+            Some((
+                str_field(t, "Key")?,
+                str_field(t, "Value").unwrap_or_default(),
+            ))
+        })
+        .collect();
+    Image {
+        id: str_field(v, "ImageId").unwrap_or_default(),
+        name: str_field(v, "ImageName").unwrap_or_default(),
+        description: str_field(v, "ImageDescription"),
+        state: map_state(&raw),
+        raw_state: raw,
+        progress: percent(v, "SyncPercent"),
+        size_gb: u64_field(v, "ImageSize"),
+        created_at: str_field(v, "CreatedTime"),
+        os_type: None,
+        platform: str_field(v, "Platform"),
+        os_version: str_field(v, "OsName"),
+        architecture: str_field(v, "Architecture"),
+        tags,
+        failure_reason: None,
+    }
+}
+
+/// The `ImportImage` body for a request.
+pub fn import_body(req: &ImportRequest) -> Value {
+    let mut b = serde_json::Map::new();
+    b.insert("ImageName".into(), json!(req.name));
+    b.insert("ImageUrl".into(), json!(req.source_url));
+    b.insert(
+        "Architecture".into(),
+        json!(req.architecture.as_deref().unwrap_or("x86_64")),
+    );
+    if let Some(os) = req.platform.as_ref().or(req.os_type.as_ref()) {
+        b.insert("OsType".into(), json!(os));
+    }
+    if let Some(v) = &req.os_version {
+        b.insert("OsVersion".into(), json!(v));
+    }
+    if let Some(d) = &req.description {
+        b.insert("ImageDescription".into(), json!(d));
+    }
+    if let Some(l) = &req.license_type {
+        b.insert("LicenseType".into(), json!(l));
+    }
+    if let Some(m) = &req.boot_mode {
+        b.insert("BootMode".into(), json!(m));
+    }
+    if !req.tags.is_empty() {
+        let tags: Vec<Value> = req
+            .tags
+            .iter()
+            .map(|(k, v)| json!({"Key": k, "Value": v}))
+            .collect();
+        b.insert(
+            "TagSpecification".into(),
+            json!([{"ResourceType": "image", "Tags": tags}]),
+        );
+    }
+    if !req.data_disks.is_empty() {
+        let disks: Vec<Value> = req
+            .data_disks
+            .iter()
+            .map(|d| json!({"ImageUrl": d.source_url}))
+            .collect();
+        b.insert("ImportImageDataDiskList".into(), Value::Array(disks));
+    }
+    Value::Object(b)
+}
+
+impl TencentClient {
+    /// Builds a client; `endpoint` is already checked.
+    pub fn new(
+        endpoint: Url,
+        secret_id: String,
+        secret_key: String,
+        token: Option<String>,
+        options: &ClientOptions,
+    ) -> Result<Self, CloudError> {
+        Ok(TencentClient {
+            core: HttpCore::new(Cloud::TencentCloud, options, &[("ImportImage", 10.0)])?,
+            endpoint,
+            secret_id,
+            secret_key,
+            token,
+        })
+    }
+
+    async fn call(
+        &self,
+        action: &str,
+        region: &str,
+        body: &Value,
+        idempotent: bool,
+    ) -> Result<Value, Failure> {
+        let payload = serde_json::to_vec(body).map_err(|e| {
+            Failure::Definite(CloudError::new(
+                Cloud::TencentCloud,
+                ErrorKind::Other,
+                action,
+                "Encode",
+                format!("cannot encode request: {e}"),
+                None,
+            ))
+        })?;
+        let host = host_header(&self.endpoint);
+        let path = match self.endpoint.path() {
+            "" => "/",
+            p => p,
+        };
+        let query = self.endpoint.query().unwrap_or("");
+        let build = || {
+            let ts = time::OffsetDateTime::now_utc().unix_timestamp();
+            let auth = tc3_authorization(&Tc3Request {
+                method: "POST",
+                host: &host,
+                path,
+                query,
+                content_type: CONTENT_TYPE,
+                payload: &payload,
+                service: SERVICE,
+                timestamp: ts,
+                secret_id: &self.secret_id,
+                secret_key: &self.secret_key,
+            });
+            let mut rb = self
+                .core
+                .client
+                .post(self.endpoint.clone())
+                .header("Content-Type", CONTENT_TYPE)
+                .header("Authorization", auth)
+                .header("X-TC-Action", action)
+                .header("X-TC-Version", TENCENT_VERSION)
+                .header("X-TC-Timestamp", ts.to_string())
+                .body(payload.clone());
+            if !region.is_empty() {
+                rb = rb.header("X-TC-Region", region);
+            }
+            if let Some(t) = &self.token {
+                rb = rb.header("X-TC-Token", t.as_str());
+            }
+            Ok(rb)
+        };
+        let parse = |status: u16, _h: &reqwest::header::HeaderMap, body: &[u8]| {
+            parse_response(action, status, body)
+        };
+        self.core
+            .execute(action, region, idempotent, &build, &parse)
+            .await
+            .map(|p| p.body)
+    }
+
+    async fn describe_batch(&self, region: &str, ids: &[String]) -> Result<Vec<Image>, CloudError> {
+        let body = json!({"ImageIds": ids, "Limit": PAGE});
+        match self.call("DescribeImages", region, &body, true).await {
+            Ok(v) => Ok(arr_field(&v, "ImageSet")
+                .iter()
+                .map(parse_image)
+                .filter(|i| ids.contains(&i.id))
+                .collect()),
+            Err(f) => {
+                let e = f.into_error();
+                let bad_id = e.code.starts_with("InvalidImageId");
+                if bad_id && ids.len() == 1 {
+                    Ok(Vec::new())
+                } else if bad_id {
+                    // One malformed or unknown id fails the whole batch: ask one by one.
+                    let mut out = Vec::new();
+                    for id in ids {
+                        out.extend(
+                            Box::pin(self.describe_batch(region, std::slice::from_ref(id))).await?,
+                        );
+                    }
+                    Ok(out)
+                } else {
+                    Err(e)
+                }
+            }
+        }
+    }
+}
+
+/// Parses a TC3 API answer: `{"Response": {..., "Error": {...}, "RequestId": ...}}`.
+pub fn parse_response(action: &str, status: u16, body: &[u8]) -> Result<Parsed, CloudError> {
+    let cloud = Cloud::TencentCloud;
+    let v: Value = serde_json::from_slice(body).map_err(|_| {
+        CloudError::new(
+            cloud,
+            if status >= 500 {
+                ErrorKind::Server
+            } else {
+                ErrorKind::Other
+            },
+            action,
+            format!("HTTP{status}"),
+            format!("unexpected non-JSON response (HTTP {status})"),
+            None,
+        )
+    })?;
+    let resp = v.get("Response").cloned().unwrap_or(Value::Null);
+    let request_id = str_field(&resp, "RequestId");
+    if let Some(err) = resp.get("Error") {
+        let code = str_field(err, "Code").unwrap_or_else(|| "Unknown".into());
+        let msg = str_field(err, "Message").unwrap_or_default();
+        return Err(CloudError::new(
+            cloud,
+            classify(&code),
+            action,
+            code,
+            msg,
+            request_id,
+        ));
+    }
+    if resp.is_null() {
+        return Err(CloudError::new(
+            cloud,
+            if status >= 500 {
+                ErrorKind::Server
+            } else {
+                ErrorKind::Other
+            },
+            action,
+            format!("HTTP{status}"),
+            "response has no Response object",
+            None,
+        ));
+    }
+    Ok(Parsed {
+        body: resp,
+        request_id,
+    })
+}
+
+#[async_trait::async_trait]
+impl ImageApi for TencentClient {
+    fn cloud(&self) -> Cloud {
+        Cloud::TencentCloud
+    }
+
+    async fn import_image(&self, req: &ImportRequest) -> Result<String, CloudError> {
+        let body = import_body(req);
+        let id = guarded_import(
+            &self.core.retry,
+            || async {
+                let v = self.call("ImportImage", &req.region, &body, false).await?;
+                Ok(str_field(&v, "ImageId").unwrap_or_default())
+            },
+            || self.find_images_by_name(&req.region, &req.name),
+        )
+        .await?;
+        if !id.is_empty() {
+            return Ok(id);
+        }
+        // Older API revisions answer ImportImage with only a RequestId: find the new image.
+        for attempt in 1..=self.core.retry.max_attempts.max(1) {
+            if let Some(img) = self
+                .find_images_by_name(&req.region, &req.name)
+                .await?
+                .into_iter()
+                .next()
+            {
+                return Ok(img.id);
+            }
+            tokio::time::sleep(self.core.retry.delay(attempt)).await;
+        }
+        Err(CloudError::new(
+            Cloud::TencentCloud,
+            ErrorKind::Other,
+            "ImportImage",
+            "NoImageId",
+            format!(
+                "ImportImage succeeded without an ImageId and no image named {:?} appeared",
+                req.name
+            ),
+            None,
+        ))
+    }
+
+    async fn describe_images(
+        &self,
+        region: &str,
+        ids: &[String],
+    ) -> Result<Vec<Image>, CloudError> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(PAGE) {
+            out.extend(self.describe_batch(region, chunk).await?);
+        }
+        Ok(out)
+    }
+
+    async fn find_images_by_name(
+        &self,
+        region: &str,
+        name: &str,
+    ) -> Result<Vec<Image>, CloudError> {
+        let mut out = Vec::new();
+        for page in 0..MAX_PAGES {
+            let body = json!({
+                "Filters": [
+                    {"Name": "image-name", "Values": [name]},
+                    {"Name": "image-type", "Values": ["PRIVATE_IMAGE"]}
+                ],
+                "Limit": PAGE,
+                "Offset": page * PAGE,
+            });
+            let v = self.call("DescribeImages", region, &body, true).await?;
+            let set = arr_field(&v, "ImageSet");
+            // The image-name filter is fuzzy: keep exact matches only.
+            out.extend(set.iter().map(parse_image).filter(|i| i.name == name));
+            let total = u64_field(&v, "TotalCount").unwrap_or(0) as usize;
+            if set.len() < PAGE || (page + 1) * PAGE >= total {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    async fn update_image(
+        &self,
+        region: &str,
+        id: &str,
+        update: &ImageUpdate,
+    ) -> Result<(), CloudError> {
+        if update.tags.is_some() {
+            return Err(CloudError::new(
+                Cloud::TencentCloud,
+                ErrorKind::InvalidParameter,
+                "ModifyImageAttribute",
+                "Unsupported",
+                "changing tags of an existing Tencent Cloud image needs the Tag API, which this provider does not call; tags are set at import",
+                None,
+            ));
+        }
+        if update.name.is_none() && update.description.is_none() {
+            return Ok(());
+        }
+        let mut body = serde_json::Map::new();
+        body.insert("ImageId".into(), json!(id));
+        if let Some(n) = &update.name {
+            body.insert("ImageName".into(), json!(n));
+        }
+        if let Some(d) = &update.description {
+            body.insert("ImageDescription".into(), json!(d));
+        }
+        self.call("ModifyImageAttribute", region, &Value::Object(body), true)
+            .await
+            .map(|_| ())
+            .map_err(Failure::into_error)
+    }
+
+    async fn delete_image(&self, region: &str, id: &str) -> Result<(), CloudError> {
+        let body = json!({"ImageIds": [id]});
+        match self.call("DeleteImages", region, &body, true).await {
+            Ok(_) => Ok(()),
+            Err(f) => {
+                let e = f.into_error();
+                if e.kind == ErrorKind::NotFound {
+                    Ok(())
+                } else {
+                    Err(e)
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cloud::sign::{tc3_signature, Tc3Request};
+    use crate::cloud::testutil::{fast_options, serve, Recorded};
+    use std::sync::Arc;
+
+    fn client(url: &str) -> TencentClient {
+        TencentClient::new(
+            Url::parse(url).unwrap(),
+            "AKIDtest".into(),
+            "sekrit".into(),
+            Some("tok".into()),
+            &fast_options(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn states_and_codes() {
+        assert_eq!(map_state("IMPORTING"), ImageState::Importing);
+        assert_eq!(map_state("CREATING"), ImageState::Importing);
+        assert_eq!(map_state("NORMAL"), ImageState::Available);
+        assert_eq!(map_state("IMPORTFAILED"), ImageState::Failed);
+        assert_eq!(map_state("CREATEFAILED"), ImageState::Failed);
+        assert_eq!(classify("AuthFailure.SignatureFailure"), ErrorKind::Auth);
+        assert_eq!(classify("RequestLimitExceeded"), ErrorKind::Throttled);
+        assert_eq!(
+            classify("InvalidImageName.Duplicate"),
+            ErrorKind::Duplicate { existing_id: None }
+        );
+        assert_eq!(classify("InvalidImageId.NotFound"), ErrorKind::NotFound);
+        assert_eq!(classify("InternalError"), ErrorKind::Server);
+        assert_eq!(
+            classify("InvalidParameterValue.TooLarge"),
+            ErrorKind::InvalidParameter
+        );
+    }
+
+    #[test]
+    fn parse_image_fields() {
+        let i = parse_image(
+            &json!({"ImageId": "img-1", "ImageName": "n", "ImageState": "IMPORTING",
+            "SyncPercent": 40, "ImageSize": 50, "Platform": "CentOS", "OsName": "CentOS 7.9",
+            "Architecture": "x86_64", "CreatedTime": "2024-01-01T00:00:00Z",
+            "Tags": [{"Key": "a", "Value": "b"}]}),
+        );
+        assert_eq!(i.progress, Some(40));
+        assert_eq!(i.tags["a"], "b");
+        assert_eq!(i.platform.as_deref(), Some("CentOS"));
+        let e = parse_response(
+            "X",
+            200,
+            br#"{"Response":{"Error":{"Code":"AuthFailure.SecretIdNotFound","Message":"m"},"RequestId":"r1"}}"#,
+        )
+        .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Auth);
+        assert_eq!(e.request_id.as_deref(), Some("r1"));
+    }
+
+    #[tokio::test]
+    async fn signs_actual_host_and_path() {
+        let (url, log) = serve(Arc::new(|_, _| {
+            (
+                200,
+                r#"{"Response":{"TotalCount":0,"ImageSet":[],"RequestId":"r"}}"#.into(),
+            )
+        }))
+        .await;
+        let c = client(&format!("{url}/tencentcloud"));
+        let got = c
+            .describe_images("ap-guangzhou", &["img-1".into()])
+            .await
+            .unwrap();
+        assert!(got.is_empty());
+        let r: Recorded = log.lock().unwrap()[0].clone();
+        assert_eq!(r.path, "/tencentcloud");
+        assert_eq!(r.header("X-TC-Action"), Some("DescribeImages"));
+        assert_eq!(r.header("X-TC-Version"), Some("2017-03-12"));
+        assert_eq!(r.header("X-TC-Region"), Some("ap-guangzhou"));
+        assert_eq!(r.header("X-TC-Token"), Some("tok"));
+        let ts: i64 = r.header("X-TC-Timestamp").unwrap().parse().unwrap();
+        let host = r.header("Host").unwrap().to_string();
+        let expect = tc3_signature(&Tc3Request {
+            method: "POST",
+            host: &host,
+            path: "/tencentcloud",
+            query: "",
+            content_type: r.header("Content-Type").unwrap(),
+            payload: r.body.as_bytes(),
+            service: "cvm",
+            timestamp: ts,
+            secret_id: "AKIDtest",
+            secret_key: "sekrit",
+        });
+        assert!(r.header("Authorization").unwrap().ends_with(&expect));
+        assert_eq!(r.json()["ImageIds"][0], "img-1");
+    }
+
+    #[tokio::test]
+    async fn retries_throttling_then_succeeds() {
+        let (url, log) = serve(Arc::new(|n, _| {
+            if n < 2 {
+                (200, r#"{"Response":{"Error":{"Code":"RequestLimitExceeded","Message":"slow"},"RequestId":"r"}}"#.into())
+            } else {
+                (200, r#"{"Response":{"RequestId":"r"}}"#.into())
+            }
+        }))
+        .await;
+        let c = client(&url);
+        c.delete_image("ap-guangzhou", "img-1").await.unwrap();
+        assert_eq!(log.lock().unwrap().len(), 3);
+    }
+
+    #[tokio::test]
+    async fn duplicate_name_carries_existing_id() {
+        let (url, _log) = serve(Arc::new(|_, r: &Recorded| {
+            match r.header("X-TC-Action").unwrap_or_default() {
+                "ImportImage" => (200, r#"{"Response":{"Error":{"Code":"InvalidImageName.Duplicate","Message":"dup"},"RequestId":"r"}}"#.into()),
+                _ => (200, r#"{"Response":{"TotalCount":2,"ImageSet":[{"ImageId":"img-fuzzy","ImageName":"img-2"},{"ImageId":"img-old","ImageName":"img"}],"RequestId":"r"}}"#.into()),
+            }
+        }))
+        .await;
+        let req = ImportRequest {
+            region: "ap-guangzhou".into(),
+            name: "img".into(),
+            source_url: "https://b-125.cos.ap-guangzhou.myqcloud.com/x".into(),
+            ..Default::default()
+        };
+        let e = client(&url).import_image(&req).await.unwrap_err();
+        assert_eq!(
+            e.kind,
+            ErrorKind::Duplicate {
+                existing_id: Some("img-old".into())
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn import_body_shape() {
+        let req = ImportRequest {
+            name: "n".into(),
+            source_url: "u".into(),
+            platform: Some("CentOS".into()),
+            os_version: Some("7".into()),
+            tags: [("k".to_string(), "v".to_string())].into(),
+            data_disks: vec![crate::cloud::DataDisk {
+                source_url: "d1".into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let b = import_body(&req);
+        assert_eq!(b["OsType"], "CentOS");
+        assert_eq!(b["Architecture"], "x86_64");
+        assert_eq!(b["TagSpecification"][0]["Tags"][0]["Key"], "k");
+        assert_eq!(b["ImportImageDataDiskList"][0]["ImageUrl"], "d1");
+    }
+}

@@ -1,0 +1,548 @@
+//! UCloud and SurferCloud (same API, different brand and endpoint): signed JSON POSTs.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde_json::{Map, Value};
+use url::Url;
+
+use super::guard::guarded_import;
+use super::http::{ClientOptions, Failure, HttpCore, Parsed};
+use super::json::{arr_field, str_field, u64_field, unix_to_rfc3339};
+use super::sign::ucloud_signature;
+use super::{
+    Cloud, CloudError, ErrorKind, Image, ImageApi, ImageState, ImageUpdate, ImportRequest,
+};
+
+/// Default UCloud endpoint.
+pub const UCLOUD_ENDPOINT: &str = "https://api.ucloud.cn";
+/// Default SurferCloud endpoint.
+pub const SURFERCLOUD_ENDPOINT: &str = "https://api.surfercloud.com";
+
+const PAGE: usize = 100;
+const MAX_PAGES: usize = 50;
+
+/// Client for the UCloud API family (UHost image actions).
+pub struct UCloudClient {
+    core: HttpCore,
+    endpoint: Url,
+    public_key: String,
+    private_key: String,
+    security_token: Option<String>,
+    project_id: Option<String>,
+}
+
+impl fmt::Debug for UCloudClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UCloudClient")
+            .field("cloud", &self.core.cloud)
+            .field("endpoint", &self.endpoint.as_str())
+            .field("public_key", &self.public_key)
+            .field("private_key", &"<redacted>")
+            .field("project_id", &self.project_id)
+            .finish()
+    }
+}
+
+/// Maps UCloud's image `State` word.
+pub fn map_state(raw: &str) -> ImageState {
+    match raw {
+        "Available" => ImageState::Available,
+        "Unavailable" => ImageState::Failed,
+        "Deleting" | "Deleted" => ImageState::Deleting,
+        // Making, Copying and anything new: still in progress.
+        _ => ImageState::Importing,
+    }
+}
+
+/// Classifies a non-zero `RetCode`.
+///
+/// The signature / key codes (17x) and the "retryable from 2000" rule come from the UCloud SDK;
+/// the message heuristics cover codes the SDKs do not name.
+pub fn classify(ret_code: i64, message: &str) -> ErrorKind {
+    let m = message.to_ascii_lowercase();
+    if (170..180).contains(&ret_code) || m.contains("signature") || m.contains("public key") {
+        ErrorKind::Auth
+    } else if m.contains("too frequent") || m.contains("rate limit") || m.contains("frequency") {
+        ErrorKind::Throttled
+    } else if m.contains("already exist") || m.contains("duplicate") {
+        ErrorKind::Duplicate { existing_id: None }
+    } else if m.contains("not exist") || m.contains("not found") || m.contains("no such") {
+        ErrorKind::NotFound
+    } else if ret_code >= 2000 {
+        ErrorKind::Server
+    } else if ret_code == 230 || m.contains("not valid") || m.contains("invalid") {
+        ErrorKind::InvalidParameter
+    } else {
+        ErrorKind::Other
+    }
+}
+
+/// Parses one `UHostImageSet` entry.
+pub fn parse_image(v: &Value) -> Image {
+    let raw = str_field(v, "State").unwrap_or_default();
+    let features: Vec<&str> = arr_field(v, "Features")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    Image {
+        id: str_field(v, "ImageId").unwrap_or_default(),
+        name: str_field(v, "ImageName").unwrap_or_default(),
+        description: str_field(v, "ImageDescription"),
+        state: map_state(&raw),
+        raw_state: raw,
+        progress: None,
+        size_gb: u64_field(v, "ImageSize"),
+        created_at: u64_field(v, "CreateTime").and_then(unix_to_rfc3339),
+        os_type: str_field(v, "OsType"),
+        platform: None,
+        os_version: str_field(v, "OsName"),
+        architecture: features
+            .iter()
+            .any(|f| f.eq_ignore_ascii_case("Aarch64_Type"))
+            .then(|| "aarch64".to_string()),
+        tags: BTreeMap::new(),
+        failure_reason: None,
+    }
+}
+
+/// UCloud's `Format` spelling (RAW, VHD, VMDK, qcow2).
+fn format_word(f: &str) -> String {
+    match f.to_ascii_lowercase().as_str() {
+        "raw" => "RAW".into(),
+        "vhd" => "VHD".into(),
+        "vmdk" => "VMDK".into(),
+        "qcow2" => "qcow2".into(),
+        _ => f.to_string(),
+    }
+}
+
+/// The flattened `ImportCustomImage` parameters for a request.
+pub fn import_params(req: &ImportRequest) -> BTreeMap<String, String> {
+    let mut p = BTreeMap::new();
+    p.insert("ImageName".into(), req.name.clone());
+    p.insert("UFileUrl".into(), req.source_url.clone());
+    let os_type = req
+        .platform
+        .clone()
+        .or_else(|| req.os_type.clone())
+        .unwrap_or_else(|| "Other".into());
+    p.insert("OsType".into(), os_type);
+    p.insert(
+        "OsName".into(),
+        req.os_version.clone().unwrap_or_else(|| "Other".into()),
+    );
+    p.insert(
+        "Format".into(),
+        format_word(req.format.as_deref().unwrap_or("RAW")),
+    );
+    p.insert("Auth".into(), "true".into());
+    if let Some(d) = &req.description {
+        p.insert("ImageDescription".into(), d.clone());
+    }
+    p
+}
+
+/// `DescribeImage` parameters for a batch of ids (`ImageIds.N` from 0).
+pub fn describe_params(ids: &[String]) -> BTreeMap<String, String> {
+    let mut p = BTreeMap::new();
+    for (i, id) in ids.iter().enumerate() {
+        p.insert(format!("ImageIds.{i}"), id.clone());
+    }
+    p.insert("Limit".into(), ids.len().max(1).to_string());
+    p
+}
+
+impl UCloudClient {
+    /// Builds a client; `endpoint` is already checked.
+    pub fn new(
+        cloud: Cloud,
+        endpoint: Url,
+        public_key: String,
+        private_key: String,
+        security_token: Option<String>,
+        project_id: Option<String>,
+        options: &ClientOptions,
+    ) -> Result<Self, CloudError> {
+        Ok(UCloudClient {
+            core: HttpCore::new(cloud, options, &[])?,
+            endpoint,
+            public_key,
+            private_key,
+            security_token,
+            project_id,
+        })
+    }
+
+    fn signed_body(
+        &self,
+        action: &str,
+        region: &str,
+        params: &BTreeMap<String, String>,
+    ) -> Map<String, Value> {
+        let mut p = params.clone();
+        p.insert("Action".into(), action.into());
+        p.insert("PublicKey".into(), self.public_key.clone());
+        if !region.is_empty() {
+            p.insert("Region".into(), region.into());
+        }
+        if let Some(pid) = &self.project_id {
+            p.insert("ProjectId".into(), pid.clone());
+        }
+        if let Some(t) = &self.security_token {
+            p.insert("SecurityToken".into(), t.clone());
+        }
+        let sig = ucloud_signature(&p, &self.private_key);
+        p.insert("Signature".into(), sig);
+        p.into_iter().map(|(k, v)| (k, Value::String(v))).collect()
+    }
+
+    async fn call(
+        &self,
+        action: &str,
+        region: &str,
+        params: BTreeMap<String, String>,
+        idempotent: bool,
+    ) -> Result<Value, Failure> {
+        let cloud = self.core.cloud;
+        let build = || {
+            let body = self.signed_body(action, region, &params);
+            Ok(self.core.client.post(self.endpoint.clone()).json(&body))
+        };
+        let parse = |status: u16, headers: &reqwest::header::HeaderMap, body: &[u8]| {
+            let request_id = headers
+                .get("X-UCLOUD-REQUEST-UUID")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            let v: Value = match serde_json::from_slice(body) {
+                Ok(v) => v,
+                Err(_) => {
+                    let kind = if status >= 500 {
+                        ErrorKind::Server
+                    } else {
+                        ErrorKind::Other
+                    };
+                    return Err(CloudError::new(
+                        cloud,
+                        kind,
+                        action,
+                        format!("HTTP{status}"),
+                        format!("unexpected non-JSON response (HTTP {status})"),
+                        request_id,
+                    ));
+                }
+            };
+            let ret = v.get("RetCode").and_then(Value::as_i64);
+            match ret {
+                Some(0) => Ok(Parsed {
+                    body: v,
+                    request_id,
+                }),
+                Some(code) => {
+                    let msg = str_field(&v, "Message").unwrap_or_default();
+                    Err(CloudError::new(
+                        cloud,
+                        classify(code, &msg),
+                        action,
+                        code.to_string(),
+                        msg,
+                        request_id,
+                    ))
+                }
+                None => Err(CloudError::new(
+                    cloud,
+                    if status >= 500 {
+                        ErrorKind::Server
+                    } else {
+                        ErrorKind::Other
+                    },
+                    action,
+                    format!("HTTP{status}"),
+                    "response has no RetCode",
+                    request_id,
+                )),
+            }
+        };
+        self.core
+            .execute(action, region, idempotent, &build, &parse)
+            .await
+            .map(|p| p.body)
+    }
+
+    async fn list_custom(&self, region: &str, name: &str) -> Result<Vec<Image>, CloudError> {
+        let mut out = Vec::new();
+        for page in 0..MAX_PAGES {
+            let mut p = BTreeMap::new();
+            p.insert("ImageType".into(), "Custom".into());
+            p.insert("Limit".into(), PAGE.to_string());
+            p.insert("Offset".into(), (page * PAGE).to_string());
+            let v = self.call("DescribeImage", region, p, true).await?;
+            let set = arr_field(&v, "ImageSet");
+            out.extend(set.iter().map(parse_image).filter(|i| i.name == name));
+            let total = u64_field(&v, "TotalCount").unwrap_or(0) as usize;
+            if set.len() < PAGE || (page + 1) * PAGE >= total {
+                break;
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[async_trait::async_trait]
+impl ImageApi for UCloudClient {
+    fn cloud(&self) -> Cloud {
+        self.core.cloud
+    }
+
+    async fn import_image(&self, req: &ImportRequest) -> Result<String, CloudError> {
+        if !req.data_disks.is_empty() {
+            return Err(CloudError::new(
+                self.core.cloud,
+                ErrorKind::InvalidParameter,
+                "ImportCustomImage",
+                "Unsupported",
+                "ImportCustomImage imports a single system disk; data_disks are not supported",
+                None,
+            ));
+        }
+        let params = import_params(req);
+        let cloud = self.core.cloud;
+        guarded_import(
+            &self.core.retry,
+            || async {
+                let v = self
+                    .call("ImportCustomImage", &req.region, params.clone(), false)
+                    .await?;
+                str_field(&v, "ImageId").ok_or_else(|| {
+                    Failure::Definite(CloudError::new(
+                        cloud,
+                        ErrorKind::Other,
+                        "ImportCustomImage",
+                        "NoImageId",
+                        "response has no ImageId",
+                        None,
+                    ))
+                })
+            },
+            || self.find_images_by_name(&req.region, &req.name),
+        )
+        .await
+    }
+
+    async fn describe_images(
+        &self,
+        region: &str,
+        ids: &[String],
+    ) -> Result<Vec<Image>, CloudError> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(PAGE) {
+            let v = self
+                .call("DescribeImage", region, describe_params(chunk), true)
+                .await?;
+            out.extend(
+                arr_field(&v, "ImageSet")
+                    .iter()
+                    .map(parse_image)
+                    .filter(|i| chunk.contains(&i.id)),
+            );
+        }
+        Ok(out)
+    }
+
+    async fn find_images_by_name(
+        &self,
+        region: &str,
+        name: &str,
+    ) -> Result<Vec<Image>, CloudError> {
+        self.list_custom(region, name).await
+    }
+
+    async fn update_image(
+        &self,
+        _region: &str,
+        _id: &str,
+        update: &ImageUpdate,
+    ) -> Result<(), CloudError> {
+        let tags_change = update.tags.as_ref().is_some_and(|t| !t.is_empty());
+        if update.name.is_none() && update.description.is_none() && !tags_change {
+            return Ok(());
+        }
+        Err(CloudError::new(
+            self.core.cloud,
+            ErrorKind::InvalidParameter,
+            "UpdateImage",
+            "Unsupported",
+            "the UCloud API cannot rename, re-describe or tag an existing custom image; changing these requires a new image",
+            None,
+        ))
+    }
+
+    async fn delete_image(&self, region: &str, id: &str) -> Result<(), CloudError> {
+        let mut p = BTreeMap::new();
+        p.insert("ImageId".into(), id.to_string());
+        match self.call("TerminateCustomImage", region, p, true).await {
+            Ok(_) => Ok(()),
+            Err(f) => {
+                let e = f.into_error();
+                if e.kind == ErrorKind::NotFound {
+                    return Ok(());
+                }
+                if matches!(e.kind, ErrorKind::Other | ErrorKind::InvalidParameter) {
+                    // Unknown ids are not always reported with a recognisable code: check.
+                    if let Ok(found) = self.describe_images(region, &[id.to_string()]).await {
+                        if found.is_empty() {
+                            return Ok(());
+                        }
+                    }
+                }
+                Err(e)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cloud::testutil::{fast_options, serve};
+    use std::sync::Arc;
+
+    fn client(url: &str) -> UCloudClient {
+        UCloudClient::new(
+            Cloud::UCloud,
+            Url::parse(url).unwrap(),
+            "pub".into(),
+            "priv".into(),
+            None,
+            Some("org-1".into()),
+            &fast_options(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn state_mapping_and_parse() {
+        assert_eq!(map_state("Making"), ImageState::Importing);
+        assert_eq!(map_state("Copying"), ImageState::Importing);
+        assert_eq!(map_state("Available"), ImageState::Available);
+        assert_eq!(map_state("Unavailable"), ImageState::Failed);
+        let img = parse_image(&serde_json::json!({
+            "ImageId": "uimage-1", "ImageName": "n", "State": "Unavailable",
+            "CreateTime": 1700000000, "ImageSize": 20, "OsType": "Linux", "OsName": "CentOS 7",
+            "Features": ["CloudInit", "Aarch64_Type"]
+        }));
+        assert_eq!(img.state, ImageState::Failed);
+        assert_eq!(img.raw_state, "Unavailable");
+        assert_eq!(img.size_gb, Some(20));
+        assert_eq!(img.architecture.as_deref(), Some("aarch64"));
+        assert_eq!(img.created_at.as_deref(), Some("2023-11-14T22:13:20Z"));
+        let sparse = parse_image(&serde_json::json!({"ImageId": "x"}));
+        assert_eq!(sparse.state, ImageState::Importing);
+    }
+
+    #[test]
+    fn classification() {
+        assert_eq!(classify(171, "Signature VerifyAC Error"), ErrorKind::Auth);
+        assert_eq!(classify(8039, "Image not exist"), ErrorKind::NotFound);
+        assert_eq!(classify(5000, "internal"), ErrorKind::Server);
+        assert_eq!(
+            classify(230, "Params [X] not available"),
+            ErrorKind::InvalidParameter
+        );
+        assert!(matches!(
+            classify(8000, "image name already exists"),
+            ErrorKind::Duplicate { .. }
+        ));
+    }
+
+    #[test]
+    fn describe_params_from_zero() {
+        let p = describe_params(&["a".into(), "b".into()]);
+        assert_eq!(p["ImageIds.0"], "a");
+        assert_eq!(p["ImageIds.1"], "b");
+        assert!(!p.contains_key("ImageIds.2"));
+    }
+
+    #[tokio::test]
+    async fn signed_json_request_and_parse() {
+        let (url, log) = serve(Arc::new(|_, _| {
+            (200, r#"{"RetCode":0,"Action":"DescribeImageResponse","TotalCount":1,"ImageSet":[{"ImageId":"uimage-a","ImageName":"n","State":"Available"}]}"#.into())
+        }))
+        .await;
+        let c = client(&format!("{url}/ucloud"));
+        let imgs = c
+            .describe_images("cn-bj2", &["uimage-a".into(), "uimage-b".into()])
+            .await
+            .unwrap();
+        assert_eq!(imgs.len(), 1);
+        assert_eq!(imgs[0].state, ImageState::Available);
+        let log = log.lock().unwrap();
+        let r = &log[0];
+        assert_eq!(r.method, "POST");
+        assert_eq!(r.path, "/ucloud");
+        let body = r.json();
+        let obj = body.as_object().unwrap();
+        assert_eq!(obj["Action"], "DescribeImage");
+        assert_eq!(obj["ImageIds.0"], "uimage-a");
+        assert_eq!(obj["ImageIds.1"], "uimage-b");
+        assert_eq!(obj["ProjectId"], "org-1");
+        assert_eq!(obj["Region"], "cn-bj2");
+        let flat = crate::cloud::sign::ucloud_flatten(obj);
+        assert_eq!(obj["Signature"], ucloud_signature(&flat, "priv").as_str());
+    }
+
+    #[tokio::test]
+    async fn import_5xx_looks_up_by_name_before_resending() {
+        let (url, log) = serve(Arc::new(|n, r: &crate::cloud::testutil::Recorded| {
+            let action = r.json()["Action"].as_str().unwrap_or_default().to_string();
+            match (n, action.as_str()) {
+                (0, "ImportCustomImage") => (502, "bad gateway".into()),
+                (_, "DescribeImage") => (200, r#"{"RetCode":0,"TotalCount":1,"ImageSet":[{"ImageId":"uimage-made","ImageName":"img","State":"Making"}]}"#.into()),
+                _ => (200, r#"{"RetCode":0,"ImageId":"uimage-second"}"#.into()),
+            }
+        }))
+        .await;
+        let c = client(&url);
+        let req = ImportRequest {
+            region: "cn-bj2".into(),
+            name: "img".into(),
+            source_url: "https://b.cn-bj.ufileos.com/x.qcow2".into(),
+            format: Some("qcow2".into()),
+            ..Default::default()
+        };
+        assert_eq!(c.import_image(&req).await.unwrap(), "uimage-made");
+        let actions: Vec<String> = log
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|r| r.json()["Action"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(actions, ["ImportCustomImage", "DescribeImage"]);
+        let first = &log.lock().unwrap()[0];
+        assert_eq!(first.json()["Format"], "qcow2");
+        assert_eq!(first.json()["Auth"], "true");
+        assert_eq!(
+            first.json()["UFileUrl"],
+            "https://b.cn-bj.ufileos.com/x.qcow2"
+        );
+    }
+
+    #[tokio::test]
+    async fn auth_error_is_classified_and_not_retried() {
+        let (url, log) = serve(Arc::new(|_, _| {
+            (
+                200,
+                r#"{"RetCode":171,"Message":"Signature VerifyAC Error"}"#.into(),
+            )
+        }))
+        .await;
+        let e = client(&url)
+            .describe_images("cn-bj2", &["x".into()])
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Auth);
+        assert_eq!(e.code, "171");
+        assert_eq!(log.lock().unwrap().len(), 1);
+        assert!(!e.to_string().contains("priv"));
+    }
+}
