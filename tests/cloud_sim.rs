@@ -542,7 +542,7 @@ async fn raw_alibaba_ecs_ens_apsara() {
     // Apsara Stack: action in the path, POST form, its own keys.
     let mut p: std::collections::BTreeMap<String, String> = [
         ("RegionId", "cn-qingdao-env17-d01"),
-        ("Version", "2014-05-26"),
+        ("Version", "2016-01-01"),
         ("Format", "JSON"),
         ("AccessKeyId", APSARA_AK),
         ("SignatureMethod", "HMAC-SHA1"),
@@ -733,4 +733,451 @@ async fn state_file_survives_restart() {
     assert_eq!(imgs.len(), 1);
     assert_eq!(imgs[0]["name"], "persisted");
     assert_eq!(imgs[0]["status"], "Available");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The provider's real clients against the simulator.
+
+mod clients {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use cloudimage::cloud::http::{ClientOptions, RetryPolicy};
+    use cloudimage::cloud::{
+        client_for_with, AlibabaSettings, ApsaraSettings, Cloud, CloudSettings, ErrorKind,
+        ImageApi, ImageState, ImageUpdate, ImportRequest, MapEnv, SignatureVersion,
+        TencentSettings, UCloudSettings,
+    };
+    use serde_json::json;
+
+    use super::sim_support::*;
+
+    /// One backend under test.
+    struct Case {
+        cloud: Cloud,
+        region: &'static str,
+        source: &'static str,
+        failing_source: &'static str,
+        format: &'static str,
+        renames: bool,
+    }
+
+    fn settings(
+        cloud: Cloud,
+        sim: &SimProcess,
+        secret_ok: bool,
+        sig: SignatureVersion,
+    ) -> CloudSettings {
+        let pick = |good: &str| {
+            Some(if secret_ok {
+                good.to_string()
+            } else {
+                "wrong-secret".to_string()
+            })
+        };
+        let base = |p: &str| Some(format!("{}{p}", sim.base));
+        let ucloud = |pk: &str, sk: &str, p: &str| UCloudSettings {
+            public_key: Some(pk.into()),
+            private_key: pick(sk),
+            endpoint: base(p),
+            ..Default::default()
+        };
+        match cloud {
+            Cloud::UCloud => CloudSettings {
+                ucloud: Some(ucloud(UCLOUD_PK, UCLOUD_SK, "/ucloud")),
+                ..Default::default()
+            },
+            Cloud::SurferCloud => CloudSettings {
+                surfercloud: Some(ucloud(SURFER_PK, SURFER_SK, "/surfercloud")),
+                ..Default::default()
+            },
+            Cloud::TencentCloud => CloudSettings {
+                tencentcloud: Some(TencentSettings {
+                    secret_id: Some(TC_ID.into()),
+                    secret_key: pick(TC_KEY),
+                    endpoint: base("/tencentcloud"),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            Cloud::AliCloud | Cloud::AliCloudEns => CloudSettings {
+                alicloud: Some(AlibabaSettings {
+                    access_key: Some(ALI_AK.into()),
+                    secret_key: pick(ALI_SK),
+                    ecs_endpoint: base("/alicloud/ecs"),
+                    ens_endpoint: base("/alicloud/ens"),
+                    signature: Some(sig),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            Cloud::ApsaraStack => CloudSettings {
+                apsarastack: Some(ApsaraSettings {
+                    access_key: Some(APSARA_AK.into()),
+                    secret_key: pick(APSARA_SK),
+                    endpoint: base("/apsarastack"),
+                    organization_id: Some("1".into()),
+                    resource_group_id: Some("7".into()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+        }
+    }
+
+    fn options() -> ClientOptions {
+        ClientOptions {
+            retry: RetryPolicy {
+                base: Duration::from_millis(20),
+                cap: Duration::from_millis(100),
+                max_attempts: 5,
+            },
+            rate_limits: BTreeMap::new(),
+            default_rate: None,
+        }
+    }
+
+    fn client(
+        cloud: Cloud,
+        sim: &SimProcess,
+        secret_ok: bool,
+        sig: SignatureVersion,
+    ) -> Arc<dyn ImageApi> {
+        client_for_with(
+            cloud,
+            &settings(cloud, sim, secret_ok, sig),
+            &MapEnv::default(),
+            &options(),
+        )
+        .unwrap_or_else(|e| panic!("client for {cloud}: {e}"))
+    }
+
+    fn request(case: &Case, name: &str, source: &str) -> ImportRequest {
+        ImportRequest {
+            region: case.region.to_string(),
+            name: name.to_string(),
+            description: Some("made by cloud_sim".to_string()),
+            source_url: source.to_string(),
+            format: Some(case.format.to_string()),
+            os_type: Some("linux".to_string()),
+            platform: Some("CentOS".to_string()),
+            os_version: Some("7".to_string()),
+            architecture: Some("x86_64".to_string()),
+            idempotency_token: uuid::Uuid::new_v4().to_string(),
+            ..Default::default()
+        }
+    }
+
+    async fn wait_for(api: &dyn ImageApi, region: &str, id: &str, want: ImageState) {
+        poll(8, || async {
+            let imgs = api
+                .describe_images(region, &[id.to_string()])
+                .await
+                .expect("describe");
+            assert!(imgs.len() <= 1);
+            let img = imgs.into_iter().next()?;
+            assert_eq!(img.id, id);
+            (img.state == want).then_some(())
+        })
+        .await;
+    }
+
+    /// import -> available -> find by name -> rename -> delete -> absent; failed import;
+    /// throttling retried; wrong secret is an Auth error.
+    async fn exercise(case: Case, sig: SignatureVersion) {
+        let sim = SimProcess::start(1.0, &[]);
+        let api = client(case.cloud, &sim, true, sig);
+        let name = "cloud-sim-image";
+        let id = api
+            .import_image(&request(&case, name, case.source))
+            .await
+            .expect("import");
+        let first = api
+            .describe_images(case.region, std::slice::from_ref(&id))
+            .await
+            .expect("describe");
+        assert_eq!(
+            first.len(),
+            1,
+            "{}: importing image must be visible to describe",
+            case.cloud
+        );
+        assert_eq!(first[0].state, ImageState::Importing);
+        wait_for(api.as_ref(), case.region, &id, ImageState::Available).await;
+
+        let found = api
+            .find_images_by_name(case.region, name)
+            .await
+            .expect("find by name");
+        assert_eq!(
+            found.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
+            [id.as_str()]
+        );
+        assert!(
+            api.find_images_by_name(case.region, "cloud-sim")
+                .await
+                .expect("find")
+                .is_empty(),
+            "{}: name lookup must be exact even where the API matches fuzzily",
+            case.cloud
+        );
+
+        let update = ImageUpdate {
+            name: Some("cloud-sim-renamed".to_string()),
+            ..Default::default()
+        };
+        match api.update_image(case.region, &id, &update).await {
+            Ok(()) => {
+                assert!(
+                    case.renames,
+                    "{}: rename unexpectedly supported",
+                    case.cloud
+                );
+                let imgs = api
+                    .describe_images(case.region, std::slice::from_ref(&id))
+                    .await
+                    .expect("describe");
+                assert_eq!(imgs[0].name, "cloud-sim-renamed");
+            }
+            Err(e) => assert!(!case.renames, "{}: rename failed: {e}", case.cloud),
+        }
+
+        api.delete_image(case.region, &id).await.expect("delete");
+        assert!(api
+            .describe_images(case.region, std::slice::from_ref(&id))
+            .await
+            .expect("describe")
+            .is_empty());
+        api.delete_image(case.region, &id)
+            .await
+            .expect("deleting a missing image is Ok");
+
+        let bad = api
+            .import_image(&request(&case, "cloud-sim-failing", case.failing_source))
+            .await
+            .expect("import");
+        wait_for(api.as_ref(), case.region, &bad, ImageState::Failed).await;
+
+        let cloud_name = case.cloud.as_str();
+        sim.faults(json!({"throttle": [{"cloud": cloud_name, "count": 2}]}))
+            .await;
+        let imgs = api
+            .describe_images(case.region, std::slice::from_ref(&bad))
+            .await
+            .expect("describe retried after throttling");
+        assert_eq!(imgs.len(), 1);
+        let log = sim.admin_get("/_sim/requests").await;
+        let throttled = log["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["outcome"] == "throttled")
+            .count();
+        assert_eq!(
+            throttled, 2,
+            "{cloud_name}: both throttled attempts were retried"
+        );
+
+        sim.faults(json!({"errors": [{"cloud": cloud_name, "count": 1, "status": 503}]}))
+            .await;
+        api.describe_images(case.region, std::slice::from_ref(&bad))
+            .await
+            .expect("describe retried after a 503");
+
+        let wrong = client(case.cloud, &sim, false, sig);
+        let err = wrong
+            .describe_images(case.region, &[bad])
+            .await
+            .expect_err("wrong secret");
+        assert_eq!(err.kind, ErrorKind::Auth, "{cloud_name}: {err}");
+    }
+
+    #[tokio::test]
+    async fn client_ucloud() {
+        exercise(
+            Case {
+                cloud: Cloud::UCloud,
+                region: "cn-bj2",
+                source: "https://bkt.cn-bj.ufileos.com/images/disk.qcow2",
+                failing_source: "https://bkt.cn-bj.ufileos.com/images/fail-disk.qcow2",
+                format: "qcow2",
+                renames: false,
+            },
+            SignatureVersion::RpcV1,
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn client_surfercloud() {
+        exercise(
+            Case {
+                cloud: Cloud::SurferCloud,
+                region: "us-ca",
+                source: "https://bkt.us-ca.ufileos.com/images/disk.raw",
+                failing_source: "https://bkt.us-ca.ufileos.com/images/fail.raw",
+                format: "raw",
+                renames: false,
+            },
+            SignatureVersion::RpcV1,
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn client_tencentcloud() {
+        exercise(
+            Case {
+                cloud: Cloud::TencentCloud,
+                region: "ap-guangzhou",
+                source: "https://bkt-1250000000.cos.ap-guangzhou.myqcloud.com/images/disk.qcow2",
+                failing_source:
+                    "https://bkt-1250000000.cos.ap-guangzhou.myqcloud.com/images/fail.qcow2",
+                format: "qcow2",
+                renames: true,
+            },
+            SignatureVersion::RpcV1,
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn client_alicloud_ecs_rpc_v1() {
+        exercise(
+            Case {
+                cloud: Cloud::AliCloud,
+                region: "cn-hangzhou",
+                source: "oss://bkt/images/disk.qcow2",
+                failing_source: "oss://bkt/images/fail.qcow2",
+                format: "qcow2",
+                renames: true,
+            },
+            SignatureVersion::RpcV1,
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn client_alicloud_ecs_acs3() {
+        exercise(
+            Case {
+                cloud: Cloud::AliCloud,
+                region: "cn-shanghai",
+                source: "https://bkt.oss-cn-shanghai.aliyuncs.com/images/disk.vhd",
+                failing_source: "https://bkt.oss-cn-shanghai.aliyuncs.com/images/fail.vhd",
+                format: "vhd",
+                renames: true,
+            },
+            SignatureVersion::Acs3,
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn client_alicloud_ens() {
+        exercise(
+            Case {
+                cloud: Cloud::AliCloudEns,
+                region: "cn-beijing",
+                source: "oss://bkt/images/disk.qcow2",
+                failing_source: "oss://bkt/images/fail.qcow2",
+                format: "qcow2",
+                renames: true,
+            },
+            SignatureVersion::RpcV1,
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn client_apsarastack() {
+        exercise(
+            Case {
+                cloud: Cloud::ApsaraStack,
+                region: "cn-qingdao-env17-d01",
+                source: "oss://bkt/images/disk.raw",
+                failing_source: "oss://bkt/images/fail.raw",
+                format: "raw",
+                renames: true,
+            },
+            SignatureVersion::RpcV1,
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn client_tags_on_ecs_and_tencent() {
+        let sim = SimProcess::start(0.0, &[]);
+        let tags: BTreeMap<String, String> = [("env", "dev"), ("team", "infra")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        for (cloud, region, source) in [
+            (Cloud::AliCloud, "cn-hangzhou", "oss://bkt/disk.qcow2"),
+            (
+                Cloud::TencentCloud,
+                "ap-guangzhou",
+                "https://bkt-1250000000.cos.ap-guangzhou.myqcloud.com/disk.qcow2",
+            ),
+        ] {
+            let api = client(cloud, &sim, true, SignatureVersion::RpcV1);
+            let case = Case {
+                cloud,
+                region,
+                source,
+                failing_source: source,
+                format: "qcow2",
+                renames: true,
+            };
+            let mut req = request(&case, "tagged", source);
+            req.tags = tags.clone();
+            let id = api.import_image(&req).await.expect("import with tags");
+            let img = api
+                .describe_images(region, std::slice::from_ref(&id))
+                .await
+                .expect("describe")
+                .remove(0);
+            assert_eq!(img.tags, tags, "{cloud}");
+        }
+        let api = client(Cloud::AliCloud, &sim, true, SignatureVersion::RpcV1);
+        let id = api
+            .find_images_by_name("cn-hangzhou", "tagged")
+            .await
+            .expect("find")
+            .remove(0)
+            .id;
+        let want: BTreeMap<String, String> = [("env".to_string(), "prod".to_string())]
+            .into_iter()
+            .collect();
+        let update = ImageUpdate {
+            tags: Some(want.clone()),
+            ..Default::default()
+        };
+        api.update_image("cn-hangzhou", &id, &update)
+            .await
+            .expect("retag");
+        let img = api
+            .describe_images("cn-hangzhou", std::slice::from_ref(&id))
+            .await
+            .expect("describe")
+            .remove(0);
+        assert_eq!(img.tags, want);
+    }
+
+    #[tokio::test]
+    async fn client_survives_a_dropped_connection() {
+        let sim = SimProcess::start(0.0, &[]);
+        let api = client(Cloud::TencentCloud, &sim, true, SignatureVersion::RpcV1);
+        sim.faults(
+            json!({"drops": [{"cloud": "tencentcloud", "action": "DescribeImages", "count": 1}]}),
+        )
+        .await;
+        let imgs = api
+            .describe_images("ap-guangzhou", &["img-00000000".to_string()])
+            .await
+            .expect("retried after drop");
+        assert!(imgs.is_empty());
+        assert_eq!(sim.count("tencentcloud", "DescribeImages").await, 2);
+    }
 }

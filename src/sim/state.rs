@@ -44,6 +44,9 @@ pub struct Image {
     pub import_ms: i64,
     /// Whether the import ends in the cloud's failed state.
     pub fails: bool,
+    /// Tags (ECS, Tencent).
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
 }
 
 /// Where an image is in its lifecycle at a given moment.
@@ -235,6 +238,7 @@ pub(crate) fn test_image(cloud: SimCloud, region: &str, id: &str, name: &str) ->
         created_ms: 1_000,
         import_ms: 1_000,
         fails: false,
+        tags: BTreeMap::new(),
     }
 }
 

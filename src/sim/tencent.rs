@@ -345,6 +345,7 @@ fn import(sim: &Sim, region: &str, b: &Map<String, Value>) -> Out {
             ));
         }
     }
+    let tags = tag_spec(b)?;
     if sim.store().name_taken(CLOUD, region, name, "") {
         return Err(duplicate(name));
     }
@@ -369,6 +370,7 @@ fn import(sim: &Sim, region: &str, b: &Map<String, Value>) -> Out {
         created_ms: clock::now_ms(),
         import_ms: sim.import_ms(),
         fails: rules::source_fails(url),
+        tags,
     };
     let id = image.id.clone();
     sim.store().insert(image);
@@ -376,6 +378,42 @@ fn import(sim: &Sim, region: &str, b: &Map<String, Value>) -> Out {
     let mut m = Map::new();
     m.insert("ImageId".into(), json!(id));
     Ok(m)
+}
+
+/// Tags from `TagSpecification` (`[{"ResourceType": "image", "Tags": [{"Key", "Value"}]}]`).
+fn tag_spec(b: &Map<String, Value>) -> Result<std::collections::BTreeMap<String, String>, TcError> {
+    let mut out = std::collections::BTreeMap::new();
+    let Some(spec) = b.get("TagSpecification").filter(|v| !v.is_null()) else {
+        return Ok(out);
+    };
+    for entry in spec
+        .as_array()
+        .ok_or_else(|| bad_type("TagSpecification"))?
+    {
+        let rtype = entry
+            .get("ResourceType")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        if rtype != "image" {
+            return Err(bad_value("TagSpecification.ResourceType", rtype));
+        }
+        let tags = entry
+            .get("Tags")
+            .and_then(Value::as_array)
+            .ok_or_else(|| bad_type("TagSpecification.Tags"))?;
+        for t in tags {
+            let key = t
+                .get("Key")
+                .and_then(Value::as_str)
+                .ok_or_else(|| missing("TagSpecification.Tags.Key"))?;
+            let value = t.get("Value").and_then(Value::as_str).unwrap_or("");
+            if key.is_empty() || key.chars().count() > 255 || value.chars().count() > 127 {
+                return Err(bad_value("TagSpecification.Tags", key));
+            }
+            out.insert(key.to_string(), value.to_string());
+        }
+    }
+    Ok(out)
 }
 
 /// Tencent `ImageState` word for a phase.
@@ -404,7 +442,7 @@ fn render(i: &Image, now: i64) -> Value {
         "SyncPercent": null,
         "IsSupportCloudinit": true,
         "SnapshotSet": [],
-        "Tags": [],
+        "Tags": i.tags.iter().map(|(k, v)| json!({"Key": k, "Value": v})).collect::<Vec<_>>(),
         "LicenseType": "TencentCloud",
         "ImageFamily": "",
         "ImageDeprecated": false,
@@ -438,7 +476,15 @@ fn filters(v: &Value) -> Result<Vec<Filter<'_>>, TcError> {
                     "At most 5 Filters.Values are allowed.",
                 ));
             }
-            if !["image-id", "image-type", "image-name", "platform"].contains(&name) {
+            let known = [
+                "image-id",
+                "image-type",
+                "image-name",
+                "platform",
+                "tag-key",
+                "tag-value",
+            ];
+            if !known.contains(&name) && !name.starts_with("tag:") {
                 return Err(err(
                     "InvalidFilter",
                     format!("The filter name `{name}` is not supported."),
@@ -455,7 +501,12 @@ fn filter_matches(f: &Filter<'_>, i: &Image) -> bool {
         "image-type" => *v == "PRIVATE_IMAGE",
         // Tencent documents image-name and platform as fuzzy (substring) matches.
         "image-name" => i.name.contains(v),
-        _ => i.os_type.to_lowercase().contains(&v.to_lowercase()),
+        "platform" => i.os_type.to_lowercase().contains(&v.to_lowercase()),
+        "tag-key" => i.tags.contains_key(*v),
+        "tag-value" => i.tags.values().any(|t| t == v),
+        tag => tag
+            .strip_prefix("tag:")
+            .is_some_and(|k| i.tags.get(k).is_some_and(|t| t == v)),
     })
 }
 

@@ -206,6 +206,7 @@ fn import(
         created_ms: clock::now_ms(),
         import_ms: sim.import_ms(),
         fails: rules::source_fails(url),
+        tags: Default::default(),
     };
     let id = image.id.clone();
     sim.store().insert(image);

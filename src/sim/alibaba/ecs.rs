@@ -5,7 +5,9 @@
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
-use super::{ali_err, missing, optional, paging, required, AliError, Ctx, Out, Params};
+use super::{
+    ali_err, missing, optional, paging, required, tags as tag_rules, AliError, Ctx, Out, Params,
+};
 use crate::app::Sim;
 use crate::clock;
 use crate::cloud::SimCloud;
@@ -214,6 +216,7 @@ pub fn import(sim: &Sim, ctx: &Ctx<'_>) -> Out {
         }
     }
     let m = mappings(ctx.cloud, p)?;
+    let tags = tag_rules::parse(p)?;
     let name = optional(p, "ImageName").unwrap_or("");
     if !name.is_empty() {
         check_name(name)?;
@@ -284,6 +287,7 @@ pub fn import(sim: &Sim, ctx: &Ctx<'_>) -> Out {
         created_ms: clock::now_ms(),
         import_ms: sim.import_ms(),
         fails: rules::source_fails(&m.object),
+        tags,
     };
     let id = image.id.clone();
     {
@@ -360,7 +364,7 @@ fn render(i: &Image, now: i64) -> Value {
         "BootMode": "BIOS",
         "Features": {"NvmeSupport": "unsupported"},
         "DetectionOptions": {},
-        "Tags": {"Tag": []},
+        "Tags": {"Tag": i.tags.iter().map(|(k, v)| json!({"TagKey": k, "TagValue": v})).collect::<Vec<_>>()},
         "DiskDeviceMappings": {"DiskDeviceMapping": [{
             "Device": "/dev/xvda", "Type": "system", "Format": i.format,
             "ImportOSSBucket": bucket, "ImportOSSObject": object,
@@ -417,6 +421,7 @@ pub fn describe(sim: &Sim, ctx: &Ctx<'_>) -> Out {
     let name = optional(p, "ImageName");
     let os_type = optional(p, "OSType");
     let arch = optional(p, "Architecture");
+    let tag_filter = tag_rules::parse(p)?;
     let (page, size) = paging(p, 10, 100)?;
     let now = clock::now_ms();
     let store = sim.store();
@@ -430,6 +435,7 @@ pub fn describe(sim: &Sim, ctx: &Ctx<'_>) -> Out {
         .filter(|i| name.is_none_or(|n| i.name.contains(n)))
         .filter(|i| os_type.is_none_or(|o| i.os_type.eq_ignore_ascii_case(o)))
         .filter(|i| arch.is_none_or(|a| i.architecture == a))
+        .filter(|i| tag_rules::matches(&tag_filter, &i.tags))
         .map(|i| render(i, now))
         .collect();
     let mut m = Map::new();

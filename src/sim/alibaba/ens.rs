@@ -20,36 +20,37 @@ fn invalid(field: &str) -> AliError {
     )
 }
 
-/// The image source: (region, bucket, object).
+/// The system-disk source: (region, bucket, object). The top-level `OSS*` fields describe it;
+/// without them the first `DiskDeviceMapping` entry (a JSON string) does. Further entries are
+/// data disks and must be well-formed too.
 fn source(ctx: &Ctx<'_>) -> Result<(String, String, String), AliError> {
     let p = ctx.params;
+    let mut disks = Vec::new();
     if let Some(ddm) = optional(p, "DiskDeviceMapping") {
         let v: Value = serde_json::from_str(ddm).map_err(|_| invalid("DiskDeviceMapping"))?;
-        let first = v
-            .as_array()
-            .and_then(|a| a.first())
-            .and_then(Value::as_object)
-            .ok_or_else(|| invalid("DiskDeviceMapping"))?;
-        let field = |k: &str| {
-            first
-                .get(k)
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string()
-        };
-        let (bucket, object) = (field("OSSBucket"), field("OSSObject"));
-        if bucket.is_empty() || object.is_empty() {
-            return Err(invalid("DiskDeviceMapping"));
+        let list = v.as_array().ok_or_else(|| invalid("DiskDeviceMapping"))?;
+        for item in list {
+            let o = item
+                .as_object()
+                .ok_or_else(|| invalid("DiskDeviceMapping"))?;
+            let field = |k: &str| o.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+            let (bucket, object) = (field("OSSBucket"), field("OSSObject"));
+            if bucket.is_empty() || object.is_empty() {
+                return Err(invalid("DiskDeviceMapping"));
+            }
+            disks.push((field("OSSRegion"), bucket, object));
         }
-        return Ok((field("OSSRegion"), bucket, object));
     }
-    let object = required(p, "OSSObject")?;
-    let bucket = required(p, "OSSBucket")?;
-    Ok((
-        optional(p, "OSSRegion").unwrap_or("").to_string(),
-        bucket.to_string(),
-        object.to_string(),
-    ))
+    match (optional(p, "OSSBucket"), optional(p, "OSSObject")) {
+        (Some(bucket), Some(object)) => Ok((
+            optional(p, "OSSRegion").unwrap_or("").to_string(),
+            bucket.to_string(),
+            object.to_string(),
+        )),
+        (None, None) if !disks.is_empty() => Ok(disks.swap_remove(0)),
+        (_, None) => Err(missing("OSSObject")),
+        (None, _) => Err(missing("OSSBucket")),
+    }
 }
 
 /// ImportImage.
@@ -96,6 +97,7 @@ pub fn import(sim: &Sim, ctx: &Ctx<'_>) -> Out {
         created_ms: clock::now_ms(),
         import_ms: sim.import_ms(),
         fails: rules::source_fails(&object),
+        tags: Default::default(),
     };
     let id = image.id.clone();
     sim.store().insert(image);

@@ -5,6 +5,7 @@
 
 pub mod ecs;
 pub mod ens;
+mod tags;
 mod xml;
 
 use std::collections::BTreeMap;
@@ -34,7 +35,7 @@ pub enum Product {
     Ecs,
     /// ENS, version 2017-11-10.
     Ens,
-    /// Apsara Stack ECS, version 2014-05-26.
+    /// Apsara Stack ECS, version 2016-01-01 (its ImportImage reference page).
     Apsara,
 }
 
@@ -50,7 +51,8 @@ impl Product {
     fn version(self) -> &'static str {
         match self {
             Product::Ens => "2017-11-10",
-            Product::Ecs | Product::Apsara => "2014-05-26",
+            Product::Ecs => "2014-05-26",
+            Product::Apsara => "2016-01-01",
         }
     }
 
@@ -334,6 +336,8 @@ fn dispatch(sim: &Sim, product: Product, p: &Parsed, ctx: &Ctx<'_>) -> Out {
         (Product::Ens, "ModifyImageAttribute") => ens::modify(sim, ctx),
         (Product::Ens, "DeleteImage") => ens::delete(sim, ctx),
         (Product::Ens, _) => Err(unknown()),
+        (Product::Ecs, "TagResources") => tags::tag_resources(sim, ctx),
+        (Product::Ecs, "UntagResources") => tags::untag_resources(sim, ctx),
         (_, "ImportImage") => ecs::import(sim, ctx),
         (_, "DescribeImages") => ecs::describe(sim, ctx),
         (_, "ModifyImageAttribute") => ecs::modify(sim, ctx),
