@@ -1166,6 +1166,66 @@ mod clients {
     }
 
     #[tokio::test]
+    async fn client_sts_tokens() {
+        let sim = SimProcess::start(0.0, &[]);
+        let base = |p: &str| Some(format!("{}{p}", sim.base));
+        let tencent = |token: Option<&str>| CloudSettings {
+            tencentcloud: Some(TencentSettings {
+                secret_id: Some("AKIDsimTencentStsId00000000000000".into()),
+                secret_key: Some("simTencentStsKey00000000000000000".into()),
+                security_token: token.map(str::to_string),
+                endpoint: base("/tencentcloud"),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let ali = |token: Option<&str>, sig: SignatureVersion| CloudSettings {
+            alicloud: Some(AlibabaSettings {
+                access_key: Some("STS.simAlicloudStsKey00000".into()),
+                secret_key: Some("simAlicloudStsSecret000000000000".into()),
+                security_token: token.map(str::to_string),
+                ecs_endpoint: base("/alicloud/ecs"),
+                signature: Some(sig),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let cases = [
+            (
+                Cloud::TencentCloud,
+                "ap-guangzhou",
+                tencent(Some("sim-tencent-sts-token")),
+                tencent(Some("stale")),
+            ),
+            (
+                Cloud::AliCloud,
+                "cn-hangzhou",
+                ali(Some("sim-alicloud-sts-token"), SignatureVersion::RpcV1),
+                ali(Some("stale"), SignatureVersion::RpcV1),
+            ),
+            (
+                Cloud::AliCloud,
+                "cn-hangzhou",
+                ali(Some("sim-alicloud-sts-token"), SignatureVersion::Acs3),
+                ali(Some("stale"), SignatureVersion::Acs3),
+            ),
+        ];
+        for (cloud, region, good, bad) in cases {
+            let env = MapEnv::default();
+            let api = client_for_with(cloud, &good, &env, &options()).expect("client");
+            api.describe_images(region, &["m-00000000000000000000".to_string()])
+                .await
+                .unwrap_or_else(|e| panic!("{cloud} with token: {e}"));
+            let api = client_for_with(cloud, &bad, &env, &options()).expect("client");
+            let err = api
+                .describe_images(region, &["m-00000000000000000000".to_string()])
+                .await
+                .expect_err("bad token");
+            assert_eq!(err.kind, ErrorKind::Auth, "{cloud}: {err}");
+        }
+    }
+
+    #[tokio::test]
     async fn client_survives_a_dropped_connection() {
         let sim = SimProcess::start(0.0, &[]);
         let api = client(Cloud::TencentCloud, &sim, true, SignatureVersion::RpcV1);
