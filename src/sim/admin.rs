@@ -1,0 +1,142 @@
+//! The `/_sim/` admin API tests and demos use to inspect and steer the simulator: list images,
+//! read the request log, reset, set faults and settings, and delete images out of band.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use serde::de::DeserializeOwned;
+use serde_json::{json, Value};
+
+use crate::alibaba::{ecs, ens};
+use crate::app::{ConfigPatch, Sim};
+use crate::clock;
+use crate::cloud::SimCloud;
+use crate::faults::FaultSpec;
+use crate::state::{Image, Phase};
+use crate::{tencent, ucloud};
+
+/// The admin routes (merged into the main router).
+pub fn routes() -> Router<Arc<Sim>> {
+    Router::new()
+        .route("/_sim/images", get(list_images))
+        .route("/_sim/images/{cloud}/{region}/{id}", delete(delete_image))
+        .route("/_sim/requests", get(requests))
+        .route("/_sim/reset", post(reset))
+        .route("/_sim/faults", get(get_faults).post(set_faults))
+        .route("/_sim/config", get(get_config).post(set_config))
+}
+
+fn native_status(cloud: SimCloud, phase: Phase) -> &'static str {
+    match cloud {
+        SimCloud::Ucloud | SimCloud::Surfercloud => ucloud::state_word(phase),
+        SimCloud::Tencentcloud => tencent::state_word(phase),
+        SimCloud::AlicloudEcs | SimCloud::Apsarastack => ecs::status_word(phase),
+        SimCloud::AlicloudEns => ens::status_word(phase),
+    }
+}
+
+/// The admin view of one image.
+pub fn image_view(i: &Image, now: i64) -> Value {
+    let phase = i.phase(now);
+    let (word, progress) = match phase {
+        Phase::Importing { percent } => ("importing", percent),
+        Phase::Available => ("available", 100),
+        Phase::Failed => ("failed", 100),
+    };
+    json!({
+        "cloud": i.cloud,
+        "region": i.region,
+        "id": i.id,
+        "name": i.name,
+        "description": i.description,
+        "source": i.source,
+        "format": i.format,
+        "os_type": i.os_type,
+        "os_name": i.os_name,
+        "architecture": i.architecture,
+        "project": i.project,
+        "created": clock::iso_z(i.created_ms),
+        "phase": word,
+        "progress": progress,
+        "status": native_status(i.cloud, phase),
+    })
+}
+
+async fn list_images(State(sim): State<Arc<Sim>>) -> Json<Value> {
+    let now = clock::now_ms();
+    let images: Vec<Value> = sim.store().all().map(|i| image_view(i, now)).collect();
+    Json(json!({ "images": images }))
+}
+
+fn not_found(what: &str) -> Response {
+    (StatusCode::NOT_FOUND, Json(json!({ "error": what }))).into_response()
+}
+
+async fn delete_image(
+    State(sim): State<Arc<Sim>>,
+    Path((cloud, region, id)): Path<(String, String, String)>,
+) -> Response {
+    let Some(cloud) = SimCloud::parse(&cloud) else {
+        return not_found("unknown cloud");
+    };
+    let removed = sim.store().remove(cloud, &region, &id);
+    if !removed {
+        return not_found("no such image");
+    }
+    sim.persist();
+    tracing::info!(%cloud, region, id, "image deleted out of band");
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn requests(State(sim): State<Arc<Sim>>) -> Json<Value> {
+    let journal = sim.journal();
+    Json(serde_json::to_value(journal.view()).unwrap_or(Value::Null))
+}
+
+async fn reset(State(sim): State<Arc<Sim>>) -> Json<Value> {
+    sim.reset();
+    Json(json!({ "ok": true }))
+}
+
+fn parse_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, String> {
+    serde_json::from_slice(body).map_err(|e| format!("invalid JSON body: {e}"))
+}
+
+fn bad_request(msg: String) -> Response {
+    (StatusCode::BAD_REQUEST, Json(json!({ "error": msg }))).into_response()
+}
+
+async fn get_faults(State(sim): State<Arc<Sim>>) -> Json<Value> {
+    Json(serde_json::to_value(sim.faults().spec()).unwrap_or(Value::Null))
+}
+
+async fn set_faults(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
+    match parse_body::<FaultSpec>(&body) {
+        Err(e) => bad_request(e),
+        Ok(spec) => {
+            tracing::info!(?spec, "faults set");
+            sim.faults().set(spec);
+            get_faults(State(sim)).await.into_response()
+        }
+    }
+}
+
+async fn get_config(State(sim): State<Arc<Sim>>) -> Json<Value> {
+    Json(serde_json::to_value(sim.config()).unwrap_or(Value::Null))
+}
+
+async fn set_config(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
+    match parse_body::<ConfigPatch>(&body) {
+        Err(e) => bad_request(e),
+        Ok(patch) => {
+            let c = sim.patch_config(patch);
+            tracing::info!(?c, "config changed");
+            Json(serde_json::to_value(c).unwrap_or(Value::Null)).into_response()
+        }
+    }
+}

@@ -1,0 +1,669 @@
+//! ECS image actions (also served for Apsara Stack): ImportImage with `DiskDeviceMapping.N.*`
+//! and idempotent `ClientToken`, DescribeImages (default `Status=Available` only),
+//! ModifyImageAttribute and DeleteImage.
+
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+
+use super::{
+    ali_err, missing, optional, paging, required, tags as tag_rules, AliError, Ctx, Out, Params,
+};
+use crate::app::Sim;
+use crate::clock;
+use crate::cloud::SimCloud;
+use crate::ids;
+use crate::rules;
+use crate::state::{ClientToken, Image, Phase};
+
+/// Parameters that are not part of the business request (left out of the token fingerprint).
+const COMMON: &[&str] = &[
+    "Action",
+    "Version",
+    "Format",
+    "AccessKeyId",
+    "Signature",
+    "SignatureMethod",
+    "SignatureVersion",
+    "SignatureNonce",
+    "Timestamp",
+    "SecurityToken",
+    "ClientToken",
+];
+
+const PLATFORMS: &[&str] = &[
+    "Aliyun",
+    "Anolis",
+    "CentOS",
+    "Ubuntu",
+    "CoreOS",
+    "SUSE",
+    "Debian",
+    "OpenSUSE",
+    "FreeBSD",
+    "RedHat",
+    "Kylin",
+    "UOS",
+    "Fedora",
+    "Fedora CoreOS",
+    "CentOS Stream",
+    "AlmaLinux",
+    "Rocky Linux",
+    "Gentoo",
+    "Customized Linux",
+    "Others Linux",
+    "Windows Server 2022",
+    "Windows Server 2019",
+    "Windows Server 2016",
+    "Windows Server 2012",
+    "Windows Server 2008",
+    "Windows Server 2003",
+];
+
+fn region(ctx: &Ctx<'_>) -> Result<String, AliError> {
+    if ctx.region.is_empty() {
+        Err(missing("RegionId"))
+    } else {
+        Ok(ctx.region.clone())
+    }
+}
+
+fn fingerprint(p: &Params) -> String {
+    let mut h = Sha256::new();
+    for (k, v) in p.iter().filter(|(k, _)| !COMMON.contains(&k.as_str())) {
+        h.update(k.as_bytes());
+        h.update([0]);
+        h.update(v.as_bytes());
+        h.update([0]);
+    }
+    hex::encode(h.finalize())
+}
+
+/// The system disk mapping (`DiskDeviceMapping.1.*`) after validating every index.
+struct Mapping {
+    bucket: String,
+    object: String,
+    format: String,
+}
+
+fn mappings(cloud: SimCloud, p: &Params) -> Result<Mapping, AliError> {
+    let mut indices: Vec<&str> = p
+        .keys()
+        .filter_map(|k| k.strip_prefix("DiskDeviceMapping."))
+        .filter_map(|rest| rest.split_once('.').map(|(n, _)| n))
+        .collect();
+    indices.dedup();
+    if indices.is_empty() {
+        return Err(ali_err(
+            403,
+            "MissingParameter.DiskDeviceMapping",
+            "The specified parameter DiskDeviceMapping is not supplied.",
+        ));
+    }
+    for n in &indices {
+        if !n.parse::<u32>().is_ok_and(|i| (1..=17).contains(&i)) {
+            return Err(ali_err(
+                400,
+                "InvalidParameter",
+                format!(
+                    "The specified parameter DiskDeviceMapping.{n} is invalid: N must be 1 to 17."
+                ),
+            ));
+        }
+        let key = |f: &str| format!("DiskDeviceMapping.{n}.{f}");
+        required(p, &key("OSSBucket"))?;
+        let object = required(p, &key("OSSObject"))?;
+        if object.starts_with('/') {
+            return Err(ali_err(
+                400,
+                "InvalidOSSObject.Malformed",
+                "The specified OSS object is wrongly formed.",
+            ));
+        }
+        if let Some(f) = optional(p, &key("Format")) {
+            let ok = match cloud {
+                SimCloud::Apsarastack => rules::apsara_format_ok(f),
+                _ => rules::ecs_format_ok(f),
+            };
+            if !ok {
+                return Err(ali_err(
+                    400,
+                    "InvalidImageFormat.Malformed",
+                    "The specified Image Format is wrongly formed.",
+                ));
+            }
+        }
+        for size_key in ["DiskImageSize", "DiskImSize"] {
+            if let Some(s) = optional(p, &key(size_key)) {
+                if !s.parse::<u32>().is_ok_and(|g| (1..=2048).contains(&g)) {
+                    return Err(ali_err(
+                        400,
+                        "InvalidImageSize",
+                        format!("The specified {} is out of range.", key(size_key)),
+                    ));
+                }
+            }
+        }
+    }
+    let get = |f: &str| {
+        optional(p, &format!("DiskDeviceMapping.1.{f}"))
+            .unwrap_or("")
+            .to_string()
+    };
+    if get("OSSObject").is_empty() {
+        return Err(missing("DiskDeviceMapping.1.OSSObject"));
+    }
+    Ok(Mapping {
+        bucket: get("OSSBucket"),
+        object: get("OSSObject"),
+        format: get("Format"),
+    })
+}
+
+fn check_name(name: &str) -> Result<(), AliError> {
+    if rules::alibaba_image_name_ok(name) {
+        Ok(())
+    } else {
+        Err(ali_err(
+            400,
+            "InvalidImageName.Malformed",
+            "The specified Image name is wrongly formed.",
+        ))
+    }
+}
+
+fn check_description(desc: &str) -> Result<(), AliError> {
+    if rules::alibaba_description_ok(desc) {
+        Ok(())
+    } else {
+        Err(ali_err(
+            400,
+            "InvalidDescription.Malformed",
+            "The specified description is wrongly formed.",
+        ))
+    }
+}
+
+fn duplicated() -> AliError {
+    ali_err(
+        400,
+        "InvalidImageName.Duplicated",
+        "The specified Image name has already been used.",
+    )
+}
+
+/// ImportImage.
+pub fn import(sim: &Sim, ctx: &Ctx<'_>) -> Out {
+    let p = ctx.params;
+    let region = region(ctx)?;
+    let token = optional(p, "ClientToken");
+    if let Some(t) = token {
+        if t.len() > 64 || !t.is_ascii() {
+            return Err(ali_err(
+                400,
+                "InvalidClientToken.Malformed",
+                "The specified ClientToken is wrongly formed.",
+            ));
+        }
+        if let Some(prev) = sim.store().token(ctx.cloud, &region, t).cloned() {
+            if prev.fingerprint != fingerprint(p) {
+                return Err(ali_err(
+                    400,
+                    "IdempotentParameterMismatch",
+                    "The request uses the same client token as a previous, but non-identical request.",
+                ));
+            }
+            return Ok(import_answer(&prev.image_id, &region));
+        }
+    }
+    let m = mappings(ctx.cloud, p)?;
+    let tags = tag_rules::parse(p)?;
+    let name = optional(p, "ImageName").unwrap_or("");
+    if !name.is_empty() {
+        check_name(name)?;
+    }
+    let desc = optional(p, "Description").unwrap_or("");
+    if !desc.is_empty() {
+        check_description(desc)?;
+    }
+    let arch = optional(p, "Architecture").unwrap_or("x86_64");
+    let archs: &[&str] = match ctx.cloud {
+        SimCloud::Apsarastack => &["i386", "x86_64"],
+        _ => &["i386", "x86_64", "arm64"],
+    };
+    if !archs.contains(&arch) {
+        return Err(ali_err(
+            400,
+            "InvalidArchitecture.Malformed",
+            "The specified Architecture is wrongly formed.",
+        ));
+    }
+    let os_type = optional(p, "OSType").unwrap_or("linux");
+    if !["linux", "windows"].contains(&os_type.to_ascii_lowercase().as_str()) {
+        return Err(ali_err(
+            400,
+            "InvalidOSType.Malformed",
+            "The specified OSType is wrongly formed.",
+        ));
+    }
+    let platform = optional(p, "Platform").unwrap_or("Others Linux");
+    if !PLATFORMS.iter().any(|x| x.eq_ignore_ascii_case(platform)) {
+        return Err(ali_err(
+            400,
+            "InvalidPlatform.Malformed",
+            "The specified Platform is wrongly formed.",
+        ));
+    }
+    if let Some(l) = optional(p, "LicenseType") {
+        if !["Auto", "Aliyun", "BYOL"].contains(&l) {
+            return Err(ali_err(
+                400,
+                "InvalidLicenseType.NotSupported",
+                "The specified LicenseType is not supported",
+            ));
+        }
+    }
+    if !name.is_empty() && sim.store().name_taken(ctx.cloud, &region, name, "") {
+        return Err(duplicated());
+    }
+    if optional(p, "DryRun").is_some_and(|d| d.eq_ignore_ascii_case("true")) {
+        return Err(ali_err(
+            400,
+            "DryRunOperation",
+            "Request validation has been passed with DryRun flag set.",
+        ));
+    }
+    let image = Image {
+        cloud: ctx.cloud,
+        region: region.clone(),
+        id: ids::alibaba_image_id(),
+        name: name.to_string(),
+        description: desc.to_string(),
+        source: format!("{}/{}", m.bucket, m.object),
+        format: m.format,
+        os_type: os_type.to_ascii_lowercase(),
+        os_name: platform.to_string(),
+        architecture: arch.to_string(),
+        project: ctx.resource_group.clone(),
+        created_ms: clock::now_ms(),
+        import_ms: sim.import_ms(),
+        fails: rules::source_fails(&m.object),
+        tags,
+    };
+    let id = image.id.clone();
+    {
+        let mut store = sim.store();
+        store.insert(image);
+        if let Some(t) = token {
+            store.remember_token(ClientToken {
+                cloud: ctx.cloud,
+                region: region.clone(),
+                token: t.to_string(),
+                fingerprint: fingerprint(p),
+                image_id: id.clone(),
+            });
+        }
+    }
+    sim.persist();
+    Ok(import_answer(&id, &region))
+}
+
+fn import_answer(id: &str, region: &str) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("ImageId".into(), json!(id));
+    m.insert("RegionId".into(), json!(region));
+    m.insert("TaskId".into(), json!(ids::alibaba_task_id()));
+    m
+}
+
+/// ECS `Status` word for a phase.
+pub fn status_word(phase: Phase) -> &'static str {
+    match phase {
+        Phase::Importing { .. } => "Creating",
+        Phase::Available => "Available",
+        Phase::Failed => "CreateFailed",
+    }
+}
+
+fn progress(phase: Phase) -> String {
+    match phase {
+        Phase::Importing { percent } => format!("{percent}%"),
+        _ => "100%".to_string(),
+    }
+}
+
+fn render(i: &Image, now: i64) -> Value {
+    let phase = i.phase(now);
+    let (bucket, object) = i.source.split_once('/').unwrap_or(("", &i.source));
+    json!({
+        "ImageId": i.id,
+        "ImageName": i.name,
+        "Description": i.description,
+        "Status": status_word(phase),
+        "Progress": progress(phase),
+        "CreationTime": clock::iso_z(i.created_ms),
+        "Architecture": i.architecture,
+        "OSType": i.os_type,
+        "Platform": i.os_name,
+        "OSName": i.os_name,
+        "OSNameEn": i.os_name,
+        "ImageOwnerAlias": "self",
+        "ImageOwnerId": 0,
+        "IsSelfShared": "False",
+        "IsPublic": false,
+        "IsCopied": false,
+        "IsSubscribed": false,
+        "IsSupportCloudinit": true,
+        "IsSupportIoOptimized": true,
+        "LoginAsNonRootSupported": false,
+        "Size": i.size_gib(),
+        "Usage": "none",
+        "ResourceGroupId": i.project,
+        "ImageFamily": "",
+        "ImageVersion": "",
+        "ProductCode": "",
+        "BootMode": "BIOS",
+        "Features": {"NvmeSupport": "unsupported"},
+        "DetectionOptions": {},
+        "Tags": {"Tag": i.tags.iter().map(|(k, v)| json!({"TagKey": k, "TagValue": v})).collect::<Vec<_>>()},
+        "DiskDeviceMappings": {"DiskDeviceMapping": [{
+            "Device": "/dev/xvda", "Type": "system", "Format": i.format,
+            "ImportOSSBucket": bucket, "ImportOSSObject": object,
+            "Size": i.size_gib().to_string(), "SnapshotId": "", "Progress": progress(phase),
+        }]},
+    })
+}
+
+const STATUSES: &[&str] = &[
+    "Creating",
+    "Waiting",
+    "Available",
+    "UnAvailable",
+    "CreateFailed",
+    "Deprecated",
+];
+
+/// DescribeImages.
+pub fn describe(sim: &Sim, ctx: &Ctx<'_>) -> Out {
+    let p = ctx.params;
+    let region = region(ctx)?;
+    let statuses: Vec<&str> = optional(p, "Status")
+        .unwrap_or("Available")
+        .split(',')
+        .map(str::trim)
+        .collect();
+    if let Some(bad) = statuses.iter().find(|s| !STATUSES.contains(s)) {
+        return Err(ali_err(
+            400,
+            "InvalidParameter",
+            format!("The specified Status {bad} is invalid."),
+        ));
+    }
+    let owned = match optional(p, "ImageOwnerAlias") {
+        None | Some("self") => true,
+        Some("system") | Some("others") | Some("marketplace") => false,
+        Some(_) => {
+            return Err(ali_err(
+                400,
+                "InvalidImageOwnerAlias.ValueNotSupported",
+                "The specified ImageOwnerAlias value is not supported.",
+            ))
+        }
+    };
+    let wanted: Option<Vec<&str>> =
+        optional(p, "ImageId").map(|v| v.split(',').map(str::trim).collect());
+    if wanted.as_ref().is_some_and(|w| w.len() > 100) {
+        return Err(ali_err(
+            400,
+            "InvalidParameter",
+            "At most 100 ImageIds are allowed.",
+        ));
+    }
+    let name = optional(p, "ImageName");
+    let os_type = optional(p, "OSType");
+    let arch = optional(p, "Architecture");
+    let tag_filter = tag_rules::parse(p)?;
+    let (page, size) = paging(p, 10, 100)?;
+    let now = clock::now_ms();
+    let store = sim.store();
+    let matched: Vec<Value> = store
+        .list(ctx.cloud, Some(&region))
+        .into_iter()
+        .filter(|_| owned)
+        .filter(|i| statuses.contains(&status_word(i.phase(now))))
+        .filter(|i| wanted.as_ref().is_none_or(|w| w.contains(&i.id.as_str())))
+        // ECS documents ImageName as a fuzzy (substring) search.
+        .filter(|i| name.is_none_or(|n| i.name.contains(n)))
+        .filter(|i| os_type.is_none_or(|o| i.os_type.eq_ignore_ascii_case(o)))
+        .filter(|i| arch.is_none_or(|a| i.architecture == a))
+        .filter(|i| tag_rules::matches(&tag_filter, &i.tags))
+        .map(|i| render(i, now))
+        .collect();
+    let mut m = Map::new();
+    m.insert("RegionId".into(), json!(region));
+    m.insert("TotalCount".into(), json!(matched.len()));
+    m.insert("PageNumber".into(), json!(page));
+    m.insert("PageSize".into(), json!(size));
+    let skip = (page - 1).saturating_mul(size);
+    let items: Vec<Value> = matched.into_iter().skip(skip).take(size).collect();
+    m.insert("Images".into(), json!({ "Image": items }));
+    Ok(m)
+}
+
+fn not_found() -> AliError {
+    ali_err(
+        404,
+        "InvalidImageId.NotFound",
+        "The specified ImageId does not exist.",
+    )
+}
+
+/// ModifyImageAttribute.
+pub fn modify(sim: &Sim, ctx: &Ctx<'_>) -> Out {
+    let p = ctx.params;
+    let id = required(p, "ImageId")?;
+    let region = region(ctx)?;
+    let name = optional(p, "ImageName");
+    let desc = optional(p, "Description");
+    if let Some(n) = name {
+        check_name(n)?;
+    }
+    if let Some(d) = desc {
+        check_description(d)?;
+    }
+    {
+        let mut store = sim.store();
+        if store.get(ctx.cloud, &region, id).is_none() {
+            return Err(not_found());
+        }
+        if name.is_some_and(|n| store.name_taken(ctx.cloud, &region, n, id)) {
+            return Err(duplicated());
+        }
+        if let Some(img) = store.get_mut(ctx.cloud, &region, id) {
+            if let Some(n) = name {
+                img.name = n.to_string();
+            }
+            if let Some(d) = desc {
+                img.description = d.to_string();
+            }
+        }
+    }
+    sim.persist();
+    Ok(Map::new())
+}
+
+/// DeleteImage.
+pub fn delete(sim: &Sim, ctx: &Ctx<'_>) -> Out {
+    let p = ctx.params;
+    let id = required(p, "ImageId")?;
+    let region = region(ctx)?;
+    {
+        let mut store = sim.store();
+        let phase = store
+            .get(ctx.cloud, &region, id)
+            .ok_or_else(not_found)?
+            .phase(clock::now_ms());
+        if matches!(phase, Phase::Importing { .. }) {
+            return Err(ali_err(
+                403,
+                "ImageIsImporting",
+                "The specified Image is importing.",
+            ));
+        }
+        store.remove(ctx.cloud, &region, id);
+    }
+    sim.persist();
+    Ok(Map::new())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::tests_support::sim;
+
+    fn params(pairs: &[(&str, &str)]) -> Params {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn ctx<'a>(cloud: SimCloud, p: &'a Params) -> Ctx<'a> {
+        Ctx {
+            cloud,
+            params: p,
+            region: p.get("RegionId").cloned().unwrap_or_default(),
+            resource_group: String::new(),
+        }
+    }
+
+    fn import_params(name: &str, object: &str) -> Params {
+        params(&[
+            ("RegionId", "cn-hangzhou"),
+            ("ImageName", name),
+            ("DiskDeviceMapping.1.OSSBucket", "bucket"),
+            ("DiskDeviceMapping.1.OSSObject", object),
+            ("DiskDeviceMapping.1.Format", "QCOW2"),
+        ])
+    }
+
+    #[test]
+    fn lifecycle() {
+        let s = sim();
+        let p = import_params("img-a", "a.qcow2");
+        let id = import(&s, &ctx(SimCloud::AlicloudEcs, &p)).unwrap()["ImageId"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let e = import(&s, &ctx(SimCloud::AlicloudEcs, &p)).unwrap_err();
+        assert_eq!(e.code, "InvalidImageName.Duplicated");
+        let d = params(&[("RegionId", "cn-hangzhou"), ("ImageId", &id)]);
+        let out = describe(&s, &ctx(SimCloud::AlicloudEcs, &d)).unwrap();
+        assert_eq!(out["TotalCount"], 1);
+        assert_eq!(out["Images"]["Image"][0]["Status"], "Available");
+        let m = params(&[
+            ("RegionId", "cn-hangzhou"),
+            ("ImageId", &id),
+            ("ImageName", "img-b"),
+        ]);
+        modify(&s, &ctx(SimCloud::AlicloudEcs, &m)).unwrap();
+        delete(&s, &ctx(SimCloud::AlicloudEcs, &d)).unwrap();
+        let e = delete(&s, &ctx(SimCloud::AlicloudEcs, &d)).unwrap_err();
+        assert_eq!(
+            (e.status, e.code.as_str()),
+            (404, "InvalidImageId.NotFound")
+        );
+    }
+
+    #[test]
+    fn client_token_is_idempotent() {
+        let s = sim();
+        let mut p = import_params("tok-a", "a.qcow2");
+        p.insert("ClientToken".into(), "token-1".into());
+        let a = import(&s, &ctx(SimCloud::AlicloudEcs, &p)).unwrap();
+        let b = import(&s, &ctx(SimCloud::AlicloudEcs, &p)).unwrap();
+        assert_eq!(a["ImageId"], b["ImageId"]);
+        p.insert("Description".into(), "changed".into());
+        let e = import(&s, &ctx(SimCloud::AlicloudEcs, &p)).unwrap_err();
+        assert_eq!(e.code, "IdempotentParameterMismatch");
+    }
+
+    #[test]
+    fn default_status_hides_importing_and_failed() {
+        let s = sim();
+        s.patch_config(crate::app::ConfigPatch {
+            import_seconds: Some(60.0),
+            latency_ms: None,
+        });
+        let p = import_params("slow", "a.qcow2");
+        import(&s, &ctx(SimCloud::AlicloudEcs, &p)).unwrap();
+        let d = params(&[("RegionId", "cn-hangzhou")]);
+        assert_eq!(
+            describe(&s, &ctx(SimCloud::AlicloudEcs, &d)).unwrap()["TotalCount"],
+            0
+        );
+        let d = params(&[
+            ("RegionId", "cn-hangzhou"),
+            ("Status", "Creating,Available"),
+        ]);
+        let out = describe(&s, &ctx(SimCloud::AlicloudEcs, &d)).unwrap();
+        assert_eq!(out["TotalCount"], 1);
+        assert!(out["Images"]["Image"][0]["Progress"]
+            .as_str()
+            .unwrap()
+            .ends_with('%'));
+        let id = out["Images"]["Image"][0]["ImageId"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let del = params(&[("RegionId", "cn-hangzhou"), ("ImageId", &id)]);
+        assert_eq!(
+            delete(&s, &ctx(SimCloud::AlicloudEcs, &del))
+                .unwrap_err()
+                .code,
+            "ImageIsImporting"
+        );
+    }
+
+    #[test]
+    fn parameter_rules() {
+        let s = sim();
+        let e = import(&s, &ctx(SimCloud::AlicloudEcs, &import_params("1bad", "a"))).unwrap_err();
+        assert_eq!(e.code, "InvalidImageName.Malformed");
+        let mut p = import_params("ok-name", "a");
+        p.insert("DiskDeviceMapping.1.Format".into(), "VMDK".into());
+        assert!(import(&s, &ctx(SimCloud::AlicloudEcs, &p)).is_ok());
+        assert_eq!(
+            import(&s, &ctx(SimCloud::Apsarastack, &p))
+                .unwrap_err()
+                .code,
+            "InvalidImageFormat.Malformed"
+        );
+        let p = params(&[
+            ("RegionId", "r"),
+            ("DiskDeviceMapping.0.OSSBucket", "b"),
+            ("DiskDeviceMapping.0.OSSObject", "o"),
+        ]);
+        assert_eq!(
+            import(&s, &ctx(SimCloud::AlicloudEcs, &p))
+                .unwrap_err()
+                .code,
+            "InvalidParameter"
+        );
+        let p = params(&[("RegionId", "r")]);
+        assert_eq!(
+            import(&s, &ctx(SimCloud::AlicloudEcs, &p))
+                .unwrap_err()
+                .code,
+            "MissingParameter.DiskDeviceMapping"
+        );
+        let p = params(&[("DiskDeviceMapping.1.OSSBucket", "b")]);
+        assert_eq!(
+            import(&s, &ctx(SimCloud::AlicloudEcs, &p))
+                .unwrap_err()
+                .code,
+            "MissingParameter"
+        );
+        let d = params(&[("RegionId", "r"), ("PageSize", "101")]);
+        assert!(describe(&s, &ctx(SimCloud::AlicloudEcs, &d)).is_err());
+    }
+}

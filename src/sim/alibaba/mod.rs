@@ -1,0 +1,376 @@
+//! Alibaba Cloud RPC-style APIs: ECS (`/alicloud/ecs`), ENS (`/alicloud/ens`) and Apsara Stack
+//! ECS (`/apsarastack/apsara/route/Ecs/<Action>`). Requests are GET query or POST form, signed
+//! with RPC v1 (`Signature` parameter) or ACS3-HMAC-SHA256; errors carry the real HTTP status
+//! and `Code`.
+
+pub mod ecs;
+pub mod ens;
+mod tags;
+mod xml;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::response::Response;
+use serde_json::{json, Map, Value};
+
+use crate::app::Sim;
+use crate::auth::acs::{self, AcsAuthError};
+use crate::clock;
+use crate::cloud::SimCloud;
+use crate::http::{RawRequest, Reply};
+use crate::ids;
+use crate::pipeline::{self, ConnKill, Gate};
+
+/// Request parameters (query and form merged).
+pub type Params = BTreeMap<String, String>;
+
+/// The result of one action: the response fields (without `RequestId`).
+pub type Out = Result<Map<String, Value>, AliError>;
+
+/// Which Alibaba API a request addresses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Product {
+    /// ECS, version 2014-05-26.
+    Ecs,
+    /// ENS, version 2017-11-10.
+    Ens,
+    /// Apsara Stack ECS, version 2016-01-01 (its ImportImage reference page).
+    Apsara,
+}
+
+impl Product {
+    fn cloud(self) -> SimCloud {
+        match self {
+            Product::Ecs => SimCloud::AlicloudEcs,
+            Product::Ens => SimCloud::AlicloudEns,
+            Product::Apsara => SimCloud::Apsarastack,
+        }
+    }
+
+    fn version(self) -> &'static str {
+        match self {
+            Product::Ens => "2017-11-10",
+            Product::Ecs => "2014-05-26",
+            Product::Apsara => "2016-01-01",
+        }
+    }
+
+    fn host_id(self) -> &'static str {
+        match self {
+            Product::Ens => "ens.aliyuncs.com",
+            Product::Ecs | Product::Apsara => "ecs.aliyuncs.com",
+        }
+    }
+}
+
+/// An Alibaba error answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{status} {code}: {message}")]
+pub struct AliError {
+    /// HTTP status.
+    pub status: u16,
+    /// Error code.
+    pub code: String,
+    /// Message.
+    pub message: String,
+}
+
+/// Builds an [`AliError`].
+pub fn ali_err(status: u16, code: &str, message: impl Into<String>) -> AliError {
+    AliError {
+        status,
+        code: code.to_string(),
+        message: message.into(),
+    }
+}
+
+/// `MissingParameter` for a required business parameter.
+pub fn missing(name: &str) -> AliError {
+    ali_err(
+        400,
+        "MissingParameter",
+        format!("The input parameter \"{name}\" that is mandatory for processing this request is not supplied."),
+    )
+}
+
+/// A required, non-empty parameter.
+pub fn required<'a>(p: &'a Params, name: &str) -> Result<&'a str, AliError> {
+    p.get(name)
+        .map(String::as_str)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| missing(name))
+}
+
+/// An optional, non-empty parameter.
+pub fn optional<'a>(p: &'a Params, name: &str) -> Option<&'a str> {
+    p.get(name).map(String::as_str).filter(|v| !v.is_empty())
+}
+
+/// Parses `PageNumber` (>= 1, default 1) and `PageSize` (1..=max, default `default`).
+pub fn paging(p: &Params, default: usize, max: usize) -> Result<(usize, usize), AliError> {
+    let parse = |name: &str, d: usize, hi: usize| -> Result<usize, AliError> {
+        match optional(p, name) {
+            None => Ok(d),
+            Some(v) => v
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=hi).contains(n))
+                .ok_or_else(|| {
+                    ali_err(
+                        400,
+                        "InvalidParameter",
+                        format!("The specified parameter {name} is invalid."),
+                    )
+                }),
+        }
+    };
+    Ok((
+        parse("PageNumber", 1, usize::MAX)?,
+        parse("PageSize", default, max)?,
+    ))
+}
+
+/// Everything an action handler needs besides the store.
+pub struct Ctx<'a> {
+    /// Backend.
+    pub cloud: SimCloud,
+    /// Merged parameters.
+    pub params: &'a Params,
+    /// Region (from `RegionId`, `regionId` or `x-acs-regionid`); may be empty.
+    pub region: String,
+    /// Resource group (parameter or Apsara Stack's `x-acs-resourcegroupid`); may be empty.
+    pub resource_group: String,
+}
+
+struct Parsed {
+    action: String,
+    version: String,
+    params: Params,
+    query: Params,
+    acs3: bool,
+    xml: bool,
+}
+
+fn parse(path_action: Option<&str>, req: &RawRequest) -> Parsed {
+    let query: Params = req.query_pairs().into_iter().collect();
+    let mut params = query.clone();
+    params.extend(req.form_pairs());
+    let acs3 = req
+        .header("authorization")
+        .is_some_and(|a| a.starts_with("ACS3-"));
+    let (action, version) = if acs3 {
+        (
+            req.header("x-acs-action").unwrap_or("").to_string(),
+            req.header("x-acs-version").unwrap_or("").to_string(),
+        )
+    } else {
+        (
+            params.get("Action").cloned().unwrap_or_default(),
+            params.get("Version").cloned().unwrap_or_default(),
+        )
+    };
+    let action = path_action.map(str::to_string).unwrap_or(action);
+    // RPC v1 defaults to XML; ACS3 answers JSON unless XML is asked for.
+    let xml = match params.get("Format").map(|f| f.to_ascii_uppercase()) {
+        Some(f) => f == "XML",
+        None => !acs3,
+    };
+    Parsed {
+        action,
+        version,
+        params,
+        query,
+        acs3,
+        xml,
+    }
+}
+
+fn render(p: &Parsed, status: u16, body: Value, outcome: String) -> Reply {
+    if p.xml {
+        let root = if status == 200 {
+            format!("{}Response", p.action)
+        } else {
+            "Error".to_string()
+        };
+        Reply {
+            status,
+            content_type: "text/xml;charset=utf-8",
+            body: xml::render(&root, &body).into_bytes(),
+            outcome,
+        }
+    } else {
+        Reply::json(status, &body, outcome)
+    }
+}
+
+fn error_reply(p: &Parsed, product: Product, e: &AliError, outcome: String) -> Reply {
+    let body = json!({
+        "RequestId": ids::alibaba_request_id(),
+        "HostId": product.host_id(),
+        "Code": e.code,
+        "Message": e.message,
+        "Recommend": format!("https://api.aliyun.com/troubleshoot?q={}", e.code),
+    });
+    render(p, e.status, body, outcome)
+}
+
+fn auth_error(e: &AcsAuthError) -> AliError {
+    ali_err(e.status(), &e.code(), e.to_string())
+}
+
+fn verify(sim: &Sim, product: Product, p: &Parsed, req: &RawRequest) -> Result<(), AliError> {
+    let now = clock::now_ms() / 1000;
+    let family = product.cloud().key_family();
+    let v = if p.acs3 {
+        acs::verify_acs3(req, &p.query, &sim.creds, family, now)
+    } else {
+        acs::verify_rpc(&req.method, &p.params, &sim.creds, family, now)
+    }
+    .map_err(|e| auth_error(&e))?;
+    if !sim
+        .nonces()
+        .check_and_insert(&v.key_id, &v.nonce, clock::now_ms())
+    {
+        return Err(ali_err(
+            400,
+            "SignatureNonceUsed",
+            "Specified signature nonce was used already.",
+        ));
+    }
+    Ok(())
+}
+
+/// Handles one request to an Alibaba prefix; `path_action` is the Apsara Stack route's action.
+pub async fn handle(
+    sim: Arc<Sim>,
+    product: Product,
+    path_action: Option<String>,
+    kill: Option<ConnKill>,
+    req: RawRequest,
+) -> Response {
+    let cloud = product.cloud();
+    let p = parse(path_action.as_deref(), &req);
+    let region = optional(&p.params, "RegionId")
+        .or_else(|| optional(&p.params, "regionId"))
+        .or_else(|| req.header("x-acs-regionid"))
+        .unwrap_or("")
+        .to_string();
+    let reply = match pipeline::gate(&sim, cloud, &p.action, &region, kill.as_ref()).await {
+        Gate::Reply(r) => r,
+        Gate::Throttle => error_reply(
+            &p,
+            product,
+            &ali_err(
+                400,
+                "Throttling.User",
+                "Request was denied due to user flow control.",
+            ),
+            "throttled".into(),
+        ),
+        Gate::Proceed => match verify(&sim, product, &p, &req) {
+            Err(e) => {
+                let outcome = format!("auth:{}", e.code);
+                error_reply(&p, product, &e, outcome)
+            }
+            Ok(()) => {
+                let ctx = Ctx {
+                    cloud,
+                    params: &p.params,
+                    region: region.clone(),
+                    resource_group: optional(&p.params, "ResourceGroupId")
+                        .or_else(|| req.header("x-acs-resourcegroupid"))
+                        .unwrap_or("")
+                        .to_string(),
+                };
+                match dispatch(&sim, product, &p, &ctx) {
+                    Ok(m) => {
+                        let mut body = Map::new();
+                        body.insert("RequestId".into(), json!(ids::alibaba_request_id()));
+                        body.extend(m);
+                        render(&p, 200, Value::Object(body), "ok".into())
+                    }
+                    Err(e) => {
+                        let outcome = format!("error:{}", e.code);
+                        error_reply(&p, product, &e, outcome)
+                    }
+                }
+            }
+        },
+    };
+    pipeline::finish(&sim, cloud, &p.action, &region, reply)
+}
+
+fn dispatch(sim: &Sim, product: Product, p: &Parsed, ctx: &Ctx<'_>) -> Out {
+    if p.action.is_empty() {
+        return Err(ali_err(
+            400,
+            "MissingAction",
+            "Action is mandatory for this action.",
+        ));
+    }
+    if p.version.is_empty() {
+        return Err(ali_err(
+            400,
+            "MissingVersion",
+            "Version is mandatory for this action.",
+        ));
+    }
+    if p.version != product.version() {
+        return Err(ali_err(
+            400,
+            "InvalidVersion",
+            "Specified parameter Version is not valid.",
+        ));
+    }
+    let unknown = || {
+        ali_err(
+            404,
+            "InvalidAction.NotFound",
+            "Specified api is not found, please check your url and method.",
+        )
+    };
+    match (product, p.action.as_str()) {
+        (Product::Ens, "ImportImage") => ens::import(sim, ctx),
+        (Product::Ens, "DescribeSelfImages") => ens::describe(sim, ctx),
+        (Product::Ens, "ModifyImageAttribute") => ens::modify(sim, ctx),
+        (Product::Ens, "DeleteImage") => ens::delete(sim, ctx),
+        (Product::Ens, _) => Err(unknown()),
+        (Product::Ecs, "TagResources") => tags::tag_resources(sim, ctx),
+        (Product::Ecs, "UntagResources") => tags::untag_resources(sim, ctx),
+        (_, "ImportImage") => ecs::import(sim, ctx),
+        (_, "DescribeImages") => ecs::describe(sim, ctx),
+        (_, "ModifyImageAttribute") => ecs::modify(sim, ctx),
+        (_, "DeleteImage") => ecs::delete(sim, ctx),
+        _ => Err(unknown()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paging_rules() {
+        let p: Params = [("PageSize".to_string(), "50".to_string())]
+            .into_iter()
+            .collect();
+        assert_eq!(paging(&p, 10, 100).unwrap(), (1, 50));
+        let p: Params = [("PageSize".to_string(), "101".to_string())]
+            .into_iter()
+            .collect();
+        assert!(paging(&p, 10, 100).is_err());
+        let p: Params = [("PageNumber".to_string(), "0".to_string())]
+            .into_iter()
+            .collect();
+        assert!(paging(&p, 10, 100).is_err());
+        assert_eq!(paging(&Params::new(), 10, 100).unwrap(), (1, 10));
+    }
+
+    #[test]
+    fn missing_message() {
+        let e = missing("RegionId");
+        assert_eq!(e.status, 400);
+        assert!(e.message.contains("\"RegionId\""));
+    }
+}

@@ -1,0 +1,265 @@
+//! Injected faults: extra latency, per-cloud/per-action rate limits, and "the next N matching
+//! requests" throttled, answered with a 5xx, or dropped without a response.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use serde::{Deserialize, Serialize};
+
+use crate::cloud::SimCloud;
+
+/// Which requests a fault applies to; an absent field matches everything.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scope {
+    /// Only this backend.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloud: Option<SimCloud>,
+    /// Only this API action (e.g. `DescribeImages`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+}
+
+impl Scope {
+    fn matches(&self, cloud: SimCloud, action: &str) -> bool {
+        self.cloud.is_none_or(|c| c == cloud) && self.action.as_deref().is_none_or(|a| a == action)
+    }
+}
+
+/// At most `per_second` matching requests per rolling second; the rest are throttled.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RateLimit {
+    /// Requests it applies to.
+    #[serde(flatten)]
+    pub scope: Scope,
+    /// Allowed requests per second.
+    pub per_second: u32,
+}
+
+/// A fault applied to the next `count` matching requests.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counted {
+    /// Requests it applies to.
+    #[serde(flatten)]
+    pub scope: Scope,
+    /// How many more requests it affects.
+    pub count: u32,
+}
+
+/// Answer the next `count` matching requests with HTTP `status`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerError {
+    /// Requests it applies to.
+    #[serde(flatten)]
+    pub scope: Scope,
+    /// How many more requests it affects.
+    pub count: u32,
+    /// HTTP status (500-599; default 503).
+    #[serde(default = "default_status")]
+    pub status: u16,
+}
+
+fn default_status() -> u16 {
+    503
+}
+
+/// Extra delay before matching requests are answered.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Latency {
+    /// Requests it applies to.
+    #[serde(flatten)]
+    pub scope: Scope,
+    /// Delay in milliseconds.
+    pub ms: u64,
+}
+
+/// The body of `POST /_sim/faults`; it replaces the whole fault set.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultSpec {
+    /// Extra latency rules.
+    #[serde(default)]
+    pub latency: Vec<Latency>,
+    /// Rate limits.
+    #[serde(default)]
+    pub rate_limits: Vec<RateLimit>,
+    /// Throttle the next N matching requests.
+    #[serde(default)]
+    pub throttle: Vec<Counted>,
+    /// Answer the next N matching requests with a 5xx.
+    #[serde(default)]
+    pub errors: Vec<ServerError>,
+    /// Close the connection of the next N matching requests without answering.
+    #[serde(default)]
+    pub drops: Vec<Counted>,
+}
+
+/// What to do with one request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// Handle it normally.
+    Pass,
+    /// Answer with the cloud's throttling error.
+    Throttle,
+    /// Answer with this HTTP status and no API body.
+    ServerError(u16),
+    /// Close the connection without a response.
+    Drop,
+}
+
+/// The live fault set plus the rate-limit windows.
+#[derive(Debug, Default)]
+pub struct Faults {
+    spec: FaultSpec,
+    windows: BTreeMap<usize, VecDeque<i64>>,
+}
+
+fn take(list: &mut [Counted], cloud: SimCloud, action: &str) -> bool {
+    match list
+        .iter_mut()
+        .find(|f| f.count > 0 && f.scope.matches(cloud, action))
+    {
+        Some(f) => {
+            f.count -= 1;
+            true
+        }
+        None => false,
+    }
+}
+
+impl Faults {
+    /// Replaces the fault set (and resets the rate-limit windows).
+    pub fn set(&mut self, spec: FaultSpec) {
+        self.spec = spec;
+        self.windows.clear();
+    }
+
+    /// The current fault set, with remaining counts.
+    pub fn spec(&self) -> &FaultSpec {
+        &self.spec
+    }
+
+    /// Total extra latency for a request.
+    pub fn latency_ms(&self, cloud: SimCloud, action: &str) -> u64 {
+        self.spec
+            .latency
+            .iter()
+            .filter(|l| l.scope.matches(cloud, action))
+            .map(|l| l.ms)
+            .sum()
+    }
+
+    /// Decides the fate of one request arriving at `now_ms`, consuming counted faults.
+    pub fn decide(&mut self, cloud: SimCloud, action: &str, now_ms: i64) -> Decision {
+        if take(&mut self.spec.drops, cloud, action) {
+            return Decision::Drop;
+        }
+        if let Some(e) = self
+            .spec
+            .errors
+            .iter_mut()
+            .find(|f| f.count > 0 && f.scope.matches(cloud, action))
+        {
+            e.count -= 1;
+            return Decision::ServerError(e.status.clamp(500, 599));
+        }
+        if take(&mut self.spec.throttle, cloud, action) {
+            return Decision::Throttle;
+        }
+        for (i, rl) in self.spec.rate_limits.iter().enumerate() {
+            if !rl.scope.matches(cloud, action) {
+                continue;
+            }
+            let w = self.windows.entry(i).or_default();
+            while w.front().is_some_and(|t| now_ms - *t >= 1000) {
+                w.pop_front();
+            }
+            if w.len() >= rl.per_second as usize {
+                return Decision::Throttle;
+            }
+            w.push_back(now_ms);
+        }
+        Decision::Pass
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(json: &str) -> FaultSpec {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn counted_faults_run_out() {
+        let mut f = Faults::default();
+        f.set(spec(
+            r#"{"throttle":[{"cloud":"tencentcloud","action":"DescribeImages","count":2}]}"#,
+        ));
+        let c = SimCloud::Tencentcloud;
+        assert_eq!(f.decide(c, "ImportImage", 0), Decision::Pass);
+        assert_eq!(
+            f.decide(SimCloud::Ucloud, "DescribeImages", 0),
+            Decision::Pass
+        );
+        assert_eq!(f.decide(c, "DescribeImages", 0), Decision::Throttle);
+        assert_eq!(f.decide(c, "DescribeImages", 0), Decision::Throttle);
+        assert_eq!(f.decide(c, "DescribeImages", 0), Decision::Pass);
+        assert_eq!(f.spec().throttle[0].count, 0);
+    }
+
+    #[test]
+    fn drops_before_errors_before_throttles() {
+        let mut f = Faults::default();
+        f.set(spec(
+            r#"{"drops":[{"count":1}],"errors":[{"count":1,"status":502}],"throttle":[{"count":1}]}"#,
+        ));
+        let c = SimCloud::AlicloudEcs;
+        assert_eq!(f.decide(c, "X", 0), Decision::Drop);
+        assert_eq!(f.decide(c, "X", 0), Decision::ServerError(502));
+        assert_eq!(f.decide(c, "X", 0), Decision::Throttle);
+        assert_eq!(f.decide(c, "X", 0), Decision::Pass);
+    }
+
+    #[test]
+    fn error_status_defaults_and_clamps() {
+        let mut f = Faults::default();
+        f.set(spec(r#"{"errors":[{"count":1},{"count":1,"status":200}]}"#));
+        assert_eq!(
+            f.decide(SimCloud::Ucloud, "A", 0),
+            Decision::ServerError(503)
+        );
+        assert_eq!(
+            f.decide(SimCloud::Ucloud, "A", 0),
+            Decision::ServerError(500)
+        );
+    }
+
+    #[test]
+    fn rate_limit_window_rolls() {
+        let mut f = Faults::default();
+        f.set(spec(
+            r#"{"rate_limits":[{"cloud":"alicloud","per_second":2}]}"#,
+        ));
+        let c = SimCloud::AlicloudEcs;
+        assert_eq!(f.decide(c, "A", 0), Decision::Pass);
+        assert_eq!(f.decide(c, "B", 100), Decision::Pass);
+        assert_eq!(f.decide(c, "A", 200), Decision::Throttle);
+        assert_eq!(f.decide(c, "A", 1000), Decision::Pass);
+        assert_eq!(f.decide(SimCloud::Apsarastack, "A", 200), Decision::Pass);
+    }
+
+    #[test]
+    fn latency_sums_matching_rules() {
+        let mut f = Faults::default();
+        f.set(spec(
+            r#"{"latency":[{"ms":10},{"cloud":"ucloud","ms":5},{"action":"X","ms":100}]}"#,
+        ));
+        assert_eq!(f.latency_ms(SimCloud::Ucloud, "Y"), 15);
+        assert_eq!(f.latency_ms(SimCloud::Tencentcloud, "X"), 110);
+    }
+
+    #[test]
+    fn unknown_fields_rejected() {
+        assert!(serde_json::from_str::<FaultSpec>(r#"{"trottle":[]}"#).is_err());
+    }
+}

@@ -1,0 +1,414 @@
+//! The UCloud API (also served as SurferCloud): ImportCustomImage, DescribeImage and
+//! TerminateCustomImage. Requests are GET query, POST form or POST JSON to the prefix root;
+//! every answer is HTTP 200 with `RetCode` (0 = success).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::response::Response;
+use cloudimage::cloud::sign::ucloud_flatten;
+use serde_json::{json, Value};
+
+use crate::app::Sim;
+use crate::auth::ucloud as uauth;
+use crate::clock;
+use crate::cloud::SimCloud;
+use crate::http::{RawRequest, Reply};
+use crate::ids;
+use crate::pipeline::{self, ConnKill, Gate};
+use crate::rules;
+use crate::state::{Image, Phase};
+
+type Params = BTreeMap<String, String>;
+
+/// A non-zero RetCode answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("RetCode {ret_code}: {message}")]
+pub struct UError {
+    /// The RetCode.
+    pub ret_code: i64,
+    /// The Message.
+    pub message: String,
+}
+
+/// Gateway RetCode for throttled requests.
+const THROTTLED: i64 = 153;
+/// Parameter errors (missing or invalid).
+const PARAM: i64 = 230;
+/// "Resource does not exist or is not a custom image" (UHost error table).
+const NOT_CUSTOM_IMAGE: i64 = 8956;
+
+fn missing(name: &str) -> UError {
+    UError {
+        ret_code: PARAM,
+        message: format!("Missing params [{name}]"),
+    }
+}
+
+fn invalid(name: &str) -> UError {
+    UError {
+        ret_code: PARAM,
+        message: format!("Params [{name}] not available"),
+    }
+}
+
+fn required<'a>(p: &'a Params, name: &str) -> Result<&'a str, UError> {
+    p.get(name)
+        .map(String::as_str)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| missing(name))
+}
+
+fn error_reply(action: &str, e: &UError, outcome: String) -> Reply {
+    Reply::json(
+        200,
+        &json!({"Action": format!("{action}Response"), "RetCode": e.ret_code, "Message": e.message}),
+        outcome,
+    )
+}
+
+/// The parsed request: business parameters and the parameters the signature covers.
+#[derive(Debug, PartialEq)]
+struct Parsed {
+    params: Params,
+    signed: Params,
+}
+
+fn parse(req: &RawRequest) -> Result<Parsed, UError> {
+    let query: Params = req.query_pairs().into_iter().collect();
+    if req.method == "POST" && req.media_type() == "application/json" {
+        let v: Value = serde_json::from_slice(&req.body).map_err(|_| invalid("Body"))?;
+        let obj = v.as_object().ok_or_else(|| invalid("Body"))?;
+        let mut params = query.clone();
+        params.extend(ucloud_flatten(obj));
+        let mut signed = query;
+        signed.extend(uauth::json_signing_params(obj));
+        return Ok(Parsed { params, signed });
+    }
+    let mut params = query;
+    params.extend(req.form_pairs());
+    Ok(Parsed {
+        signed: params.clone(),
+        params,
+    })
+}
+
+/// Handles one request to `/ucloud` or `/surfercloud`.
+pub async fn handle(
+    sim: Arc<Sim>,
+    cloud: SimCloud,
+    kill: Option<ConnKill>,
+    req: RawRequest,
+) -> Response {
+    let parsed = match parse(&req) {
+        Ok(p) => p,
+        Err(e) => {
+            let r = error_reply("", &e, format!("error:{}", e.ret_code));
+            return pipeline::finish(&sim, cloud, "", "", r);
+        }
+    };
+    let action = parsed.params.get("Action").cloned().unwrap_or_default();
+    let region = parsed.params.get("Region").cloned().unwrap_or_default();
+    if action.is_empty() {
+        let e = UError {
+            ret_code: 160,
+            message: "Missing Action".into(),
+        };
+        return pipeline::finish(
+            &sim,
+            cloud,
+            "",
+            &region,
+            error_reply("", &e, "error:160".into()),
+        );
+    }
+    let reply = match pipeline::gate(&sim, cloud, &action, &region, kill.as_ref()).await {
+        Gate::Reply(r) => r,
+        Gate::Throttle => error_reply(
+            &action,
+            &UError {
+                ret_code: THROTTLED,
+                message: "API request is throttled, please retry later".into(),
+            },
+            "throttled".into(),
+        ),
+        Gate::Proceed => match uauth::verify(&parsed.signed, &sim.creds, cloud.key_family()) {
+            Err(e) => {
+                let ue = UError {
+                    ret_code: e.ret_code(),
+                    message: e.to_string(),
+                };
+                error_reply(&action, &ue, format!("auth:{}", e.ret_code()))
+            }
+            Ok(()) => match dispatch(&sim, cloud, &action, &parsed.params) {
+                Ok(mut body) => {
+                    body.insert("Action".into(), json!(format!("{action}Response")));
+                    body.insert("RetCode".into(), json!(0));
+                    Reply::json(200, &Value::Object(body), "ok")
+                }
+                Err(e) => error_reply(&action, &e, format!("error:{}", e.ret_code)),
+            },
+        },
+    };
+    pipeline::finish(&sim, cloud, &action, &region, reply)
+}
+
+fn dispatch(
+    sim: &Sim,
+    cloud: SimCloud,
+    action: &str,
+    p: &Params,
+) -> Result<serde_json::Map<String, Value>, UError> {
+    match action {
+        "ImportCustomImage" => import(sim, cloud, p),
+        "DescribeImage" => describe(sim, cloud, p),
+        "TerminateCustomImage" => terminate(sim, cloud, p),
+        _ => Err(UError {
+            ret_code: 161,
+            message: format!("Action [{action}] not found"),
+        }),
+    }
+}
+
+fn import(
+    sim: &Sim,
+    cloud: SimCloud,
+    p: &Params,
+) -> Result<serde_json::Map<String, Value>, UError> {
+    let region = required(p, "Region")?;
+    let name = required(p, "ImageName")?;
+    let url = required(p, "UFileUrl")?;
+    let os_type = required(p, "OsType")?;
+    let os_name = required(p, "OsName")?;
+    let format = required(p, "Format")?;
+    let auth = required(p, "Auth")?;
+    if !auth.eq_ignore_ascii_case("true") {
+        return Err(invalid("Auth"));
+    }
+    if !rules::ucloud_format_ok(format) {
+        return Err(invalid("Format"));
+    }
+    if !rules::ufile_url_ok(url) {
+        return Err(invalid("UFileUrl"));
+    }
+    let image = Image {
+        cloud,
+        region: region.to_string(),
+        id: ids::ucloud_image_id(),
+        name: name.to_string(),
+        description: p.get("ImageDescription").cloned().unwrap_or_default(),
+        source: url.to_string(),
+        format: format.to_string(),
+        os_type: os_type.to_string(),
+        os_name: os_name.to_string(),
+        architecture: String::new(),
+        project: p.get("ProjectId").cloned().unwrap_or_default(),
+        created_ms: clock::now_ms(),
+        import_ms: sim.import_ms(),
+        fails: rules::source_fails(url),
+        tags: Default::default(),
+    };
+    let id = image.id.clone();
+    sim.store().insert(image);
+    sim.persist();
+    let mut m = serde_json::Map::new();
+    m.insert("ImageId".into(), json!(id));
+    Ok(m)
+}
+
+/// UCloud `State` word for a phase.
+pub fn state_word(phase: Phase) -> &'static str {
+    match phase {
+        Phase::Importing { .. } => "Making",
+        Phase::Available => "Available",
+        Phase::Failed => "Unavailable",
+    }
+}
+
+fn os_family(os_type: &str) -> &'static str {
+    if os_type.to_ascii_lowercase().contains("windows") {
+        "Windows"
+    } else {
+        "Linux"
+    }
+}
+
+fn render(i: &Image, now: i64) -> Value {
+    json!({
+        "ImageId": i.id,
+        "ImageName": i.name,
+        "ImageDescription": i.description,
+        "ImageType": "Custom",
+        "ImageSize": i.size_gib(),
+        "OsType": os_family(&i.os_type),
+        "OsName": i.os_name,
+        "State": state_word(i.phase(now)),
+        "CreateTime": i.created_ms / 1000,
+        "Zone": "",
+        "Features": [],
+        "FuncType": "",
+        "Tag": "Default",
+    })
+}
+
+fn int_param(p: &Params, name: &str, default: usize) -> Result<usize, UError> {
+    match p.get(name) {
+        None => Ok(default),
+        Some(v) => v.parse().map_err(|_| invalid(name)),
+    }
+}
+
+fn describe(
+    sim: &Sim,
+    cloud: SimCloud,
+    p: &Params,
+) -> Result<serde_json::Map<String, Value>, UError> {
+    let region = required(p, "Region")?;
+    let custom_only = match p.get("ImageType").map(String::as_str) {
+        None | Some("") | Some("Custom") => true,
+        Some("Base") | Some("Business") => false,
+        Some(_) => return Err(invalid("ImageType")),
+    };
+    let os_filter = p.get("OsType").filter(|v| !v.is_empty());
+    if let Some(os) = os_filter {
+        if os != "Linux" && os != "Windows" {
+            return Err(invalid("OsType"));
+        }
+    }
+    let mut wanted: Vec<&str> = p
+        .iter()
+        .filter(|(k, _)| k.starts_with("ImageIds."))
+        .map(|(_, v)| v.as_str())
+        .collect();
+    if let Some(id) = p.get("ImageId").filter(|v| !v.is_empty()) {
+        wanted.push(id);
+    }
+    let offset = int_param(p, "Offset", 0)?;
+    let limit = int_param(p, "Limit", 20)?;
+    let now = clock::now_ms();
+    let store = sim.store();
+    let matched: Vec<Value> = store
+        .list(cloud, Some(region))
+        .into_iter()
+        .filter(|_| custom_only)
+        .filter(|i| wanted.is_empty() || wanted.contains(&i.id.as_str()))
+        .filter(|i| os_filter.is_none_or(|os| os == os_family(&i.os_type)))
+        .map(|i| render(i, now))
+        .collect();
+    let mut m = serde_json::Map::new();
+    m.insert("TotalCount".into(), json!(matched.len()));
+    let page: Vec<Value> = matched.into_iter().skip(offset).take(limit).collect();
+    m.insert("ImageSet".into(), Value::Array(page));
+    Ok(m)
+}
+
+fn terminate(
+    sim: &Sim,
+    cloud: SimCloud,
+    p: &Params,
+) -> Result<serde_json::Map<String, Value>, UError> {
+    let region = required(p, "Region")?;
+    let id = required(p, "ImageId")?;
+    if !sim.store().remove(cloud, region, id) {
+        return Err(UError {
+            ret_code: NOT_CUSTOM_IMAGE,
+            message: "资源不存在或非自制镜像".into(),
+        });
+    }
+    sim.persist();
+    let mut m = serde_json::Map::new();
+    m.insert("ImageId".into(), json!(id));
+    Ok(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Bytes;
+    use axum::http::{HeaderMap, HeaderValue};
+
+    fn raw(ct: &str, body: &str) -> RawRequest {
+        let mut h = HeaderMap::new();
+        h.insert("content-type", HeaderValue::from_str(ct).unwrap());
+        RawRequest {
+            method: "POST".into(),
+            path: "/ucloud".into(),
+            raw_query: "Action=DescribeImage".into(),
+            headers: h,
+            body: Bytes::from(body.to_string()),
+        }
+    }
+
+    #[test]
+    fn json_body_flattens_for_params_and_concats_for_signing() {
+        let p = parse(&raw(
+            "application/json",
+            r#"{"Action":"DescribeImage","ImageIds":["a","b"],"Limit":5}"#,
+        ))
+        .unwrap();
+        assert_eq!(p.params["ImageIds.0"], "a");
+        assert_eq!(p.params["ImageIds.1"], "b");
+        assert_eq!(p.signed["ImageIds"], "ab");
+        assert_eq!(p.signed["Limit"], "5");
+        assert!(parse(&raw("application/json", "[1]")).is_err());
+    }
+
+    #[test]
+    fn form_body() {
+        let p = parse(&raw(
+            "application/x-www-form-urlencoded",
+            "Action=DescribeImage&ImageIds.0=a",
+        ))
+        .unwrap();
+        assert_eq!(p.params, p.signed);
+        assert_eq!(p.params["ImageIds.0"], "a");
+    }
+
+    #[test]
+    fn import_validation() {
+        let sim = crate::app::tests_support::sim();
+        let mut p: Params = [
+            ("Region", "cn-bj2"),
+            ("ImageName", "n"),
+            ("UFileUrl", "https://b.cn-bj.ufileos.com/x.qcow2"),
+            ("OsType", "CentOS"),
+            ("OsName", "CentOS 7"),
+            ("Format", "qcow2"),
+            ("Auth", "true"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let ok = import(&sim, SimCloud::Ucloud, &p).unwrap();
+        assert!(ok["ImageId"].as_str().unwrap().starts_with("uimage-"));
+        p.insert("Format".into(), "iso".into());
+        assert_eq!(
+            import(&sim, SimCloud::Ucloud, &p).unwrap_err().ret_code,
+            230
+        );
+        p.remove("Format");
+        assert_eq!(
+            import(&sim, SimCloud::Ucloud, &p).unwrap_err().message,
+            "Missing params [Format]"
+        );
+        let d = describe(
+            &sim,
+            SimCloud::Ucloud,
+            &[("Region".to_string(), "cn-bj2".to_string())]
+                .into_iter()
+                .collect(),
+        )
+        .unwrap();
+        assert_eq!(d["TotalCount"], 1);
+        assert_eq!(d["ImageSet"][0]["State"], "Available");
+        let d = describe(
+            &sim,
+            SimCloud::Surfercloud,
+            &[("Region".to_string(), "cn-bj2".to_string())]
+                .into_iter()
+                .collect(),
+        )
+        .unwrap();
+        assert_eq!(d["TotalCount"], 0);
+    }
+}

@@ -1,0 +1,1243 @@
+//! Clients and hand-signed requests against the `cloudimage-sim` binary: every backend's
+//! lifecycle, signature and clock checks, and injected faults. Everything stays on 127.0.0.1.
+
+mod sim_support;
+
+use serde_json::{json, Value};
+use sim_support::*;
+
+async fn ucloud_state(
+    sim: &SimProcess,
+    prefix: &str,
+    pk: &str,
+    sk: &str,
+    id: &str,
+) -> Option<String> {
+    let v = ucloud_call(
+        sim,
+        prefix,
+        pk,
+        sk,
+        &[
+            ("Action", "DescribeImage"),
+            ("Region", "cn-bj2"),
+            ("ImageId", id),
+        ],
+    )
+    .await;
+    assert_eq!(v["RetCode"], 0, "{v}");
+    v["ImageSet"][0]["State"].as_str().map(str::to_string)
+}
+
+#[tokio::test]
+async fn raw_ucloud_and_surfercloud_lifecycle_and_auth() {
+    let sim = SimProcess::start(1.0, &[]);
+    for (prefix, pk, sk) in [
+        ("/ucloud", UCLOUD_PK, UCLOUD_SK),
+        ("/surfercloud", SURFER_PK, SURFER_SK),
+    ] {
+        let v = ucloud_call(
+            &sim,
+            prefix,
+            pk,
+            sk,
+            &[
+                ("Action", "ImportCustomImage"),
+                ("Region", "cn-bj2"),
+                ("ImageName", "raw-u"),
+                ("UFileUrl", "https://b.cn-bj.ufileos.com/disk.qcow2"),
+                ("OsType", "CentOS"),
+                ("OsName", "CentOS 7.9 64位"),
+                ("Format", "qcow2"),
+                ("Auth", "true"),
+            ],
+        )
+        .await;
+        assert_eq!(v["RetCode"], 0, "{v}");
+        assert_eq!(v["Action"], "ImportCustomImageResponse");
+        let id = v["ImageId"].as_str().unwrap().to_string();
+        assert!(id.starts_with("uimage-"));
+        assert_eq!(
+            ucloud_state(&sim, prefix, pk, sk, &id).await.as_deref(),
+            Some("Making")
+        );
+        poll(5, || async {
+            (ucloud_state(&sim, prefix, pk, sk, &id).await.as_deref() == Some("Available"))
+                .then_some(())
+        })
+        .await;
+        let v = ucloud_call(
+            &sim,
+            prefix,
+            pk,
+            sk,
+            &[
+                ("Action", "TerminateCustomImage"),
+                ("Region", "cn-bj2"),
+                ("ImageId", &id),
+            ],
+        )
+        .await;
+        assert_eq!(v["RetCode"], 0, "{v}");
+        assert_eq!(ucloud_state(&sim, prefix, pk, sk, &id).await, None);
+        let v = ucloud_call(
+            &sim,
+            prefix,
+            pk,
+            sk,
+            &[
+                ("Action", "TerminateCustomImage"),
+                ("Region", "cn-bj2"),
+                ("ImageId", &id),
+            ],
+        )
+        .await;
+        assert_eq!(v["RetCode"], 8956);
+    }
+    // Wrong private key: 171; unknown public key: 172; the other brand's keys do not work.
+    let v = ucloud_call(
+        &sim,
+        "/ucloud",
+        UCLOUD_PK,
+        "wrong",
+        &[("Action", "DescribeImage"), ("Region", "cn-bj2")],
+    )
+    .await;
+    assert_eq!(v["RetCode"], 171, "{v}");
+    let v = ucloud_call(
+        &sim,
+        "/ucloud",
+        "nobody",
+        UCLOUD_SK,
+        &[("Action", "DescribeImage"), ("Region", "cn-bj2")],
+    )
+    .await;
+    assert_eq!(v["RetCode"], 172, "{v}");
+    let v = ucloud_call(
+        &sim,
+        "/ucloud",
+        SURFER_PK,
+        SURFER_SK,
+        &[("Action", "DescribeImage"), ("Region", "cn-bj2")],
+    )
+    .await;
+    assert_eq!(v["RetCode"], 172, "{v}");
+    // Throttling answers RetCode 153.
+    sim.faults(json!({"throttle": [{"cloud": "ucloud", "count": 1}]}))
+        .await;
+    let v = ucloud_call(
+        &sim,
+        "/ucloud",
+        UCLOUD_PK,
+        UCLOUD_SK,
+        &[("Action", "DescribeImage"), ("Region", "cn-bj2")],
+    )
+    .await;
+    assert_eq!(v["RetCode"], 153, "{v}");
+}
+
+#[tokio::test]
+async fn raw_ucloud_json_body_signs_arrays_like_the_go_sdk() {
+    let sim = SimProcess::start(0.0, &[]);
+    let mut body = json!({"Action": "DescribeImage", "Region": "cn-bj2", "ImageIds": ["uimage-a", "uimage-b"], "PublicKey": UCLOUD_PK});
+    let signed: std::collections::BTreeMap<String, String> = [
+        ("Action", "DescribeImage"),
+        ("Region", "cn-bj2"),
+        ("ImageIds", "uimage-auimage-b"),
+        ("PublicKey", UCLOUD_PK),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    body["Signature"] = json!(cloudimage::cloud::sign::ucloud_signature(
+        &signed, UCLOUD_SK
+    ));
+    let v: Value = sim
+        .http()
+        .post(sim.url("/ucloud"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["RetCode"], 0, "{v}");
+    assert_eq!(v["TotalCount"], 0);
+}
+
+fn tc_id(v: &Value) -> String {
+    v["Response"]["ImageId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no ImageId in {v}"))
+        .to_string()
+}
+
+fn tc_code(v: &Value) -> &str {
+    v["Response"]["Error"]["Code"].as_str().unwrap_or("")
+}
+
+#[tokio::test]
+async fn raw_tencent_lifecycle_auth_and_faults() {
+    let sim = SimProcess::start(1.0, &[]);
+    let import = json!({"ImageName": "raw-t", "ImageUrl": "https://b-1250000000.cos.ap-guangzhou.myqcloud.com/d.qcow2",
+                        "Architecture": "x86_64", "OsType": "CentOS", "OsVersion": "7"});
+    let v = tc3_call(
+        &sim,
+        "ImportImage",
+        "ap-guangzhou",
+        import.clone(),
+        TC_ID,
+        TC_KEY,
+        now_secs(),
+    )
+    .await;
+    let id = tc_id(&v);
+    assert!(id.starts_with("img-"));
+    let v = tc3_call(
+        &sim,
+        "ImportImage",
+        "ap-guangzhou",
+        import,
+        TC_ID,
+        TC_KEY,
+        now_secs(),
+    )
+    .await;
+    assert_eq!(tc_code(&v), "InvalidImageName.Duplicate");
+    let describe = json!({"ImageIds": [id]});
+    poll(5, || async {
+        let v = tc3_call(
+            &sim,
+            "DescribeImages",
+            "ap-guangzhou",
+            describe.clone(),
+            TC_ID,
+            TC_KEY,
+            now_secs(),
+        )
+        .await;
+        (v["Response"]["ImageSet"][0]["ImageState"] == "NORMAL").then_some(())
+    })
+    .await;
+    let v = tc3_call(
+        &sim,
+        "ModifyImageAttribute",
+        "ap-guangzhou",
+        json!({"ImageId": id, "ImageName": "raw-t2"}),
+        TC_ID,
+        TC_KEY,
+        now_secs(),
+    )
+    .await;
+    assert!(v["Response"]["Error"].is_null(), "{v}");
+    let v = tc3_call(
+        &sim,
+        "DeleteImages",
+        "ap-guangzhou",
+        json!({"ImageIds": [id]}),
+        TC_ID,
+        TC_KEY,
+        now_secs(),
+    )
+    .await;
+    assert!(v["Response"]["Error"].is_null(), "{v}");
+    let v = tc3_call(
+        &sim,
+        "DescribeImages",
+        "ap-guangzhou",
+        describe,
+        TC_ID,
+        TC_KEY,
+        now_secs(),
+    )
+    .await;
+    assert_eq!(v["Response"]["TotalCount"], 0);
+
+    let v = tc3_call(
+        &sim,
+        "DescribeImages",
+        "ap-guangzhou",
+        json!({}),
+        TC_ID,
+        TC_KEY,
+        now_secs() - 400,
+    )
+    .await;
+    assert_eq!(tc_code(&v), "AuthFailure.SignatureExpire");
+    let v = tc3_call(
+        &sim,
+        "DescribeImages",
+        "ap-guangzhou",
+        json!({}),
+        TC_ID,
+        "wrong",
+        now_secs(),
+    )
+    .await;
+    assert_eq!(tc_code(&v), "AuthFailure.SignatureFailure");
+    let v = tc3_call(
+        &sim,
+        "DescribeImages",
+        "ap-guangzhou",
+        json!({}),
+        "AKIDnobody",
+        TC_KEY,
+        now_secs(),
+    )
+    .await;
+    assert_eq!(tc_code(&v), "AuthFailure.SecretIdNotFound");
+
+    sim.faults(
+        json!({"throttle": [{"cloud": "tencentcloud", "action": "DescribeImages", "count": 1}]}),
+    )
+    .await;
+    let v = tc3_call(
+        &sim,
+        "DescribeImages",
+        "ap-guangzhou",
+        json!({}),
+        TC_ID,
+        TC_KEY,
+        now_secs(),
+    )
+    .await;
+    assert_eq!(tc_code(&v), "RequestLimitExceeded");
+    let v = tc3_call(
+        &sim,
+        "DescribeImages",
+        "ap-guangzhou",
+        json!({}),
+        TC_ID,
+        TC_KEY,
+        now_secs(),
+    )
+    .await;
+    assert!(v["Response"]["Error"].is_null(), "{v}");
+    assert!(sim.count("tencentcloud", "DescribeImages").await >= 4);
+}
+
+#[tokio::test]
+async fn raw_alibaba_ecs_ens_apsara() {
+    let sim = SimProcess::start(1.0, &[]);
+    let now = now_secs();
+    let (s, v) = rpc_call(
+        &sim,
+        "/alicloud/ecs",
+        "2014-05-26",
+        &[
+            ("Action", "ImportImage"),
+            ("RegionId", "cn-hangzhou"),
+            ("ImageName", "raw-ecs"),
+            ("DiskDeviceMapping.1.OSSBucket", "bucket"),
+            ("DiskDeviceMapping.1.OSSObject", "disk.qcow2"),
+            ("DiskDeviceMapping.1.Format", "QCOW2"),
+        ],
+        ALI_AK,
+        ALI_SK,
+        now,
+        &nonce(),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let id = v["ImageId"].as_str().unwrap().to_string();
+    assert!(id.starts_with("m-") && id.len() == 22);
+    // Default Status filter is Available only: the importing image is invisible.
+    let (_, v) = rpc_call(
+        &sim,
+        "/alicloud/ecs",
+        "2014-05-26",
+        &[
+            ("Action", "DescribeImages"),
+            ("RegionId", "cn-hangzhou"),
+            ("ImageId", &id),
+        ],
+        ALI_AK,
+        ALI_SK,
+        now,
+        &nonce(),
+    )
+    .await;
+    assert_eq!(v["TotalCount"], 0, "{v}");
+    poll(5, || async {
+        let (_, v) = rpc_call(
+            &sim,
+            "/alicloud/ecs",
+            "2014-05-26",
+            &[
+                ("Action", "DescribeImages"),
+                ("RegionId", "cn-hangzhou"),
+                ("ImageId", &id),
+            ],
+            ALI_AK,
+            ALI_SK,
+            now_secs(),
+            &nonce(),
+        )
+        .await;
+        (v["TotalCount"] == 1).then_some(())
+    })
+    .await;
+    let (s, v) = rpc_call(
+        &sim,
+        "/alicloud/ecs",
+        "2014-05-26",
+        &[
+            ("Action", "DeleteImage"),
+            ("RegionId", "cn-hangzhou"),
+            ("ImageId", &id),
+        ],
+        ALI_AK,
+        ALI_SK,
+        now,
+        &nonce(),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+
+    // Auth failures with their HTTP statuses.
+    let describe = [("Action", "DescribeImages"), ("RegionId", "cn-hangzhou")];
+    let (s, v) = rpc_call(
+        &sim,
+        "/alicloud/ecs",
+        "2014-05-26",
+        &describe,
+        ALI_AK,
+        ALI_SK,
+        now - 1000,
+        &nonce(),
+    )
+    .await;
+    assert_eq!(
+        (s, v["Code"].as_str()),
+        (400, Some("InvalidTimeStamp.Expired"))
+    );
+    let (s, v) = rpc_call(
+        &sim,
+        "/alicloud/ecs",
+        "2014-05-26",
+        &describe,
+        ALI_AK,
+        "wrong",
+        now,
+        &nonce(),
+    )
+    .await;
+    assert_eq!(
+        (s, v["Code"].as_str()),
+        (400, Some("SignatureDoesNotMatch"))
+    );
+    let (s, v) = rpc_call(
+        &sim,
+        "/alicloud/ecs",
+        "2014-05-26",
+        &describe,
+        "LTAInobody",
+        ALI_SK,
+        now,
+        &nonce(),
+    )
+    .await;
+    assert_eq!(
+        (s, v["Code"].as_str()),
+        (404, Some("InvalidAccessKeyId.NotFound"))
+    );
+    let n = nonce();
+    let (s, _) = rpc_call(
+        &sim,
+        "/alicloud/ecs",
+        "2014-05-26",
+        &describe,
+        ALI_AK,
+        ALI_SK,
+        now,
+        &n,
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (s, v) = rpc_call(
+        &sim,
+        "/alicloud/ecs",
+        "2014-05-26",
+        &describe,
+        ALI_AK,
+        ALI_SK,
+        now,
+        &n,
+    )
+    .await;
+    assert_eq!((s, v["Code"].as_str()), (400, Some("SignatureNonceUsed")));
+    sim.faults(json!({"throttle": [{"cloud": "alicloud", "count": 1}]}))
+        .await;
+    let (s, v) = rpc_call(
+        &sim,
+        "/alicloud/ecs",
+        "2014-05-26",
+        &describe,
+        ALI_AK,
+        ALI_SK,
+        now,
+        &nonce(),
+    )
+    .await;
+    assert_eq!((s, v["Code"].as_str()), (400, Some("Throttling.User")));
+
+    // ENS: qcow2 only, DescribeSelfImages.
+    let ens_import = |fmt: &'static str| {
+        vec![
+            ("Action", "ImportImage"),
+            ("ImageName", "raw-ens"),
+            ("ComputeType", "ens_vm"),
+            ("ImageFormat", fmt),
+            ("OSType", "linux"),
+            ("Architecture", "x86_64"),
+            ("OSSRegion", "cn-beijing"),
+            ("OSSBucket", "bucket"),
+            ("OSSObject", "disk.qcow2"),
+        ]
+    };
+    let (s, v) = rpc_call(
+        &sim,
+        "/alicloud/ens",
+        "2017-11-10",
+        &ens_import("raw"),
+        ALI_AK,
+        ALI_SK,
+        now,
+        &nonce(),
+    )
+    .await;
+    assert_eq!(
+        (s, v["Code"].as_str()),
+        (400, Some("InvalidParameter.ImageFormat"))
+    );
+    let (s, v) = rpc_call(
+        &sim,
+        "/alicloud/ens",
+        "2017-11-10",
+        &ens_import("qcow2"),
+        ALI_AK,
+        ALI_SK,
+        now,
+        &nonce(),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let ens_id = v["ImageId"].as_str().unwrap().to_string();
+    let (s, v) = rpc_call(
+        &sim,
+        "/alicloud/ens",
+        "2017-11-10",
+        &[("Action", "DescribeSelfImages"), ("ImageId", &ens_id)],
+        ALI_AK,
+        ALI_SK,
+        now,
+        &nonce(),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["TotalCount"], "1");
+    assert_eq!(v["Images"]["Image"][0]["Status"], "Creating");
+
+    // Apsara Stack: action in the path, POST form, its own keys.
+    let mut p: std::collections::BTreeMap<String, String> = [
+        ("RegionId", "cn-qingdao-env17-d01"),
+        ("Version", "2016-01-01"),
+        ("Format", "JSON"),
+        ("AccessKeyId", APSARA_AK),
+        ("SignatureMethod", "HMAC-SHA1"),
+        ("SignatureVersion", "1.0"),
+        ("Product", "Ecs"),
+        ("ImageName", "raw-apsara"),
+        ("DiskDeviceMapping.1.OSSBucket", "bucket"),
+        ("DiskDeviceMapping.1.OSSObject", "disk.raw"),
+        ("DiskDeviceMapping.1.Format", "RAW"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    p.insert("SignatureNonce".into(), nonce());
+    p.insert("Timestamp".into(), iso(now));
+    let sig = cloudimage::cloud::sign::acs_rpc_signature("POST", &p, APSARA_SK);
+    p.insert("Signature".into(), sig);
+    let r = sim
+        .http()
+        .post(sim.url("/apsarastack/apsara/route/Ecs/ImportImage"))
+        .header("x-acs-organizationid", "1")
+        .header("x-acs-resourcegroupid", "7")
+        .form(&p)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert!(v["ImageId"].as_str().unwrap().starts_with("m-"), "{v}");
+    let imgs = sim.images().await;
+    let ap = imgs.iter().find(|i| i["cloud"] == "apsarastack").unwrap();
+    assert_eq!(ap["project"], "7");
+}
+
+#[tokio::test]
+async fn raw_xml_is_the_alibaba_default_format() {
+    let sim = SimProcess::start(0.0, &[]);
+    let mut p: std::collections::BTreeMap<String, String> = [
+        ("Action", "DescribeImages"),
+        ("RegionId", "cn-hangzhou"),
+        ("Version", "2014-05-26"),
+        ("AccessKeyId", ALI_AK),
+        ("SignatureMethod", "HMAC-SHA1"),
+        ("SignatureVersion", "1.0"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    p.insert("SignatureNonce".into(), nonce());
+    p.insert("Timestamp".into(), iso(now_secs()));
+    let sig = cloudimage::cloud::sign::acs_rpc_signature("GET", &p, ALI_SK);
+    let url = format!(
+        "{}?{}&Signature={}",
+        sim.url("/alicloud/ecs"),
+        cloudimage::cloud::sign::acs_canonical_query(&p),
+        cloudimage::cloud::sign::acs_percent_encode(&sig)
+    );
+    let text = sim
+        .http()
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("<DescribeImagesResponse>"), "{text}");
+}
+
+#[tokio::test]
+async fn injected_5xx_drop_and_admin_api() {
+    let sim = SimProcess::start(0.0, &[]);
+    sim.faults(json!({"errors": [{"cloud": "ucloud", "count": 1, "status": 502}], "drops": [{"cloud": "ucloud", "count": 1}]})).await;
+    // Drops are applied first.
+    let r = sim
+        .http()
+        .post(sim.url("/ucloud"))
+        .form(&[("Action", "DescribeImage")])
+        .send()
+        .await;
+    assert!(r.is_err(), "connection should have been dropped");
+    let r = sim
+        .http()
+        .post(sim.url("/ucloud"))
+        .form(&[("Action", "DescribeImage")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 502);
+    let v = ucloud_call(
+        &sim,
+        "/ucloud",
+        UCLOUD_PK,
+        UCLOUD_SK,
+        &[("Action", "DescribeImage"), ("Region", "cn-bj2")],
+    )
+    .await;
+    assert_eq!(v["RetCode"], 0);
+    let log = sim.admin_get("/_sim/requests").await;
+    let outcomes: Vec<&str> = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["fault:drop", "fault:502", "ok"]);
+
+    let (s, _) = sim.admin_post("/_sim/faults", json!({"bogus": 1})).await;
+    assert_eq!(s, 400);
+    let (s, c) = sim
+        .admin_post(
+            "/_sim/config",
+            json!({"import_seconds": 2.5, "latency_ms": 1}),
+        )
+        .await;
+    assert_eq!((s, c["import_seconds"].as_f64()), (200, Some(2.5)));
+
+    let v = ucloud_call(
+        &sim,
+        "/ucloud",
+        UCLOUD_PK,
+        UCLOUD_SK,
+        &[
+            ("Action", "ImportCustomImage"),
+            ("Region", "cn-bj2"),
+            ("ImageName", "oob"),
+            ("UFileUrl", "https://b.cn-bj.ufileos.com/d.raw"),
+            ("OsType", "CentOS"),
+            ("OsName", "CentOS 7"),
+            ("Format", "RAW"),
+            ("Auth", "true"),
+        ],
+    )
+    .await;
+    let id = v["ImageId"].as_str().unwrap().to_string();
+    let imgs = sim.images().await;
+    assert_eq!(imgs.len(), 1);
+    assert_eq!(imgs[0]["phase"], "importing");
+    let r = sim
+        .http()
+        .delete(sim.url(&format!("/_sim/images/ucloud/cn-bj2/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let r = sim
+        .http()
+        .delete(sim.url(&format!("/_sim/images/ucloud/cn-bj2/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let (s, _) = sim.admin_post("/_sim/reset", json!({})).await;
+    assert_eq!(s, 200);
+    assert!(sim.admin_get("/_sim/requests").await["entries"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test]
+async fn state_file_survives_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = state_path(dir.path());
+    let sim = SimProcess::start(0.0, &["--state-file", &path]);
+    let (s, v) = rpc_call(
+        &sim,
+        "/alicloud/ecs",
+        "2014-05-26",
+        &[
+            ("Action", "ImportImage"),
+            ("RegionId", "cn-beijing"),
+            ("ImageName", "persisted"),
+            ("DiskDeviceMapping.1.OSSBucket", "b"),
+            ("DiskDeviceMapping.1.OSSObject", "o.qcow2"),
+        ],
+        ALI_AK,
+        ALI_SK,
+        now_secs(),
+        &nonce(),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let status = sim.stop();
+    assert!(status.success(), "clean exit on SIGTERM: {status:?}");
+    let sim = SimProcess::start(0.0, &["--state-file", &path]);
+    let imgs = sim.images().await;
+    assert_eq!(imgs.len(), 1);
+    assert_eq!(imgs[0]["name"], "persisted");
+    assert_eq!(imgs[0]["status"], "Available");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The provider's real clients against the simulator.
+
+mod clients {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use cloudimage::cloud::http::{ClientOptions, RetryPolicy};
+    use cloudimage::cloud::{
+        client_for_with, AlibabaSettings, ApsaraSettings, Cloud, CloudSettings, ErrorKind,
+        ImageApi, ImageState, ImageUpdate, ImportRequest, MapEnv, SignatureVersion,
+        TencentSettings, UCloudSettings,
+    };
+    use serde_json::json;
+
+    use super::sim_support::*;
+
+    /// One backend under test.
+    struct Case {
+        cloud: Cloud,
+        region: &'static str,
+        source: &'static str,
+        failing_source: &'static str,
+        format: &'static str,
+        renames: bool,
+    }
+
+    fn settings(
+        cloud: Cloud,
+        sim: &SimProcess,
+        secret_ok: bool,
+        sig: SignatureVersion,
+    ) -> CloudSettings {
+        let pick = |good: &str| {
+            Some(if secret_ok {
+                good.to_string()
+            } else {
+                "wrong-secret".to_string()
+            })
+        };
+        let base = |p: &str| Some(format!("{}{p}", sim.base));
+        let ucloud = |pk: &str, sk: &str, p: &str| UCloudSettings {
+            public_key: Some(pk.into()),
+            private_key: pick(sk),
+            endpoint: base(p),
+            ..Default::default()
+        };
+        match cloud {
+            Cloud::UCloud => CloudSettings {
+                ucloud: Some(ucloud(UCLOUD_PK, UCLOUD_SK, "/ucloud")),
+                ..Default::default()
+            },
+            Cloud::SurferCloud => CloudSettings {
+                surfercloud: Some(ucloud(SURFER_PK, SURFER_SK, "/surfercloud")),
+                ..Default::default()
+            },
+            Cloud::TencentCloud => CloudSettings {
+                tencentcloud: Some(TencentSettings {
+                    secret_id: Some(TC_ID.into()),
+                    secret_key: pick(TC_KEY),
+                    endpoint: base("/tencentcloud"),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            Cloud::AliCloud | Cloud::AliCloudEns => CloudSettings {
+                alicloud: Some(AlibabaSettings {
+                    access_key: Some(ALI_AK.into()),
+                    secret_key: pick(ALI_SK),
+                    ecs_endpoint: base("/alicloud/ecs"),
+                    ens_endpoint: base("/alicloud/ens"),
+                    signature: Some(sig),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            Cloud::ApsaraStack => CloudSettings {
+                apsarastack: Some(ApsaraSettings {
+                    access_key: Some(APSARA_AK.into()),
+                    secret_key: pick(APSARA_SK),
+                    endpoint: base("/apsarastack"),
+                    organization_id: Some("1".into()),
+                    resource_group_id: Some("7".into()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+        }
+    }
+
+    fn options() -> ClientOptions {
+        ClientOptions {
+            retry: RetryPolicy {
+                base: Duration::from_millis(20),
+                cap: Duration::from_millis(100),
+                max_attempts: 5,
+            },
+            rate_limits: BTreeMap::new(),
+            default_rate: None,
+        }
+    }
+
+    fn client(
+        cloud: Cloud,
+        sim: &SimProcess,
+        secret_ok: bool,
+        sig: SignatureVersion,
+    ) -> Arc<dyn ImageApi> {
+        client_for_with(
+            cloud,
+            &settings(cloud, sim, secret_ok, sig),
+            &MapEnv::default(),
+            &options(),
+        )
+        .unwrap_or_else(|e| panic!("client for {cloud}: {e}"))
+    }
+
+    fn request(case: &Case, name: &str, source: &str) -> ImportRequest {
+        ImportRequest {
+            region: case.region.to_string(),
+            name: name.to_string(),
+            description: Some("made by cloud_sim".to_string()),
+            source_url: source.to_string(),
+            format: Some(case.format.to_string()),
+            os_type: Some("linux".to_string()),
+            platform: Some("CentOS".to_string()),
+            os_version: Some("7".to_string()),
+            architecture: Some("x86_64".to_string()),
+            idempotency_token: uuid::Uuid::new_v4().to_string(),
+            ..Default::default()
+        }
+    }
+
+    async fn wait_for(api: &dyn ImageApi, region: &str, id: &str, want: ImageState) {
+        poll(8, || async {
+            let imgs = api
+                .describe_images(region, &[id.to_string()])
+                .await
+                .expect("describe");
+            assert!(imgs.len() <= 1);
+            let img = imgs.into_iter().next()?;
+            assert_eq!(img.id, id);
+            (img.state == want).then_some(())
+        })
+        .await;
+    }
+
+    /// import -> available -> find by name -> rename -> delete -> absent; failed import;
+    /// throttling retried; wrong secret is an Auth error.
+    async fn exercise(case: Case, sig: SignatureVersion) {
+        let sim = SimProcess::start(1.0, &[]);
+        let api = client(case.cloud, &sim, true, sig);
+        let name = "cloud-sim-image";
+        let id = api
+            .import_image(&request(&case, name, case.source))
+            .await
+            .expect("import");
+        let first = api
+            .describe_images(case.region, std::slice::from_ref(&id))
+            .await
+            .expect("describe");
+        assert_eq!(
+            first.len(),
+            1,
+            "{}: importing image must be visible to describe",
+            case.cloud
+        );
+        assert_eq!(first[0].state, ImageState::Importing);
+        wait_for(api.as_ref(), case.region, &id, ImageState::Available).await;
+
+        let found = api
+            .find_images_by_name(case.region, name)
+            .await
+            .expect("find by name");
+        assert_eq!(
+            found.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
+            [id.as_str()]
+        );
+        assert!(
+            api.find_images_by_name(case.region, "cloud-sim")
+                .await
+                .expect("find")
+                .is_empty(),
+            "{}: name lookup must be exact even where the API matches fuzzily",
+            case.cloud
+        );
+
+        let update = ImageUpdate {
+            name: Some("cloud-sim-renamed".to_string()),
+            ..Default::default()
+        };
+        match api.update_image(case.region, &id, &update).await {
+            Ok(()) => {
+                assert!(
+                    case.renames,
+                    "{}: rename unexpectedly supported",
+                    case.cloud
+                );
+                let imgs = api
+                    .describe_images(case.region, std::slice::from_ref(&id))
+                    .await
+                    .expect("describe");
+                assert_eq!(imgs[0].name, "cloud-sim-renamed");
+            }
+            Err(e) => assert!(!case.renames, "{}: rename failed: {e}", case.cloud),
+        }
+
+        api.delete_image(case.region, &id).await.expect("delete");
+        assert!(api
+            .describe_images(case.region, std::slice::from_ref(&id))
+            .await
+            .expect("describe")
+            .is_empty());
+        api.delete_image(case.region, &id)
+            .await
+            .expect("deleting a missing image is Ok");
+
+        let bad = api
+            .import_image(&request(&case, "cloud-sim-failing", case.failing_source))
+            .await
+            .expect("import");
+        wait_for(api.as_ref(), case.region, &bad, ImageState::Failed).await;
+
+        let cloud_name = case.cloud.as_str();
+        sim.faults(json!({"throttle": [{"cloud": cloud_name, "count": 2}]}))
+            .await;
+        let imgs = api
+            .describe_images(case.region, std::slice::from_ref(&bad))
+            .await
+            .expect("describe retried after throttling");
+        assert_eq!(imgs.len(), 1);
+        let log = sim.admin_get("/_sim/requests").await;
+        let throttled = log["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["outcome"] == "throttled")
+            .count();
+        assert_eq!(
+            throttled, 2,
+            "{cloud_name}: both throttled attempts were retried"
+        );
+
+        sim.faults(json!({"errors": [{"cloud": cloud_name, "count": 1, "status": 503}]}))
+            .await;
+        api.describe_images(case.region, std::slice::from_ref(&bad))
+            .await
+            .expect("describe retried after a 503");
+
+        let wrong = client(case.cloud, &sim, false, sig);
+        let err = wrong
+            .describe_images(case.region, &[bad])
+            .await
+            .expect_err("wrong secret");
+        assert_eq!(err.kind, ErrorKind::Auth, "{cloud_name}: {err}");
+    }
+
+    #[tokio::test]
+    async fn client_ucloud() {
+        exercise(
+            Case {
+                cloud: Cloud::UCloud,
+                region: "cn-bj2",
+                source: "https://bkt.cn-bj.ufileos.com/images/disk.qcow2",
+                failing_source: "https://bkt.cn-bj.ufileos.com/images/fail-disk.qcow2",
+                format: "qcow2",
+                renames: false,
+            },
+            SignatureVersion::RpcV1,
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn client_surfercloud() {
+        exercise(
+            Case {
+                cloud: Cloud::SurferCloud,
+                region: "us-ca",
+                source: "https://bkt.us-ca.ufileos.com/images/disk.raw",
+                failing_source: "https://bkt.us-ca.ufileos.com/images/fail.raw",
+                format: "raw",
+                renames: false,
+            },
+            SignatureVersion::RpcV1,
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn client_tencentcloud() {
+        exercise(
+            Case {
+                cloud: Cloud::TencentCloud,
+                region: "ap-guangzhou",
+                source: "https://bkt-1250000000.cos.ap-guangzhou.myqcloud.com/images/disk.qcow2",
+                failing_source:
+                    "https://bkt-1250000000.cos.ap-guangzhou.myqcloud.com/images/fail.qcow2",
+                format: "qcow2",
+                renames: true,
+            },
+            SignatureVersion::RpcV1,
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn client_alicloud_ecs_rpc_v1() {
+        exercise(
+            Case {
+                cloud: Cloud::AliCloud,
+                region: "cn-hangzhou",
+                source: "oss://bkt/images/disk.qcow2",
+                failing_source: "oss://bkt/images/fail.qcow2",
+                format: "qcow2",
+                renames: true,
+            },
+            SignatureVersion::RpcV1,
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn client_alicloud_ecs_acs3() {
+        exercise(
+            Case {
+                cloud: Cloud::AliCloud,
+                region: "cn-shanghai",
+                source: "https://bkt.oss-cn-shanghai.aliyuncs.com/images/disk.vhd",
+                failing_source: "https://bkt.oss-cn-shanghai.aliyuncs.com/images/fail.vhd",
+                format: "vhd",
+                renames: true,
+            },
+            SignatureVersion::Acs3,
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn client_alicloud_ens() {
+        exercise(
+            Case {
+                cloud: Cloud::AliCloudEns,
+                region: "cn-beijing",
+                source: "oss://bkt/images/disk.qcow2",
+                failing_source: "oss://bkt/images/fail.qcow2",
+                format: "qcow2",
+                renames: true,
+            },
+            SignatureVersion::RpcV1,
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn client_apsarastack() {
+        exercise(
+            Case {
+                cloud: Cloud::ApsaraStack,
+                region: "cn-qingdao-env17-d01",
+                source: "oss://bkt/images/disk.raw",
+                failing_source: "oss://bkt/images/fail.raw",
+                format: "raw",
+                renames: true,
+            },
+            SignatureVersion::RpcV1,
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn client_tags_on_ecs_and_tencent() {
+        let sim = SimProcess::start(0.0, &[]);
+        let tags: BTreeMap<String, String> = [("env", "dev"), ("team", "infra")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        for (cloud, region, source) in [
+            (Cloud::AliCloud, "cn-hangzhou", "oss://bkt/disk.qcow2"),
+            (
+                Cloud::TencentCloud,
+                "ap-guangzhou",
+                "https://bkt-1250000000.cos.ap-guangzhou.myqcloud.com/disk.qcow2",
+            ),
+        ] {
+            let api = client(cloud, &sim, true, SignatureVersion::RpcV1);
+            let case = Case {
+                cloud,
+                region,
+                source,
+                failing_source: source,
+                format: "qcow2",
+                renames: true,
+            };
+            let mut req = request(&case, "tagged", source);
+            req.tags = tags.clone();
+            let id = api.import_image(&req).await.expect("import with tags");
+            let img = api
+                .describe_images(region, std::slice::from_ref(&id))
+                .await
+                .expect("describe")
+                .remove(0);
+            assert_eq!(img.tags, tags, "{cloud}");
+        }
+        let api = client(Cloud::AliCloud, &sim, true, SignatureVersion::RpcV1);
+        let id = api
+            .find_images_by_name("cn-hangzhou", "tagged")
+            .await
+            .expect("find")
+            .remove(0)
+            .id;
+        let want: BTreeMap<String, String> = [("env".to_string(), "prod".to_string())]
+            .into_iter()
+            .collect();
+        let update = ImageUpdate {
+            tags: Some(want.clone()),
+            ..Default::default()
+        };
+        api.update_image("cn-hangzhou", &id, &update)
+            .await
+            .expect("retag");
+        let img = api
+            .describe_images("cn-hangzhou", std::slice::from_ref(&id))
+            .await
+            .expect("describe")
+            .remove(0);
+        assert_eq!(img.tags, want);
+    }
+
+    #[tokio::test]
+    async fn client_sts_tokens() {
+        let sim = SimProcess::start(0.0, &[]);
+        let base = |p: &str| Some(format!("{}{p}", sim.base));
+        let tencent = |token: Option<&str>| CloudSettings {
+            tencentcloud: Some(TencentSettings {
+                secret_id: Some("AKIDsimTencentStsId00000000000000".into()),
+                secret_key: Some("simTencentStsKey00000000000000000".into()),
+                security_token: token.map(str::to_string),
+                endpoint: base("/tencentcloud"),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let ali = |token: Option<&str>, sig: SignatureVersion| CloudSettings {
+            alicloud: Some(AlibabaSettings {
+                access_key: Some("STS.simAlicloudStsKey00000".into()),
+                secret_key: Some("simAlicloudStsSecret000000000000".into()),
+                security_token: token.map(str::to_string),
+                ecs_endpoint: base("/alicloud/ecs"),
+                signature: Some(sig),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let cases = [
+            (
+                Cloud::TencentCloud,
+                "ap-guangzhou",
+                tencent(Some("sim-tencent-sts-token")),
+                tencent(Some("stale")),
+            ),
+            (
+                Cloud::AliCloud,
+                "cn-hangzhou",
+                ali(Some("sim-alicloud-sts-token"), SignatureVersion::RpcV1),
+                ali(Some("stale"), SignatureVersion::RpcV1),
+            ),
+            (
+                Cloud::AliCloud,
+                "cn-hangzhou",
+                ali(Some("sim-alicloud-sts-token"), SignatureVersion::Acs3),
+                ali(Some("stale"), SignatureVersion::Acs3),
+            ),
+        ];
+        for (cloud, region, good, bad) in cases {
+            let env = MapEnv::default();
+            let api = client_for_with(cloud, &good, &env, &options()).expect("client");
+            api.describe_images(region, &["m-00000000000000000000".to_string()])
+                .await
+                .unwrap_or_else(|e| panic!("{cloud} with token: {e}"));
+            let api = client_for_with(cloud, &bad, &env, &options()).expect("client");
+            let err = api
+                .describe_images(region, &["m-00000000000000000000".to_string()])
+                .await
+                .expect_err("bad token");
+            assert_eq!(err.kind, ErrorKind::Auth, "{cloud}: {err}");
+        }
+    }
+
+    #[tokio::test]
+    async fn client_survives_a_dropped_connection() {
+        let sim = SimProcess::start(0.0, &[]);
+        let api = client(Cloud::TencentCloud, &sim, true, SignatureVersion::RpcV1);
+        sim.faults(
+            json!({"drops": [{"cloud": "tencentcloud", "action": "DescribeImages", "count": 1}]}),
+        )
+        .await;
+        let imgs = api
+            .describe_images("ap-guangzhou", &["img-00000000".to_string()])
+            .await
+            .expect("retried after drop");
+        assert!(imgs.is_empty());
+        assert_eq!(sim.count("tencentcloud", "DescribeImages").await, 2);
+    }
+}
