@@ -61,6 +61,14 @@ pub fn map_state(raw: &str) -> ImageState {
 /// the message heuristics cover codes the SDKs do not name.
 pub fn classify(ret_code: i64, message: &str) -> ErrorKind {
     let m = message.to_ascii_lowercase();
+    // 153: request frequency over the limit (UCloud's common error table).
+    // 8956: "resource does not exist or is not a custom image" (UHost error table).
+    if ret_code == 153 {
+        return ErrorKind::Throttled;
+    }
+    if ret_code == 8956 {
+        return ErrorKind::NotFound;
+    }
     if (170..180).contains(&ret_code) || m.contains("signature") || m.contains("public key") {
         ErrorKind::Auth
     } else if m.contains("too frequent") || m.contains("rate limit") || m.contains("frequency") {

@@ -3,23 +3,37 @@
 //! This layer sees decoded values and typed requests only; the protocol lives below in `provider`, and the clouds
 //! behind `crate::cloud`.
 
+mod context;
+mod image;
 mod provider_config;
+pub mod rules;
+pub mod schema;
+mod state;
+mod wait;
 
 use std::sync::Arc;
 
+use crate::cloud::{Env, ProcessEnv};
 use crate::provider::framework::{ConfigureRequest, Provider, Resource};
 use crate::provider::schema::Schema;
 use crate::provider::Diagnostics;
 
+pub use context::Clouds;
+
 /// The provider Terraform talks to.
 pub struct CloudImageProvider {
-    configured: std::sync::RwLock<Option<crate::cty::Value>>,
+    clouds: Arc<Clouds>,
 }
 
-/// Builds the product provider.
+/// Builds the product provider, resolving credentials against the process environment.
 pub fn provider() -> Arc<dyn Provider> {
+    provider_with_env(Arc::new(ProcessEnv))
+}
+
+/// Builds the provider against a given environment (tests use a fixed one).
+pub fn provider_with_env(env: Arc<dyn Env>) -> Arc<dyn Provider> {
     Arc::new(CloudImageProvider {
-        configured: std::sync::RwLock::new(None),
+        clouds: Arc::new(Clouds::new(env)),
     })
 }
 
@@ -30,13 +44,15 @@ impl Provider for CloudImageProvider {
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
-        Vec::new()
+        vec![Arc::new(image::CustomImage::new(self.clouds.clone()))]
+    }
+
+    async fn validate_config(&self, config: &crate::cty::Value) -> Diagnostics {
+        provider_config::validate(config)
     }
 
     async fn configure(&self, request: ConfigureRequest) -> Diagnostics {
-        if let Ok(mut slot) = self.configured.write() {
-            *slot = Some(request.config);
-        }
+        self.clouds.configure(provider_config::settings(&request.config));
         Diagnostics::new()
     }
 }

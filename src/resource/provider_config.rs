@@ -14,7 +14,7 @@ fn single(name: &str, description: &str, attributes: Vec<Attribute>) -> NestedBl
         },
         nesting: Nesting::Single,
         min_items: 0,
-        max_items: 1,
+        max_items: 0,
     }
 }
 
@@ -111,5 +111,89 @@ pub fn schema() -> Schema {
             ],
             ..Block::default()
         },
+    }
+}
+
+use crate::cloud::{
+    AlibabaSettings, ApsaraSettings, CloudSettings, SignatureVersion, TencentSettings, UCloudSettings,
+};
+use crate::cty::{Path, Value};
+use crate::provider::{Diagnostic, Diagnostics};
+
+fn text(block: &Value, name: &str) -> Option<String> {
+    block
+        .get_attr(name)
+        .filter(|v| v.is_known())
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+fn block<'a>(config: &'a Value, name: &str) -> Option<&'a Value> {
+    config.get_attr(name).filter(|v| !v.is_null() && v.is_known())
+}
+
+fn ucloud_settings(b: &Value) -> UCloudSettings {
+    UCloudSettings {
+        public_key: text(b, "public_key"),
+        private_key: text(b, "private_key"),
+        security_token: text(b, "security_token"),
+        region: text(b, "region"),
+        project_id: text(b, "project_id"),
+        endpoint: text(b, "endpoint"),
+    }
+}
+
+/// Checks what can be checked before configuration: the signature version word.
+pub fn validate(config: &Value) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    if let Some(v) = block(config, "alicloud").and_then(|b| text(b, "signature_version")) {
+        if !matches!(v.as_str(), "1.0" | "v3") {
+            diags.push(
+                Diagnostic::error("Invalid signature_version", format!("Use \"1.0\" or \"v3\"; got {v:?}."))
+                    .at(Path::root().attr("alicloud").attr("signature_version")),
+            );
+        }
+    }
+    diags
+}
+
+/// The cloud layer's settings from the provider block. Unknown values count as unset: environment variables and
+/// profiles fill in.
+pub fn settings(config: &Value) -> CloudSettings {
+    CloudSettings {
+        ucloud: block(config, "ucloud").map(ucloud_settings),
+        surfercloud: block(config, "surfercloud").map(ucloud_settings),
+        tencentcloud: block(config, "tencentcloud").map(|b| TencentSettings {
+            secret_id: text(b, "secret_id"),
+            secret_key: text(b, "secret_key"),
+            security_token: text(b, "security_token"),
+            region: text(b, "region"),
+            endpoint: text(b, "endpoint"),
+        }),
+        alicloud: block(config, "alicloud").map(|b| AlibabaSettings {
+            access_key: text(b, "access_key"),
+            secret_key: text(b, "secret_key"),
+            security_token: text(b, "security_token"),
+            region: text(b, "region"),
+            ecs_endpoint: text(b, "ecs_endpoint"),
+            ens_endpoint: text(b, "ens_endpoint"),
+            signature: text(b, "signature_version").map(|v| {
+                if v == "v3" {
+                    SignatureVersion::Acs3
+                } else {
+                    SignatureVersion::RpcV1
+                }
+            }),
+        }),
+        apsarastack: block(config, "apsarastack").map(|b| ApsaraSettings {
+            access_key: text(b, "access_key"),
+            secret_key: text(b, "secret_key"),
+            security_token: text(b, "security_token"),
+            region: text(b, "region"),
+            endpoint: text(b, "endpoint"),
+            organization_id: text(b, "organization_id"),
+            resource_group_id: text(b, "resource_group_id"),
+        }),
     }
 }

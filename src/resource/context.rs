@@ -1,0 +1,67 @@
+//! The provider's view of the clouds after ConfigureProvider: settings, one client per cloud made on first use,
+//! and the describe path every read and wait goes through.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+
+use crate::cloud::{self, Cloud, CloudError, CloudSettings, Env, Image, ImageApi};
+
+/// The configured clouds of one provider process.
+pub struct Clouds {
+    settings: RwLock<Option<CloudSettings>>,
+    clients: Mutex<HashMap<Cloud, Arc<dyn ImageApi>>>,
+    env: Arc<dyn Env>,
+}
+
+impl Clouds {
+    /// Clouds resolved against `env` (the process environment in production).
+    pub fn new(env: Arc<dyn Env>) -> Self {
+        Self {
+            settings: RwLock::new(None),
+            clients: Mutex::new(HashMap::new()),
+            env,
+        }
+    }
+
+    /// Stores the provider block's settings; clients are made on first use.
+    pub fn configure(&self, settings: CloudSettings) {
+        if let Ok(mut slot) = self.settings.write() {
+            *slot = Some(settings);
+        }
+        if let Ok(mut clients) = self.clients.lock() {
+            clients.clear();
+        }
+    }
+
+    fn settings(&self) -> CloudSettings {
+        self.settings
+            .read()
+            .ok()
+            .and_then(|s| s.clone())
+            .unwrap_or_default()
+    }
+
+    /// The client for `cloud`, made once. A Config error says which attributes or variables to set.
+    pub fn client(&self, cloud: Cloud) -> Result<Arc<dyn ImageApi>, CloudError> {
+        if let Some(c) = self.clients.lock().ok().and_then(|m| m.get(&cloud).cloned()) {
+            return Ok(c);
+        }
+        let client = cloud::client_for(cloud, &self.settings(), self.env.as_ref())?;
+        if let Ok(mut m) = self.clients.lock() {
+            m.insert(cloud, client.clone());
+        }
+        Ok(client)
+    }
+
+    /// The region a resource gets when it sets none.
+    pub fn default_region(&self, cloud: Cloud) -> Option<String> {
+        cloud::default_region(cloud, &self.settings(), self.env.as_ref())
+    }
+
+    /// One image, or `None` when the cloud does not list it.
+    pub async fn describe(&self, cloud: Cloud, region: &str, id: &str) -> Result<Option<Image>, CloudError> {
+        let client = self.client(cloud)?;
+        let found = client.describe_images(region, &[id.to_string()]).await?;
+        Ok(found.into_iter().find(|i| i.id == id))
+    }
+}

@@ -1,0 +1,546 @@
+//! `cloudimage_custom_image`: the lifecycle of one imported image.
+
+use std::sync::Arc;
+
+use crate::cloud::{Cloud, CloudError, ErrorKind, Image, ImageUpdate};
+use crate::cty::{Path, Value};
+use crate::provider::framework::{
+    ApplyOutcome, ApplyRequest, ImportOutcome, ImportRequest, PlanRequest, PlannedChange, ReadOutcome,
+    ReadRequest, Resource,
+};
+use crate::provider::schema::{IdentitySchema, Schema};
+use crate::provider::{Diagnostic, Diagnostics};
+
+use super::context::Clouds;
+use super::rules::rules;
+use super::state::{self, cloud_of, string};
+use super::wait::{wait_for, Goal, PollSchedule, WaitEnd};
+use super::{rules as cloud_rules, schema};
+
+/// The resource type.
+pub struct CustomImage {
+    clouds: Arc<Clouds>,
+    schedule: PollSchedule,
+}
+
+impl CustomImage {
+    /// The resource over the provider's cloud clients.
+    pub fn new(clouds: Arc<Clouds>) -> Self {
+        Self {
+            clouds,
+            schedule: PollSchedule::default(),
+        }
+    }
+}
+
+/// Attributes whose change always means a new image.
+const REPLACE_ALWAYS: &[&str] = &[
+    "cloud",
+    "source_url",
+    "format",
+    "platform",
+    "os_version",
+    "boot_mode",
+    "license_type",
+    "tags",
+    "data_disks",
+];
+
+/// Optional+computed attributes: a change only counts when configured.
+const REPLACE_WHEN_SET: &[&str] = &["region", "os_type", "architecture"];
+
+/// Computed attributes that stay as they are through an in-place update.
+const KEPT_ON_UPDATE: &[&str] = &["id", "region", "os_type", "architecture", "status", "size_gb", "created_at"];
+
+/// Attributes the clouds cannot report: a null in state means "unknown" (an imported image), not "unset", so
+/// configuring them later fills them in rather than replacing the image.
+const NOT_REPORTED: &[&str] = &[
+    "source_url",
+    "format",
+    "platform",
+    "os_version",
+    "boot_mode",
+    "license_type",
+    "data_disks",
+];
+
+fn error_at(summary: impl Into<String>, detail: impl Into<String>, attribute: &str) -> Diagnostic {
+    Diagnostic::error(summary, detail).at(Path::root().attr(attribute))
+}
+
+/// A cloud error as the person running Terraform should read it.
+fn cloud_diagnostic(e: &CloudError, doing: &str) -> Diagnostic {
+    let mut detail = e.to_string();
+    match &e.kind {
+        ErrorKind::Auth => detail.push_str(&format!(
+            "\n\nThe {} credentials were rejected. Check the provider's `{}` block or its environment variables.",
+            e.cloud,
+            provider_block(e.cloud)
+        )),
+        ErrorKind::MissingRole => detail.push_str(
+            "\n\nECS needs the AliyunECSImageImportDefaultRole RAM role to read from OSS. Authorize it once in the \
+             RAM console (or with the ECS image import quick authorization page), then apply again.",
+        ),
+        ErrorKind::Throttled => detail.push_str("\n\nThe cloud kept throttling requests after several retries."),
+        _ => {}
+    }
+    Diagnostic::error(format!("{} {doing} failed", e.cloud), detail)
+}
+
+fn provider_block(cloud: Cloud) -> &'static str {
+    match cloud {
+        Cloud::AliCloud | Cloud::AliCloudEns => "alicloud",
+        other => other.as_str(),
+    }
+}
+
+/// An ID of the form `<cloud>/<region>/<image-id>`.
+fn parse_import_id(id: &str) -> Result<(Cloud, String, String), String> {
+    let parts: Vec<&str> = id.splitn(3, '/').collect();
+    match parts.as_slice() {
+        [cloud, region, image] if !region.is_empty() && !image.is_empty() => {
+            Ok((cloud.parse()?, region.to_string(), image.to_string()))
+        }
+        _ => Err(format!(
+            "{id:?} is not an import ID. Use <cloud>/<region>/<image-id>, e.g. tencentcloud/ap-guangzhou/img-0a1b2c3d."
+        )),
+    }
+}
+
+impl CustomImage {
+    /// The cloud, region and ID a state names.
+    fn locate(&self, state: &Value) -> Option<(Cloud, String, String)> {
+        Some((cloud_of(state)?, string(state, "region")?, string(state, "id")?))
+    }
+
+    async fn look(&self, cloud: Cloud, region: &str, id: &str) -> Result<Option<Image>, CloudError> {
+        self.clouds.describe(cloud, region, id).await
+    }
+
+    /// Waits for a fresh import and turns the outcome into a state and diagnostics.
+    async fn finish_create(
+        &self,
+        cloud: Cloud,
+        region: &str,
+        id: &str,
+        planned: &Value,
+        request: &ApplyRequest<'_>,
+    ) -> ApplyOutcome {
+        let timeout = state::timeout(request.config, "create");
+        let label = format!("{cloud}/{region}/{id}");
+        let end = wait_for(Goal::Available, &label, timeout, self.schedule, &request.stop, || {
+            self.look(cloud, region, id)
+        })
+        .await;
+        let partial = |image: Option<&Image>| match image {
+            Some(i) => fill_unknowns(state::merge_image(cloud, planned, region, i)),
+            None => state::skeleton(planned, cloud, region, id),
+        };
+        let mut out = ApplyOutcome::default();
+        match end {
+            WaitEnd::Done(Some(image)) => {
+                out.state = Some(fill_unknowns(state::merge_image(cloud, planned, region, &image)));
+            }
+            WaitEnd::Done(None) => {
+                out.state = Some(partial(None));
+                out.diagnostics.push(Diagnostic::error(
+                    format!("{cloud} image {id} disappeared while importing"),
+                    "The import call returned this ID, but the cloud stopped listing the image. It may have been \
+                     deleted or failed without a trace; the next apply will try again.",
+                ));
+            }
+            WaitEnd::Failed(image) => {
+                out.diagnostics.push(Diagnostic::error(
+                    format!("{cloud} could not import image {id}"),
+                    format!(
+                        "The cloud reports state {:?}{}. The image is kept in state as tainted, so the next apply \
+                         deletes it and imports again; check that source_url points at a readable image of the \
+                         declared format.",
+                        image.raw_state,
+                        image.failure_reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default()
+                    ),
+                ));
+                out.state = Some(partial(Some(&image)));
+            }
+            WaitEnd::TimedOut(image) => {
+                out.diagnostics.push(Diagnostic::error(
+                    format!("Timed out waiting for {cloud} image {id}"),
+                    format!(
+                        "The image was still {} after {}. It is kept in state as tainted; raise timeouts.create if \
+                         imports of this size take longer.",
+                        image.as_ref().map(|i| i.raw_state.as_str()).unwrap_or("not listed"),
+                        humantime::format_duration(timeout)
+                    ),
+                ));
+                out.state = Some(partial(image.as_ref()));
+            }
+            WaitEnd::Stopped(image) => {
+                out.diagnostics.push(Diagnostic::error(
+                    format!("Interrupted while waiting for {cloud} image {id}"),
+                    "Terraform was asked to stop. The image is kept in state as tainted so it is not lost.",
+                ));
+                out.state = Some(partial(image.as_ref()));
+            }
+            WaitEnd::Error(e) => {
+                out.diagnostics.push(cloud_diagnostic(&e, "image status check"));
+                out.state = Some(partial(None));
+            }
+        }
+        out
+    }
+}
+
+/// Computed attributes the cloud did not report after a create become null rather than staying unknown.
+fn fill_unknowns(mut v: Value) -> Value {
+    crate::provider::invariants::replace_unknowns_with_null(&mut v);
+    v
+}
+
+#[async_trait::async_trait]
+impl Resource for CustomImage {
+    fn type_name(&self) -> &'static str {
+        schema::TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        schema::resource_schema()
+    }
+
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        Some(schema::identity_schema())
+    }
+
+    fn identity_of(&self, state: &Value) -> Option<Value> {
+        let (cloud, region, id) = self.locate(state)?;
+        Some(Value::object([
+            ("cloud", Value::string(cloud.as_str())),
+            ("region", Value::string(region)),
+            ("id", Value::string(id)),
+        ]))
+    }
+
+    async fn validate(&self, config: &Value) -> Diagnostics {
+        cloud_rules::validate(config)
+    }
+
+    async fn plan(&self, request: PlanRequest<'_>, plan: &mut PlannedChange) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        let config = request.config;
+        let Value::Object(planned) = &mut plan.planned else {
+            return diags;
+        };
+        let Some(cloud) = cloud_of(config) else {
+            return diags;
+        };
+        // Credentials and region must be resolvable before anything is applied.
+        if let Err(e) = self.clouds.client(cloud) {
+            diags.push(error_at(format!("{cloud} is not configured"), e.message.clone(), "cloud"));
+            return diags;
+        }
+        let region = match string(config, "region") {
+            Some(r) => Some(r),
+            None if config.get_attr("region").is_some_and(|v| !v.is_known()) => None,
+            None => match request.prior.and_then(|p| string(p, "region")) {
+                Some(r) => Some(r),
+                None => match self.clouds.default_region(cloud) {
+                    Some(r) => Some(r),
+                    None => {
+                        diags.push(error_at(
+                            format!("No region for {cloud}"),
+                            format!(
+                                "Set region on this resource, or in the provider's `{}` block, or in the cloud's \
+                                 region environment variable.",
+                                provider_block(cloud)
+                            ),
+                            "region",
+                        ));
+                        return diags;
+                    }
+                },
+            },
+        };
+        let Some(prior) = request.prior else {
+            if let Some(r) = region {
+                planned.insert("region".into(), Value::string(r));
+            }
+            return diags;
+        };
+
+        // An update: decide what forces replacement.
+        let r = rules(cloud);
+        let differs = |name: &str| config.get_attr(name) != prior.get_attr(name);
+        let imported_fill = |name: &str| NOT_REPORTED.contains(&name) && prior.get_attr(name).is_none_or(Value::is_null);
+        for name in REPLACE_ALWAYS {
+            if differs(name) && !imported_fill(name) {
+                plan.requires_replace.push(Path::root().attr(*name));
+            }
+        }
+        for name in REPLACE_WHEN_SET {
+            let configured = config.get_attr(name).is_some_and(|v| !v.is_null());
+            let same_word = match (config.get_attr(name).and_then(Value::as_str), prior.get_attr(name).and_then(Value::as_str)) {
+                (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+                _ => false,
+            };
+            if configured && differs(name) && !same_word {
+                plan.requires_replace.push(Path::root().attr(*name));
+            }
+        }
+        for name in ["name", "description"] {
+            if differs(name) && !r.changes_in_place(name) {
+                plan.requires_replace.push(Path::root().attr(name));
+            }
+        }
+        // A failed image cannot be fixed in place: plan its replacement.
+        if prior.get_attr("status").and_then(Value::as_str) == Some("failed") {
+            planned.insert("status".into(), Value::unknown());
+            plan.requires_replace.push(Path::root().attr("status"));
+            return diags;
+        }
+        if plan.requires_replace.is_empty() {
+            // In place: what the cloud computed stays as it is.
+            for name in KEPT_ON_UPDATE {
+                let configured = config.get_attr(name).is_some_and(|v| !v.is_null());
+                if !configured {
+                    if let Some(v) = prior.get_attr(name) {
+                        planned.insert(name.to_string(), v.clone());
+                    }
+                }
+            }
+            // Same word, other case: keep the stored spelling so the plan stays empty.
+            for name in REPLACE_WHEN_SET {
+                if let (Some(c), Some(p)) = (config.get_attr(name).and_then(Value::as_str), prior.get_attr(name)) {
+                    if p.as_str().is_some_and(|p| p.eq_ignore_ascii_case(c)) {
+                        planned.insert(name.to_string(), p.clone());
+                    }
+                }
+            }
+        }
+        diags
+    }
+
+    async fn create(&self, request: ApplyRequest<'_>) -> ApplyOutcome {
+        let mut out = ApplyOutcome::default();
+        let Some(cloud) = cloud_of(request.config) else {
+            out.diagnostics.push(error_at("cloud is not known", "", "cloud"));
+            return out;
+        };
+        let client = match self.clouds.client(cloud) {
+            Ok(c) => c,
+            Err(e) => {
+                out.diagnostics.push(error_at(format!("{cloud} is not configured"), e.message, "cloud"));
+                return out;
+            }
+        };
+        let Some(region) = string(request.planned, "region").or_else(|| self.clouds.default_region(cloud)) else {
+            out.diagnostics.push(error_at(format!("No region for {cloud}"), "Set region.", "region"));
+            return out;
+        };
+        let token = uuid::Uuid::new_v4().to_string();
+        let import = state::import_request(cloud, request.config, &region, token);
+        tracing::info!(cloud = %cloud, region = %region, name = %import.name, "importing image");
+        let id = match client.import_image(&import).await {
+            Ok(id) => id,
+            Err(e) => {
+                let mut d = cloud_diagnostic(&e, "image import");
+                if let ErrorKind::Duplicate { existing_id } = &e.kind {
+                    d.summary = format!("An image named {:?} already exists in {cloud} {region}", import.name);
+                    if let Some(existing) = existing_id {
+                        d.detail = format!(
+                            "{}\n\nThe existing image is {existing}. To manage it with Terraform instead of importing \
+                             a new one, run:\n\n  terraform import <resource address> {cloud}/{region}/{existing}\n\n\
+                             or add an import block with id = \"{cloud}/{region}/{existing}\". Otherwise choose another \
+                             name.",
+                            e
+                        );
+                    }
+                    d = d.at(Path::root().attr("name"));
+                }
+                out.diagnostics.push(d);
+                return out;
+            }
+        };
+        tracing::info!(cloud = %cloud, region = %region, image = %id, "import started; waiting for the image");
+        let mut planned = request.planned.clone();
+        if let Value::Object(attrs) = &mut planned {
+            // What we sent, for computed attributes the cloud may not echo back.
+            for (name, sent) in [("os_type", &import.os_type), ("architecture", &import.architecture)] {
+                if attrs.get(name).is_some_and(|v| !v.is_known()) {
+                    attrs.insert(name.into(), sent.clone().map(Value::string).unwrap_or(Value::Null));
+                }
+            }
+        }
+        self.finish_create(cloud, &region, &id, &planned, &request).await
+    }
+
+    async fn update(&self, request: ApplyRequest<'_>) -> ApplyOutcome {
+        let mut out = ApplyOutcome::default();
+        let Some((cloud, region, id)) = request.prior.and_then(|p| self.locate(p)) else {
+            out.diagnostics.push(Diagnostic::error("Cannot update: the state has no image ID", ""));
+            return out;
+        };
+        let prior = request.prior.cloned().unwrap_or(Value::Null);
+        let mut change = ImageUpdate::default();
+        if request.planned.get_attr("name") != prior.get_attr("name") {
+            change.name = string(request.planned, "name");
+        }
+        if request.planned.get_attr("description") != prior.get_attr("description") {
+            change.description = Some(string(request.planned, "description").unwrap_or_default());
+        }
+        if change.name.is_some() || change.description.is_some() {
+            let client = match self.clouds.client(cloud) {
+                Ok(c) => c,
+                Err(e) => {
+                    out.diagnostics.push(error_at(format!("{cloud} is not configured"), e.message, "cloud"));
+                    return out;
+                }
+            };
+            let timeout = state::timeout(request.config, "update");
+            match tokio::time::timeout(timeout, client.update_image(&region, &id, &change)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    out.diagnostics.push(cloud_diagnostic(&e, "image update"));
+                    return out;
+                }
+                Err(_) => {
+                    out.diagnostics.push(Diagnostic::error(
+                        format!("Timed out updating {cloud} image {id}"),
+                        "Raise timeouts.update.",
+                    ));
+                    return out;
+                }
+            }
+        }
+        // Read back what the cloud now reports; attributes it cannot report come from the plan.
+        match self.look(cloud, &region, &id).await {
+            Ok(Some(image)) => {
+                let mut state = state::merge_image(cloud, request.planned, &region, &image);
+                // Name and description as planned: a cloud that lists with a delay must not look like drift.
+                if let Value::Object(attrs) = &mut state {
+                    for name in ["name", "description"] {
+                        if let Some(v) = request.planned.get_attr(name) {
+                            attrs.insert(name.into(), v.clone());
+                        }
+                    }
+                }
+                out.state = Some(state);
+            }
+            Ok(None) => out.diagnostics.push(Diagnostic::error(
+                format!("{cloud} image {id} is gone"),
+                "The image disappeared during the update; the next plan will re-create it.",
+            )),
+            Err(e) => out.diagnostics.push(cloud_diagnostic(&e, "image read")),
+        }
+        out
+    }
+
+    async fn delete(&self, request: ApplyRequest<'_>) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        let Some((cloud, region, id)) = request.prior.and_then(|p| self.locate(p)) else {
+            return diags;
+        };
+        let client = match self.clouds.client(cloud) {
+            Ok(c) => c,
+            Err(e) => {
+                diags.push(error_at(format!("{cloud} is not configured"), e.message, "cloud"));
+                return diags;
+            }
+        };
+        tracing::info!(cloud = %cloud, region = %region, image = %id, "deleting image");
+        if let Err(e) = client.delete_image(&region, &id).await {
+            diags.push(cloud_diagnostic(&e, "image deletion"));
+            return diags;
+        }
+        let timeout = request.prior.map(|p| state::timeout(p, "delete")).unwrap_or_default();
+        let label = format!("{cloud}/{region}/{id}");
+        match wait_for(Goal::Gone, &label, timeout, self.schedule, &request.stop, || self.look(cloud, &region, &id)).await {
+            WaitEnd::Done(_) => {}
+            WaitEnd::Error(e) => diags.push(cloud_diagnostic(&e, "image status check")),
+            WaitEnd::Failed(image) | WaitEnd::TimedOut(Some(image)) | WaitEnd::Stopped(Some(image)) => {
+                diags.push(Diagnostic::error(
+                    format!("{cloud} image {id} was not deleted"),
+                    format!("The image is still listed, in state {:?}.", image.raw_state),
+                ))
+            }
+            WaitEnd::TimedOut(None) | WaitEnd::Stopped(None) => diags.push(Diagnostic::error(
+                format!("{cloud} image {id} was not confirmed deleted"),
+                "Terraform stopped waiting before the cloud stopped listing the image.",
+            )),
+        }
+        diags
+    }
+
+    async fn read(&self, request: ReadRequest<'_>) -> ReadOutcome {
+        let mut out = ReadOutcome::default();
+        let Some((cloud, region, id)) = self.locate(request.state) else {
+            out.state = Some(request.state.clone());
+            return out;
+        };
+        match self.look(cloud, &region, &id).await {
+            Ok(Some(image)) => out.state = Some(state::merge_image(cloud, request.state, &region, &image)),
+            Ok(None) => {
+                tracing::info!(cloud = %cloud, region = %region, image = %id, "image is gone; it will be planned for creation");
+                out.state = None;
+            }
+            Err(e) => {
+                out.diagnostics.push(cloud_diagnostic(&e, "image read"));
+            }
+        }
+        out
+    }
+
+    async fn import(&self, request: ImportRequest) -> ImportOutcome {
+        let mut out = ImportOutcome::default();
+        let located = match &request.identity {
+            Some(identity) => match (
+                identity.get_attr("cloud").and_then(Value::as_str).map(str::parse::<Cloud>),
+                string(identity, "region"),
+                string(identity, "id"),
+            ) {
+                (Some(Ok(cloud)), Some(region), Some(id)) => Ok((cloud, region, id)),
+                (Some(Err(e)), _, _) => Err(e),
+                _ => Err("the identity needs cloud, region and id".to_string()),
+            },
+            None => parse_import_id(&request.id),
+        };
+        let (cloud, region, id) = match located {
+            Ok(l) => l,
+            Err(message) => {
+                out.diagnostics.push(Diagnostic::error("Invalid import ID", message));
+                return out;
+            }
+        };
+        // Look it up now so a wrong ID fails at import, not at the next plan.
+        match self.look(cloud, &region, &id).await {
+            Ok(Some(image)) => {
+                let mut attrs = std::collections::BTreeMap::new();
+                let block = schema::resource_schema().block;
+                for name in block.attributes.iter().map(|a| &a.name).chain(block.blocks.iter().map(|b| &b.type_name)) {
+                    attrs.insert(name.clone(), Value::Null);
+                }
+                out.state = Some(state::merge_image(cloud, &Value::Object(attrs), &region, &image));
+            }
+            Ok(None) => out.diagnostics.push(Diagnostic::error(
+                "Cannot import a missing image",
+                format!("{cloud} has no image {id} in region {region}."),
+            )),
+            Err(e) => out.diagnostics.push(cloud_diagnostic(&e, "image read")),
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn import_ids() {
+        assert_eq!(
+            parse_import_id("tencentcloud/ap-guangzhou/img-1").unwrap(),
+            (Cloud::TencentCloud, "ap-guangzhou".to_string(), "img-1".to_string())
+        );
+        assert!(parse_import_id("img-1").is_err());
+        assert!(parse_import_id("aws/us-east-1/ami-1").unwrap_err().contains("unknown cloud"));
+        assert!(parse_import_id("ucloud//x").is_err());
+    }
+}

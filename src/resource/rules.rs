@@ -1,0 +1,403 @@
+//! What each cloud accepts: which attributes apply, their allowed values, which changes happen in place, and the
+//! plan-time validation built from that. One table per cloud, so adding a cloud is adding a table.
+
+use crate::cloud::source_url::validate_source_url;
+use crate::cloud::Cloud;
+use crate::cty::{Path, Value};
+use crate::provider::{Diagnostic, Diagnostics};
+
+/// An optional attribute and the values a cloud accepts for it.
+#[derive(Debug, Clone, Copy)]
+pub enum Allowed {
+    /// The cloud has no such parameter; setting it is an error.
+    Unsupported,
+    /// Any string.
+    Any,
+    /// One of these (compared case-insensitively; the cloud gets the spelling given here).
+    OneOf(&'static [&'static str]),
+}
+
+/// A cloud's rules.
+#[derive(Debug)]
+pub struct CloudRules {
+    /// The cloud.
+    pub cloud: Cloud,
+    /// Name length bounds and whether it must start with a letter.
+    pub name_len: (usize, usize),
+    /// Whether the name must start with a letter.
+    pub name_starts_with_letter: bool,
+    /// Whether name and description change in place (else replacement).
+    pub rename_in_place: bool,
+    /// `format`.
+    pub format: Allowed,
+    /// `os_type`.
+    pub os_type: Allowed,
+    /// `platform`.
+    pub platform: Allowed,
+    /// `os_version`.
+    pub os_version: Allowed,
+    /// `architecture`.
+    pub architecture: Allowed,
+    /// `boot_mode`.
+    pub boot_mode: Allowed,
+    /// `license_type`.
+    pub license_type: Allowed,
+    /// Whether `tags` are sent with the import.
+    pub tags: bool,
+    /// Whether `data_disks` are sent with the import.
+    pub data_disks: bool,
+    /// Attributes the cloud's import call requires.
+    pub required: &'static [&'static str],
+}
+
+const FORMATS_ALL: &[&str] = &["raw", "vhd", "vmdk", "qcow2"];
+const FORMATS_ALIBABA: &[&str] = &["raw", "vhd", "qcow2"];
+const LINUX_WINDOWS: &[&str] = &["linux", "windows"];
+
+const UCLOUD: CloudRules = CloudRules {
+    cloud: Cloud::UCloud,
+    name_len: (1, 63),
+    name_starts_with_letter: false,
+    rename_in_place: false,
+    format: Allowed::OneOf(FORMATS_ALL),
+    os_type: Allowed::OneOf(LINUX_WINDOWS),
+    platform: Allowed::Any,
+    os_version: Allowed::Any,
+    architecture: Allowed::Unsupported,
+    boot_mode: Allowed::Unsupported,
+    license_type: Allowed::Unsupported,
+    tags: false,
+    data_disks: false,
+    required: &["format", "platform", "os_version"],
+};
+
+/// The rules of `cloud`.
+pub fn rules(cloud: Cloud) -> &'static CloudRules {
+    const SURFERCLOUD: CloudRules = CloudRules {
+        cloud: Cloud::SurferCloud,
+        ..UCLOUD
+    };
+    const TENCENT: CloudRules = CloudRules {
+        cloud: Cloud::TencentCloud,
+        name_len: (1, 60),
+        name_starts_with_letter: false,
+        rename_in_place: true,
+        format: Allowed::OneOf(FORMATS_ALL),
+        os_type: Allowed::OneOf(LINUX_WINDOWS),
+        platform: Allowed::Any,
+        os_version: Allowed::Any,
+        architecture: Allowed::OneOf(&["x86_64", "i386", "arm64"]),
+        boot_mode: Allowed::OneOf(&["Legacy BIOS", "UEFI"]),
+        license_type: Allowed::OneOf(&["TencentCloud", "BYOL"]),
+        tags: true,
+        data_disks: true,
+        required: &["platform", "os_version"],
+    };
+    const ECS: CloudRules = CloudRules {
+        cloud: Cloud::AliCloud,
+        name_len: (2, 128),
+        name_starts_with_letter: true,
+        rename_in_place: true,
+        format: Allowed::OneOf(FORMATS_ALIBABA),
+        os_type: Allowed::OneOf(LINUX_WINDOWS),
+        platform: Allowed::Any,
+        os_version: Allowed::Unsupported,
+        architecture: Allowed::OneOf(&["x86_64", "i386", "arm64"]),
+        boot_mode: Allowed::OneOf(&["BIOS", "UEFI"]),
+        license_type: Allowed::OneOf(&["Auto", "Aliyun", "BYOL"]),
+        tags: true,
+        data_disks: true,
+        required: &[],
+    };
+    const ENS: CloudRules = CloudRules {
+        cloud: Cloud::AliCloudEns,
+        format: Allowed::OneOf(&["qcow2"]),
+        os_type: Allowed::OneOf(&["linux"]),
+        platform: Allowed::Unsupported,
+        os_version: Allowed::Any,
+        architecture: Allowed::OneOf(&["x86_64"]),
+        boot_mode: Allowed::Unsupported,
+        license_type: Allowed::Unsupported,
+        tags: false,
+        data_disks: false,
+        ..ECS
+    };
+    const APSARA: CloudRules = CloudRules {
+        cloud: Cloud::ApsaraStack,
+        architecture: Allowed::OneOf(&["x86_64", "i386"]),
+        boot_mode: Allowed::Unsupported,
+        tags: false,
+        ..ECS
+    };
+    match cloud {
+        Cloud::UCloud => &UCLOUD,
+        Cloud::SurferCloud => &SURFERCLOUD,
+        Cloud::TencentCloud => &TENCENT,
+        Cloud::AliCloud => &ECS,
+        Cloud::AliCloudEns => &ENS,
+        Cloud::ApsaraStack => &APSARA,
+    }
+}
+
+impl CloudRules {
+    /// The optional, per-cloud string attributes with their rule.
+    pub fn choices(&self) -> [(&'static str, Allowed); 7] {
+        [
+            ("format", self.format),
+            ("os_type", self.os_type),
+            ("platform", self.platform),
+            ("os_version", self.os_version),
+            ("architecture", self.architecture),
+            ("boot_mode", self.boot_mode),
+            ("license_type", self.license_type),
+        ]
+    }
+
+    /// The spelling the cloud expects for `value` of `attribute`, if it is allowed.
+    pub fn canonical(&self, attribute: &str, value: &str) -> Option<&'static str> {
+        let (_, allowed) = self.choices().into_iter().find(|(a, _)| *a == attribute)?;
+        match allowed {
+            Allowed::OneOf(values) => values.iter().copied().find(|v| v.eq_ignore_ascii_case(value)),
+            _ => None,
+        }
+    }
+
+    /// Whether a change of this top-level attribute can be made without replacing the image.
+    pub fn changes_in_place(&self, attribute: &str) -> bool {
+        match attribute {
+            "name" | "description" => self.rename_in_place,
+            "timeouts" => true,
+            _ => false,
+        }
+    }
+}
+
+fn known_str<'a>(config: &'a Value, name: &str) -> Option<&'a str> {
+    config.get_attr(name).filter(|v| v.is_known()).and_then(Value::as_str)
+}
+
+fn is_set(config: &Value, name: &str) -> bool {
+    config.get_attr(name).is_some_and(|v| !v.is_null())
+}
+
+/// Validates a resource configuration. Unknown values are skipped; they are checked again once known.
+pub fn validate(config: &Value) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    let Some(cloud_name) = known_str(config, "cloud") else {
+        return diags;
+    };
+    let cloud: Cloud = match cloud_name.parse() {
+        Ok(c) => c,
+        Err(message) => {
+            diags.push(Diagnostic::error("Unknown cloud", message).at(Path::root().attr("cloud")));
+            return diags;
+        }
+    };
+    let r = rules(cloud);
+
+    if let Some(name) = known_str(config, "name") {
+        let len = name.chars().count();
+        let (min, max) = r.name_len;
+        if len < min || len > max {
+            diags.push(
+                Diagnostic::error(
+                    "Invalid image name",
+                    format!("On {cloud} an image name has {min} to {max} characters; {name:?} has {len}."),
+                )
+                .at(Path::root().attr("name")),
+            );
+        } else if r.name_starts_with_letter && !name.chars().next().is_some_and(char::is_alphabetic) {
+            diags.push(
+                Diagnostic::error(
+                    "Invalid image name",
+                    format!("On {cloud} an image name must start with a letter; {name:?} does not."),
+                )
+                .at(Path::root().attr("name")),
+            );
+        }
+    }
+
+    if let Some(url) = known_str(config, "source_url") {
+        if let Err(message) = validate_source_url(cloud, url) {
+            diags.push(Diagnostic::error("Invalid source_url", message).at(Path::root().attr("source_url")));
+        }
+    }
+
+    for (attribute, allowed) in r.choices() {
+        let path = Path::root().attr(attribute);
+        match (allowed, known_str(config, attribute)) {
+            (Allowed::Unsupported, _) if is_set(config, attribute) => diags.push(
+                Diagnostic::error(
+                    format!("{attribute} is not supported on {cloud}"),
+                    format!("{cloud}'s image import has no {attribute} parameter; remove it."),
+                )
+                .at(path),
+            ),
+            (Allowed::OneOf(values), Some(v)) if !values.iter().any(|a| a.eq_ignore_ascii_case(v)) => diags.push(
+                Diagnostic::error(
+                    format!("Invalid {attribute}"),
+                    format!("On {cloud}, {attribute} must be one of {}; got {v:?}.", values.join(", ")),
+                )
+                .at(path),
+            ),
+            _ => {}
+        }
+    }
+    for attribute in r.required {
+        if config.get_attr(attribute).is_some_and(Value::is_null) {
+            diags.push(
+                Diagnostic::error(
+                    format!("{attribute} is required on {cloud}"),
+                    format!("{cloud}'s image import needs {attribute}; set it in this resource."),
+                )
+                .at(Path::root().attr(*attribute)),
+            );
+        }
+    }
+    if !r.tags && config.get_attr("tags").and_then(Value::as_map).is_some_and(|m| !m.is_empty()) {
+        diags.push(
+            Diagnostic::error(
+                format!("tags are not supported on {cloud}"),
+                "Tags can be set on tencentcloud and alicloud images only.",
+            )
+            .at(Path::root().attr("tags")),
+        );
+    }
+    if !r.data_disks && config.get_attr("data_disks").and_then(Value::as_list).is_some_and(|l| !l.is_empty()) {
+        diags.push(
+            Diagnostic::error(
+                format!("data_disks are not supported on {cloud}"),
+                "Data disks can be imported on tencentcloud, alicloud and apsarastack only.",
+            )
+            .at(Path::root().attr("data_disks")),
+        );
+    }
+    if let Some(disks) = config.get_attr("data_disks").and_then(Value::as_list) {
+        for (i, disk) in disks.iter().enumerate() {
+            let at = Path::root().attr("data_disks").index(i as u64);
+            if let Some(url) = known_str(disk, "source_url") {
+                if let Err(message) = validate_source_url(cloud, url) {
+                    diags.push(Diagnostic::error("Invalid data disk source_url", message).at(at.clone().attr("source_url")));
+                }
+            }
+            if let (Allowed::OneOf(values), Some(f)) = (r.format, known_str(disk, "format")) {
+                if !values.iter().any(|a| a.eq_ignore_ascii_case(f)) {
+                    diags.push(
+                        Diagnostic::error("Invalid data disk format", format!("Use one of {}.", values.join(", ")))
+                            .at(at.attr("format")),
+                    );
+                }
+            }
+        }
+    }
+    if let Some(timeouts) = config.get_attr("timeouts").filter(|v| !v.is_null()) {
+        for op in ["create", "update", "delete"] {
+            if let Some(text) = known_str(timeouts, op) {
+                if let Err(e) = humantime::parse_duration(text) {
+                    diags.push(
+                        Diagnostic::error("Invalid timeout", format!("{text:?} is not a duration like \"45m\": {e}"))
+                            .at(Path::root().attr("timeouts").attr(op)),
+                    );
+                }
+            }
+        }
+    }
+    diags
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(pairs: &[(&str, Value)]) -> Value {
+        let block = crate::resource::schema::resource_schema().block;
+        let mut attrs: std::collections::BTreeMap<String, Value> = block
+            .attributes
+            .iter()
+            .map(|a| a.name.clone())
+            .chain(block.blocks.iter().map(|b| b.type_name.clone()))
+            .map(|n| (n, Value::Null))
+            .collect();
+        for (k, v) in pairs {
+            attrs.insert(k.to_string(), v.clone());
+        }
+        Value::Object(attrs)
+    }
+
+    fn paths(d: &Diagnostics) -> Vec<String> {
+        d.0.iter().map(|d| d.attribute.as_ref().map(|p| p.to_string()).unwrap_or_default()).collect()
+    }
+
+    #[test]
+    fn alibaba_name_rules() {
+        let d = validate(&config(&[
+            ("cloud", Value::string("alicloud")),
+            ("name", Value::string("1bad")),
+            ("source_url", Value::string("oss://b/k.qcow2")),
+        ]));
+        assert_eq!(paths(&d), ["name"]);
+        let d = validate(&config(&[
+            ("cloud", Value::string("alicloud")),
+            ("name", Value::string("x")),
+            ("source_url", Value::string("oss://b/k.qcow2")),
+        ]));
+        assert_eq!(paths(&d), ["name"]);
+    }
+
+    #[test]
+    fn tencent_name_length_and_required() {
+        let long = "n".repeat(61);
+        let d = validate(&config(&[
+            ("cloud", Value::string("tencentcloud")),
+            ("name", Value::string(long)),
+            ("source_url", Value::string("https://b-1250000000.cos.ap-guangzhou.myqcloud.com/a.qcow2")),
+        ]));
+        assert_eq!(paths(&d), ["name", "platform", "os_version"]);
+    }
+
+    #[test]
+    fn unsupported_and_enum_values_point_at_the_attribute() {
+        let d = validate(&config(&[
+            ("cloud", Value::string("alicloud_ens")),
+            ("name", Value::string("edge")),
+            ("source_url", Value::string("oss://b/k.qcow2")),
+            ("format", Value::string("vhd")),
+            ("platform", Value::string("Ubuntu")),
+        ]));
+        assert_eq!(paths(&d), ["format", "platform"]);
+    }
+
+    #[test]
+    fn unknown_values_are_skipped() {
+        let d = validate(&config(&[
+            ("cloud", Value::string("ucloud")),
+            ("name", Value::unknown()),
+            ("source_url", Value::unknown()),
+            ("format", Value::unknown()),
+            ("platform", Value::unknown()),
+            ("os_version", Value::unknown()),
+        ]));
+        assert!(d.is_empty(), "{d:?}");
+        assert!(validate(&config(&[("cloud", Value::unknown())])).is_empty());
+    }
+
+    #[test]
+    fn wrong_storage_for_the_cloud() {
+        let d = validate(&config(&[
+            ("cloud", Value::string("ucloud")),
+            ("name", Value::string("img")),
+            ("source_url", Value::string("oss://bucket/key")),
+            ("format", Value::string("qcow2")),
+            ("platform", Value::string("Ubuntu")),
+            ("os_version", Value::string("22.04")),
+        ]));
+        assert_eq!(paths(&d), ["source_url"]);
+    }
+
+    #[test]
+    fn canonical_spelling() {
+        assert_eq!(rules(Cloud::AliCloud).canonical("boot_mode", "uefi"), Some("UEFI"));
+        assert_eq!(rules(Cloud::AliCloud).canonical("format", "QCOW2"), Some("qcow2"));
+        assert_eq!(rules(Cloud::UCloud).canonical("architecture", "x86_64"), None);
+    }
+}

@@ -1,0 +1,409 @@
+//! `cloudimage_custom_image` end to end: the product binary driven by real Terraform against `cloudimage-sim`, on
+//! every backend. Results are checked in Terraform's state and plans and in the simulator's records, not in logs.
+
+mod sim_support;
+mod support;
+
+use serde_json::Value as Json;
+use sim_support::SimProcess;
+use support::{planned_actions, product_binary, resource_in_state, Tf, Workspace};
+
+const ADDR: &str = "cloudimage_custom_image.web";
+
+/// One backend's test configuration.
+struct Backend {
+    cloud: &'static str,
+    region: &'static str,
+    /// Attributes beyond cloud/region/name/source_url.
+    extra: &'static str,
+    /// A source URL of the right shape for this cloud; `{}` is replaced by the object name.
+    source: &'static str,
+    renames_in_place: bool,
+}
+
+const BACKENDS: [Backend; 6] = [
+    Backend {
+        cloud: "ucloud",
+        region: "cn-bj2",
+        extra: "format = \"qcow2\"\n  platform = \"CentOS\"\n  os_version = \"CentOS 7.9 64\"",
+        source: "https://images.cn-bj.ufileos.com/{}.qcow2",
+        renames_in_place: false,
+    },
+    Backend {
+        cloud: "surfercloud",
+        region: "hk",
+        extra: "format = \"qcow2\"\n  platform = \"Ubuntu\"\n  os_version = \"Ubuntu 22.04\"",
+        source: "https://images.hk.ufileos.com/{}.qcow2",
+        renames_in_place: false,
+    },
+    Backend {
+        cloud: "tencentcloud",
+        region: "ap-guangzhou",
+        extra: "format = \"qcow2\"\n  platform = \"CentOS\"\n  os_version = \"7\"\n  tags = { team = \"images\" }",
+        source: "https://images-1250000000.cos.ap-guangzhou.myqcloud.com/{}.qcow2",
+        renames_in_place: true,
+    },
+    Backend {
+        cloud: "alicloud",
+        region: "cn-beijing",
+        extra: "format = \"qcow2\"\n  platform = \"CentOS\"\n  tags = { team = \"images\" }",
+        source: "oss://images/{}.qcow2",
+        renames_in_place: true,
+    },
+    Backend {
+        cloud: "alicloud_ens",
+        region: "cn-beijing",
+        extra: "format = \"qcow2\"\n  os_version = \"7.9\"",
+        source: "oss://images/{}.qcow2",
+        renames_in_place: true,
+    },
+    Backend {
+        cloud: "apsarastack",
+        region: "cn-qingdao-env17-d01",
+        extra: "format = \"qcow2\"\n  platform = \"CentOS\"",
+        source: "oss://images/{}.qcow2",
+        renames_in_place: true,
+    },
+];
+
+fn backend(cloud: &str) -> &'static Backend {
+    BACKENDS.iter().find(|b| b.cloud == cloud).expect("backend")
+}
+
+/// The provider block pointing every cloud at the simulator, with its default credentials.
+fn provider_block(sim: &SimProcess, secret_override: Option<(&str, &str)>) -> String {
+    let secret = |cloud: &str, default: &str| -> String {
+        match secret_override {
+            Some((c, s)) if c == cloud => s.to_string(),
+            _ => default.to_string(),
+        }
+    };
+    format!(
+        r#"
+provider "cloudimage" {{
+  ucloud {{
+    public_key  = "{}"
+    private_key = "{}"
+    endpoint    = "{base}/ucloud"
+  }}
+  surfercloud {{
+    public_key  = "{}"
+    private_key = "{}"
+    endpoint    = "{base}/surfercloud"
+  }}
+  tencentcloud {{
+    secret_id  = "{}"
+    secret_key = "{}"
+    endpoint   = "{base}/tencentcloud"
+  }}
+  alicloud {{
+    access_key   = "{}"
+    secret_key   = "{}"
+    ecs_endpoint = "{base}/alicloud/ecs"
+    ens_endpoint = "{base}/alicloud/ens"
+  }}
+  apsarastack {{
+    access_key = "{}"
+    secret_key = "{}"
+    endpoint   = "{base}/apsarastack"
+  }}
+}}
+"#,
+        sim_support::UCLOUD_PK,
+        secret("ucloud", sim_support::UCLOUD_SK),
+        sim_support::SURFER_PK,
+        secret("surfercloud", sim_support::SURFER_SK),
+        sim_support::TC_ID,
+        secret("tencentcloud", sim_support::TC_KEY),
+        sim_support::ALI_AK,
+        secret("alicloud", sim_support::ALI_SK),
+        sim_support::APSARA_AK,
+        secret("apsarastack", sim_support::APSARA_SK),
+        base = sim.base,
+    )
+}
+
+fn resource(b: &Backend, name: &str, object: &str, extra_attrs: &str) -> String {
+    format!(
+        r#"
+resource "cloudimage_custom_image" "web" {{
+  cloud      = "{}"
+  region     = "{}"
+  name       = "{name}"
+  source_url = "{}"
+  {}
+  {extra_attrs}
+}}
+"#,
+        b.cloud,
+        b.region,
+        b.source.replace("{}", object),
+        b.extra
+    )
+}
+
+struct Env {
+    sim: SimProcess,
+    ws: Workspace,
+    rt: tokio::runtime::Runtime,
+}
+
+impl Env {
+    fn new(tf: Tf, import_seconds: f64) -> Self {
+        let sim = SimProcess::start(import_seconds, &[]);
+        let ws = Workspace::new(tf, &product_binary());
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        Self { sim, ws, rt }
+    }
+
+    fn config(&self, b: &Backend, name: &str, object: &str, extra: &str) {
+        self.ws
+            .write_config(&format!("{}{}", provider_block(&self.sim, None), resource(b, name, object, extra)));
+    }
+
+    fn images(&self, cloud: &str) -> Vec<Json> {
+        self.rt
+            .block_on(self.sim.images())
+            .into_iter()
+            .filter(|i| i["cloud"] == cloud)
+            .collect()
+    }
+
+    fn count(&self, cloud: &str, action: &str) -> u64 {
+        self.rt.block_on(self.sim.count(cloud, action))
+    }
+
+    fn faults(&self, spec: Json) {
+        self.rt.block_on(self.sim.faults(spec));
+    }
+
+    fn state_attr(&self, name: &str) -> Json {
+        let state = self.ws.state_json();
+        resource_in_state(&state, ADDR).expect("resource in state")["values"][name].clone()
+    }
+}
+
+/// The lifecycle every backend must pass.
+fn lifecycle(tf: Tf, cloud: &str) {
+    let b = backend(cloud);
+    let env = Env::new(tf, 1.0);
+    let ws = &env.ws;
+
+    env.config(b, "web-image", "web", "");
+    ws.ok(&["validate", "-no-color"]);
+    ws.apply();
+    let id = env.state_attr("id").as_str().expect("id").to_string();
+    assert_eq!(env.state_attr("status"), "available");
+    let listed = env.images(cloud);
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["id"], id.as_str());
+
+    // Nothing to do, in a normal plan and in a refresh-only plan.
+    assert_eq!(ws.plan_code(&[]), 0, "plan after apply should be empty ({cloud})");
+    if tf != Tf::V0_14 {
+        assert_eq!(ws.refresh_only_drift(), 0);
+    }
+
+    // Rename: in place where the cloud can, replacement where it cannot.
+    env.config(b, "web-image-2", "web", "");
+    let actions = planned_actions(&ws.plan_json(), ADDR);
+    if b.renames_in_place {
+        assert_eq!(actions, ["update"], "{cloud}");
+    } else {
+        assert_eq!(actions, ["delete", "create"], "{cloud}");
+    }
+    ws.apply();
+    assert_eq!(env.state_attr("name"), "web-image-2");
+    assert_eq!(ws.plan_code(&[]), 0, "plan after rename should be empty ({cloud})");
+    let id = env.state_attr("id").as_str().unwrap().to_string();
+
+    // A new source means a new image.
+    env.config(b, "web-image-2", "web-v2", "");
+    assert_eq!(planned_actions(&ws.plan_json(), ADDR), ["delete", "create"], "{cloud}");
+    env.config(b, "web-image-2", "web", "");
+
+    // Import into a fresh state: the cloud-reported attributes match; what clouds cannot report comes from
+    // configuration in a state-only update that makes no API call.
+    std::fs::remove_file(ws.work().join("terraform.tfstate")).unwrap();
+    let import_id = format!("{cloud}/{}/{id}", b.region);
+    ws.ok(&["import", "-no-color", ADDR, &import_id]);
+    assert_eq!(env.state_attr("id"), id.as_str());
+    assert_eq!(env.state_attr("name"), "web-image-2");
+    let plan = ws.plan_json();
+    let actions = planned_actions(&plan, ADDR);
+    assert!(actions.is_empty() || actions == ["update"] || actions == ["no-op"], "{cloud}: {actions:?}");
+    if actions == ["update"] {
+        let change = plan["resource_changes"].as_array().unwrap().iter().find(|c| c["address"] == ADDR).unwrap();
+        let before = change["change"]["before"].as_object().unwrap();
+        let after = change["change"]["after"].as_object().unwrap();
+        for (k, v) in after {
+            if before.get(k) != Some(v) {
+                assert!(
+                    ["source_url", "format", "platform", "os_version", "boot_mode", "license_type", "data_disks", "timeouts"]
+                        .contains(&k.as_str()),
+                    "{cloud}: import plan changes {k}: {:?} -> {v}",
+                    before.get(k)
+                );
+            }
+        }
+        let modifies_before = env.count(cloud, "ModifyImageAttribute");
+        ws.apply();
+        assert_eq!(env.count(cloud, "ModifyImageAttribute"), modifies_before, "state-only update called the cloud");
+    }
+    assert_eq!(ws.plan_code(&[]), 0, "plan after import should be empty ({cloud})");
+    assert_eq!(env.state_attr("id"), id.as_str());
+
+    // Destroy leaves nothing behind.
+    ws.destroy();
+    assert!(env.images(cloud).is_empty(), "{cloud}: images left after destroy: {:?}", env.images(cloud));
+}
+
+macro_rules! matrix {
+    ($($name:ident: $tf:expr, $cloud:expr;)*) => {
+        $(
+            #[test]
+            fn $name() {
+                lifecycle($tf, $cloud);
+            }
+        )*
+    };
+}
+
+matrix! {
+    path_ucloud: Tf::Path, "ucloud";
+    path_surfercloud: Tf::Path, "surfercloud";
+    path_tencentcloud: Tf::Path, "tencentcloud";
+    path_alicloud: Tf::Path, "alicloud";
+    path_alicloud_ens: Tf::Path, "alicloud_ens";
+    path_apsarastack: Tf::Path, "apsarastack";
+    tf115_ucloud: Tf::V1_15, "ucloud";
+    tf115_surfercloud: Tf::V1_15, "surfercloud";
+    tf115_tencentcloud: Tf::V1_15, "tencentcloud";
+    tf115_alicloud: Tf::V1_15, "alicloud";
+    tf115_alicloud_ens: Tf::V1_15, "alicloud_ens";
+    tf115_apsarastack: Tf::V1_15, "apsarastack";
+    tf014_tencentcloud: Tf::V0_14, "tencentcloud";
+}
+
+#[test]
+fn failed_import_is_tainted_with_the_clouds_reason() {
+    for cloud in ["tencentcloud", "alicloud"] {
+        let b = backend(cloud);
+        let env = Env::new(Tf::V1_15, 1.0);
+        env.config(b, "broken-image", "fail-disk", "");
+        let run = env.ws.run(&["apply", "-auto-approve", "-no-color"]);
+        assert_ne!(run.code, 0);
+        let out = run.all();
+        assert!(out.contains("could not import image"), "{out}");
+        assert!(out.contains("FAIL"), "the cloud's state word is in the message: {out}");
+        let state = env.ws.state_json();
+        let inst = resource_in_state(&state, ADDR).expect("failed image kept in state");
+        assert_eq!(inst["tainted"], true);
+        assert_eq!(inst["values"]["status"], "failed");
+        // The next plan replaces it.
+        assert_eq!(planned_actions(&env.ws.plan_json(), ADDR), ["delete", "create"]);
+    }
+}
+
+#[test]
+fn image_deleted_outside_terraform_is_recreated() {
+    let b = backend("alicloud_ens");
+    let env = Env::new(Tf::Path, 1.0);
+    env.config(b, "edge-image", "edge", "");
+    env.ws.apply();
+    let id = env.state_attr("id").as_str().unwrap().to_string();
+    let url = env.sim.url(&format!("/_sim/images/alicloud_ens/{}/{id}", b.region));
+    let status = env.rt.block_on(async { env.sim.http().delete(url).send().await.unwrap().status() });
+    assert!(status.is_success(), "{status}");
+    assert_eq!(planned_actions(&env.ws.plan_json(), ADDR), ["create"]);
+    env.ws.apply();
+    assert_ne!(env.state_attr("id"), id.as_str());
+}
+
+#[test]
+fn timeout_shorter_than_the_import_taints_and_the_next_apply_replaces() {
+    let b = backend("alicloud");
+    let env = Env::new(Tf::V1_15, 6.0);
+    env.config(b, "slow-image", "slow", "timeouts {\n    create = \"2s\"\n  }");
+    let run = env.ws.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_ne!(run.code, 0);
+    assert!(run.all().contains("Timed out waiting"), "{}", run.all());
+    let state = env.ws.state_json();
+    let inst = resource_in_state(&state, ADDR).expect("partial state kept");
+    assert_eq!(inst["tainted"], true);
+    let first = inst["values"]["id"].as_str().unwrap().to_string();
+    assert!(first.starts_with("m-"));
+    // Let the slow import finish so the replacement can delete it, then apply with a longer timeout.
+    std::thread::sleep(std::time::Duration::from_secs(5));
+    env.config(b, "slow-image", "slow", "timeouts {\n    create = \"2m\"\n  }");
+    assert_eq!(planned_actions(&env.ws.plan_json(), ADDR), ["delete", "create"]);
+    env.ws.apply();
+    assert_ne!(env.state_attr("id"), first.as_str());
+    assert_eq!(env.images("alicloud").len(), 1);
+}
+
+#[test]
+fn throttling_is_retried() {
+    let b = backend("tencentcloud");
+    let env = Env::new(Tf::Path, 1.0);
+    env.faults(serde_json::json!({"throttle": [{"cloud": "tencentcloud", "count": 3}]}));
+    env.config(b, "busy-image", "busy", "");
+    env.ws.apply();
+    assert_eq!(env.state_attr("status"), "available");
+    let log = env.rt.block_on(env.sim.admin_get("/_sim/requests"));
+    let throttled = log["entries"].as_array().unwrap().iter().filter(|e| e["outcome"] == "throttled").count();
+    assert_eq!(throttled, 3);
+}
+
+#[test]
+fn wrong_secret_names_the_cloud() {
+    let b = backend("alicloud");
+    let env = Env::new(Tf::Path, 1.0);
+    env.ws.write_config(&format!(
+        "{}{}",
+        provider_block(&env.sim, Some(("alicloud", "not-the-secret"))),
+        resource(b, "web-image", "web", "")
+    ));
+    let run = env.ws.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_ne!(run.code, 0);
+    let out = run.all();
+    assert!(out.contains("alicloud"), "{out}");
+    assert!(out.contains("SignatureDoesNotMatch"), "{out}");
+    assert!(out.contains("credentials were rejected"), "{out}");
+    assert!(!out.contains("not-the-secret"), "the secret must not be printed");
+}
+
+#[test]
+fn missing_credentials_fail_at_plan_with_the_variables_to_set() {
+    let env = Env::new(Tf::Path, 1.0);
+    let b = backend("tencentcloud");
+    let mut ws = Workspace::new(Tf::Path, &product_binary());
+    let home = ws.dir.path().to_str().unwrap().to_string();
+    ws.set_env("HOME", &home);
+    for k in ["TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY", "TENCENTCLOUD_REGION"] {
+        ws.set_env(k, "");
+    }
+    ws.write_config(&format!("provider \"cloudimage\" {{}}\n{}", resource(b, "x", "x", "")));
+    let run = ws.run(&["plan", "-no-color"]);
+    assert_ne!(run.code, 0);
+    let out = run.all();
+    assert!(out.contains("TENCENTCLOUD_SECRET_ID"), "{out}");
+    drop(env);
+}
+
+#[test]
+fn name_collision_says_how_to_import() {
+    let b = backend("tencentcloud");
+    let env = Env::new(Tf::Path, 1.0);
+    env.config(b, "shared-name", "one", "");
+    env.ws.apply();
+    let id = env.state_attr("id").as_str().unwrap().to_string();
+    // A second configuration wants the same name.
+    let other = Workspace::new(Tf::Path, &product_binary());
+    other.write_config(&format!("{}{}", provider_block(&env.sim, None), resource(b, "shared-name", "two", "")));
+    let run = other.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_ne!(run.code, 0);
+    let out = run.all();
+    assert!(out.contains(&id), "the existing image is named: {out}");
+    assert!(out.contains("terraform import"), "{out}");
+}
