@@ -43,7 +43,12 @@ impl Clouds {
 
     /// The client for `cloud`, made once. A Config error says which attributes or variables to set.
     pub fn client(&self, cloud: Cloud) -> Result<Arc<dyn ImageApi>, CloudError> {
-        if let Some(c) = self.clients.lock().ok().and_then(|m| m.get(&cloud).cloned()) {
+        if let Some(c) = self
+            .clients
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&cloud).cloned())
+        {
             return Ok(c);
         }
         let client = cloud::client_for(cloud, &self.settings(), self.env.as_ref())?;
@@ -59,7 +64,12 @@ impl Clouds {
     }
 
     /// One image, or `None` when the cloud does not list it.
-    pub async fn describe(&self, cloud: Cloud, region: &str, id: &str) -> Result<Option<Image>, CloudError> {
+    pub async fn describe(
+        &self,
+        cloud: Cloud,
+        region: &str,
+        id: &str,
+    ) -> Result<Option<Image>, CloudError> {
         let client = self.client(cloud)?;
         let found = client.describe_images(region, &[id.to_string()]).await?;
         Ok(found.into_iter().find(|i| i.id == id))

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use crate::cloud::{Cloud, CloudError, ErrorKind, Image, ImageUpdate};
 use crate::cty::{Path, Value};
 use crate::provider::framework::{
-    ApplyOutcome, ApplyRequest, ImportOutcome, ImportRequest, PlanRequest, PlannedChange, ReadOutcome,
-    ReadRequest, Resource,
+    ApplyOutcome, ApplyRequest, ImportOutcome, ImportRequest, PlanRequest, PlannedChange,
+    ReadOutcome, ReadRequest, Resource,
 };
 use crate::provider::schema::{IdentitySchema, Schema};
 use crate::provider::{Diagnostic, Diagnostics};
@@ -50,7 +50,15 @@ const REPLACE_ALWAYS: &[&str] = &[
 const REPLACE_WHEN_SET: &[&str] = &["region", "os_type", "architecture"];
 
 /// Computed attributes that stay as they are through an in-place update.
-const KEPT_ON_UPDATE: &[&str] = &["id", "region", "os_type", "architecture", "status", "size_gb", "created_at"];
+const KEPT_ON_UPDATE: &[&str] = &[
+    "id",
+    "region",
+    "os_type",
+    "architecture",
+    "status",
+    "size_gb",
+    "created_at",
+];
 
 /// Attributes the clouds cannot report: a null in state means "unknown" (an imported image), not "unset", so
 /// configuring them later fills them in rather than replacing the image.
@@ -110,10 +118,19 @@ fn parse_import_id(id: &str) -> Result<(Cloud, String, String), String> {
 impl CustomImage {
     /// The cloud, region and ID a state names.
     fn locate(&self, state: &Value) -> Option<(Cloud, String, String)> {
-        Some((cloud_of(state)?, string(state, "region")?, string(state, "id")?))
+        Some((
+            cloud_of(state)?,
+            string(state, "region")?,
+            string(state, "id")?,
+        ))
     }
 
-    async fn look(&self, cloud: Cloud, region: &str, id: &str) -> Result<Option<Image>, CloudError> {
+    async fn look(
+        &self,
+        cloud: Cloud,
+        region: &str,
+        id: &str,
+    ) -> Result<Option<Image>, CloudError> {
         self.clouds.describe(cloud, region, id).await
     }
 
@@ -128,9 +145,14 @@ impl CustomImage {
     ) -> ApplyOutcome {
         let timeout = state::timeout(request.config, "create");
         let label = format!("{cloud}/{region}/{id}");
-        let end = wait_for(Goal::Available, &label, timeout, self.schedule, &request.stop, || {
-            self.look(cloud, region, id)
-        })
+        let end = wait_for(
+            Goal::Available,
+            &label,
+            timeout,
+            self.schedule,
+            &request.stop,
+            || self.look(cloud, region, id),
+        )
         .await;
         let partial = |image: Option<&Image>| match image {
             Some(i) => fill_unknowns(state::merge_image(cloud, planned, region, i)),
@@ -139,7 +161,9 @@ impl CustomImage {
         let mut out = ApplyOutcome::default();
         match end {
             WaitEnd::Done(Some(image)) => {
-                out.state = Some(fill_unknowns(state::merge_image(cloud, planned, region, &image)));
+                out.state = Some(fill_unknowns(state::merge_image(
+                    cloud, planned, region, &image,
+                )));
             }
             WaitEnd::Done(None) => {
                 out.state = Some(partial(None));
@@ -182,7 +206,8 @@ impl CustomImage {
                 out.state = Some(partial(image.as_ref()));
             }
             WaitEnd::Error(e) => {
-                out.diagnostics.push(cloud_diagnostic(&e, "image status check"));
+                out.diagnostics
+                    .push(cloud_diagnostic(&e, "image status check"));
                 out.state = Some(partial(None));
             }
         }
@@ -234,7 +259,11 @@ impl Resource for CustomImage {
         };
         // Credentials and region must be resolvable before anything is applied.
         if let Err(e) = self.clouds.client(cloud) {
-            diags.push(error_at(format!("{cloud} is not configured"), e.message.clone(), "cloud"));
+            diags.push(error_at(
+                format!("{cloud} is not configured"),
+                e.message.clone(),
+                "cloud",
+            ));
             return diags;
         }
         let region = match string(config, "region") {
@@ -269,7 +298,9 @@ impl Resource for CustomImage {
         // An update: decide what forces replacement.
         let r = rules(cloud);
         let differs = |name: &str| config.get_attr(name) != prior.get_attr(name);
-        let imported_fill = |name: &str| NOT_REPORTED.contains(&name) && prior.get_attr(name).is_none_or(Value::is_null);
+        let imported_fill = |name: &str| {
+            NOT_REPORTED.contains(&name) && prior.get_attr(name).is_none_or(Value::is_null)
+        };
         for name in REPLACE_ALWAYS {
             if differs(name) && !imported_fill(name) {
                 plan.requires_replace.push(Path::root().attr(*name));
@@ -277,7 +308,10 @@ impl Resource for CustomImage {
         }
         for name in REPLACE_WHEN_SET {
             let configured = config.get_attr(name).is_some_and(|v| !v.is_null());
-            let same_word = match (config.get_attr(name).and_then(Value::as_str), prior.get_attr(name).and_then(Value::as_str)) {
+            let same_word = match (
+                config.get_attr(name).and_then(Value::as_str),
+                prior.get_attr(name).and_then(Value::as_str),
+            ) {
                 (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
                 _ => false,
             };
@@ -308,7 +342,10 @@ impl Resource for CustomImage {
             }
             // Same word, other case: keep the stored spelling so the plan stays empty.
             for name in REPLACE_WHEN_SET {
-                if let (Some(c), Some(p)) = (config.get_attr(name).and_then(Value::as_str), prior.get_attr(name)) {
+                if let (Some(c), Some(p)) = (
+                    config.get_attr(name).and_then(Value::as_str),
+                    prior.get_attr(name),
+                ) {
                     if p.as_str().is_some_and(|p| p.eq_ignore_ascii_case(c)) {
                         planned.insert(name.to_string(), p.clone());
                     }
@@ -321,18 +358,29 @@ impl Resource for CustomImage {
     async fn create(&self, request: ApplyRequest<'_>) -> ApplyOutcome {
         let mut out = ApplyOutcome::default();
         let Some(cloud) = cloud_of(request.config) else {
-            out.diagnostics.push(error_at("cloud is not known", "", "cloud"));
+            out.diagnostics
+                .push(error_at("cloud is not known", "", "cloud"));
             return out;
         };
         let client = match self.clouds.client(cloud) {
             Ok(c) => c,
             Err(e) => {
-                out.diagnostics.push(error_at(format!("{cloud} is not configured"), e.message, "cloud"));
+                out.diagnostics.push(error_at(
+                    format!("{cloud} is not configured"),
+                    e.message,
+                    "cloud",
+                ));
                 return out;
             }
         };
-        let Some(region) = string(request.planned, "region").or_else(|| self.clouds.default_region(cloud)) else {
-            out.diagnostics.push(error_at(format!("No region for {cloud}"), "Set region.", "region"));
+        let Some(region) =
+            string(request.planned, "region").or_else(|| self.clouds.default_region(cloud))
+        else {
+            out.diagnostics.push(error_at(
+                format!("No region for {cloud}"),
+                "Set region.",
+                "region",
+            ));
             return out;
         };
         let token = uuid::Uuid::new_v4().to_string();
@@ -343,7 +391,10 @@ impl Resource for CustomImage {
             Err(e) => {
                 let mut d = cloud_diagnostic(&e, "image import");
                 if let ErrorKind::Duplicate { existing_id } = &e.kind {
-                    d.summary = format!("An image named {:?} already exists in {cloud} {region}", import.name);
+                    d.summary = format!(
+                        "An image named {:?} already exists in {cloud} {region}",
+                        import.name
+                    );
                     if let Some(existing) = existing_id {
                         d.detail = format!(
                             "{}\n\nThe existing image is {existing}. To manage it with Terraform instead of importing \
@@ -363,19 +414,29 @@ impl Resource for CustomImage {
         let mut planned = request.planned.clone();
         if let Value::Object(attrs) = &mut planned {
             // What we sent, for computed attributes the cloud may not echo back.
-            for (name, sent) in [("os_type", &import.os_type), ("architecture", &import.architecture)] {
+            for (name, sent) in [
+                ("os_type", &import.os_type),
+                ("architecture", &import.architecture),
+            ] {
                 if attrs.get(name).is_some_and(|v| !v.is_known()) {
-                    attrs.insert(name.into(), sent.clone().map(Value::string).unwrap_or(Value::Null));
+                    attrs.insert(
+                        name.into(),
+                        sent.clone().map(Value::string).unwrap_or(Value::Null),
+                    );
                 }
             }
         }
-        self.finish_create(cloud, &region, &id, &planned, &request).await
+        self.finish_create(cloud, &region, &id, &planned, &request)
+            .await
     }
 
     async fn update(&self, request: ApplyRequest<'_>) -> ApplyOutcome {
         let mut out = ApplyOutcome::default();
         let Some((cloud, region, id)) = request.prior.and_then(|p| self.locate(p)) else {
-            out.diagnostics.push(Diagnostic::error("Cannot update: the state has no image ID", ""));
+            out.diagnostics.push(Diagnostic::error(
+                "Cannot update: the state has no image ID",
+                "",
+            ));
             return out;
         };
         let prior = request.prior.cloned().unwrap_or(Value::Null);
@@ -390,7 +451,11 @@ impl Resource for CustomImage {
             let client = match self.clouds.client(cloud) {
                 Ok(c) => c,
                 Err(e) => {
-                    out.diagnostics.push(error_at(format!("{cloud} is not configured"), e.message, "cloud"));
+                    out.diagnostics.push(error_at(
+                        format!("{cloud} is not configured"),
+                        e.message,
+                        "cloud",
+                    ));
                     return out;
                 }
             };
@@ -441,7 +506,11 @@ impl Resource for CustomImage {
         let client = match self.clouds.client(cloud) {
             Ok(c) => c,
             Err(e) => {
-                diags.push(error_at(format!("{cloud} is not configured"), e.message, "cloud"));
+                diags.push(error_at(
+                    format!("{cloud} is not configured"),
+                    e.message,
+                    "cloud",
+                ));
                 return diags;
             }
         };
@@ -450,17 +519,29 @@ impl Resource for CustomImage {
             diags.push(cloud_diagnostic(&e, "image deletion"));
             return diags;
         }
-        let timeout = request.prior.map(|p| state::timeout(p, "delete")).unwrap_or_default();
+        let timeout = request
+            .prior
+            .map(|p| state::timeout(p, "delete"))
+            .unwrap_or_default();
         let label = format!("{cloud}/{region}/{id}");
-        match wait_for(Goal::Gone, &label, timeout, self.schedule, &request.stop, || self.look(cloud, &region, &id)).await {
+        match wait_for(
+            Goal::Gone,
+            &label,
+            timeout,
+            self.schedule,
+            &request.stop,
+            || self.look(cloud, &region, &id),
+        )
+        .await
+        {
             WaitEnd::Done(_) => {}
             WaitEnd::Error(e) => diags.push(cloud_diagnostic(&e, "image status check")),
-            WaitEnd::Failed(image) | WaitEnd::TimedOut(Some(image)) | WaitEnd::Stopped(Some(image)) => {
-                diags.push(Diagnostic::error(
-                    format!("{cloud} image {id} was not deleted"),
-                    format!("The image is still listed, in state {:?}.", image.raw_state),
-                ))
-            }
+            WaitEnd::Failed(image)
+            | WaitEnd::TimedOut(Some(image))
+            | WaitEnd::Stopped(Some(image)) => diags.push(Diagnostic::error(
+                format!("{cloud} image {id} was not deleted"),
+                format!("The image is still listed, in state {:?}.", image.raw_state),
+            )),
             WaitEnd::TimedOut(None) | WaitEnd::Stopped(None) => diags.push(Diagnostic::error(
                 format!("{cloud} image {id} was not confirmed deleted"),
                 "Terraform stopped waiting before the cloud stopped listing the image.",
@@ -476,7 +557,9 @@ impl Resource for CustomImage {
             return out;
         };
         match self.look(cloud, &region, &id).await {
-            Ok(Some(image)) => out.state = Some(state::merge_image(cloud, request.state, &region, &image)),
+            Ok(Some(image)) => {
+                out.state = Some(state::merge_image(cloud, request.state, &region, &image))
+            }
             Ok(None) => {
                 tracing::info!(cloud = %cloud, region = %region, image = %id, "image is gone; it will be planned for creation");
                 out.state = None;
@@ -492,7 +575,10 @@ impl Resource for CustomImage {
         let mut out = ImportOutcome::default();
         let located = match &request.identity {
             Some(identity) => match (
-                identity.get_attr("cloud").and_then(Value::as_str).map(str::parse::<Cloud>),
+                identity
+                    .get_attr("cloud")
+                    .and_then(Value::as_str)
+                    .map(str::parse::<Cloud>),
                 string(identity, "region"),
                 string(identity, "id"),
             ) {
@@ -505,7 +591,8 @@ impl Resource for CustomImage {
         let (cloud, region, id) = match located {
             Ok(l) => l,
             Err(message) => {
-                out.diagnostics.push(Diagnostic::error("Invalid import ID", message));
+                out.diagnostics
+                    .push(Diagnostic::error("Invalid import ID", message));
                 return out;
             }
         };
@@ -514,10 +601,20 @@ impl Resource for CustomImage {
             Ok(Some(image)) => {
                 let mut attrs = std::collections::BTreeMap::new();
                 let block = schema::resource_schema().block;
-                for name in block.attributes.iter().map(|a| &a.name).chain(block.blocks.iter().map(|b| &b.type_name)) {
+                for name in block
+                    .attributes
+                    .iter()
+                    .map(|a| &a.name)
+                    .chain(block.blocks.iter().map(|b| &b.type_name))
+                {
                     attrs.insert(name.clone(), Value::Null);
                 }
-                out.state = Some(state::merge_image(cloud, &Value::Object(attrs), &region, &image));
+                out.state = Some(state::merge_image(
+                    cloud,
+                    &Value::Object(attrs),
+                    &region,
+                    &image,
+                ));
             }
             Ok(None) => out.diagnostics.push(Diagnostic::error(
                 "Cannot import a missing image",
@@ -537,10 +634,16 @@ mod tests {
     fn import_ids() {
         assert_eq!(
             parse_import_id("tencentcloud/ap-guangzhou/img-1").unwrap(),
-            (Cloud::TencentCloud, "ap-guangzhou".to_string(), "img-1".to_string())
+            (
+                Cloud::TencentCloud,
+                "ap-guangzhou".to_string(),
+                "img-1".to_string()
+            )
         );
         assert!(parse_import_id("img-1").is_err());
-        assert!(parse_import_id("aws/us-east-1/ami-1").unwrap_err().contains("unknown cloud"));
+        assert!(parse_import_id("aws/us-east-1/ami-1")
+            .unwrap_err()
+            .contains("unknown cloud"));
         assert!(parse_import_id("ucloud//x").is_err());
     }
 }

@@ -3,6 +3,10 @@
 //! This layer sees decoded values and typed requests only; the protocol lives below in `provider`, and the clouds
 //! behind `crate::cloud`.
 
+// Cloud errors carry code, message, request ID and action for diagnostics; they are built once per failed call,
+// so their size is no concern (as in `cloud`).
+#![allow(clippy::result_large_err)]
+
 mod context;
 mod image;
 mod provider_config;
@@ -52,7 +56,8 @@ impl Provider for CloudImageProvider {
     }
 
     async fn configure(&self, request: ConfigureRequest) -> Diagnostics {
-        self.clouds.configure(provider_config::settings(&request.config));
+        self.clouds
+            .configure(provider_config::settings(&request.config));
         Diagnostics::new()
     }
 }

@@ -115,7 +115,8 @@ pub fn schema() -> Schema {
 }
 
 use crate::cloud::{
-    AlibabaSettings, ApsaraSettings, CloudSettings, SignatureVersion, TencentSettings, UCloudSettings,
+    AlibabaSettings, ApsaraSettings, CloudSettings, SignatureVersion, TencentSettings,
+    UCloudSettings,
 };
 use crate::cty::{Path, Value};
 use crate::provider::{Diagnostic, Diagnostics};
@@ -130,7 +131,9 @@ fn text(block: &Value, name: &str) -> Option<String> {
 }
 
 fn block<'a>(config: &'a Value, name: &str) -> Option<&'a Value> {
-    config.get_attr(name).filter(|v| !v.is_null() && v.is_known())
+    config
+        .get_attr(name)
+        .filter(|v| !v.is_null() && v.is_known())
 }
 
 fn ucloud_settings(b: &Value) -> UCloudSettings {
@@ -150,8 +153,11 @@ pub fn validate(config: &Value) -> Diagnostics {
     if let Some(v) = block(config, "alicloud").and_then(|b| text(b, "signature_version")) {
         if !matches!(v.as_str(), "1.0" | "v3") {
             diags.push(
-                Diagnostic::error("Invalid signature_version", format!("Use \"1.0\" or \"v3\"; got {v:?}."))
-                    .at(Path::root().attr("alicloud").attr("signature_version")),
+                Diagnostic::error(
+                    "Invalid signature_version",
+                    format!("Use \"1.0\" or \"v3\"; got {v:?}."),
+                )
+                .at(Path::root().attr("alicloud").attr("signature_version")),
             );
         }
     }

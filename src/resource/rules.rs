@@ -157,7 +157,10 @@ impl CloudRules {
     pub fn canonical(&self, attribute: &str, value: &str) -> Option<&'static str> {
         let (_, allowed) = self.choices().into_iter().find(|(a, _)| *a == attribute)?;
         match allowed {
-            Allowed::OneOf(values) => values.iter().copied().find(|v| v.eq_ignore_ascii_case(value)),
+            Allowed::OneOf(values) => values
+                .iter()
+                .copied()
+                .find(|v| v.eq_ignore_ascii_case(value)),
             _ => None,
         }
     }
@@ -173,7 +176,10 @@ impl CloudRules {
 }
 
 fn known_str<'a>(config: &'a Value, name: &str) -> Option<&'a str> {
-    config.get_attr(name).filter(|v| v.is_known()).and_then(Value::as_str)
+    config
+        .get_attr(name)
+        .filter(|v| v.is_known())
+        .and_then(Value::as_str)
 }
 
 fn is_set(config: &Value, name: &str) -> bool {
@@ -206,11 +212,14 @@ pub fn validate(config: &Value) -> Diagnostics {
                 )
                 .at(Path::root().attr("name")),
             );
-        } else if r.name_starts_with_letter && !name.chars().next().is_some_and(char::is_alphabetic) {
+        } else if r.name_starts_with_letter && !name.chars().next().is_some_and(char::is_alphabetic)
+        {
             diags.push(
                 Diagnostic::error(
                     "Invalid image name",
-                    format!("On {cloud} an image name must start with a letter; {name:?} does not."),
+                    format!(
+                        "On {cloud} an image name must start with a letter; {name:?} does not."
+                    ),
                 )
                 .at(Path::root().attr("name")),
             );
@@ -219,7 +228,10 @@ pub fn validate(config: &Value) -> Diagnostics {
 
     if let Some(url) = known_str(config, "source_url") {
         if let Err(message) = validate_source_url(cloud, url) {
-            diags.push(Diagnostic::error("Invalid source_url", message).at(Path::root().attr("source_url")));
+            diags.push(
+                Diagnostic::error("Invalid source_url", message)
+                    .at(Path::root().attr("source_url")),
+            );
         }
     }
 
@@ -233,13 +245,20 @@ pub fn validate(config: &Value) -> Diagnostics {
                 )
                 .at(path),
             ),
-            (Allowed::OneOf(values), Some(v)) if !values.iter().any(|a| a.eq_ignore_ascii_case(v)) => diags.push(
-                Diagnostic::error(
-                    format!("Invalid {attribute}"),
-                    format!("On {cloud}, {attribute} must be one of {}; got {v:?}.", values.join(", ")),
+            (Allowed::OneOf(values), Some(v))
+                if !values.iter().any(|a| a.eq_ignore_ascii_case(v)) =>
+            {
+                diags.push(
+                    Diagnostic::error(
+                        format!("Invalid {attribute}"),
+                        format!(
+                            "On {cloud}, {attribute} must be one of {}; got {v:?}.",
+                            values.join(", ")
+                        ),
+                    )
+                    .at(path),
                 )
-                .at(path),
-            ),
+            }
             _ => {}
         }
     }
@@ -254,7 +273,12 @@ pub fn validate(config: &Value) -> Diagnostics {
             );
         }
     }
-    if !r.tags && config.get_attr("tags").and_then(Value::as_map).is_some_and(|m| !m.is_empty()) {
+    if !r.tags
+        && config
+            .get_attr("tags")
+            .and_then(Value::as_map)
+            .is_some_and(|m| !m.is_empty())
+    {
         diags.push(
             Diagnostic::error(
                 format!("tags are not supported on {cloud}"),
@@ -263,7 +287,12 @@ pub fn validate(config: &Value) -> Diagnostics {
             .at(Path::root().attr("tags")),
         );
     }
-    if !r.data_disks && config.get_attr("data_disks").and_then(Value::as_list).is_some_and(|l| !l.is_empty()) {
+    if !r.data_disks
+        && config
+            .get_attr("data_disks")
+            .and_then(Value::as_list)
+            .is_some_and(|l| !l.is_empty())
+    {
         diags.push(
             Diagnostic::error(
                 format!("data_disks are not supported on {cloud}"),
@@ -277,14 +306,20 @@ pub fn validate(config: &Value) -> Diagnostics {
             let at = Path::root().attr("data_disks").index(i as u64);
             if let Some(url) = known_str(disk, "source_url") {
                 if let Err(message) = validate_source_url(cloud, url) {
-                    diags.push(Diagnostic::error("Invalid data disk source_url", message).at(at.clone().attr("source_url")));
+                    diags.push(
+                        Diagnostic::error("Invalid data disk source_url", message)
+                            .at(at.clone().attr("source_url")),
+                    );
                 }
             }
             if let (Allowed::OneOf(values), Some(f)) = (r.format, known_str(disk, "format")) {
                 if !values.iter().any(|a| a.eq_ignore_ascii_case(f)) {
                     diags.push(
-                        Diagnostic::error("Invalid data disk format", format!("Use one of {}.", values.join(", ")))
-                            .at(at.attr("format")),
+                        Diagnostic::error(
+                            "Invalid data disk format",
+                            format!("Use one of {}.", values.join(", ")),
+                        )
+                        .at(at.attr("format")),
                     );
                 }
             }
@@ -295,8 +330,11 @@ pub fn validate(config: &Value) -> Diagnostics {
             if let Some(text) = known_str(timeouts, op) {
                 if let Err(e) = humantime::parse_duration(text) {
                     diags.push(
-                        Diagnostic::error("Invalid timeout", format!("{text:?} is not a duration like \"45m\": {e}"))
-                            .at(Path::root().attr("timeouts").attr(op)),
+                        Diagnostic::error(
+                            "Invalid timeout",
+                            format!("{text:?} is not a duration like \"45m\": {e}"),
+                        )
+                        .at(Path::root().attr("timeouts").attr(op)),
                     );
                 }
             }
@@ -325,7 +363,14 @@ mod tests {
     }
 
     fn paths(d: &Diagnostics) -> Vec<String> {
-        d.0.iter().map(|d| d.attribute.as_ref().map(|p| p.to_string()).unwrap_or_default()).collect()
+        d.0.iter()
+            .map(|d| {
+                d.attribute
+                    .as_ref()
+                    .map(|p| p.to_string())
+                    .unwrap_or_default()
+            })
+            .collect()
     }
 
     #[test]
@@ -350,7 +395,10 @@ mod tests {
         let d = validate(&config(&[
             ("cloud", Value::string("tencentcloud")),
             ("name", Value::string(long)),
-            ("source_url", Value::string("https://b-1250000000.cos.ap-guangzhou.myqcloud.com/a.qcow2")),
+            (
+                "source_url",
+                Value::string("https://b-1250000000.cos.ap-guangzhou.myqcloud.com/a.qcow2"),
+            ),
         ]));
         assert_eq!(paths(&d), ["name", "platform", "os_version"]);
     }
@@ -396,8 +444,17 @@ mod tests {
 
     #[test]
     fn canonical_spelling() {
-        assert_eq!(rules(Cloud::AliCloud).canonical("boot_mode", "uefi"), Some("UEFI"));
-        assert_eq!(rules(Cloud::AliCloud).canonical("format", "QCOW2"), Some("qcow2"));
-        assert_eq!(rules(Cloud::UCloud).canonical("architecture", "x86_64"), None);
+        assert_eq!(
+            rules(Cloud::AliCloud).canonical("boot_mode", "uefi"),
+            Some("UEFI")
+        );
+        assert_eq!(
+            rules(Cloud::AliCloud).canonical("format", "QCOW2"),
+            Some("qcow2")
+        );
+        assert_eq!(
+            rules(Cloud::UCloud).canonical("architecture", "x86_64"),
+            None
+        );
     }
 }

@@ -1,7 +1,9 @@
 //! The `cloudimage_custom_image` schema. Descriptions here are the documentation: the docs generator reads them.
 
 use crate::cty::Type;
-use crate::provider::schema::{Attribute, Block, IdentityAttribute, IdentitySchema, NestedBlock, Nesting, Schema};
+use crate::provider::schema::{
+    Attribute, Block, IdentityAttribute, IdentitySchema, NestedBlock, Nesting, Schema,
+};
 
 /// The resource type name.
 pub const TYPE_NAME: &str = "cloudimage_custom_image";

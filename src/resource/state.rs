@@ -67,7 +67,10 @@ pub fn import_request(cloud: Cloud, config: &Value, region: &str, token: String)
                 .map(|d| DataDisk {
                     source_url: string(d, "source_url").unwrap_or_default(),
                     format: cloud_spelling(cloud, "format", string(d, "format")),
-                    size_gb: d.get_attr("size_gb").and_then(Value::as_number).and_then(Number::to_u64),
+                    size_gb: d
+                        .get_attr("size_gb")
+                        .and_then(Value::as_number)
+                        .and_then(Number::to_u64),
                 })
                 .collect()
         })
@@ -146,7 +149,11 @@ pub fn merge_image(cloud: Cloud, base: &Value, region: &str, image: &Image) -> V
         ("os_type", image.os_type.as_deref()),
         ("architecture", image.architecture.as_deref()),
     ] {
-        let allowed = r.choices().into_iter().find(|(a, _)| *a == name).map(|(_, a)| a);
+        let allowed = r
+            .choices()
+            .into_iter()
+            .find(|(a, _)| *a == name)
+            .map(|(_, a)| a);
         if !matches!(allowed, Some(Allowed::Unsupported)) {
             let v = refreshed(attrs.get(name), reported);
             set(&mut attrs, name, v);
@@ -156,7 +163,9 @@ pub fn merge_image(cloud: Cloud, base: &Value, region: &str, image: &Image) -> V
         let user_tags: BTreeMap<String, Value> = image
             .tags
             .iter()
-            .filter(|(k, _)| !k.starts_with("acs:") && !k.starts_with("aliyun") && !k.starts_with("qcloud:"))
+            .filter(|(k, _)| {
+                !k.starts_with("acs:") && !k.starts_with("aliyun") && !k.starts_with("qcloud:")
+            })
             .map(|(k, v)| (k.clone(), Value::string(v.clone())))
             .collect();
         let stored_null = attrs.get("tags").is_none_or(Value::is_null);
@@ -167,16 +176,27 @@ pub fn merge_image(cloud: Cloud, base: &Value, region: &str, image: &Image) -> V
         };
         set(&mut attrs, "tags", tags);
     }
-    set(&mut attrs, "status", Value::string(status_word(image.state)));
+    set(
+        &mut attrs,
+        "status",
+        Value::string(status_word(image.state)),
+    );
     set(
         &mut attrs,
         "size_gb",
-        image.size_gb.map(|s| Value::Number(Number::from_u64(s))).unwrap_or(Value::Null),
+        image
+            .size_gb
+            .map(|s| Value::Number(Number::from_u64(s)))
+            .unwrap_or(Value::Null),
     );
     set(
         &mut attrs,
         "created_at",
-        image.created_at.clone().map(Value::string).unwrap_or(Value::Null),
+        image
+            .created_at
+            .clone()
+            .map(Value::string)
+            .unwrap_or(Value::Null),
     );
     Value::Object(attrs)
 }
@@ -232,7 +252,10 @@ mod tests {
             ("status", Value::unknown()),
             ("size_gb", Value::unknown()),
             ("created_at", Value::unknown()),
-            ("source_url", Value::string("https://b-1.cos.ap-guangzhou.myqcloud.com/a.qcow2")),
+            (
+                "source_url",
+                Value::string("https://b-1.cos.ap-guangzhou.myqcloud.com/a.qcow2"),
+            ),
         ])
     }
 
@@ -281,7 +304,10 @@ mod tests {
     fn timeouts_default_and_parse() {
         let none = Value::object([("timeouts", Value::Null)]);
         assert_eq!(timeout(&none, "create"), Duration::from_secs(3600));
-        let set = Value::object([("timeouts", Value::object([("create", Value::string("1m30s"))]))]);
+        let set = Value::object([(
+            "timeouts",
+            Value::object([("create", Value::string("1m30s"))]),
+        )]);
         assert_eq!(timeout(&set, "create"), Duration::from_secs(90));
         assert_eq!(timeout(&set, "delete"), Duration::from_secs(1200));
     }

@@ -156,12 +156,23 @@ mod tests {
     async fn waits_until_available() {
         let calls = Arc::new(AtomicU32::new(0));
         let c = calls.clone();
-        let end = wait_for(Goal::Available, "img-1", Duration::from_secs(600), PollSchedule::default(), &Signal::new(), move || {
-            let n = c.fetch_add(1, Ordering::SeqCst);
-            async move {
-                Ok(Some(if n < 3 { image(ImageState::Importing, (n * 30) as u8) } else { image(ImageState::Available, 100) }))
-            }
-        })
+        let end = wait_for(
+            Goal::Available,
+            "img-1",
+            Duration::from_secs(600),
+            PollSchedule::default(),
+            &Signal::new(),
+            move || {
+                let n = c.fetch_add(1, Ordering::SeqCst);
+                async move {
+                    Ok(Some(if n < 3 {
+                        image(ImageState::Importing, (n * 30) as u8)
+                    } else {
+                        image(ImageState::Available, 100)
+                    }))
+                }
+            },
+        )
         .await;
         assert!(matches!(end, WaitEnd::Done(Some(ref i)) if i.state == ImageState::Available));
         assert_eq!(calls.load(Ordering::SeqCst), 4);
@@ -169,18 +180,28 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn failure_stops_at_once() {
-        let end = wait_for(Goal::Available, "img-1", Duration::from_secs(600), PollSchedule::default(), &Signal::new(), || async {
-            Ok(Some(image(ImageState::Failed, 10)))
-        })
+        let end = wait_for(
+            Goal::Available,
+            "img-1",
+            Duration::from_secs(600),
+            PollSchedule::default(),
+            &Signal::new(),
+            || async { Ok(Some(image(ImageState::Failed, 10))) },
+        )
         .await;
         assert!(matches!(end, WaitEnd::Failed(_)));
     }
 
     #[tokio::test(start_paused = true)]
     async fn times_out_with_the_last_image() {
-        let end = wait_for(Goal::Available, "img-1", Duration::from_secs(30), PollSchedule::default(), &Signal::new(), || async {
-            Ok(Some(image(ImageState::Importing, 5)))
-        })
+        let end = wait_for(
+            Goal::Available,
+            "img-1",
+            Duration::from_secs(30),
+            PollSchedule::default(),
+            &Signal::new(),
+            || async { Ok(Some(image(ImageState::Importing, 5))) },
+        )
         .await;
         assert!(matches!(end, WaitEnd::TimedOut(Some(_))));
     }
@@ -189,16 +210,29 @@ mod tests {
     async fn stop_interrupts() {
         let stop = Signal::new();
         stop.trigger();
-        let end = wait_for(Goal::Available, "img-1", Duration::from_secs(600), PollSchedule::default(), &stop, || async {
-            Ok(Some(image(ImageState::Importing, 5)))
-        })
+        let end = wait_for(
+            Goal::Available,
+            "img-1",
+            Duration::from_secs(600),
+            PollSchedule::default(),
+            &stop,
+            || async { Ok(Some(image(ImageState::Importing, 5))) },
+        )
         .await;
         assert!(matches!(end, WaitEnd::Stopped(_)));
     }
 
     #[tokio::test(start_paused = true)]
     async fn gone_is_done_for_deletes() {
-        let end = wait_for(Goal::Gone, "img-1", Duration::from_secs(60), PollSchedule::default(), &Signal::new(), || async { Ok(None) }).await;
+        let end = wait_for(
+            Goal::Gone,
+            "img-1",
+            Duration::from_secs(60),
+            PollSchedule::default(),
+            &Signal::new(),
+            || async { Ok(None) },
+        )
+        .await;
         assert!(matches!(end, WaitEnd::Done(None)));
     }
 }
