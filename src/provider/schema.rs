@@ -203,3 +203,91 @@ impl IdentitySchema {
         )
     }
 }
+
+impl Schema {
+    /// Problems Terraform would reject the schema for ("invalid schema ... which is a bug in the provider"),
+    /// found before Terraform does: attribute flags, names and nesting limits.
+    pub fn problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        self.block.problems_at("", &mut out);
+        out
+    }
+}
+
+impl Block {
+    fn problems_at(&self, at: &str, out: &mut Vec<String>) {
+        let valid_name = |n: &str| {
+            !n.is_empty()
+                && n.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                && !n.starts_with(|c: char| c.is_ascii_digit())
+        };
+        let mut seen = std::collections::BTreeSet::new();
+        for a in &self.attributes {
+            let path = format!("{at}{}", a.name);
+            if !valid_name(&a.name) {
+                out.push(format!("{path}: invalid attribute name"));
+            }
+            if !seen.insert(a.name.as_str()) {
+                out.push(format!("{path}: defined twice"));
+            }
+            match (a.required, a.optional, a.computed) {
+                (true, false, false) | (false, true, _) | (false, false, true) => {}
+                _ => out.push(format!("{path}: must be exactly one of required, optional, computed (or optional+computed)")),
+            }
+        }
+        for b in &self.blocks {
+            let path = format!("{at}{}", b.type_name);
+            if !valid_name(&b.type_name) {
+                out.push(format!("{path}: invalid block name"));
+            }
+            if !seen.insert(b.type_name.as_str()) {
+                out.push(format!("{path}: defined twice"));
+            }
+            match b.nesting {
+                Nesting::Single | Nesting::Group if b.min_items != 0 || b.max_items != 0 => out
+                    .push(format!(
+                        "{path}: single and group blocks take no min_items/max_items"
+                    )),
+                Nesting::List | Nesting::Set if b.max_items != 0 && b.min_items > b.max_items => {
+                    out.push(format!("{path}: min_items exceeds max_items"))
+                }
+                _ => {}
+            }
+            b.block.problems_at(&format!("{path}."), out);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_what_terraform_rejects() {
+        let schema = Schema {
+            version: 0,
+            block: Block {
+                attributes: vec![
+                    Attribute::required("Bad-Name", Type::String, ""),
+                    Attribute {
+                        required: true,
+                        optional: true,
+                        ..Attribute::optional("both", Type::String, "")
+                    },
+                ],
+                blocks: vec![NestedBlock {
+                    type_name: "timeouts".into(),
+                    block: Block::default(),
+                    nesting: Nesting::Single,
+                    min_items: 0,
+                    max_items: 1,
+                }],
+                ..Block::default()
+            },
+        };
+        let problems = schema.problems();
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(problems[2].starts_with("timeouts"));
+    }
+}

@@ -37,6 +37,7 @@ impl Server {
     /// Builds the schemas once; every later GetProviderSchema call returns the same response.
     pub fn new(provider: Arc<dyn Provider>) -> Self {
         let provider_schema = provider.schema();
+        let provider_schema_problems = provider_schema.problems();
         let provider_ty = provider_schema.block.implied_type();
         let mut resources = BTreeMap::new();
         let mut schema_response = p::ProviderSchemaResponse {
@@ -49,8 +50,15 @@ impl Server {
             ..Default::default()
         };
         let mut identity_response = p::IdentitySchemasResponse::default();
+        let mut schema_problems: Vec<String> = provider_schema_problems;
         for resource in provider.resources() {
             let schema = resource.schema();
+            schema_problems.extend(
+                schema
+                    .problems()
+                    .into_iter()
+                    .map(|p| format!("{}: {p}", resource.type_name())),
+            );
             let identity = resource.identity_schema().map(|s| {
                 let ty = s.implied_type();
                 identity_response
@@ -71,6 +79,15 @@ impl Server {
                 },
             );
         }
+        // Terraform would refuse these with a less helpful message; say exactly what is wrong.
+        schema_response
+            .diagnostics
+            .extend(schema_problems.into_iter().map(|p| {
+                Diagnostic::error(
+                    "Invalid provider schema",
+                    format!("{p} (a bug in this provider)"),
+                )
+            }));
         Self {
             provider,
             provider_ty,
@@ -79,6 +96,20 @@ impl Server {
             identity_response,
             stop: Signal::new(),
         }
+    }
+
+    /// A resource type and several values Terraform sent for it, decoded against its schema.
+    fn resource_values<const N: usize>(
+        &self,
+        type_name: &str,
+        values: [(&DynamicValue, &str); N],
+    ) -> Result<(&ResourceType, [Value; N]), Diagnostic> {
+        let rt = self.resource(type_name)?;
+        let mut out: [Value; N] = std::array::from_fn(|_| Value::Null);
+        for (slot, (dv, what)) in out.iter_mut().zip(values) {
+            *slot = decode(dv, &rt.ty, what)?;
+        }
+        Ok((rt, out))
     }
 
     fn resource(&self, type_name: &str) -> Result<&ResourceType, Diagnostic> {
@@ -339,21 +370,15 @@ impl ProtocolServer for Server {
             planned_private: req.prior_private.clone(),
             ..Default::default()
         };
-        let rt = match self.resource(&req.type_name) {
-            Ok(rt) => rt,
-            Err(d) => {
-                out.diagnostics.push(d);
-                return out;
-            }
-        };
-        let decoded = (|| {
-            Ok::<_, Diagnostic>((
-                decode(&req.prior_state, &rt.ty, "prior state")?,
-                decode(&req.proposed_new_state, &rt.ty, "proposed state")?,
-                decode(&req.config, &rt.ty, "configuration")?,
-            ))
-        })();
-        let (prior, proposed, config) = match decoded {
+        let decoded = self.resource_values(
+            &req.type_name,
+            [
+                (&req.prior_state, "prior state"),
+                (&req.proposed_new_state, "proposed state"),
+                (&req.config, "configuration"),
+            ],
+        );
+        let (rt, [prior, proposed, config]) = match decoded {
             Ok(v) => v,
             Err(d) => {
                 out.diagnostics.push(d);
@@ -413,21 +438,15 @@ impl ProtocolServer for Server {
 
     async fn apply_resource_change(&self, req: p::ApplyRequest) -> p::ApplyResponse {
         let mut out = p::ApplyResponse::default();
-        let rt = match self.resource(&req.type_name) {
-            Ok(rt) => rt,
-            Err(d) => {
-                out.diagnostics.push(d);
-                return out;
-            }
-        };
-        let decoded = (|| {
-            Ok::<_, Diagnostic>((
-                decode(&req.prior_state, &rt.ty, "prior state")?,
-                decode(&req.planned_state, &rt.ty, "planned state")?,
-                decode(&req.config, &rt.ty, "configuration")?,
-            ))
-        })();
-        let (prior, planned, config) = match decoded {
+        let decoded = self.resource_values(
+            &req.type_name,
+            [
+                (&req.prior_state, "prior state"),
+                (&req.planned_state, "planned state"),
+                (&req.config, "configuration"),
+            ],
+        );
+        let (rt, [prior, planned, config]) = match decoded {
             Ok(v) => v,
             Err(d) => {
                 out.diagnostics.push(d);

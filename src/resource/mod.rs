@@ -61,3 +61,22 @@ impl Provider for CloudImageProvider {
         Diagnostics::new()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schemas_are_valid_for_terraform() {
+        let p = provider();
+        assert_eq!(p.schema().problems(), Vec::<String>::new());
+        for r in p.resources() {
+            assert_eq!(
+                r.schema().problems(),
+                Vec::<String>::new(),
+                "{}",
+                r.type_name()
+            );
+        }
+    }
+}
