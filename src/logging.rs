@@ -22,8 +22,14 @@ pub fn init() {
         std::env::var("TF_LOG_PROVIDER").ok().as_deref(),
         std::env::var("TF_LOG").ok().as_deref(),
     );
+    // Our own lines at the requested level; the libraries under us (h2, hyper, tonic) at most at INFO, or a trace
+    // log would be one line per HTTP/2 frame.
+    let filter = tracing_subscriber::filter::Targets::new()
+        .with_target("cloudimage", level)
+        .with_target("terraform_provider_cloudimage", level)
+        .with_default(level.min(LevelFilter::INFO));
     let _ = tracing_subscriber::registry()
-        .with(HclogJson.with_filter(level))
+        .with(HclogJson.with_filter(filter))
         .try_init();
 }
 

@@ -496,3 +496,90 @@ fn name_collision_says_how_to_import() {
     assert!(out.contains(&id), "the existing image is named: {out}");
     assert!(out.contains("terraform import"), "{out}");
 }
+
+#[test]
+fn progress_is_logged_for_tf_log_and_secrets_are_not() {
+    let b = backend("alicloud");
+    let mut env = Env::new(Tf::Path, 1.0);
+    let log = env.ws.dir.path().join("tf.log");
+    env.ws.set_env("TF_LOG", "trace");
+    env.ws.set_env("TF_LOG_PATH", log.to_str().unwrap());
+    env.config(b, "logged-image", "logged", "");
+    env.ws.apply();
+    let text = std::fs::read_to_string(&log).unwrap();
+    let ours: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("provider.terraform-provider-cloudimage:"))
+        .collect();
+    assert!(
+        ours.iter()
+            .any(|l| l.contains("[INFO]") && l.contains("import started")),
+        "no progress lines"
+    );
+    assert!(
+        ours.iter()
+            .any(|l| l.contains("[INFO]") && l.contains("Available")),
+        "no state change line"
+    );
+    for secret in [
+        sim_support::ALI_SK,
+        sim_support::TC_KEY,
+        sim_support::UCLOUD_SK,
+        sim_support::APSARA_SK,
+    ] {
+        assert!(!text.contains(secret), "a secret reached the log");
+    }
+    // Libraries stay quiet even at trace: no per-frame HTTP/2 lines.
+    assert!(
+        !ours.iter().any(|l| l.contains("h2::")),
+        "h2 frame logging leaked"
+    );
+}
+
+/// Ctrl-C during a long import: Terraform sends StopProvider, the provider stops waiting and returns the image it
+/// already has, so state keeps it (tainted) instead of orphaning it.
+#[test]
+fn interrupt_during_import_keeps_the_image_in_state() {
+    let b = backend("tencentcloud");
+    let env = Env::new(Tf::Path, 60.0);
+    env.config(b, "long-import", "long", "");
+    let child = env
+        .ws
+        .command(&["apply", "-auto-approve", "-no-color"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while env.images("tencentcloud").is_empty() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "import never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let pid = child.id().to_string();
+    assert!(std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "Terraform did not stop promptly"
+    );
+    assert_ne!(out.status.code(), Some(0));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("Interrupted while waiting"), "{text}");
+    let state = env.ws.state_json();
+    let inst = resource_in_state(&state, ADDR).expect("interrupted create kept in state");
+    assert_eq!(inst["tainted"], true);
+    let listed = env.images("tencentcloud");
+    assert_eq!(inst["values"]["id"], listed[0]["id"]);
+}

@@ -169,6 +169,16 @@ impl Workspace {
 
     /// Runs Terraform with the test environment; never panics on a failing command.
     pub fn run(&self, args: &[&str]) -> Run {
+        let out = self.command(args).output().expect("run terraform");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: strip_014(&out.stdout),
+            stderr: strip_014(&out.stderr),
+        }
+    }
+
+    /// The Terraform command with the test environment, for tests that need the process itself.
+    pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(&self.terraform);
         cmd.args(args)
             .current_dir(self.work())
@@ -182,12 +192,7 @@ impl Workspace {
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
-        let out = cmd.output().expect("run terraform");
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: strip_014(&out.stdout),
-            stderr: strip_014(&out.stderr),
-        }
+        cmd
     }
 
     /// Runs Terraform and fails the test with its output when it fails.
