@@ -583,3 +583,41 @@ fn interrupt_during_import_keeps_the_image_in_state() {
     let listed = env.images("tencentcloud");
     assert_eq!(inst["values"]["id"], listed[0]["id"]);
 }
+
+#[test]
+fn alibaba_tags_change_in_place_and_tencent_tags_replace() {
+    let env = Env::new(Tf::Path, 1.0);
+    let ali = backend("alicloud");
+    env.config(ali, "tagged", "tagged", "");
+    env.ws.apply();
+    let id = env.state_attr("id");
+    let text = std::fs::read_to_string(env.ws.work().join("main.tf")).unwrap();
+    std::fs::write(
+        env.ws.work().join("main.tf"),
+        text.replace("team = \"images\"", "team = \"platform\""),
+    )
+    .unwrap();
+    assert_eq!(planned_actions(&env.ws.plan_json(), ADDR), ["update"]);
+    env.ws.apply();
+    assert_eq!(env.state_attr("id"), id);
+    assert_eq!(env.state_attr("tags")["team"], "platform");
+    assert_eq!(env.ws.plan_code(&[]), 0);
+    assert!(
+        env.count("alicloud", "TagResources") >= 1,
+        "tags were changed through the cloud's tag API"
+    );
+
+    let tc = backend("tencentcloud");
+    env.config(tc, "tagged", "tagged", "");
+    env.ws.apply();
+    let text = std::fs::read_to_string(env.ws.work().join("main.tf")).unwrap();
+    std::fs::write(
+        env.ws.work().join("main.tf"),
+        text.replace("team = \"images\"", "team = \"platform\""),
+    )
+    .unwrap();
+    assert_eq!(
+        planned_actions(&env.ws.plan_json(), ADDR),
+        ["delete", "create"]
+    );
+}

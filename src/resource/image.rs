@@ -42,7 +42,6 @@ const REPLACE_ALWAYS: &[&str] = &[
     "os_version",
     "boot_mode",
     "license_type",
-    "tags",
     "data_disks",
 ];
 
@@ -319,7 +318,7 @@ impl Resource for CustomImage {
                 plan.requires_replace.push(Path::root().attr(*name));
             }
         }
-        for name in ["name", "description"] {
+        for name in ["name", "description", "tags"] {
             if differs(name) && !r.changes_in_place(name) {
                 plan.requires_replace.push(Path::root().attr(name));
             }
@@ -447,7 +446,10 @@ impl Resource for CustomImage {
         if request.planned.get_attr("description") != prior.get_attr("description") {
             change.description = Some(string(request.planned, "description").unwrap_or_default());
         }
-        if change.name.is_some() || change.description.is_some() {
+        if request.planned.get_attr("tags") != prior.get_attr("tags") {
+            change.tags = Some(state::string_map(request.planned, "tags"));
+        }
+        if change.name.is_some() || change.description.is_some() || change.tags.is_some() {
             let client = match self.clouds.client(cloud) {
                 Ok(c) => c,
                 Err(e) => {
@@ -481,7 +483,7 @@ impl Resource for CustomImage {
                 let mut state = state::merge_image(cloud, request.planned, &region, &image);
                 // Name and description as planned: a cloud that lists with a delay must not look like drift.
                 if let Value::Object(attrs) = &mut state {
-                    for name in ["name", "description"] {
+                    for name in ["name", "description", "tags"] {
                         if let Some(v) = request.planned.get_attr(name) {
                             attrs.insert(name.into(), v.clone());
                         }

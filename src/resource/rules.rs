@@ -26,8 +26,12 @@ pub struct CloudRules {
     pub name_len: (usize, usize),
     /// Whether the name must start with a letter.
     pub name_starts_with_letter: bool,
-    /// Whether name and description change in place (else replacement).
+    /// Whether the name changes in place (else replacement).
     pub rename_in_place: bool,
+    /// Whether the description changes in place (else replacement).
+    pub description_in_place: bool,
+    /// Whether tags change in place (else replacement).
+    pub tags_in_place: bool,
     /// `format`.
     pub format: Allowed,
     /// `os_type`.
@@ -59,6 +63,8 @@ const UCLOUD: CloudRules = CloudRules {
     name_len: (1, 63),
     name_starts_with_letter: false,
     rename_in_place: false,
+    description_in_place: false,
+    tags_in_place: false,
     format: Allowed::OneOf(FORMATS_ALL),
     os_type: Allowed::OneOf(LINUX_WINDOWS),
     platform: Allowed::Any,
@@ -82,6 +88,9 @@ pub fn rules(cloud: Cloud) -> &'static CloudRules {
         name_len: (1, 60),
         name_starts_with_letter: false,
         rename_in_place: true,
+        description_in_place: true,
+        // Tencent changes tags through its separate Tag API, which this provider does not call.
+        tags_in_place: false,
         format: Allowed::OneOf(FORMATS_ALL),
         os_type: Allowed::OneOf(LINUX_WINDOWS),
         platform: Allowed::Any,
@@ -98,6 +107,8 @@ pub fn rules(cloud: Cloud) -> &'static CloudRules {
         name_len: (2, 128),
         name_starts_with_letter: true,
         rename_in_place: true,
+        description_in_place: true,
+        tags_in_place: true,
         format: Allowed::OneOf(FORMATS_ALIBABA),
         os_type: Allowed::OneOf(LINUX_WINDOWS),
         platform: Allowed::Any,
@@ -111,6 +122,9 @@ pub fn rules(cloud: Cloud) -> &'static CloudRules {
     };
     const ENS: CloudRules = CloudRules {
         cloud: Cloud::AliCloudEns,
+        // ENS's ModifyImageAttribute takes a name only.
+        description_in_place: false,
+        tags_in_place: false,
         format: Allowed::OneOf(&["qcow2"]),
         os_type: Allowed::OneOf(&["linux"]),
         platform: Allowed::Unsupported,
@@ -127,6 +141,7 @@ pub fn rules(cloud: Cloud) -> &'static CloudRules {
         architecture: Allowed::OneOf(&["x86_64", "i386"]),
         boot_mode: Allowed::Unsupported,
         tags: false,
+        tags_in_place: false,
         ..ECS
     };
     match cloud {
@@ -168,7 +183,9 @@ impl CloudRules {
     /// Whether a change of this top-level attribute can be made without replacing the image.
     pub fn changes_in_place(&self, attribute: &str) -> bool {
         match attribute {
-            "name" | "description" => self.rename_in_place,
+            "name" => self.rename_in_place,
+            "description" => self.description_in_place,
+            "tags" => self.tags_in_place,
             "timeouts" => true,
             _ => false,
         }

@@ -50,7 +50,8 @@ pub fn resource_schema() -> Schema {
                 Attribute::optional(
                     "description",
                     s.clone(),
-                    "The image description. Changed in place where the cloud can (as `name`).",
+                    "The image description. Changed in place on Tencent Cloud, Alibaba ECS and Apsara Stack; a \
+                     change replaces the image on UCloud, SurferCloud and ENS.",
                 ),
                 replace(Attribute::required(
                     "source_url",
@@ -103,8 +104,8 @@ pub fn resource_schema() -> Schema {
                 Attribute::optional(
                     "tags",
                     Type::map(Type::String),
-                    "Tags on the image, on Tencent Cloud and Alibaba ECS. Set at import; a change replaces the \
-                     image.",
+                    "Tags on the image, on Tencent Cloud and Alibaba ECS. Changed in place on Alibaba ECS; on \
+                     Tencent Cloud tags are set at import and a change replaces the image.",
                 ),
                 Attribute::computed(
                     "status",
