@@ -552,6 +552,37 @@ async fn protocol_6_over_mtls() {
 
     exercise_resource_rpcs!(v6_pb, client, ty);
 
+    // Stored identities are re-encoded against the identity schema.
+    let identity = client
+        .upgrade_resource_identity(v6::pb::upgrade_resource_identity::Request {
+            type_name: "cloudimage_test_object".into(),
+            version: 0,
+            raw_identity: Some(v6::pb::RawState {
+                json: br#"{"id":"obj-1"}"#.to_vec(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        identity.diagnostics.is_empty(),
+        "{:?}",
+        identity.diagnostics
+    );
+    let ity = Type::object([("id", Type::String)]);
+    let decoded = cty::msgpack::decode(
+        &identity
+            .upgraded_identity
+            .unwrap()
+            .identity_data
+            .unwrap()
+            .msgpack,
+        &ity,
+    )
+    .unwrap();
+    assert_eq!(decoded.get_attr("id"), Some(&Value::string("obj-1")));
+
     let stopped = client
         .stop_provider(v6::pb::stop_provider::Request {})
         .await
