@@ -621,3 +621,32 @@ fn alibaba_tags_change_in_place_and_tencent_tags_replace() {
         ["delete", "create"]
     );
 }
+
+/// Terraform 1.12+ `import` blocks, by ID string and by resource identity.
+#[test]
+fn import_blocks_by_id_and_by_identity() {
+    let b = backend("apsarastack");
+    let env = Env::new(Tf::V1_15, 1.0);
+    env.config(b, "stack-image", "stack", "");
+    env.ws.apply();
+    let id = env.state_attr("id").as_str().unwrap().to_string();
+    for import in [
+        format!("import {{\n  to = {ADDR}\n  id = \"apsarastack/{}/{id}\"\n}}\n", b.region),
+        format!(
+            "import {{\n  to = {ADDR}\n  identity = {{\n    cloud = \"apsarastack\"\n    region = \"{}\"\n    id = \"{id}\"\n  }}\n}}\n",
+            b.region
+        ),
+    ] {
+        std::fs::remove_file(env.ws.work().join("terraform.tfstate")).unwrap();
+        let config = format!("{}{}{import}", provider_block(&env.sim, None), resource(b, "stack-image", "stack", ""));
+        env.ws.write_config(&config);
+        let plan = env.ws.plan_json();
+        let change = plan["resource_changes"].as_array().unwrap().iter().find(|c| c["address"] == ADDR).unwrap().clone();
+        assert!(change["change"]["importing"].is_object(), "{change}");
+        assert_ne!(change["change"]["actions"], serde_json::json!(["create"]), "{change}");
+        env.ws.apply();
+        assert_eq!(env.state_attr("id"), id.as_str());
+        assert_eq!(env.ws.plan_code(&[]), 0);
+    }
+    assert_eq!(env.images("apsarastack").len(), 1);
+}
