@@ -28,6 +28,8 @@ pub struct CloudRules {
     pub name_starts_with_letter: bool,
     /// Whether the name changes in place (else replacement).
     pub rename_in_place: bool,
+    /// Whether the cloud's import call takes a description at all.
+    pub description: bool,
     /// Whether the description changes in place (else replacement).
     pub description_in_place: bool,
     /// Whether tags change in place (else replacement).
@@ -63,6 +65,7 @@ const UCLOUD: CloudRules = CloudRules {
     name_len: (1, 63),
     name_starts_with_letter: false,
     rename_in_place: false,
+    description: true,
     description_in_place: false,
     tags_in_place: false,
     format: Allowed::OneOf(FORMATS_ALL),
@@ -88,6 +91,7 @@ pub fn rules(cloud: Cloud) -> &'static CloudRules {
         name_len: (1, 60),
         name_starts_with_letter: false,
         rename_in_place: true,
+        description: true,
         description_in_place: true,
         // Tencent changes tags through its separate Tag API, which this provider does not call.
         tags_in_place: false,
@@ -107,6 +111,7 @@ pub fn rules(cloud: Cloud) -> &'static CloudRules {
         name_len: (2, 128),
         name_starts_with_letter: true,
         rename_in_place: true,
+        description: true,
         description_in_place: true,
         tags_in_place: true,
         format: Allowed::OneOf(FORMATS_ALIBABA),
@@ -122,7 +127,8 @@ pub fn rules(cloud: Cloud) -> &'static CloudRules {
     };
     const ENS: CloudRules = CloudRules {
         cloud: Cloud::AliCloudEns,
-        // ENS's ModifyImageAttribute takes a name only.
+        // ENS's ImportImage has no description, and its ModifyImageAttribute takes a name only.
+        description: false,
         description_in_place: false,
         tags_in_place: false,
         format: Allowed::OneOf(&["qcow2"]),
@@ -290,6 +296,15 @@ pub fn validate(config: &Value) -> Diagnostics {
             );
         }
     }
+    if !r.description && is_set(config, "description") {
+        diags.push(
+            Diagnostic::error(
+                format!("description is not supported on {cloud}"),
+                format!("{cloud} images have no description; remove it."),
+            )
+            .at(Path::root().attr("description")),
+        );
+    }
     if !r.tags
         && config
             .get_attr("tags")
@@ -428,8 +443,9 @@ mod tests {
             ("source_url", Value::string("oss://b/k.qcow2")),
             ("format", Value::string("vhd")),
             ("platform", Value::string("Ubuntu")),
+            ("description", Value::string("edge image")),
         ]));
-        assert_eq!(paths(&d), ["format", "platform"]);
+        assert_eq!(paths(&d), ["format", "platform", "description"]);
     }
 
     #[test]

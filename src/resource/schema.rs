@@ -51,7 +51,7 @@ pub fn resource_schema() -> Schema {
                     "description",
                     s.clone(),
                     "The image description. Changed in place on Tencent Cloud, Alibaba ECS and Apsara Stack; a \
-                     change replaces the image on UCloud, SurferCloud and ENS.",
+                     change replaces the image on UCloud and SurferCloud. ENS images have no description.",
                 ),
                 replace(Attribute::required(
                     "source_url",
