@@ -105,14 +105,13 @@ provider "cloudimage" {
 }
 
 resource "cloudimage_custom_image" "quickstart" {
-  cloud       = var.cloud
-  region      = local.preset.region
-  name        = "quickstart-${replace(var.cloud, "_", "-")}"
-  description = "Imported by examples/quickstart"
-  source_url  = local.preset.source_url
-  format      = "qcow2"
-  platform    = local.preset.platform
-  os_version  = local.preset.os_version
+  cloud      = var.cloud
+  region     = local.preset.region
+  name       = "quickstart-${replace(var.cloud, "_", "-")}"
+  source_url = local.preset.source_url
+  format     = "qcow2"
+  platform   = local.preset.platform
+  os_version = local.preset.os_version
 }
 
 output "image_id" {
