@@ -2,7 +2,7 @@
 # by convention. The tests in tests/*.tftest.hcl exercise it against cloudimage-sim.
 
 terraform {
-  required_version = ">= 1.6"
+  required_version = ">= 1.0"
   required_providers {
     cloudimage = {
       source = "cloudimage/cloudimage"
