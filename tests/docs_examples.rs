@@ -47,7 +47,12 @@ fn docs_cover_every_attribute_and_cloud() {
     for c in cloudimage::cloud::Cloud::ALL {
         assert!(page.contains(&format!("`{c}`")), "{c}");
     }
-    for heading in ["## Example Usage", "## Import", "### Changes", "identity = {"] {
+    for heading in [
+        "## Example Usage",
+        "## Import",
+        "### Changes",
+        "identity = {",
+    ] {
         assert!(page.contains(heading), "{heading}");
     }
 }
@@ -149,8 +154,7 @@ fn every_example_validates() {
                         tf != Tf::Path || path_has_identity || name != "import-by-identity.tf"
                     });
                     let run = ws.run(&["validate", "-no-color"]);
-                    (run.code != 0)
-                        .then(|| format!("{} ({tf:?}):\n{}", dir.display(), run.all()))
+                    (run.code != 0).then(|| format!("{} ({tf:?}):\n{}", dir.display(), run.all()))
                 })
             })
             .collect();
@@ -290,7 +294,34 @@ fn documented_identity_import_works() {
     let state = ws.state_json();
     let inst = resource_in_state(&state, QUICKSTART).expect("imported");
     assert_eq!(inst["values"]["id"], id.as_str());
-    assert_eq!(inst["values"]["source_url"], "oss://images/quickstart.qcow2");
+    assert_eq!(
+        inst["values"]["source_url"],
+        "oss://images/quickstart.qcow2"
+    );
+}
+
+/// The configuration README.md's quick start shows imports into the simulator and plans clean.
+#[test]
+fn readme_quick_start_snippet_works() {
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    let start = readme
+        .find("```hcl\nterraform {")
+        .expect("README has a quick start configuration");
+    let body = &readme[start + "```hcl\n".len()..];
+    let hcl = &body[..body.find("```").expect("closing fence")];
+    assert!(hcl.contains("http://127.0.0.1:8470/"), "{hcl}");
+    let sim = SimProcess::start(0.5, &[]);
+    let ws = Workspace::new(Tf::Path, &product_binary());
+    std::fs::write(
+        ws.work().join("main.tf"),
+        hcl.replace("http://127.0.0.1:8470", &sim.base),
+    )
+    .unwrap();
+    ws.apply();
+    let state = ws.state_json();
+    let inst = resource_in_state(&state, QUICKSTART).expect("created");
+    assert_eq!(inst["values"]["status"], "available");
+    assert_eq!(ws.plan_code(&[]), 0);
 }
 
 #[test]
@@ -338,8 +369,14 @@ fn demo_runs_to_the_end_and_stops_the_simulator() {
         text.contains("No changes. Your infrastructure matches the configuration."),
         "{text}"
     );
-    assert!(text.contains("provider | import started; waiting for the image"), "{text}");
-    assert!(text.contains("Destroy complete! Resources: 1 destroyed."), "{text}");
+    assert!(
+        text.contains("provider | import started; waiting for the image"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Destroy complete! Resources: 1 destroyed."),
+        "{text}"
+    );
     assert!(!text.contains("\u{1b}["), "no colour codes with CI=true");
     assert!(gone(sim_pid(&text)), "simulator left running");
 
@@ -352,5 +389,8 @@ fn demo_runs_to_the_end_and_stops_the_simulator() {
     );
     assert!(!out.status.success(), "{text}");
     assert!(text.contains("The cloud must be one of"), "{text}");
-    assert!(gone(sim_pid(&text)), "simulator left running after a failure");
+    assert!(
+        gone(sim_pid(&text)),
+        "simulator left running after a failure"
+    );
 }

@@ -55,7 +55,11 @@ fn zip_entries(zip: &Path) -> Vec<(String, u32)> {
         .arg(zip)
         .output()
         .expect("python3");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter_map(|l| {
@@ -88,7 +92,10 @@ fn check_release_files(dist: &Path, content: &[u8]) {
         .arg(&inner)
         .output()
         .expect("python3");
-    assert!(extracted.stdout == content, "the zip holds the given binary");
+    assert!(
+        extracted.stdout == content,
+        "the zip holds the given binary"
+    );
 
     let manifest_json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();

@@ -24,11 +24,13 @@ fn run_suite(tf: Tf) {
         .build()
         .unwrap();
     let left = rt.block_on(sim.images());
-    assert!(left.is_empty(), "images left after terraform test: {left:?}");
+    assert!(
+        left.is_empty(),
+        "images left after terraform test: {left:?}"
+    );
 }
 
 #[test]
 fn terraform_test_suite_passes_with_terraform_1_15() {
     run_suite(Tf::V1_15);
 }
-
