@@ -292,3 +292,59 @@ pub fn resource_in_state(state: &serde_json::Value, address: &str) -> Option<ser
         "tainted": instance["status"] == "tainted",
     }))
 }
+
+/// A Terraform command with the test environment (no checkpoint, no prompts, no inherited logging) and a given CLI
+/// configuration, for tests that need something other than [`Workspace`]'s `dev_overrides` (e.g. a filesystem mirror).
+pub fn tf_command(tf: Tf, dir: &Path, cli_config: &Path) -> Command {
+    let mut cmd = Command::new(terraform(tf));
+    cmd.current_dir(dir)
+        .env("CHECKPOINT_DISABLE", "1")
+        .env("TF_IN_AUTOMATION", "1")
+        .env("TF_INPUT", "0")
+        .env("TF_CLI_CONFIG_FILE", cli_config)
+        .env_remove("TF_LOG")
+        .env_remove("TF_LOG_PATH")
+        .env_remove("TF_LOG_PROVIDER")
+        .env_remove("TF_PLUGIN_CACHE_DIR")
+        .env_remove("TF_DATA_DIR")
+        .stdin(std::process::Stdio::null());
+    cmd
+}
+
+/// The `Terraform vX.Y.Z` version of a build as (major, minor), e.g. `(1, 11)`.
+pub fn terraform_version(tf: Tf) -> (u32, u32) {
+    let out = Command::new(terraform(tf))
+        .arg("version")
+        .env("CHECKPOINT_DISABLE", "1")
+        .env("TF_CLI_CONFIG_FILE", "/dev/null")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("terraform version");
+    let text = strip_014(&out.stdout);
+    let v = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Terraform v"))
+        .unwrap_or_else(|| panic!("no version in {text:?}"));
+    let mut parts = v.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
+}
+
+/// Copies a directory tree of configuration, e.g. an example into a workspace: regular files and directories only,
+/// leaving out what a local run may have left there (hidden entries such as `.terraform/`, state files).
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create copy target");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("dir entry");
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') || name.contains(".tfstate") {
+            continue;
+        }
+        let ty = entry.file_type().expect("file type");
+        let dest = to.join(entry.file_name());
+        if ty.is_dir() {
+            copy_tree(&entry.path(), &dest);
+        } else if ty.is_file() {
+            std::fs::copy(entry.path(), &dest).expect("copy file");
+        }
+    }
+}

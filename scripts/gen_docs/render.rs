@@ -1,0 +1,410 @@
+//! Renders the registry documentation (`docs/index.md`, `docs/resources/custom_image.md`) from the provider's own
+//! schema, its per-cloud rules and the files under `examples/`.
+//!
+//! Shared by the `gen-docs` example (which writes the files) and `tests/docs_examples.rs` (which fails when the
+//! committed files differ), so the two can never disagree about what "up to date" means. The output is a pure
+//! function of the source tree: no timestamps, no environment.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use cloudimage::cloud::Cloud;
+use cloudimage::cty::Type;
+use cloudimage::provider::schema::{Attribute, Block, IdentitySchema, NestedBlock, Nesting};
+use cloudimage::resource::rules::{rules, Allowed};
+
+/// The provider's short name, as in `cloudimage_custom_image`.
+const PROVIDER: &str = "cloudimage";
+
+/// One generated file: its path relative to the repository root and its full content.
+pub struct Page {
+    pub path: PathBuf,
+    pub content: String,
+}
+
+/// Every generated page, in a stable order.
+pub fn render(root: &Path) -> Result<Vec<Page>, String> {
+    let provider = cloudimage::resource::provider();
+    let resources = provider.resources();
+    let resource = resources
+        .first()
+        .ok_or("the provider has no resource type")?;
+    let examples = root.join("examples");
+    let read = |rel: &str| -> Result<String, String> {
+        let p = examples.join(rel);
+        std::fs::read_to_string(&p).map_err(|e| format!("cannot read {}: {e}", p.display()))
+    };
+
+    let index = index_page(&provider.schema().block, &read("provider/provider.tf")?);
+    let short = resource
+        .type_name()
+        .strip_prefix(&format!("{PROVIDER}_"))
+        .unwrap_or(resource.type_name())
+        .to_string();
+    let resource_page = resource_page(
+        resource.type_name(),
+        &resource.schema().block,
+        resource.identity_schema().as_ref(),
+        &ResourceExamples {
+            resource: read(&format!("resources/{}/resource.tf", resource.type_name()))?,
+            import_sh: read(&format!("resources/{}/import.sh", resource.type_name()))?,
+            import_identity: read(&format!(
+                "resources/{}/import-by-identity.tf",
+                resource.type_name()
+            ))?,
+        },
+    );
+    Ok(vec![
+        Page {
+            path: PathBuf::from("docs/index.md"),
+            content: index,
+        },
+        Page {
+            path: PathBuf::from(format!("docs/resources/{short}.md")),
+            content: resource_page,
+        },
+    ])
+}
+
+struct ResourceExamples {
+    resource: String,
+    import_sh: String,
+    import_identity: String,
+}
+
+/// YAML front matter as the registry reads it; the description is a literal block so no quoting is needed.
+fn front_matter(title: &str, description: &str) -> String {
+    let mut s = format!("---\npage_title: \"{title}\"\nsubcategory: \"\"\ndescription: |-\n");
+    for line in description.lines() {
+        let _ = writeln!(s, "  {line}");
+    }
+    s.push_str("---\n\n");
+    s
+}
+
+fn fenced(lang: &str, body: &str) -> String {
+    format!("```{lang}\n{}\n```\n", body.trim_end())
+}
+
+/// `String`, `Map of String`, ... as the registry docs spell types.
+fn type_name(ty: &Type) -> String {
+    match ty {
+        Type::String => "String".into(),
+        Type::Number => "Number".into(),
+        Type::Bool => "Boolean".into(),
+        Type::List(e) => format!("List of {}", type_name(e)),
+        Type::Set(e) => format!("Set of {}", type_name(e)),
+        Type::Map(e) => format!("Map of {}", type_name(e)),
+        Type::Object { .. } => "Object".into(),
+        Type::Tuple(_) => "Tuple".into(),
+        Type::Dynamic => "Dynamic".into(),
+    }
+}
+
+fn anchor(path: &str) -> String {
+    format!("nestedblock--{}", path.replace('.', "--"))
+}
+
+fn attribute_line(a: &Attribute) -> String {
+    let mut traits = vec![type_name(&a.ty)];
+    if a.sensitive {
+        traits.push("Sensitive".into());
+    }
+    if a.deprecated {
+        traits.push("Deprecated".into());
+    }
+    format!("- `{}` ({}) {}\n", a.name, traits.join(", "), a.description)
+}
+
+fn block_line(b: &NestedBlock, path: &str) -> String {
+    let kind = match b.nesting {
+        Nesting::Single | Nesting::Group => "Block".to_string(),
+        Nesting::List => "Block List".to_string(),
+        Nesting::Set => "Block Set".to_string(),
+        Nesting::Map => "Block Map".to_string(),
+    };
+    let mut traits = vec![kind];
+    if b.max_items > 0 && !matches!(b.nesting, Nesting::Single | Nesting::Group) {
+        traits.push(format!("Max: {}", b.max_items));
+    }
+    format!(
+        "- `{}` ({}) {} (see [below for nested schema](#{}))\n",
+        b.type_name,
+        traits.join(", "),
+        b.block.description,
+        anchor(path)
+    )
+}
+
+/// A block's members grouped as the registry shows them: Required, Optional, Read-Only; nested blocks with the
+/// optional members (none of ours has `min_items`), each described again in its own section below.
+fn schema_sections(block: &Block, path: Option<&str>, heading: &str, out: &mut String) {
+    let child = |name: &str| match path {
+        Some(p) => format!("{p}.{name}"),
+        None => name.to_string(),
+    };
+    let mut required = String::new();
+    let mut optional = String::new();
+    let mut read_only = String::new();
+    for a in &block.attributes {
+        let line = attribute_line(a);
+        if a.required {
+            required.push_str(&line);
+        } else if a.optional {
+            optional.push_str(&line);
+        } else {
+            read_only.push_str(&line);
+        }
+    }
+    for b in &block.blocks {
+        let line = block_line(b, &child(&b.type_name));
+        if b.min_items > 0 {
+            required.push_str(&line);
+        } else {
+            optional.push_str(&line);
+        }
+    }
+    let nested = path.is_some();
+    for (title, body) in [
+        ("Required", required),
+        ("Optional", optional),
+        ("Read-Only", read_only),
+    ] {
+        if body.is_empty() {
+            continue;
+        }
+        if nested {
+            let _ = write!(out, "{title}:\n\n{body}\n");
+        } else {
+            let _ = write!(out, "{heading} {title}\n\n{body}\n");
+        }
+    }
+    for b in &block.blocks {
+        let p = child(&b.type_name);
+        let _ = write!(
+            out,
+            "<a id=\"{}\"></a>\n{heading} Nested Schema for `{p}`\n\n",
+            anchor(&p)
+        );
+        schema_sections(&b.block, Some(&p), heading, out);
+    }
+}
+
+fn index_page(block: &Block, provider_tf: &str) -> String {
+    let mut s = front_matter(&format!("Provider: {PROVIDER}"), &block.description);
+    let _ = write!(
+        s,
+        "# {PROVIDER} Provider\n\n{}\n\n\
+         It has one resource, [`cloudimage_custom_image`](resources/custom_image.md): it starts the cloud's image \
+         import, waits until the image can boot instances, and renames, reads, deletes and imports existing images.\n\n\
+         ## Example Usage\n\n{}\n",
+        block.description,
+        fenced("terraform", provider_tf)
+    );
+    s.push_str(
+        "## Authentication\n\n\
+         Each cloud's settings are looked up in this order: the attribute in its block here, then the cloud's \
+         environment variable (named in each attribute below), then the cloud's own CLI profile where there is one. \
+         A block only needs to be present for clouds whose defaults you want to set in configuration; a cloud \
+         that no resource uses is never contacted.\n\n\
+         | block | used by `cloud =` | environment | CLI profile |\n\
+         |---|---|---|---|\n\
+         | `ucloud` | `ucloud` | `UCLOUD_PUBLIC_KEY`, `UCLOUD_PRIVATE_KEY`, `UCLOUD_SECURITY_TOKEN`, `UCLOUD_REGION`, `UCLOUD_PROJECT_ID` | `~/.ucloud/credential.json` and `config.json` (profile from `UCLOUD_PROFILE`, else the active one) |\n\
+         | `surfercloud` | `surfercloud` | `SURFERCLOUD_*`, then `UCLOUD_*`, with the same suffixes | none |\n\
+         | `tencentcloud` | `tencentcloud` | `TENCENTCLOUD_SECRET_ID`, `TENCENTCLOUD_SECRET_KEY`, `TENCENTCLOUD_SECURITY_TOKEN`, `TENCENTCLOUD_REGION` | `~/.tccli/<profile>.credential` and `.configure` (profile from `TENCENTCLOUD_PROFILE` or `TCCLI_PROFILE`, else `default`) |\n\
+         | `alicloud` | `alicloud`, `alicloud_ens` | `ALICLOUD_ACCESS_KEY` or `ALIBABA_CLOUD_ACCESS_KEY_ID`, `ALICLOUD_SECRET_KEY` or `ALIBABA_CLOUD_ACCESS_KEY_SECRET`, `ALICLOUD_SECURITY_TOKEN` or `ALIBABA_CLOUD_SECURITY_TOKEN`, `ALICLOUD_REGION` or `ALIBABA_CLOUD_REGION_ID` | `~/.aliyun/config.json` (profile from `ALICLOUD_PROFILE` or `ALIBABA_CLOUD_PROFILE`, else `current`; modes `AK` and `StsToken`) |\n\
+         | `apsarastack` | `apsarastack` | `APSARASTACK_ACCESS_KEY`, `APSARASTACK_SECRET_KEY`, `APSARASTACK_SECURITY_TOKEN`, `APSARASTACK_REGION`, `APSARASTACK_ENDPOINT` | none |\n\n",
+    );
+    s.push_str("## Schema\n\n");
+    schema_sections(block, None, "###", &mut s);
+    finish(s)
+}
+
+fn cloud_columns() -> String {
+    let mut head = String::from("| |");
+    let mut rule = String::from("|---|");
+    for c in Cloud::ALL {
+        let _ = write!(head, " `{c}` |");
+        rule.push_str("---|");
+    }
+    format!("{head}\n{rule}\n")
+}
+
+/// What each cloud accepts, straight from `rules(cloud)`.
+fn acceptance_table() -> String {
+    let mut s = cloud_columns();
+    let row = |label: &str, cell: &dyn Fn(Cloud) -> String| {
+        let cells: Vec<String> = Cloud::ALL.iter().map(|c| cell(*c)).collect();
+        format!("| {label} | {} |\n", cells.join(" | "))
+    };
+    s.push_str(&row("`name` length", &|c| {
+        let r = rules(c);
+        let (min, max) = r.name_len;
+        if r.name_starts_with_letter {
+            format!("{min}-{max}, starts with a letter")
+        } else {
+            format!("{min}-{max}")
+        }
+    }));
+    let attributes = rules(Cloud::UCloud).choices().map(|(a, _)| a);
+    for attribute in attributes {
+        s.push_str(&row(&format!("`{attribute}`"), &|c| {
+            let r = rules(c);
+            let allowed = r
+                .choices()
+                .into_iter()
+                .find(|(a, _)| *a == attribute)
+                .map(|(_, allowed)| allowed)
+                .unwrap_or(Allowed::Unsupported);
+            let values = match allowed {
+                Allowed::Unsupported => return "-".to_string(),
+                Allowed::Any => "any".to_string(),
+                Allowed::OneOf(v) => v
+                    .iter()
+                    .map(|v| format!("`{v}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            };
+            if r.required.contains(&attribute) {
+                format!("**required**: {values}")
+            } else {
+                values
+            }
+        }));
+    }
+    s.push_str(&row("`tags`", &|c| yes_no(rules(c).tags)));
+    s.push_str(&row("`data_disks`", &|c| yes_no(rules(c).data_disks)));
+    s
+}
+
+fn yes_no(b: bool) -> String {
+    if b { "yes" } else { "-" }.to_string()
+}
+
+/// Whether a cloud takes an attribute at all (`-` in the tables).
+fn supported(c: Cloud, attribute: &str) -> bool {
+    let r = rules(c);
+    match attribute {
+        "tags" => r.tags,
+        "data_disks" => r.data_disks,
+        _ => !r
+            .choices()
+            .iter()
+            .any(|(a, allowed)| *a == attribute && matches!(allowed, Allowed::Unsupported)),
+    }
+}
+
+/// Which configurable attribute changes happen in place and which replace the image, from `changes_in_place`.
+fn changes_table(block: &Block) -> String {
+    let mut s = cloud_columns();
+    let configurable = block
+        .attributes
+        .iter()
+        .filter(|a| a.required || a.optional)
+        .map(|a| a.name.as_str())
+        .chain(block.blocks.iter().map(|b| b.type_name.as_str()));
+    for attribute in configurable {
+        let cells: Vec<&str> = Cloud::ALL
+            .iter()
+            .map(|c| {
+                if !supported(*c, attribute) {
+                    "-"
+                } else if rules(*c).changes_in_place(attribute) {
+                    "in place"
+                } else {
+                    "**replace**"
+                }
+            })
+            .collect();
+        let _ = writeln!(s, "| `{attribute}` | {} |", cells.join(" | "));
+    }
+    s
+}
+
+fn identity_list(identity: &IdentitySchema) -> String {
+    let mut s = String::new();
+    for a in &identity.attributes {
+        let need = if a.required_for_import {
+            "Required"
+        } else {
+            "Optional"
+        };
+        let _ = writeln!(
+            s,
+            "- `{}` ({}, {need}) {}",
+            a.name,
+            type_name(&a.ty),
+            a.description
+        );
+    }
+    s
+}
+
+fn resource_page(
+    type_name: &str,
+    block: &Block,
+    identity: Option<&IdentitySchema>,
+    ex: &ResourceExamples,
+) -> String {
+    let mut s = front_matter(
+        &format!("{type_name} Resource - {PROVIDER}"),
+        &block.description,
+    );
+    let _ = write!(
+        s,
+        "# {type_name} (Resource)\n\n{}\n\n## Example Usage\n\n{}\n\
+         Complete configurations for each cloud are in the repository's `examples/` directory: `ucloud/`, \
+         `surfercloud/`, `tencentcloud/`, `alicloud/`, `alicloud_ens/`, `apsarastack/`, a `for_each` fan-out over \
+         several clouds in `multi-cloud/`, and `quickstart/` for the local simulator.\n\n",
+        block.description,
+        fenced("terraform", &ex.resource)
+    );
+    s.push_str("## Schema\n\n");
+    schema_sections(block, None, "###", &mut s);
+
+    s.push_str(
+        "## Clouds\n\n\
+         The `cloud` attribute picks the backend; each accepts a different subset of attributes. `plan` (and \
+         `validate`) reject an attribute the chosen cloud does not take (`-` below), a value outside its list, and \
+         a missing **required** one, pointing at the attribute.\n\n\
+         ### Accepted attributes\n\n",
+    );
+    s.push_str(&acceptance_table());
+    s.push_str(
+        "\nValues are matched case-insensitively and sent in the spelling shown.\n\n\
+         ### Changes\n\n\
+         A change either updates the image in place or replaces it: the new image is imported (and waited for) \
+         and the old one deleted. `region`, `os_type` and `architecture` are filled in by the cloud when left out; \
+         a cloud-chosen value never causes a replacement, a configured change does.\n\n",
+    );
+    s.push_str(&changes_table(block));
+
+    s.push_str(
+        "\n## Timeouts\n\n\
+         A create that outlives `timeouts.create` stops waiting: the image is kept in state as tainted, and the next \
+         apply replaces it. A failed import (the cloud's state word is in the error) is tainted the same way.\n\n\
+         ## Import\n\n\
+         Import an existing image with an ID of the form `<cloud>/<region>/<image-id>`:\n\n",
+    );
+    s.push_str(&fenced("shell", &ex.import_sh));
+    s.push_str(
+        "\nor, with an `import` block, `id = \"<cloud>/<region>/<image-id>\"`. Terraform 1.12 and later can also \
+         import by identity:\n\n",
+    );
+    s.push_str(&fenced("terraform", &ex.import_identity));
+    if let Some(identity) = identity {
+        s.push_str("\nThe identity has these attributes:\n\n");
+        s.push_str(&identity_list(identity));
+    }
+    s.push_str(
+        "\nThe clouds do not report `source_url`, `format`, `platform`, `os_version`, `boot_mode`, `license_type` \
+         or `data_disks` back. So the first plan after an import shows an in-place update that only records \
+         those values from your configuration; applying it makes no API call, and the plan after it is empty.\n",
+    );
+    finish(s)
+}
+
+/// One trailing newline, no trailing blank lines.
+fn finish(s: String) -> String {
+    format!("{}\n", s.trim_end())
+}
