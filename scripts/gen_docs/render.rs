@@ -209,7 +209,7 @@ fn index_page(block: &Block, provider_tf: &str) -> String {
          that no resource uses is never contacted.\n\n\
          | block | used by `cloud =` | environment | CLI profile |\n\
          |---|---|---|---|\n\
-         | `ucloud` | `ucloud` | `UCLOUD_PUBLIC_KEY`, `UCLOUD_PRIVATE_KEY`, `UCLOUD_SECURITY_TOKEN`, `UCLOUD_REGION`, `UCLOUD_PROJECT_ID` | `~/.ucloud/credential.json` and `config.json` (profile from `UCLOUD_PROFILE`, else the active one) |\n\
+         | `ucloud` | `ucloud` | `UCLOUD_PUBLIC_KEY`, `UCLOUD_PRIVATE_KEY`, `UCLOUD_SECURITY_TOKEN`, `UCLOUD_REGION`, `UCLOUD_PROJECT_ID` | `~/.ucloud/credential.json` and `config.json` (profile from `UCLOUD_PROFILE`, else the active one, else `default`) |\n\
          | `surfercloud` | `surfercloud` | `SURFERCLOUD_*`, then `UCLOUD_*`, with the same suffixes | none |\n\
          | `tencentcloud` | `tencentcloud` | `TENCENTCLOUD_SECRET_ID`, `TENCENTCLOUD_SECRET_KEY`, `TENCENTCLOUD_SECURITY_TOKEN`, `TENCENTCLOUD_REGION` | `~/.tccli/<profile>.credential` and `.configure` (profile from `TENCENTCLOUD_PROFILE` or `TCCLI_PROFILE`, else `default`) |\n\
          | `alicloud` | `alicloud`, `alicloud_ens` | `ALICLOUD_ACCESS_KEY` or `ALIBABA_CLOUD_ACCESS_KEY_ID`, `ALICLOUD_SECRET_KEY` or `ALIBABA_CLOUD_ACCESS_KEY_SECRET`, `ALICLOUD_SECURITY_TOKEN` or `ALIBABA_CLOUD_SECURITY_TOKEN`, `ALICLOUD_REGION` or `ALIBABA_CLOUD_REGION_ID` | `~/.aliyun/config.json` (profile from `ALICLOUD_PROFILE` or `ALIBABA_CLOUD_PROFILE`, else `current`; modes `AK` and `StsToken`) |\n\
