@@ -20,14 +20,43 @@ use super::{rules as cloud_rules, schema};
 /// The resource type.
 pub struct CustomImage {
     clouds: Arc<Clouds>,
+    pending: Arc<PendingSettings>,
     schedule: PollSchedule,
+}
+
+/// Provider settings Terraform could not give yet (they depend on resources not yet applied), per cloud block.
+#[derive(Default)]
+pub struct PendingSettings(std::sync::RwLock<Vec<(String, String)>>);
+
+impl PendingSettings {
+    /// Replaces the list at ConfigureProvider.
+    pub fn set(&self, pending: Vec<(String, String)>) {
+        if let Ok(mut slot) = self.0.write() {
+            *slot = pending;
+        }
+    }
+
+    /// The unknown attributes of the block that configures `cloud`.
+    fn of(&self, cloud: Cloud) -> Vec<String> {
+        let block = provider_block(cloud);
+        self.0
+            .read()
+            .map(|v| {
+                v.iter()
+                    .filter(|(b, _)| b == block)
+                    .map(|(_, a)| a.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
 }
 
 impl CustomImage {
     /// The resource over the provider's cloud clients.
-    pub fn new(clouds: Arc<Clouds>) -> Self {
+    pub fn new(clouds: Arc<Clouds>, pending: Arc<PendingSettings>) -> Self {
         Self {
             clouds,
+            pending,
             schedule: PollSchedule::default(),
         }
     }
@@ -130,7 +159,31 @@ impl CustomImage {
         region: &str,
         id: &str,
     ) -> Result<Option<Image>, CloudError> {
+        self.settings_known(cloud)?;
         self.clouds.describe(cloud, region, id).await
+    }
+
+    /// Refuses to call a cloud whose provider block still has unknown values: treating them as unset would send
+    /// requests (with credentials) to the cloud's default public endpoint.
+    fn settings_known(&self, cloud: Cloud) -> Result<(), CloudError> {
+        let pending = self.pending.of(cloud);
+        if pending.is_empty() {
+            return Ok(());
+        }
+        Err(CloudError::config(
+            cloud,
+            format!(
+                "the provider's `{}` block has values that are not known yet ({}); they depend on resources that \
+                 are not applied. Apply those first (e.g. with -target), or set the values directly.",
+                provider_block(cloud),
+                pending.join(", ")
+            ),
+        ))
+    }
+
+    fn client(&self, cloud: Cloud) -> Result<Arc<dyn crate::cloud::ImageApi>, CloudError> {
+        self.settings_known(cloud)?;
+        self.clouds.client(cloud)
     }
 
     /// Waits for a fresh import and turns the outcome into a state and diagnostics.
@@ -257,7 +310,7 @@ impl Resource for CustomImage {
             return diags;
         };
         // Credentials and region must be resolvable before anything is applied.
-        if let Err(e) = self.clouds.client(cloud) {
+        if let Err(e) = self.client(cloud) {
             diags.push(error_at(
                 format!("{cloud} is not configured"),
                 e.message.clone(),
@@ -361,7 +414,7 @@ impl Resource for CustomImage {
                 .push(error_at("cloud is not known", "", "cloud"));
             return out;
         };
-        let client = match self.clouds.client(cloud) {
+        let client = match self.client(cloud) {
             Ok(c) => c,
             Err(e) => {
                 out.diagnostics.push(error_at(
@@ -450,7 +503,7 @@ impl Resource for CustomImage {
             change.tags = Some(state::string_map(request.planned, "tags"));
         }
         if change.name.is_some() || change.description.is_some() || change.tags.is_some() {
-            let client = match self.clouds.client(cloud) {
+            let client = match self.client(cloud) {
                 Ok(c) => c,
                 Err(e) => {
                     out.diagnostics.push(error_at(
@@ -505,7 +558,7 @@ impl Resource for CustomImage {
         let Some((cloud, region, id)) = request.prior.and_then(|p| self.locate(p)) else {
             return diags;
         };
-        let client = match self.clouds.client(cloud) {
+        let client = match self.client(cloud) {
             Ok(c) => c,
             Err(e) => {
                 diags.push(error_at(

@@ -27,6 +27,7 @@ pub use context::Clouds;
 /// The provider Terraform talks to.
 pub struct CloudImageProvider {
     clouds: Arc<Clouds>,
+    pending: Arc<image::PendingSettings>,
 }
 
 /// Builds the product provider, resolving credentials against the process environment.
@@ -38,6 +39,7 @@ pub fn provider() -> Arc<dyn Provider> {
 pub fn provider_with_env(env: Arc<dyn Env>) -> Arc<dyn Provider> {
     Arc::new(CloudImageProvider {
         clouds: Arc::new(Clouds::new(env)),
+        pending: Arc::default(),
     })
 }
 
@@ -48,7 +50,10 @@ impl Provider for CloudImageProvider {
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
-        vec![Arc::new(image::CustomImage::new(self.clouds.clone()))]
+        vec![Arc::new(image::CustomImage::new(
+            self.clouds.clone(),
+            self.pending.clone(),
+        ))]
     }
 
     async fn validate_config(&self, config: &crate::cty::Value) -> Diagnostics {
@@ -56,6 +61,8 @@ impl Provider for CloudImageProvider {
     }
 
     async fn configure(&self, request: ConfigureRequest) -> Diagnostics {
+        self.pending
+            .set(provider_config::blocks_with_unknowns(&request.config));
         self.clouds
             .configure(provider_config::settings(&request.config));
         Diagnostics::new()

@@ -203,3 +203,60 @@ pub fn settings(config: &Value) -> CloudSettings {
         }),
     }
 }
+
+/// The provider blocks with a value Terraform does not know yet (it depends on something not yet applied). A cloud
+/// whose block has one cannot be called: guessing "unset" would send requests to the default public endpoint.
+pub fn blocks_with_unknowns(config: &Value) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for name in [
+        "ucloud",
+        "surfercloud",
+        "tencentcloud",
+        "alicloud",
+        "apsarastack",
+    ] {
+        match config.get_attr(name) {
+            Some(v) if !v.is_known() => {
+                out.push((name.to_string(), "(the whole block)".to_string()))
+            }
+            Some(Value::Object(attrs)) => {
+                for (attr, v) in attrs {
+                    if !v.is_known() {
+                        out.push((name.to_string(), attr.clone()));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_settings_are_reported_per_block() {
+        let config = Value::object([
+            (
+                "tencentcloud",
+                Value::object([
+                    ("endpoint", Value::unknown()),
+                    ("secret_id", Value::string("AKID")),
+                ]),
+            ),
+            ("alicloud", Value::unknown()),
+            ("ucloud", Value::Null),
+        ]);
+        assert_eq!(
+            blocks_with_unknowns(&config),
+            vec![
+                ("tencentcloud".to_string(), "endpoint".to_string()),
+                ("alicloud".to_string(), "(the whole block)".to_string()),
+            ]
+        );
+        let s = settings(&config);
+        assert_eq!(s.tencentcloud.and_then(|t| t.endpoint), None);
+    }
+}
