@@ -48,19 +48,34 @@ impl PollSchedule {
     /// When to look next: `next` from `now`, rounded up to the grid.
     pub fn wake(&self, now: Instant, waited: Duration) -> Instant {
         let at = now + self.next(waited);
-        let step = self.align.as_nanos();
-        if step == 0 {
+        if self.align.is_zero() {
             return at;
         }
+        // The grid is placed so that the process's first wake-up falls mid-slot: images imported together a few
+        // milliseconds apart then share a slot, instead of the first of them sitting exactly on a slot boundary
+        // and the rest being pushed into the next slot (and staying a slot apart for the whole wait).
         static EPOCH: OnceLock<Instant> = OnceLock::new();
-        let epoch = *EPOCH.get_or_init(|| now);
-        let rem = at.duration_since(epoch).as_nanos() % step;
-        if rem == 0 {
-            at
-        } else {
-            // `step - rem` < `step`, which came from a Duration, so it fits.
-            at + Duration::from_nanos(u64::try_from(step - rem).unwrap_or(0))
-        }
+        let epoch = *EPOCH.get_or_init(|| at + self.align / 2);
+        round_up(at, epoch, self.align)
+    }
+}
+
+/// `at` rounded up to the next instant `epoch + k * step` (k may be negative).
+fn round_up(at: Instant, epoch: Instant, step: Duration) -> Instant {
+    let step_ns = step.as_nanos();
+    if step_ns == 0 {
+        return at;
+    }
+    let rem = if at >= epoch {
+        at.duration_since(epoch).as_nanos() % step_ns
+    } else {
+        (step_ns - epoch.duration_since(at).as_nanos() % step_ns) % step_ns
+    };
+    if rem == 0 {
+        at
+    } else {
+        // `step_ns - rem` < `step_ns`, which came from a Duration, so it fits.
+        at + Duration::from_nanos(u64::try_from(step_ns - rem).unwrap_or(0))
     }
 }
 
@@ -180,16 +195,21 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn wake_ups_land_on_the_grid() {
+    async fn wake_ups_land_on_one_grid() {
         let s = PollSchedule::default();
         let base = Instant::now();
-        let a = s.wake(base, Duration::ZERO);
-        let b = s.wake(base + Duration::from_millis(130), Duration::ZERO);
-        let c = s.wake(base + Duration::from_millis(170), Duration::ZERO);
-        assert_eq!(b, c, "looks 40 ms apart share a wake-up");
-        for w in [a, b] {
-            let late = w.duration_since(base);
-            assert!(late >= Duration::from_secs(1) && late <= Duration::from_millis(1400));
+        let first = s.wake(base, Duration::ZERO);
+        for ms in (0..1000).step_by(7) {
+            let now = base + Duration::from_millis(ms);
+            let w = s.wake(now, Duration::ZERO);
+            let late = w.duration_since(now);
+            assert!(late >= Duration::from_secs(1) && late < Duration::from_millis(1200));
+            let apart = if w >= first { w - first } else { first - w };
+            assert_eq!(
+                apart.as_nanos() % s.align.as_nanos(),
+                0,
+                "{ms} ms: off the grid"
+            );
         }
         let off = PollSchedule {
             align: Duration::ZERO,
@@ -198,6 +218,25 @@ mod tests {
         assert_eq!(
             off.wake(base, Duration::ZERO),
             base + Duration::from_secs(1)
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_burst_around_the_first_wake_up_shares_its_slot() {
+        let step = Duration::from_millis(200);
+        let t0 = Instant::now();
+        // As `wake` places the grid: the first wake-up mid-slot.
+        let epoch = t0 + step / 2;
+        let slot = round_up(t0, epoch, step);
+        for ms in 0..=99 {
+            assert_eq!(round_up(t0 + Duration::from_millis(ms), epoch, step), slot);
+        }
+        assert_eq!(slot - t0, step / 2);
+        assert_eq!(round_up(epoch, epoch, step), epoch);
+        assert_eq!(round_up(epoch - step, epoch, step), epoch - step);
+        assert_eq!(
+            round_up(epoch - step + Duration::from_millis(1), epoch, step),
+            epoch
         );
     }
 
