@@ -1,9 +1,14 @@
 //! The provider's view of the clouds after ConfigureProvider: settings, one client per cloud made on first use,
-//! and the describe path every read and wait goes through.
+//! and the describe path every read and wait goes through (batched per cloud and region, see `batch`).
+//!
+//! Nothing here touches the network or the file system before the first resource call: `new` only reads two
+//! environment variables, and credentials (which may come from CLI profile files) are resolved when a client is
+//! first needed.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
+use super::batch::{BatchConfig, DescribeBatcher};
 use crate::cloud::{self, Cloud, CloudError, CloudSettings, Env, Image, ImageApi};
 
 /// The configured clouds of one provider process.
@@ -11,15 +16,19 @@ pub struct Clouds {
     settings: RwLock<Option<CloudSettings>>,
     clients: Mutex<HashMap<Cloud, Arc<dyn ImageApi>>>,
     env: Arc<dyn Env>,
+    batcher: DescribeBatcher,
 }
 
 impl Clouds {
     /// Clouds resolved against `env` (the process environment in production).
+    /// Describe batching follows `CLOUDIMAGE_BATCH_DESCRIBE` / `CLOUDIMAGE_BATCH_WINDOW_MS` in `env`.
     pub fn new(env: Arc<dyn Env>) -> Self {
+        let batcher = DescribeBatcher::new(BatchConfig::from_env(env.as_ref()));
         Self {
             settings: RwLock::new(None),
             clients: Mutex::new(HashMap::new()),
             env,
+            batcher,
         }
     }
 
@@ -63,7 +72,8 @@ impl Clouds {
         cloud::default_region(cloud, &self.settings(), self.env.as_ref())
     }
 
-    /// One image, or `None` when the cloud does not list it.
+    /// One image, or `None` when the cloud does not list it. Concurrent calls for the same cloud and region share
+    /// one describe call (reads during a refresh, polls of images imported together).
     pub async fn describe(
         &self,
         cloud: Cloud,
@@ -71,7 +81,6 @@ impl Clouds {
         id: &str,
     ) -> Result<Option<Image>, CloudError> {
         let client = self.client(cloud)?;
-        let found = client.describe_images(region, &[id.to_string()]).await?;
-        Ok(found.into_iter().find(|i| i.id == id))
+        self.batcher.describe(client, cloud, region, id).await
     }
 }

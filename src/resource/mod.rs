@@ -7,6 +7,7 @@
 // so their size is no concern (as in `cloud`).
 #![allow(clippy::result_large_err)]
 
+mod batch;
 mod context;
 mod image;
 mod provider_config;

@@ -2,10 +2,15 @@
 //!
 //! Imports take minutes to an hour. The first look comes about a second after the import call; after that the
 //! interval grows with the time already waited (a tenth of it), capped, so completion is noticed within about 10%
-//! of the import's duration (or 2 s) while a long import costs few API calls. Every change of state or progress is
-//! logged at INFO, which `TF_LOG=info` shows.
+//! of the import's duration (or 2 s) while a long import costs few API calls: one an hour-long import costs about
+//! 210 looks, and no wait ever looks more than once a second. Every change of state or progress is logged at INFO,
+//! which `TF_LOG=info` shows.
+//!
+//! Wake-ups are rounded up to a process-wide grid (200 ms), so waits of images imported a little apart still look
+//! at the same moment and share one describe call (see `batch`) instead of each costing its own.
 
 use std::future::Future;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -20,6 +25,8 @@ pub struct PollSchedule {
     pub first: Duration,
     /// The longest interval.
     pub max: Duration,
+    /// Wake-ups are rounded up to a multiple of this since the process's first wait (zero: no rounding).
+    pub align: Duration,
 }
 
 impl Default for PollSchedule {
@@ -27,6 +34,7 @@ impl Default for PollSchedule {
         Self {
             first: Duration::from_secs(1),
             max: Duration::from_secs(20),
+            align: Duration::from_millis(200),
         }
     }
 }
@@ -35,6 +43,39 @@ impl PollSchedule {
     /// The wait before the next look, given how long we have waited so far.
     pub fn next(&self, waited: Duration) -> Duration {
         (waited / 10).clamp(self.first, self.max)
+    }
+
+    /// When to look next: `next` from `now`, rounded up to the grid.
+    pub fn wake(&self, now: Instant, waited: Duration) -> Instant {
+        let at = now + self.next(waited);
+        if self.align.is_zero() {
+            return at;
+        }
+        // The grid is placed so that the process's first wake-up falls mid-slot: images imported together a few
+        // milliseconds apart then share a slot, instead of the first of them sitting exactly on a slot boundary
+        // and the rest being pushed into the next slot (and staying a slot apart for the whole wait).
+        static EPOCH: OnceLock<Instant> = OnceLock::new();
+        let epoch = *EPOCH.get_or_init(|| at + self.align / 2);
+        round_up(at, epoch, self.align)
+    }
+}
+
+/// `at` rounded up to the next instant `epoch + k * step` (k may be negative).
+fn round_up(at: Instant, epoch: Instant, step: Duration) -> Instant {
+    let step_ns = step.as_nanos();
+    if step_ns == 0 {
+        return at;
+    }
+    let rem = if at >= epoch {
+        at.duration_since(epoch).as_nanos() % step_ns
+    } else {
+        (step_ns - epoch.duration_since(at).as_nanos() % step_ns) % step_ns
+    };
+    if rem == 0 {
+        at
+    } else {
+        // `step_ns - rem` < `step_ns`, which came from a Duration, so it fits.
+        at + Duration::from_nanos(u64::try_from(step_ns - rem).unwrap_or(0))
     }
 }
 
@@ -84,8 +125,9 @@ where
     let mut last: Option<Image> = None;
     let mut last_seen: (Option<ImageState>, Option<u8>) = (None, None);
     loop {
-        let pause = schedule.next(started.elapsed());
-        let wake = (Instant::now() + pause).min(deadline);
+        let wake = schedule
+            .wake(Instant::now(), started.elapsed())
+            .min(deadline);
         tokio::select! {
             _ = stop.wait() => return WaitEnd::Stopped(last),
             _ = tokio::time::sleep_until(wake) => {}
@@ -150,6 +192,102 @@ mod tests {
         assert_eq!(s.next(Duration::ZERO), Duration::from_secs(1));
         assert_eq!(s.next(Duration::from_secs(100)), Duration::from_secs(10));
         assert_eq!(s.next(Duration::from_secs(3600)), Duration::from_secs(20));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn wake_ups_land_on_one_grid() {
+        let s = PollSchedule::default();
+        let base = Instant::now();
+        let first = s.wake(base, Duration::ZERO);
+        for ms in (0..1000).step_by(7) {
+            let now = base + Duration::from_millis(ms);
+            let w = s.wake(now, Duration::ZERO);
+            let late = w.duration_since(now);
+            assert!(late >= Duration::from_secs(1) && late < Duration::from_millis(1200));
+            let apart = if w >= first { w - first } else { first - w };
+            assert_eq!(
+                apart.as_nanos() % s.align.as_nanos(),
+                0,
+                "{ms} ms: off the grid"
+            );
+        }
+        let off = PollSchedule {
+            align: Duration::ZERO,
+            ..s
+        };
+        assert_eq!(
+            off.wake(base, Duration::ZERO),
+            base + Duration::from_secs(1)
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_burst_around_the_first_wake_up_shares_its_slot() {
+        let step = Duration::from_millis(200);
+        let t0 = Instant::now();
+        // As `wake` places the grid: the first wake-up mid-slot.
+        let epoch = t0 + step / 2;
+        let slot = round_up(t0, epoch, step);
+        for ms in 0..=99 {
+            assert_eq!(round_up(t0 + Duration::from_millis(ms), epoch, step), slot);
+        }
+        assert_eq!(slot - t0, step / 2);
+        assert_eq!(round_up(epoch, epoch, step), epoch);
+        assert_eq!(round_up(epoch - step, epoch, step), epoch - step);
+        assert_eq!(
+            round_up(epoch - step + Duration::from_millis(1), epoch, step),
+            epoch
+        );
+    }
+
+    /// For imports of many lengths: the first look comes within ~1 s of the import call, completion is noticed
+    /// within 10% of the import's length or 2 s (whichever is larger), and no wait looks more than once a second.
+    #[tokio::test(start_paused = true)]
+    async fn completion_is_noticed_within_a_tenth_or_two_seconds() {
+        for secs in [0.3, 1.5, 4.0, 9.7, 10.5, 37.0, 180.0, 333.0, 1000.0, 3600.0] {
+            let import = Duration::from_secs_f64(secs);
+            let started = Instant::now();
+            let looks = Arc::new(std::sync::Mutex::new(Vec::new()));
+            let seen = looks.clone();
+            let end = wait_for(
+                Goal::Available,
+                "img-1",
+                Duration::from_secs(7200),
+                PollSchedule::default(),
+                &Signal::new(),
+                move || {
+                    let at = started.elapsed();
+                    seen.lock().unwrap().push(at);
+                    async move {
+                        Ok(Some(if at >= import {
+                            image(ImageState::Available, 100)
+                        } else {
+                            image(ImageState::Importing, 50)
+                        }))
+                    }
+                },
+            )
+            .await;
+            assert!(matches!(end, WaitEnd::Done(Some(_))), "{secs}s: {end:?}");
+            let looks = looks.lock().unwrap().clone();
+            let noticed = *looks.last().unwrap();
+            let allowed = (import / 10).max(Duration::from_secs(2));
+            assert!(
+                noticed - import <= allowed,
+                "{secs}s import noticed after {noticed:?}"
+            );
+            assert!(
+                looks[0] <= Duration::from_millis(1200),
+                "first look {:?}",
+                looks[0]
+            );
+            for pair in looks.windows(2) {
+                assert!(pair[1] - pair[0] >= Duration::from_secs(1), "{looks:?}");
+            }
+            if secs >= 3600.0 {
+                assert!(looks.len() <= 215, "an hour took {} looks", looks.len());
+            }
+        }
     }
 
     #[tokio::test(start_paused = true)]

@@ -1,0 +1,61 @@
+//! `scripts/bench --smoke`: the benchmark harness end to end in seconds (5 images, 3 handshakes, debug binaries),
+//! so the harness cannot rot between full runs. Checks that every phase produced numbers and that describe
+//! batching cut the refresh's describe calls.
+
+mod support;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+#[test]
+fn bench_smoke_runs_and_batching_saves_describes() {
+    let terraform = support::terraform(support::Tf::Path);
+    // install-test-tools (run by `terraform`) made the venv; its python is the one the scripts are tested with.
+    let python = support::repo_root().join(".venv/bin/python");
+    let out_dir = tempfile::tempdir().expect("tempdir");
+    let json_path = out_dir.path().join("bench.json");
+    let sim = std::env::var("CLOUDIMAGE_SIM_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_BIN_EXE_cloudimage-sim")));
+    let out = Command::new(&python)
+        .arg(support::repo_root().join("scripts/bench"))
+        .arg("--smoke")
+        .arg("--provider")
+        .arg(support::product_binary())
+        .arg("--sim")
+        .arg(&sim)
+        .arg("--terraform")
+        .arg(&terraform)
+        .args(["--reference", "none", "--json"])
+        .arg(&json_path)
+        .output()
+        .expect("run scripts/bench");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "scripts/bench --smoke failed:\n{stdout}\n{stderr}"
+    );
+    assert!(stdout.contains("| measure"), "no table printed:\n{stdout}");
+
+    let text = std::fs::read_to_string(&json_path).expect("bench.json");
+    let res: serde_json::Value = serde_json::from_str(&text).expect("bench.json is JSON");
+    let hs = &res["handshake"]["ours"];
+    assert!(hs["handshake_ms"].as_f64().unwrap_or(0.0) > 0.0, "{hs}");
+    assert!(hs["rss_bytes"].as_f64().unwrap_or(0.0) > 0.0, "{hs}");
+
+    let apply = &res["apply"][0];
+    assert_eq!(apply["n"], 5);
+    assert_eq!(apply["calls"]["by_action"]["ImportImage"], 5, "{apply}");
+    assert!(apply["ratio"].as_f64().unwrap_or(0.0) > 0.0);
+
+    let plan = &res["plan"][0];
+    let on = plan["on"]["describe_calls"].as_u64().unwrap_or(u64::MAX);
+    let off = plan["off"]["describe_calls"].as_u64().unwrap_or(0);
+    assert_eq!(off, 5, "without batching every read is one call: {plan}");
+    assert!(on < off, "batching saved nothing: {plan}");
+    assert!(
+        plan["on"]["peak_rss_bytes"].as_u64().unwrap_or(0) > 0,
+        "{plan}"
+    );
+}
