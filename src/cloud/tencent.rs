@@ -108,6 +108,7 @@ pub fn parse_image(v: &Value) -> Image {
         architecture: str_field(v, "Architecture"),
         tags,
         failure_reason: None,
+        ..Image::default()
     }
 }
 

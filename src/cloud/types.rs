@@ -110,6 +110,13 @@ pub struct Image {
     pub tags: BTreeMap<String, String>,
     /// Why an import failed, when the cloud says.
     pub failure_reason: Option<String>,
+    /// The object the system disk was imported from, where the cloud reports it (ECS `DiskDeviceMappings`),
+    /// as `oss://bucket/key`.
+    pub source_url: Option<String>,
+    /// The system disk file's format, where the cloud reports it.
+    pub format: Option<String>,
+    /// The data disks imported with the image, where the cloud reports them (`None`: the cloud does not say).
+    pub data_disks: Option<Vec<DataDisk>>,
 }
 
 /// An extra data disk imported together with the system disk.

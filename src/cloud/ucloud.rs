@@ -111,6 +111,7 @@ pub fn parse_image(v: &Value) -> Image {
             .then(|| "aarch64".to_string()),
         tags: BTreeMap::new(),
         failure_reason: None,
+        ..Image::default()
     }
 }
 

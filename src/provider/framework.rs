@@ -160,6 +160,8 @@ pub struct ImportRequest {
 pub struct ImportOutcome {
     /// A state holding at least what `read` needs.
     pub state: Option<Value>,
+    /// Private data to store with it.
+    pub private: Vec<u8>,
     /// Problems.
     pub diagnostics: Diagnostics,
 }

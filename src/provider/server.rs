@@ -539,7 +539,7 @@ impl ProtocolServer for Server {
                 Ok(dv) => out.imported.push(p::ImportedResource {
                     type_name: req.type_name.clone(),
                     state: dv,
-                    private: Vec::new(),
+                    private: outcome.private.clone(),
                     identity: rt.identity_data(&state),
                 }),
                 Err(d) => out.diagnostics.push(d),

@@ -12,6 +12,8 @@ use crate::provider::schema::{IdentitySchema, Schema};
 use crate::provider::{Diagnostic, Diagnostics};
 
 use super::context::Clouds;
+use super::equivalence::same_value;
+use super::private::Private;
 use super::rules::rules;
 use super::state::{self, cloud_of, string};
 use super::wait::{wait_for, Goal, PollSchedule, WaitEnd};
@@ -86,18 +88,6 @@ const KEPT_ON_UPDATE: &[&str] = &[
     "status",
     "size_gb",
     "created_at",
-];
-
-/// Attributes the clouds cannot report: a null in state means "unknown" (an imported image), not "unset", so
-/// configuring them later fills them in rather than replacing the image.
-const NOT_REPORTED: &[&str] = &[
-    "source_url",
-    "format",
-    "platform",
-    "os_version",
-    "boot_mode",
-    "license_type",
-    "data_disks",
 ];
 
 fn error_at(summary: impl Into<String>, detail: impl Into<String>, attribute: &str) -> Diagnostic {
@@ -347,32 +337,27 @@ impl Resource for CustomImage {
             return diags;
         };
 
-        // An update: decide what forces replacement.
+        // An update: decide what forces replacement. A configured value that means what the prior one means
+        // (another spelling of it, or a value the cloud could not report for an imported image) is recorded in
+        // place; only a real difference needs a new image.
         let r = rules(cloud);
-        let differs = |name: &str| config.get_attr(name) != prior.get_attr(name);
-        let imported_fill = |name: &str| {
-            NOT_REPORTED.contains(&name) && prior.get_attr(name).is_none_or(Value::is_null)
-        };
-        for name in REPLACE_ALWAYS {
-            if differs(name) && !imported_fill(name) {
-                plan.requires_replace.push(Path::root().attr(*name));
+        let private = Private::decode(request.prior_private);
+        let value = |v: &Value, name: &str| v.get_attr(name).cloned().unwrap_or(Value::Null);
+        for name in REPLACE_ALWAYS.iter().chain(REPLACE_WHEN_SET) {
+            let (configured, stored) = (value(config, name), value(prior, name));
+            if REPLACE_WHEN_SET.contains(name) && configured.is_null() {
+                continue; // Computed: the prior value stays.
             }
-        }
-        for name in REPLACE_WHEN_SET {
-            let configured = config.get_attr(name).is_some_and(|v| !v.is_null());
-            let same_word = match (
-                config.get_attr(name).and_then(Value::as_str),
-                prior.get_attr(name).and_then(Value::as_str),
-            ) {
-                (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
-                _ => false,
-            };
-            if configured && differs(name) && !same_word {
+            let unreported = state::is_absent(&stored) && private.is_unreported(name);
+            // An unknown value may turn out different: only a known one can be compared.
+            let same = configured.is_wholly_known()
+                && same_value(cloud, name, &configured, &stored, &private);
+            if !unreported && !same {
                 plan.requires_replace.push(Path::root().attr(*name));
             }
         }
         for name in ["name", "description", "tags"] {
-            if differs(name) && !r.changes_in_place(name) {
+            if value(config, name) != value(prior, name) && !r.changes_in_place(name) {
                 plan.requires_replace.push(Path::root().attr(name));
             }
         }
@@ -389,17 +374,6 @@ impl Resource for CustomImage {
                 if !configured {
                     if let Some(v) = prior.get_attr(name) {
                         planned.insert(name.to_string(), v.clone());
-                    }
-                }
-            }
-            // Same word, other case: keep the stored spelling so the plan stays empty.
-            for name in REPLACE_WHEN_SET {
-                if let (Some(c), Some(p)) = (
-                    config.get_attr(name).and_then(Value::as_str),
-                    prior.get_attr(name),
-                ) {
-                    if p.as_str().is_some_and(|p| p.eq_ignore_ascii_case(c)) {
-                        planned.insert(name.to_string(), p.clone());
                     }
                 }
             }
@@ -542,6 +516,13 @@ impl Resource for CustomImage {
                         }
                     }
                 }
+                // What configuration now gives is no longer waiting to be filled in.
+                let before = Private::decode(request.private);
+                out.private = Private {
+                    unreported: state::still_unreported(&before, &state),
+                    ..before
+                }
+                .encode();
                 out.state = Some(state);
             }
             Ok(None) => out.diagnostics.push(Diagnostic::error(
@@ -654,22 +635,15 @@ impl Resource for CustomImage {
         // Look it up now so a wrong ID fails at import, not at the next plan.
         match self.look(cloud, &region, &id).await {
             Ok(Some(image)) => {
-                let mut attrs = std::collections::BTreeMap::new();
                 let block = schema::resource_schema().block;
-                for name in block
+                let names = block
                     .attributes
                     .iter()
-                    .map(|a| &a.name)
-                    .chain(block.blocks.iter().map(|b| &b.type_name))
-                {
-                    attrs.insert(name.clone(), Value::Null);
-                }
-                out.state = Some(state::merge_image(
-                    cloud,
-                    &Value::Object(attrs),
-                    &region,
-                    &image,
-                ));
+                    .map(|a| a.name.as_str())
+                    .chain(block.blocks.iter().map(|b| b.type_name.as_str()));
+                let (state, private) = state::imported_state(cloud, &region, &image, names);
+                out.state = Some(state);
+                out.private = private.encode();
             }
             Ok(None) => out.diagnostics.push(Diagnostic::error(
                 "Cannot import a missing image",

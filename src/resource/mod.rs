@@ -9,7 +9,9 @@
 
 mod batch;
 mod context;
+mod equivalence;
 mod image;
+mod private;
 mod provider_config;
 pub mod rules;
 pub mod schema;

@@ -7,6 +7,8 @@ use std::time::Duration;
 use crate::cloud::{Cloud, DataDisk, Image, ImageState, ImportRequest};
 use crate::cty::{Number, Value};
 
+use super::equivalence::same_word;
+use super::private::Private;
 use super::rules::{rules, Allowed};
 
 /// A known, non-empty string attribute.
@@ -107,18 +109,40 @@ fn set(attrs: &mut BTreeMap<String, Value>, name: &str, v: Value) {
     attrs.insert(name.to_string(), v);
 }
 
-/// Keeps the stored spelling when the cloud reports the same word in another case (e.g. `linux` vs `Linux`), so
-/// reads do not invent drift; takes the cloud's value when it really differs. An empty or missing report keeps
-/// what was stored.
-fn refreshed(stored: Option<&Value>, reported: Option<&str>) -> Value {
+/// Keeps the stored spelling when the cloud reports the same thing in its own words (`Linux` for `linux`, `arm`
+/// for `arm64`), so reads do not invent drift; takes the cloud's value when it really differs. An empty or
+/// missing report keeps what was stored.
+fn refreshed(
+    cloud: Cloud,
+    attribute: &str,
+    stored: Option<&Value>,
+    reported: Option<&str>,
+) -> Value {
     let stored = stored.cloned().unwrap_or(Value::Null);
     match reported.map(str::trim).filter(|s| !s.is_empty()) {
         None => stored,
         Some(r) => match stored.as_str() {
-            Some(s) if s.eq_ignore_ascii_case(r) => stored,
-            _ => Value::string(r),
+            Some(s) if same_word(cloud, attribute, s, r) => stored,
+            _ => Value::string(user_spelling(cloud, attribute, r)),
         },
     }
+}
+
+/// A reported word in the spelling this provider's users write (the rules table's), e.g. `arm` -> `arm64`.
+fn user_spelling(cloud: Cloud, attribute: &str, reported: &str) -> String {
+    if let Some((_, Allowed::OneOf(values))) = rules(cloud)
+        .choices()
+        .into_iter()
+        .find(|(a, _)| *a == attribute)
+    {
+        if let Some(v) = values
+            .iter()
+            .find(|v| same_word(cloud, attribute, v, reported))
+        {
+            return v.to_string();
+        }
+    }
+    reported.to_string()
 }
 
 /// Writes what the cloud reports about `image` into `base` (the planned state after a create or update, or the
@@ -155,7 +179,7 @@ pub fn merge_image(cloud: Cloud, base: &Value, region: &str, image: &Image) -> V
             .find(|(a, _)| *a == name)
             .map(|(_, a)| a);
         if !matches!(allowed, Some(Allowed::Unsupported)) {
-            let v = refreshed(attrs.get(name), reported);
+            let v = refreshed(cloud, name, attrs.get(name), reported);
             set(&mut attrs, name, v);
         }
     }
@@ -199,6 +223,126 @@ pub fn merge_image(cloud: Cloud, base: &Value, region: &str, image: &Image) -> V
             .unwrap_or(Value::Null),
     );
     Value::Object(attrs)
+}
+
+/// Attributes that only configuration can give an image this provider did not create: null after an import
+/// unless the cloud reports them, and then recorded in place (see [`Private::unreported`]).
+pub const CONFIGURATION_ONLY: &[&str] = &[
+    "source_url",
+    "format",
+    "platform",
+    "os_version",
+    "boot_mode",
+    "license_type",
+    "os_type",
+    "architecture",
+    "data_disks",
+];
+
+/// The state of an image that Terraform imports: everything the cloud reports, in the users' spelling, and the
+/// private record of what it could not report. `attributes` are the names of the schema's attributes and blocks.
+pub fn imported_state<'a>(
+    cloud: Cloud,
+    region: &str,
+    image: &Image,
+    attributes: impl IntoIterator<Item = &'a str>,
+) -> (Value, Private) {
+    let base = Value::Object(
+        attributes
+            .into_iter()
+            .map(|name| (name.to_string(), Value::Null))
+            .collect(),
+    );
+    let mut state = merge_image(cloud, &base, region, image);
+    let r = rules(cloud);
+    if let Value::Object(attrs) = &mut state {
+        let supported = |name: &str| {
+            !matches!(
+                r.choices().into_iter().find(|(a, _)| *a == name),
+                Some((_, Allowed::Unsupported))
+            )
+        };
+        let mut fill = |name: &str, reported: Option<&String>| {
+            if let Some(v) = reported.filter(|v| !v.trim().is_empty()) {
+                if supported(name) {
+                    attrs.insert(name.into(), Value::string(user_spelling(cloud, name, v)));
+                }
+            }
+        };
+        fill("source_url", image.source_url.as_ref());
+        fill("format", image.format.as_ref());
+        // The distribution word of Tencent and the Alibaba family is the import parameter's own vocabulary;
+        // versions are not (Tencent reports `CentOS 7.9` for an import of `7`), so they stay unreported.
+        fill("platform", image.platform.as_ref());
+        if let (true, Some(disks)) = (r.data_disks, &image.data_disks) {
+            let disks = disks
+                .iter()
+                .map(|d| {
+                    Value::object([
+                        ("source_url", Value::string(d.source_url.clone())),
+                        (
+                            "format",
+                            d.format
+                                .as_deref()
+                                .map(|f| Value::string(user_spelling(cloud, "format", f)))
+                                .unwrap_or(Value::Null),
+                        ),
+                        (
+                            "size_gb",
+                            d.size_gb
+                                .map(|s| Value::Number(Number::from_u64(s)))
+                                .unwrap_or(Value::Null),
+                        ),
+                    ])
+                })
+                .collect();
+            attrs.insert("data_disks".into(), Value::List(disks));
+        }
+    }
+    let mut private = Private::default();
+    for name in CONFIGURATION_ONLY {
+        if state.get_attr(name).is_none_or(is_absent) {
+            private.unreported.push(name.to_string());
+        }
+    }
+    if let Some(disks) = state.get_attr("data_disks").and_then(Value::as_list) {
+        for nested in ["format", "size_gb"] {
+            if disks
+                .iter()
+                .any(|d| d.get_attr(nested).is_none_or(Value::is_null))
+            {
+                private.unreported.push(format!("data_disks.{nested}"));
+            }
+        }
+    }
+    (state, private)
+}
+
+/// Null, or no blocks at all: Terraform stores an absent list of blocks as an empty list.
+pub fn is_absent(v: &Value) -> bool {
+    v.is_null() || v.as_list().is_some_and(|l| l.is_empty())
+}
+
+/// What stays unreported after an update: the entries of `before` whose attribute the new state still leaves null.
+pub fn still_unreported(before: &Private, state: &Value) -> Vec<String> {
+    before
+        .unreported
+        .iter()
+        .filter(|entry| match entry.split_once('.') {
+            None => state.get_attr(entry).is_none_or(is_absent),
+            Some((block, nested)) => {
+                state
+                    .get_attr(block)
+                    .and_then(Value::as_list)
+                    .is_some_and(|items| {
+                        items
+                            .iter()
+                            .any(|d| d.get_attr(nested).is_none_or(Value::is_null))
+                    })
+            }
+        })
+        .cloned()
+        .collect()
 }
 
 /// The minimal state of an image known only by ID (a create interrupted before the first read, or an import).

@@ -47,6 +47,25 @@ pub struct Image {
     /// Tags (ECS, Tencent).
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
+    /// Data disks imported with the system disk (ECS `DiskDeviceMapping.2..17`).
+    #[serde(default)]
+    pub data_disks: Vec<DataDiskRecord>,
+    /// The import task (ECS `TaskId`), which CancelTask names.
+    #[serde(default)]
+    pub task_id: String,
+}
+
+/// One imported data disk, as DescribeImages reports it back.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataDiskRecord {
+    /// `bucket/object`.
+    pub source: String,
+    /// Format as given.
+    #[serde(default)]
+    pub format: String,
+    /// Size in GiB as given (0: not given).
+    #[serde(default)]
+    pub size_gib: u64,
 }
 
 /// Where an image is in its lifecycle at a given moment.
@@ -239,6 +258,8 @@ pub(crate) fn test_image(cloud: SimCloud, region: &str, id: &str, name: &str) ->
         import_ms: 1_000,
         fails: false,
         tags: BTreeMap::new(),
+        data_disks: Vec::new(),
+        task_id: String::new(),
     }
 }
 

@@ -371,6 +371,8 @@ fn import(sim: &Sim, region: &str, b: &Map<String, Value>) -> Out {
         import_ms: sim.import_ms(),
         fails: rules::source_fails(url),
         tags,
+        data_disks: Vec::new(),
+        task_id: String::new(),
     };
     let id = image.id.clone();
     sim.store().insert(image);

@@ -207,6 +207,8 @@ fn import(
         import_ms: sim.import_ms(),
         fails: rules::source_fails(url),
         tags: Default::default(),
+        data_disks: Vec::new(),
+        task_id: String::new(),
     };
     let id = image.id.clone();
     sim.store().insert(image);

@@ -133,6 +133,21 @@ impl SimProcess {
         v["counts"][cloud][action].as_u64().unwrap_or(0)
     }
 
+    /// How many calls that can change an image (anything but a describe) the simulator has answered, over all
+    /// clouds.
+    pub async fn writes(&self) -> u64 {
+        let v = self.admin_get("/_sim/requests").await;
+        v["counts"]
+            .as_object()
+            .into_iter()
+            .flat_map(|clouds| clouds.values())
+            .filter_map(|actions| actions.as_object())
+            .flat_map(|actions| actions.iter())
+            .filter(|(action, _)| !action.starts_with("Describe"))
+            .filter_map(|(_, n)| n.as_u64())
+            .sum()
+    }
+
     /// All images as the admin API lists them.
     pub async fn images(&self) -> Vec<Value> {
         self.admin_get("/_sim/images").await["images"]

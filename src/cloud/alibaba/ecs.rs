@@ -99,7 +99,48 @@ pub fn parse_image(v: &Value) -> Image {
         architecture: str_field(v, "Architecture"),
         tags,
         failure_reason: None,
+        ..imported_files(v)
     }
+}
+
+/// The files an image was imported from, as `DiskDeviceMappings` reports them: `ImportOSSBucket`,
+/// `ImportOSSObject`, `Format`, `Size` and `Type` (`system` or `data`) per disk (alibabacloud ECS SDK 2014-05-26,
+/// `DescribeImagesResponseBodyImagesImageDiskDeviceMappingsDiskDeviceMapping`). Images not made by ImportImage
+/// report no bucket; they report nothing here.
+fn imported_files(v: &Value) -> Image {
+    let mappings = v
+        .get("DiskDeviceMappings")
+        .map(|m| arr_field(m, "DiskDeviceMapping"))
+        .unwrap_or(&[]);
+    let mut out = Image::default();
+    let mut data = Vec::new();
+    for m in mappings {
+        let (Some(bucket), Some(object)) = (
+            str_field(m, "ImportOSSBucket").filter(|b| !b.is_empty()),
+            str_field(m, "ImportOSSObject").filter(|o| !o.is_empty()),
+        ) else {
+            // One disk without an import source: the image was not (wholly) imported, so say nothing.
+            return Image::default();
+        };
+        let url = format!("oss://{bucket}/{object}");
+        let format = str_field(m, "Format")
+            .filter(|f| !f.is_empty())
+            .map(|f| f.to_ascii_lowercase());
+        if str_field(m, "Type").as_deref() == Some("data") {
+            data.push(crate::cloud::DataDisk {
+                source_url: url,
+                format,
+                size_gb: None,
+            });
+        } else {
+            out.source_url = Some(url);
+            out.format = format;
+        }
+    }
+    if out.source_url.is_some() {
+        out.data_disks = Some(data);
+    }
+    out
 }
 
 /// The images in an ECS `DescribeImages` answer.

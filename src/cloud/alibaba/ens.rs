@@ -70,6 +70,7 @@ pub fn parse_image(v: &Value) -> Image {
         architecture: str_field(v, "Architecture"),
         tags: BTreeMap::new(),
         failure_reason: None,
+        ..Image::default()
     }
 }
 

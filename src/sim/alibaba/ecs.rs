@@ -13,7 +13,7 @@ use crate::clock;
 use crate::cloud::SimCloud;
 use crate::ids;
 use crate::rules;
-use crate::state::{ClientToken, Image, Phase};
+use crate::state::{ClientToken, DataDiskRecord, Image, Phase};
 
 /// Parameters that are not part of the business request (left out of the token fingerprint).
 const COMMON: &[&str] = &[
@@ -159,6 +159,23 @@ fn mappings(cloud: SimCloud, p: &Params) -> Result<Mapping, AliError> {
     })
 }
 
+/// The data disks (`DiskDeviceMapping.2..17`), already validated by [`mappings`].
+fn data_disks(p: &Params) -> Vec<DataDiskRecord> {
+    (2..=17)
+        .filter_map(|n| {
+            let get = |f: &str| optional(p, &format!("DiskDeviceMapping.{n}.{f}"));
+            Some(DataDiskRecord {
+                source: format!("{}/{}", get("OSSBucket")?, get("OSSObject")?),
+                format: get("Format").unwrap_or("").to_string(),
+                size_gib: get("DiskImageSize")
+                    .or_else(|| get("DiskImSize"))
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(0),
+            })
+        })
+        .collect()
+}
+
 fn check_name(name: &str) -> Result<(), AliError> {
     if rules::alibaba_image_name_ok(name) {
         Ok(())
@@ -288,6 +305,8 @@ pub fn import(sim: &Sim, ctx: &Ctx<'_>) -> Out {
         import_ms: sim.import_ms(),
         fails: rules::source_fails(&m.object),
         tags,
+        data_disks: data_disks(p),
+        task_id: ids::alibaba_task_id(),
     };
     let id = image.id.clone();
     {
@@ -365,12 +384,29 @@ fn render(i: &Image, now: i64) -> Value {
         "Features": {"NvmeSupport": "unsupported"},
         "DetectionOptions": {},
         "Tags": {"Tag": i.tags.iter().map(|(k, v)| json!({"TagKey": k, "TagValue": v})).collect::<Vec<_>>()},
-        "DiskDeviceMappings": {"DiskDeviceMapping": [{
-            "Device": "/dev/xvda", "Type": "system", "Format": i.format,
-            "ImportOSSBucket": bucket, "ImportOSSObject": object,
-            "Size": i.size_gib().to_string(), "SnapshotId": "", "Progress": progress(phase),
-        }]},
+        "DiskDeviceMappings": {"DiskDeviceMapping": disk_mappings(i, bucket, object, phase)},
     })
+}
+
+/// `DiskDeviceMappings`: the system disk, then each imported data disk (`Type` `data`), with the OSS source
+/// (alibabacloud ECS SDK 2014-05-26, `DescribeImagesResponseBodyImagesImageDiskDeviceMappingsDiskDeviceMapping`).
+fn disk_mappings(i: &Image, bucket: &str, object: &str, phase: Phase) -> Vec<Value> {
+    let mut out = vec![json!({
+        "Device": "/dev/xvda", "Type": "system", "Format": i.format,
+        "ImportOSSBucket": bucket, "ImportOSSObject": object,
+        "Size": i.size_gib().to_string(), "SnapshotId": "", "Progress": progress(phase),
+    })];
+    for (n, d) in i.data_disks.iter().enumerate() {
+        let (b, o) = d.source.split_once('/').unwrap_or((d.source.as_str(), ""));
+        let device = format!("/dev/xvd{}", char::from(b'b' + (n as u8 % 24)));
+        out.push(json!({
+            "Device": device, "Type": "data", "Format": d.format,
+            "ImportOSSBucket": b, "ImportOSSObject": o,
+            "Size": (if d.size_gib > 0 { d.size_gib } else { u64::from(i.size_gib()) }).to_string(),
+            "SnapshotId": "", "Progress": progress(phase),
+        }));
+    }
+    out
 }
 
 const STATUSES: &[&str] = &[

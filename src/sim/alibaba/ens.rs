@@ -98,6 +98,8 @@ pub fn import(sim: &Sim, ctx: &Ctx<'_>) -> Out {
         import_ms: sim.import_ms(),
         fails: rules::source_fails(&object),
         tags: Default::default(),
+        data_disks: Vec::new(),
+        task_id: String::new(),
     };
     let id = image.id.clone();
     sim.store().insert(image);

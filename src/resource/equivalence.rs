@@ -1,0 +1,213 @@
+//! When two spellings name the same thing.
+//!
+//! Clouds report values in their own words: UCloud says `Linux` where the configuration says `linux`, Tencent
+//! reports architecture `arm` for an image imported as `arm_64`, ECS reports `oss://bucket/key` for a source given
+//! as `https://bucket.oss-cn-beijing.aliyuncs.com/key`. A plan that compared the text would replace the image for
+//! none of the user's doing, so reads keep the stored spelling when the report means the same, and plans compare
+//! through these functions before deciding that a change needs a new image.
+
+use crate::cloud::source_url::parse_oss;
+use crate::cloud::Cloud;
+use crate::cty::Value;
+
+use super::private::Private;
+
+/// A word reduced to what matters for comparing: lower case, without spaces, `-` and `_`.
+fn folded(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_whitespace() && *c != '-' && *c != '_')
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// The architecture a spelling stands for (`arm64`, `arm_64`, `arm`, `aarch64` are one; so are `x86_64`,
+/// `x86-64`, `amd64`, `x64`).
+fn architecture(s: &str) -> String {
+    match folded(s).as_str() {
+        "arm" | "arm64" | "aarch64" => "arm64".into(),
+        "x8664" | "amd64" | "x64" => "x86_64".into(),
+        "i386" | "i686" | "x86" | "x8632" => "i386".into(),
+        other => other.into(),
+    }
+}
+
+/// A boot mode: Tencent's `Legacy BIOS` is ECS's `BIOS`.
+fn boot_mode(s: &str) -> String {
+    match folded(s).as_str() {
+        "legacybios" | "bios" => "bios".into(),
+        other => other.into(),
+    }
+}
+
+/// The object a source URL points at, where it can be told from its spelling: for the Alibaba family the
+/// bucket and key (`oss://b/k` and `https://b.oss-<region>.aliyuncs.com/k` are one object); elsewhere the host
+/// (case-insensitive) and the decoded path.
+fn object(cloud: Cloud, url: &str) -> String {
+    if matches!(
+        cloud,
+        Cloud::AliCloud | Cloud::AliCloudEns | Cloud::ApsaraStack
+    ) {
+        if let Ok(loc) = parse_oss(url) {
+            return format!("oss://{}/{}", loc.bucket, loc.object);
+        }
+    }
+    match url::Url::parse(url.trim()) {
+        Ok(u) => format!(
+            "{}/{}",
+            u.host_str().unwrap_or_default().to_ascii_lowercase(),
+            percent_encoding::percent_decode_str(u.path().trim_start_matches('/'))
+                .decode_utf8_lossy()
+        ),
+        Err(_) => url.trim().to_string(),
+    }
+}
+
+/// Whether two spellings of a string attribute mean the same for `cloud`.
+pub fn same_word(cloud: Cloud, attribute: &str, a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    match attribute {
+        "source_url" => object(cloud, a) == object(cloud, b),
+        "architecture" => architecture(a) == architecture(b),
+        "boot_mode" => boot_mode(a) == boot_mode(b),
+        // Names, descriptions and tags are the user's own text: only the same text is the same.
+        "name" | "description" => false,
+        _ => folded(a) == folded(b),
+    }
+}
+
+/// Whether two values of a top-level attribute mean the same image for `cloud`. `private` says which values the
+/// cloud could not report for an imported image: a null there matches whatever is configured.
+pub fn same_value(cloud: Cloud, attribute: &str, a: &Value, b: &Value, private: &Private) -> bool {
+    if a == b {
+        return true;
+    }
+    if attribute == "data_disks" {
+        return same_disks(cloud, a, b, private);
+    }
+    match (a.as_str(), b.as_str()) {
+        (Some(x), Some(y)) => same_word(cloud, attribute, x, y),
+        _ => false,
+    }
+}
+
+/// Data disk lists match when they have as many disks, in the same order, from the same objects, and each
+/// nested value matches (a value the cloud could not report matches anything).
+fn same_disks(cloud: Cloud, a: &Value, b: &Value, private: &Private) -> bool {
+    let empty = Vec::new();
+    let list = |v: &Value| -> Option<Vec<Value>> {
+        match v {
+            Value::Null => Some(empty.clone()),
+            Value::List(items) => Some(items.clone()),
+            _ => None,
+        }
+    };
+    let (Some(xs), Some(ys)) = (list(a), list(b)) else {
+        return false;
+    };
+    xs.len() == ys.len()
+        && xs.iter().zip(&ys).all(|(x, y)| {
+            ["source_url", "format", "size_gb"].iter().all(|name| {
+                let (vx, vy) = (
+                    x.get_attr(name).cloned().unwrap_or(Value::Null),
+                    y.get_attr(name).cloned().unwrap_or(Value::Null),
+                );
+                let unreported = private.is_unreported(&format!("data_disks.{name}"));
+                vx == vy
+                    || (unreported && (vx.is_null() || vy.is_null()))
+                    || match (vx.as_str(), vy.as_str()) {
+                        (Some(p), Some(q)) => same_word(cloud, name, p, q),
+                        _ => false,
+                    }
+            })
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cloud_spellings_match_the_users() {
+        let c = Cloud::TencentCloud;
+        assert!(same_word(c, "architecture", "arm", "arm64"));
+        assert!(same_word(c, "architecture", "arm_64", "ARM64"));
+        assert!(!same_word(c, "architecture", "arm64", "x86_64"));
+        assert!(same_word(c, "os_type", "Linux", "linux"));
+        assert!(same_word(c, "platform", "Other Linux", "other_linux"));
+        assert!(!same_word(c, "platform", "CentOS", "Ubuntu"));
+        assert!(same_word(c, "boot_mode", "Legacy BIOS", "BIOS"));
+        assert!(same_word(c, "format", "QCOW2", "qcow2"));
+        assert!(!same_word(c, "name", "Web", "web"));
+    }
+
+    #[test]
+    fn one_object_in_two_spellings() {
+        assert!(same_word(
+            Cloud::AliCloud,
+            "source_url",
+            "oss://images/a/b.qcow2",
+            "https://images.oss-cn-beijing.aliyuncs.com/a/b.qcow2"
+        ));
+        assert!(!same_word(
+            Cloud::AliCloud,
+            "source_url",
+            "oss://images/a.qcow2",
+            "oss://images/b.qcow2"
+        ));
+        assert!(same_word(
+            Cloud::TencentCloud,
+            "source_url",
+            "https://B-1.cos.ap-guangzhou.myqcloud.com/a%20b.qcow2",
+            "https://b-1.cos.ap-guangzhou.myqcloud.com/a b.qcow2"
+        ));
+    }
+
+    fn disk(url: &str, format: Value, size: Value) -> Value {
+        Value::object([
+            ("source_url", Value::string(url)),
+            ("format", format),
+            ("size_gb", size),
+        ])
+    }
+
+    #[test]
+    fn data_disks_tolerate_only_what_was_not_reported() {
+        let reported = Value::List(vec![disk(
+            "oss://b/d.raw",
+            Value::string("RAW"),
+            Value::Null,
+        )]);
+        let configured = Value::List(vec![disk(
+            "https://b.oss-cn-beijing.aliyuncs.com/d.raw",
+            Value::string("raw"),
+            Value::Number(crate::cty::Number::from_u64(40)),
+        )]);
+        let imported = Private {
+            unreported: vec!["data_disks.size_gb".into()],
+            ..Private::default()
+        };
+        assert!(same_value(
+            Cloud::AliCloud,
+            "data_disks",
+            &configured,
+            &reported,
+            &imported
+        ));
+        assert!(!same_value(
+            Cloud::AliCloud,
+            "data_disks",
+            &configured,
+            &reported,
+            &Private::default()
+        ));
+        assert!(!same_value(
+            Cloud::AliCloud,
+            "data_disks",
+            &Value::List(vec![]),
+            &reported,
+            &imported
+        ));
+    }
+}
