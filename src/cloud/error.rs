@@ -20,6 +20,9 @@ pub enum ErrorKind {
         /// Id of the existing image, when known.
         existing_id: Option<String>,
     },
+    /// The image is in a state that does not allow the call yet, typically still importing (ECS
+    /// `ImageIsImporting`, Tencent `InvalidImageId.IncorrectState`): waiting, or cancelling the import, helps.
+    Busy,
     /// ECS has no `AliyunECSImageImportDefaultRole` authorised (`NoSetRoletoECSServiceAccount`).
     MissingRole,
     /// The cloud failed internally (5xx / InternalError).

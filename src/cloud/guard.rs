@@ -1,67 +1,67 @@
-//! Import without double-creating: a non-idempotent import that may have reached the cloud is
-//! never blindly re-sent; the image is first looked up by name.
+//! Import without double-creating: a non-idempotent import that may have reached the cloud is never re-sent.
+//!
+//! When an import call fails in a way that leaves open whether the cloud acted on it (a timeout after the request
+//! was sent, a dropped connection, a 5xx), the image may exist or appear later: a slow gateway can answer after the
+//! client gave up and still create the image. A name lookup that finds it settles the question; one that finds
+//! nothing proves nothing, so the call is not sent again. The error goes back to the caller, whose create journal
+//! (`crate::resource`) lets the next apply find the image if it does appear.
 
 use std::future::Future;
 
 use super::http::{Failure, RetryPolicy};
 use super::{CloudError, ErrorKind, Image};
 
-/// Runs `send` (one import call, already retried internally where that is safe) and handles
-/// ambiguous failures by looking the image up by name before trying again.
+/// Runs `send` (one import call, already retried internally where that is safe) and resolves ambiguous failures
+/// by looking the image up by name a few times (the cloud may list a new image with a delay).
 ///
-/// A `Duplicate` answer is resolved by a name lookup: after an ambiguous attempt the existing
-/// image is taken to be ours and returned; otherwise its id is put into the error.
+/// A `Duplicate` answer gets the existing image's id put into the error.
 pub async fn guarded_import<S, SF, L, LF>(
     retry: &RetryPolicy,
     send: S,
     lookup: L,
 ) -> Result<String, CloudError>
 where
-    S: Fn() -> SF,
+    S: FnOnce() -> SF,
     SF: Future<Output = Result<String, Failure>>,
     L: Fn() -> LF,
     LF: Future<Output = Result<Vec<Image>, CloudError>>,
 {
-    let max = retry.max_attempts.max(1);
-    let mut maybe_created = false;
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        match send().await {
-            Ok(id) => return Ok(id),
-            Err(Failure::Definite(mut e)) => {
-                if let ErrorKind::Duplicate { existing_id } = &mut e.kind {
-                    if existing_id.is_none() {
-                        if let Ok(found) = lookup().await {
-                            *existing_id = found.first().map(|i| i.id.clone());
-                        }
-                    }
-                    if maybe_created {
-                        if let Some(id) = existing_id.clone() {
-                            return Ok(id);
-                        }
+    match send().await {
+        Ok(id) => Ok(id),
+        Err(Failure::Definite(mut e)) => {
+            if let ErrorKind::Duplicate { existing_id } = &mut e.kind {
+                if existing_id.is_none() {
+                    if let Ok(found) = lookup().await {
+                        *existing_id = found.first().map(|i| i.id.clone());
                     }
                 }
-                return Err(e);
             }
-            Err(Failure::Ambiguous(e)) => {
-                maybe_created = true;
+            Err(e)
+        }
+        Err(Failure::Ambiguous(mut e)) => {
+            let max = retry.max_attempts.max(1);
+            for attempt in 1..=max {
                 tracing::debug!(cloud = %e.cloud, action = %e.action, attempt,
-                    "import may have reached the cloud; looking the image up by name before retrying");
+                    "import may have reached the cloud; looking the image up by name");
                 match lookup().await {
                     Ok(found) => {
                         if let Some(img) = found.first() {
                             return Ok(img.id.clone());
                         }
                     }
-                    Err(le) if !le.is_retryable() => return Err(e),
+                    Err(le) if !le.is_retryable() => break,
                     Err(_) => {}
                 }
-                if attempt >= max {
-                    return Err(e);
+                if attempt < max {
+                    tokio::time::sleep(retry.delay(attempt)).await;
                 }
-                tokio::time::sleep(retry.delay(attempt)).await;
             }
+            e.message = format!(
+                "{} (the import call may still have reached the cloud; it was not sent again, so that no second \
+                 image is made)",
+                e.message
+            );
+            Err(e)
         }
     }
 }
@@ -86,18 +86,14 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn ambiguous_then_duplicate_returns_existing_image() {
+    async fn an_image_that_appears_after_an_ambiguous_failure_is_taken() {
         let sends = AtomicUsize::new(0);
         let lookups = AtomicUsize::new(0);
         let id = guarded_import(
             &policy(),
             || async {
-                match sends.fetch_add(1, Ordering::SeqCst) {
-                    0 => Err(Failure::Ambiguous(err(ErrorKind::Server))),
-                    _ => Err(Failure::Definite(err(ErrorKind::Duplicate {
-                        existing_id: None,
-                    }))),
-                }
+                sends.fetch_add(1, Ordering::SeqCst);
+                Err(Failure::Ambiguous(err(ErrorKind::Transport)))
             },
             || async {
                 // Not visible yet on the first lookup, visible on the second.
@@ -114,7 +110,25 @@ mod tests {
         .await
         .unwrap();
         assert_eq!(id, "img-1");
-        assert_eq!(sends.load(Ordering::SeqCst), 2);
+        assert_eq!(sends.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn an_ambiguous_failure_is_never_sent_again() {
+        let sends = AtomicUsize::new(0);
+        let e = guarded_import(
+            &policy(),
+            || async {
+                sends.fetch_add(1, Ordering::SeqCst);
+                Err(Failure::Ambiguous(err(ErrorKind::Transport)))
+            },
+            || async { Ok(vec![]) },
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(sends.load(Ordering::SeqCst), 1);
+        assert_eq!(e.kind, ErrorKind::Transport);
+        assert!(e.message.contains("not sent again"), "{}", e.message);
     }
 
     #[tokio::test]

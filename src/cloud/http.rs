@@ -204,6 +204,9 @@ pub fn build_http_client(cloud: Cloud) -> Result<reqwest::Client, CloudError> {
     reqwest::Client::builder()
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(REQUEST_TIMEOUT)
+        // A signed call is never re-sent elsewhere: following a redirect would hand the security token (and, for
+        // a 307, the whole signed request) to the Location host, and could leave https or loopback.
+        .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!(
             "terraform-provider-cloudimage/",
             env!("CARGO_PKG_VERSION")
@@ -316,6 +319,28 @@ impl HttpCore {
                     );
                     Err((err, never_sent))
                 }
+                Ok(resp) if resp.status().is_redirection() => {
+                    let to = resp
+                        .headers()
+                        .get(reqwest::header::LOCATION)
+                        .and_then(|l| l.to_str().ok())
+                        .unwrap_or("(no Location)")
+                        .to_string();
+                    let err = CloudError::new(
+                        self.cloud,
+                        ErrorKind::Config,
+                        action,
+                        "Redirect",
+                        format!(
+                            "the endpoint {} answered HTTP {} redirecting to {to:?}; signed API calls are not \
+                             followed elsewhere. Point the provider's endpoint setting at the API itself.",
+                            endpoint_of(resp.url()),
+                            resp.status().as_u16()
+                        ),
+                        None,
+                    );
+                    return Err(Failure::Definite(err));
+                }
                 Ok(resp) => {
                     let status = resp.status().as_u16();
                     let headers = resp.headers().clone();
@@ -365,6 +390,11 @@ impl HttpCore {
             });
         }
     }
+}
+
+/// The scheme, host and path of a URL, without its query (which may carry a signature).
+fn endpoint_of(url: &Url) -> String {
+    format!("{}://{}{}", url.scheme(), host_header(url), url.path())
 }
 
 /// Current UTC time as `YYYY-MM-DDThh:mm:ssZ` (Alibaba `Timestamp`).
@@ -426,6 +456,47 @@ mod tests {
         }
         let d1 = p.delay(1);
         assert!(d1 >= Duration::from_millis(100) && d1 <= Duration::from_millis(200));
+    }
+
+    /// A redirect is an error naming the endpoint; the signed request (with its security token) never goes to the
+    /// Location host, and nothing is retried.
+    #[tokio::test]
+    async fn redirects_are_refused_not_followed() {
+        use crate::cloud::testutil::{fast_options, serve};
+        use std::sync::Arc;
+        let (elsewhere, elsewhere_log) = serve(Arc::new(|_, _| (200, "{}".into()))).await;
+        let target = format!("{elsewhere}/steal");
+        let (url, log) = serve(Arc::new(move |_, _| (307, target.clone()))).await;
+        let settings = crate::cloud::CloudSettings {
+            tencentcloud: Some(crate::cloud::TencentSettings {
+                secret_id: Some("id".into()),
+                secret_key: Some("key".into()),
+                security_token: Some("sts-token".into()),
+                endpoint: Some(format!("{url}/tencentcloud")),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let client = crate::cloud::client_for_with(
+            Cloud::TencentCloud,
+            &settings,
+            &crate::cloud::MapEnv::default(),
+            &fast_options(),
+        )
+        .unwrap();
+        let e = client
+            .describe_images("ap-guangzhou", &["img-1".into()])
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, "Redirect");
+        assert!(e.message.contains("/tencentcloud"), "{}", e.message);
+        assert!(e.message.contains("/steal"), "{}", e.message);
+        assert!(!e.message.contains("sts-token"));
+        assert_eq!(log.lock().unwrap().len(), 1, "not retried");
+        assert!(
+            elsewhere_log.lock().unwrap().is_empty(),
+            "the redirect was followed"
+        );
     }
 
     #[tokio::test(start_paused = true)]

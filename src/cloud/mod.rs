@@ -28,7 +28,7 @@ pub use settings::{
     AlibabaSettings, ApsaraSettings, CloudSettings, Env, MapEnv, ProcessEnv, SignatureVersion,
     TencentSettings, UCloudSettings,
 };
-pub use types::{Cloud, DataDisk, Image, ImageState, ImageUpdate, ImportRequest};
+pub use types::{Cloud, DataDisk, Image, ImageState, ImageUpdate, ImportRequest, ImportStarted};
 
 use std::sync::Arc;
 
@@ -39,6 +39,24 @@ pub trait ImageApi: Send + Sync {
     fn cloud(&self) -> Cloud;
     /// Starts an import and returns the new image id (the image is usually still importing).
     async fn import_image(&self, req: &ImportRequest) -> Result<String, CloudError>;
+    /// Starts an import and returns the new image and, where the cloud has one, its import task (which
+    /// [`ImageApi::cancel_import`] takes).
+    async fn start_import(&self, req: &ImportRequest) -> Result<ImportStarted, CloudError> {
+        Ok(ImportStarted {
+            image_id: self.import_image(req).await?,
+            task_id: None,
+        })
+    }
+    /// Cancels a running import task; `Ok(false)` where the cloud cannot cancel imports (the caller waits for
+    /// the import to end instead).
+    async fn cancel_import(&self, _region: &str, _task_id: &str) -> Result<bool, CloudError> {
+        Ok(false)
+    }
+    /// Which account at which endpoint this client acts for (no secret in it): two clients with the same
+    /// account see the same images. Used to key what the provider remembers between runs.
+    fn account(&self) -> String {
+        String::new()
+    }
     /// All of `ids` that exist in `region` (missing ids simply absent). Batches as the API allows.
     async fn describe_images(&self, region: &str, ids: &[String])
         -> Result<Vec<Image>, CloudError>;

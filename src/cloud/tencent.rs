@@ -58,6 +58,10 @@ pub fn classify(code: &str) -> ErrorKind {
         ErrorKind::Auth
     } else if code.starts_with("RequestLimitExceeded") {
         ErrorKind::Throttled
+    } else if code == "InvalidImageId.IncorrectState" {
+        // tencentcloud-sdk-go cvm/v20170312 errors.go: INVALIDIMAGEID_INCORRECTSTATE, "the image is in a state
+        // that does not allow this operation" (DeleteImages of an image still importing).
+        ErrorKind::Busy
     } else if code == "InvalidImageName.Duplicate" {
         ErrorKind::Duplicate { existing_id: None }
     } else if code == "InvalidImageId.NotFound"
@@ -325,6 +329,10 @@ pub fn parse_response(action: &str, status: u16, body: &[u8]) -> Result<Parsed, 
 impl ImageApi for TencentClient {
     fn cloud(&self) -> Cloud {
         Cloud::TencentCloud
+    }
+
+    fn account(&self) -> String {
+        format!("{} {}", self.endpoint, self.secret_id)
     }
 
     async fn import_image(&self, req: &ImportRequest) -> Result<String, CloudError> {

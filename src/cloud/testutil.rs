@@ -33,7 +33,8 @@ impl Recorded {
 
 pub type Handler = dyn Fn(usize, &Recorded) -> (u16, String) + Send + Sync;
 
-/// Starts the server; `handler(n, req)` answers the n-th (0-based) request.
+/// Starts the server; `handler(n, req)` answers the n-th (0-based) request. A 3xx answer's text is sent as its
+/// `Location`.
 pub async fn serve(handler: Arc<Handler>) -> (String, Arc<Mutex<Vec<Recorded>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -94,10 +95,14 @@ pub async fn serve(handler: Arc<Handler>) -> (String, Arc<Mutex<Vec<Recorded>>>)
                     l.len() - 1
                 };
                 let (status, text) = handler(n, &rec);
-                let resp = format!(
+                let resp = if (300..400).contains(&status) {
+                    format!("HTTP/1.1 {status} X\r\nLocation: {text}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                } else {
+                    format!(
                     "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
                     text.len()
-                );
+                )
+                };
                 let _ = sock.write_all(resp.as_bytes()).await;
                 let _ = sock.shutdown().await;
             });

@@ -163,6 +163,15 @@ pub struct ImportRequest {
     pub idempotency_token: String,
 }
 
+/// What an import call returned.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ImportStarted {
+    /// The new image.
+    pub image_id: String,
+    /// The cloud's import task, where it has one (ECS `TaskId`).
+    pub task_id: Option<String>,
+}
+
 /// In-place changes to an image; `None` leaves a field unchanged.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImageUpdate {

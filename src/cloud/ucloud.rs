@@ -303,6 +303,10 @@ impl ImageApi for UCloudClient {
         self.core.cloud
     }
 
+    fn account(&self) -> String {
+        format!("{} {}", self.endpoint, self.public_key)
+    }
+
     async fn import_image(&self, req: &ImportRequest) -> Result<String, CloudError> {
         if !req.data_disks.is_empty() {
             return Err(CloudError::new(

@@ -67,6 +67,11 @@ impl Clouds {
         Ok(client)
     }
 
+    /// The create journal of the user this provider runs as (see `journal`).
+    pub fn journal(&self) -> super::journal::Journal {
+        super::journal::Journal::from_env(self.env.as_ref())
+    }
+
     /// The region a resource gets when it sets none.
     pub fn default_region(&self, cloud: Cloud) -> Option<String> {
         cloud::default_region(cloud, &self.settings(), self.env.as_ref())

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::cloud::{Cloud, CloudError, ErrorKind, Image, ImageUpdate};
+use crate::cloud::{Cloud, CloudError, ErrorKind, Image, ImageState, ImageUpdate};
 use crate::cty::{Path, Value};
 use crate::provider::framework::{
     ApplyOutcome, ApplyRequest, ImportOutcome, ImportRequest, PlanRequest, PlannedChange,
@@ -13,6 +13,7 @@ use crate::provider::{Diagnostic, Diagnostics};
 
 use super::context::Clouds;
 use super::equivalence::same_value;
+use super::journal::Journal;
 use super::private::Private;
 use super::rules::rules;
 use super::state::{self, cloud_of, string};
@@ -21,9 +22,10 @@ use super::{rules as cloud_rules, schema};
 
 /// The resource type.
 pub struct CustomImage {
-    clouds: Arc<Clouds>,
+    pub(super) clouds: Arc<Clouds>,
     pending: Arc<PendingSettings>,
-    schedule: PollSchedule,
+    pub(super) schedule: PollSchedule,
+    pub(super) journal: Journal,
 }
 
 /// Provider settings Terraform could not give yet (they depend on resources not yet applied), per cloud block.
@@ -57,6 +59,7 @@ impl CustomImage {
     /// The resource over the provider's cloud clients.
     pub fn new(clouds: Arc<Clouds>, pending: Arc<PendingSettings>) -> Self {
         Self {
+            journal: clouds.journal(),
             clouds,
             pending,
             schedule: PollSchedule::default(),
@@ -90,12 +93,16 @@ const KEPT_ON_UPDATE: &[&str] = &[
     "created_at",
 ];
 
-fn error_at(summary: impl Into<String>, detail: impl Into<String>, attribute: &str) -> Diagnostic {
+pub(super) fn error_at(
+    summary: impl Into<String>,
+    detail: impl Into<String>,
+    attribute: &str,
+) -> Diagnostic {
     Diagnostic::error(summary, detail).at(Path::root().attr(attribute))
 }
 
 /// A cloud error as the person running Terraform should read it.
-fn cloud_diagnostic(e: &CloudError, doing: &str) -> Diagnostic {
+pub(super) fn cloud_diagnostic(e: &CloudError, doing: &str) -> Diagnostic {
     let mut detail = e.to_string();
     match &e.kind {
         ErrorKind::Auth => detail.push_str(&format!(
@@ -143,7 +150,7 @@ impl CustomImage {
         ))
     }
 
-    async fn look(
+    pub(super) async fn look(
         &self,
         cloud: Cloud,
         region: &str,
@@ -177,7 +184,7 @@ impl CustomImage {
     }
 
     /// Waits for a fresh import and turns the outcome into a state and diagnostics.
-    async fn finish_create(
+    pub(super) async fn finish_create(
         &self,
         cloud: Cloud,
         region: &str,
@@ -254,6 +261,76 @@ impl CustomImage {
             }
         }
         out
+    }
+}
+
+impl CustomImage {
+    /// Sends the delete, and when the cloud refuses because the image is still importing (a create that timed
+    /// out or was interrupted), cancels the import where the cloud can and otherwise waits for it to end, then
+    /// deletes; all within the delete timeout. `Ok(false)`: the image went away by itself meanwhile.
+    #[allow(clippy::too_many_arguments)]
+    async fn delete_when_possible(
+        &self,
+        client: &dyn crate::cloud::ImageApi,
+        cloud: Cloud,
+        region: &str,
+        id: &str,
+        task: Option<&str>,
+        timeout: std::time::Duration,
+        stop: &crate::signal::Signal,
+    ) -> Result<bool, Diagnostic> {
+        let started = tokio::time::Instant::now();
+        let mut cancel = task;
+        loop {
+            let e = match client.delete_image(region, id).await {
+                Ok(()) => return Ok(true),
+                Err(e) if e.kind == ErrorKind::Busy => e,
+                Err(e) => return Err(cloud_diagnostic(&e, "image deletion")),
+            };
+            if let Some(task) = cancel.take() {
+                match client.cancel_import(region, task).await {
+                    Ok(true) => {
+                        tracing::info!(cloud = %cloud, region, image = id, task, "cancelled the import still running")
+                    }
+                    Ok(false) => {}
+                    Err(ce) => {
+                        tracing::info!(cloud = %cloud, region, image = id, error = %ce, "could not cancel the import; waiting for it to end")
+                    }
+                }
+            } else {
+                tracing::info!(cloud = %cloud, region, image = id, "the image is still importing; waiting to delete it");
+            }
+            // Look until the image is gone or no longer importing, then try the delete again.
+            loop {
+                let waited = started.elapsed();
+                if waited >= timeout {
+                    return Err(Diagnostic::error(
+                        format!("{cloud} image {id} could not be deleted yet"),
+                        format!(
+                            "{e}\n\nThe image was still importing after {}; it stays in state. Raise \
+                             timeouts.delete, or apply again once the import has ended.",
+                            humantime::format_duration(timeout)
+                        ),
+                    ));
+                }
+                let pause = self.schedule.next(waited).min(timeout - waited);
+                tokio::select! {
+                    _ = tokio::time::sleep(pause) => {}
+                    _ = stop.wait() => {
+                        return Err(Diagnostic::error(
+                            format!("Interrupted while waiting to delete {cloud} image {id}"),
+                            "Terraform was asked to stop; the image stays in state.",
+                        ))
+                    }
+                }
+                match self.look(cloud, region, id).await {
+                    Ok(None) => return Ok(false),
+                    Ok(Some(image)) if image.state != ImageState::Importing => break,
+                    Ok(Some(_)) => {}
+                    Err(le) => return Err(cloud_diagnostic(&le, "image status check")),
+                }
+            }
+        }
     }
 }
 
@@ -409,51 +486,7 @@ impl Resource for CustomImage {
             ));
             return out;
         };
-        let token = uuid::Uuid::new_v4().to_string();
-        let import = state::import_request(cloud, request.config, &region, token);
-        tracing::info!(cloud = %cloud, region = %region, name = %import.name, "importing image");
-        let id = match client.import_image(&import).await {
-            Ok(id) => id,
-            Err(e) => {
-                let mut d = cloud_diagnostic(&e, "image import");
-                if let ErrorKind::Duplicate { existing_id } = &e.kind {
-                    d.summary = format!(
-                        "An image named {:?} already exists in {cloud} {region}",
-                        import.name
-                    );
-                    if let Some(existing) = existing_id {
-                        d.detail = format!(
-                            "{}\n\nThe existing image is {existing}. To manage it with Terraform instead of importing \
-                             a new one, run:\n\n  terraform import <resource address> {cloud}/{region}/{existing}\n\n\
-                             or add an import block with id = \"{cloud}/{region}/{existing}\". Otherwise choose another \
-                             name.",
-                            e
-                        );
-                    }
-                    d = d.at(Path::root().attr("name"));
-                }
-                out.diagnostics.push(d);
-                return out;
-            }
-        };
-        tracing::info!(cloud = %cloud, region = %region, image = %id, "import started; waiting for the image");
-        let mut planned = request.planned.clone();
-        if let Value::Object(attrs) = &mut planned {
-            // What we sent, for computed attributes the cloud may not echo back.
-            for (name, sent) in [
-                ("os_type", &import.os_type),
-                ("architecture", &import.architecture),
-            ] {
-                if attrs.get(name).is_some_and(|v| !v.is_known()) {
-                    attrs.insert(
-                        name.into(),
-                        sent.clone().map(Value::string).unwrap_or(Value::Null),
-                    );
-                }
-            }
-        }
-        self.finish_create(cloud, &region, &id, &planned, &request)
-            .await
+        self.create_image(cloud, client, &region, &request).await
     }
 
     async fn update(&self, request: ApplyRequest<'_>) -> ApplyOutcome {
@@ -551,14 +584,30 @@ impl Resource for CustomImage {
             }
         };
         tracing::info!(cloud = %cloud, region = %region, image = %id, "deleting image");
-        if let Err(e) = client.delete_image(&region, &id).await {
-            diags.push(cloud_diagnostic(&e, "image deletion"));
-            return diags;
-        }
         let timeout = request
             .prior
             .map(|p| state::timeout(p, "delete"))
             .unwrap_or_default();
+        let task = Private::decode(request.private).import_task;
+        match self
+            .delete_when_possible(
+                client.as_ref(),
+                cloud,
+                &region,
+                &id,
+                task.as_deref(),
+                timeout,
+                &request.stop,
+            )
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => return diags, // Gone while we waited for the import to end.
+            Err(d) => {
+                diags.push(d);
+                return diags;
+            }
+        }
         let label = format!("{cloud}/{region}/{id}");
         match wait_for(
             Goal::Gone,

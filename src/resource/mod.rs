@@ -9,8 +9,10 @@
 
 mod batch;
 mod context;
+mod create;
 mod equivalence;
 mod image;
+mod journal;
 mod private;
 mod provider_config;
 pub mod rules;

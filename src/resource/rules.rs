@@ -54,6 +54,10 @@ pub struct CloudRules {
     pub data_disks: bool,
     /// Attributes the cloud's import call requires.
     pub required: &'static [&'static str],
+    /// Whether the cloud refuses a second image of the same name in a region (Tencent
+    /// `InvalidImageName.Duplicate`, seed page 002; ECS `InvalidImageName.Duplicated`, Alibaba Cloud ECS API
+    /// reference, ImportImage error codes). Where it does not, a create looks for the name before importing.
+    pub unique_names: bool,
 }
 
 const FORMATS_ALL: &[&str] = &["raw", "vhd", "vmdk", "qcow2"];
@@ -78,6 +82,7 @@ const UCLOUD: CloudRules = CloudRules {
     tags: false,
     data_disks: false,
     required: &["format", "platform", "os_version"],
+    unique_names: false,
 };
 
 /// The rules of `cloud`.
@@ -105,6 +110,7 @@ pub fn rules(cloud: Cloud) -> &'static CloudRules {
         tags: true,
         data_disks: true,
         required: &["platform", "os_version"],
+        unique_names: true,
     };
     const ECS: CloudRules = CloudRules {
         cloud: Cloud::AliCloud,
@@ -124,6 +130,7 @@ pub fn rules(cloud: Cloud) -> &'static CloudRules {
         tags: true,
         data_disks: true,
         required: &[],
+        unique_names: true,
     };
     const ENS: CloudRules = CloudRules {
         cloud: Cloud::AliCloudEns,
@@ -140,6 +147,8 @@ pub fn rules(cloud: Cloud) -> &'static CloudRules {
         license_type: Allowed::Unsupported,
         tags: false,
         data_disks: false,
+        // Nothing in ENS's ImportImage documentation (seed page 003) refuses a taken name.
+        unique_names: false,
         ..ECS
     };
     const APSARA: CloudRules = CloudRules {

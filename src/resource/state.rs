@@ -187,9 +187,7 @@ pub fn merge_image(cloud: Cloud, base: &Value, region: &str, image: &Image) -> V
         let user_tags: BTreeMap<String, Value> = image
             .tags
             .iter()
-            .filter(|(k, _)| {
-                !k.starts_with("acs:") && !k.starts_with("aliyun") && !k.starts_with("qcloud:")
-            })
+            .filter(|(k, _)| !is_system_tag(k))
             .map(|(k, v)| (k.clone(), Value::string(v.clone())))
             .collect();
         let stored_null = attrs.get("tags").is_none_or(Value::is_null);
@@ -343,6 +341,14 @@ pub fn still_unreported(before: &Private, state: &Value) -> Vec<String> {
         })
         .cloned()
         .collect()
+}
+
+/// Tags the user did not set: the clouds' own (`acs:`, `aliyun`, `qcloud:`) and this provider's create marker.
+pub fn is_system_tag(key: &str) -> bool {
+    key.starts_with("acs:")
+        || key.starts_with("aliyun")
+        || key.starts_with("qcloud:")
+        || key == super::create::MARKER_TAG
 }
 
 /// The minimal state of an image known only by ID (a create interrupted before the first read, or an import).

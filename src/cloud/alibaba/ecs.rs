@@ -15,6 +15,7 @@ use crate::cloud::json::{arr_field, percent, str_field, u64_field};
 use crate::cloud::source_url::parse_oss;
 use crate::cloud::{
     Cloud, CloudError, ErrorKind, Image, ImageApi, ImageState, ImageUpdate, ImportRequest,
+    ImportStarted,
 };
 
 /// ECS API version.
@@ -281,7 +282,15 @@ impl EcsClient {
             .next()
             .map(|i| i.tags)
             .unwrap_or_default();
-        let remove: Vec<&String> = current.keys().filter(|k| !want.contains_key(*k)).collect();
+        // Tags outside the user's set are left alone: the cloud's own (`acs:`, `aliyun`) and the create marker
+        // (`cloudimage:`) that proves which configuration made the image.
+        let remove: Vec<&String> = current
+            .keys()
+            .filter(|k| !want.contains_key(*k))
+            .filter(|k| {
+                !k.starts_with("acs:") && !k.starts_with("aliyun") && !k.starts_with("cloudimage:")
+            })
+            .collect();
         let base = |p: &mut BTreeMap<String, String>| {
             p.insert("RegionId".into(), region.to_string());
             p.insert("ResourceType".into(), "image".into());
@@ -315,19 +324,25 @@ impl EcsClient {
         &self,
         req: &ImportRequest,
         params: BTreeMap<String, String>,
-    ) -> Result<String, CloudError> {
+    ) -> Result<ImportStarted, CloudError> {
         // ClientToken makes the call idempotent, so transport failures and 5xx are re-sent.
         match self.call("ImportImage", &req.region, &params, true).await {
-            Ok(v) => str_field(&v, "ImageId").ok_or_else(|| {
-                CloudError::new(
+            Ok(v) => match str_field(&v, "ImageId") {
+                // The answer carries the import's TaskId, which CancelTask takes (ecs-20140526
+                // ImportImageResponseBody: ImageId, RegionId, RequestId, TaskId).
+                Some(image_id) => Ok(ImportStarted {
+                    image_id,
+                    task_id: str_field(&v, "TaskId").filter(|t| !t.is_empty()),
+                }),
+                None => Err(CloudError::new(
                     self.cloud_id(),
                     ErrorKind::Other,
                     "ImportImage",
                     "NoImageId",
                     "response has no ImageId",
                     None,
-                )
-            }),
+                )),
+            },
             Err(f) => {
                 let mut e = f.into_error();
                 if let ErrorKind::Duplicate { existing_id } = &mut e.kind {
@@ -393,6 +408,10 @@ impl ImageApi for EcsClient {
     }
 
     async fn import_image(&self, req: &ImportRequest) -> Result<String, CloudError> {
+        Ok(self.start_import(req).await?.image_id)
+    }
+
+    async fn start_import(&self, req: &ImportRequest) -> Result<ImportStarted, CloudError> {
         match self.flavor {
             EcsFlavor::Public { .. } => {
                 let params =
@@ -402,9 +421,37 @@ impl ImageApi for EcsClient {
             EcsFlavor::Apsara { .. } => {
                 let params =
                     apsara::import_params(req).map_err(|m| self.bad_request("ImportImage", m))?;
-                self.import_apsara(req, params).await
+                Ok(ImportStarted {
+                    image_id: self.import_apsara(req, params).await?,
+                    task_id: None,
+                })
             }
         }
+    }
+
+    /// ECS CancelTask (RegionId, TaskId; ecs-20140526 CancelTaskRequest), which cancels running ImportImage and
+    /// ExportImage tasks (Alibaba Cloud ECS API reference, CancelTask). The Apsara Stack gateway's operation
+    /// list has no CancelTask, so there the caller waits instead.
+    async fn cancel_import(&self, region: &str, task_id: &str) -> Result<bool, CloudError> {
+        if !matches!(self.flavor, EcsFlavor::Public { .. }) {
+            return Ok(false);
+        }
+        let mut p = BTreeMap::new();
+        p.insert("RegionId".into(), region.to_string());
+        p.insert("TaskId".into(), task_id.to_string());
+        self.call("CancelTask", region, &p, true).await?;
+        Ok(true)
+    }
+
+    fn account(&self) -> String {
+        let place = match &self.flavor {
+            EcsFlavor::Public { endpoint } => endpoint
+                .as_ref()
+                .map(|u| u.to_string())
+                .unwrap_or_else(|| "ecs.aliyuncs.com".into()),
+            EcsFlavor::Apsara { gateway, .. } => gateway.to_string(),
+        };
+        format!("{place} {}", self.rpc.access_key())
     }
 
     async fn describe_images(

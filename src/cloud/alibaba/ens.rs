@@ -174,6 +174,10 @@ impl ImageApi for EnsClient {
         Cloud::AliCloudEns
     }
 
+    fn account(&self) -> String {
+        format!("{} {}", self.endpoint, self.rpc.access_key())
+    }
+
     async fn import_image(&self, req: &ImportRequest) -> Result<String, CloudError> {
         let params = import_params(req).map_err(|m| {
             CloudError::new(

@@ -62,6 +62,10 @@ pub fn classify(code: &str, status: u16) -> ErrorKind {
         || code == "NoPermission"
     {
         ErrorKind::Auth
+    } else if code == "ImageIsImporting" || code == "ImageIsCreating" {
+        // ECS DeleteImage error codes (Alibaba Cloud ECS API reference, DeleteImage): 403 ImageIsImporting "the
+        // image is being imported and cannot be deleted", 403 ImageIsCreating.
+        ErrorKind::Busy
     } else if code.starts_with("Throttling") {
         ErrorKind::Throttled
     } else if code.starts_with("NoSetRoletoECSServiceAc") {
@@ -165,6 +169,11 @@ pub fn rpc_common_params(
 }
 
 impl AcsRpc {
+    /// The AccessKey ID (not secret): which account the calls act for.
+    pub fn access_key(&self) -> &str {
+        &self.access_key
+    }
+
     /// Builds the transport.
     pub fn new(
         cloud: Cloud,

@@ -229,7 +229,12 @@ pub fn import(sim: &Sim, ctx: &Ctx<'_>) -> Out {
                     "The request uses the same client token as a previous, but non-identical request.",
                 ));
             }
-            return Ok(import_answer(&prev.image_id, &region));
+            let task = sim
+                .store()
+                .get(ctx.cloud, &region, &prev.image_id)
+                .map(|i| i.task_id.clone())
+                .unwrap_or_default();
+            return Ok(import_answer(&prev.image_id, &region, &task));
         }
     }
     let m = mappings(ctx.cloud, p)?;
@@ -309,6 +314,7 @@ pub fn import(sim: &Sim, ctx: &Ctx<'_>) -> Out {
         task_id: ids::alibaba_task_id(),
     };
     let id = image.id.clone();
+    let task = image.task_id.clone();
     {
         let mut store = sim.store();
         store.insert(image);
@@ -323,15 +329,48 @@ pub fn import(sim: &Sim, ctx: &Ctx<'_>) -> Out {
         }
     }
     sim.persist();
-    Ok(import_answer(&id, &region))
+    Ok(import_answer(&id, &region, &task))
 }
 
-fn import_answer(id: &str, region: &str) -> Map<String, Value> {
+fn import_answer(id: &str, region: &str, task: &str) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("ImageId".into(), json!(id));
     m.insert("RegionId".into(), json!(region));
-    m.insert("TaskId".into(), json!(ids::alibaba_task_id()));
+    m.insert("TaskId".into(), json!(task));
     m
+}
+
+/// CancelTask (RegionId, TaskId): cancels a running ImportImage task (Alibaba Cloud ECS API reference,
+/// CancelTask). What becomes of the image is not documented; here it goes away, as a cancelled import leaves no
+/// usable image. The error codes for an unknown or finished task are guesses (docs/simulator.md).
+pub fn cancel_task(sim: &Sim, ctx: &Ctx<'_>) -> Out {
+    let p = ctx.params;
+    let task = required(p, "TaskId")?;
+    let region = region(ctx)?;
+    {
+        let mut store = sim.store();
+        let image = store
+            .all()
+            .find(|i| i.cloud == ctx.cloud && i.region == region && i.task_id == task)
+            .cloned()
+            .ok_or_else(|| {
+                ali_err(
+                    404,
+                    "InvalidTaskId.NotFound",
+                    "The specified TaskId does not exist.",
+                )
+            })?;
+        if !matches!(image.phase(clock::now_ms()), Phase::Importing { .. }) {
+            return Err(ali_err(
+                403,
+                "IncorrectTaskStatus",
+                "The current status of the task does not support this operation.",
+            ));
+        }
+        store.remove(ctx.cloud, &region, &image.id);
+    }
+    sim.persist();
+    Ok(Map::new())
 }
 
 /// ECS `Status` word for a phase.

@@ -338,6 +338,7 @@ fn dispatch(sim: &Sim, product: Product, p: &Parsed, ctx: &Ctx<'_>) -> Out {
         (Product::Ens, _) => Err(unknown()),
         (Product::Ecs, "TagResources") => tags::tag_resources(sim, ctx),
         (Product::Ecs, "UntagResources") => tags::untag_resources(sim, ctx),
+        (Product::Ecs, "CancelTask") => ecs::cancel_task(sim, ctx),
         (_, "ImportImage") => ecs::import(sim, ctx),
         (_, "DescribeImages") => ecs::describe(sim, ctx),
         (_, "ModifyImageAttribute") => ecs::modify(sim, ctx),

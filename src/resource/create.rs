@@ -1,0 +1,376 @@
+//! Creating an image so that a create repeated after a crash converges to exactly one image.
+//!
+//! Terraform learns an image's ID only when the provider returns, up to an hour after the import call. If the
+//! provider dies in between, the next apply plans the same create again. Before importing, a create therefore
+//! looks for the image an earlier attempt of the same configuration started, and takes it over when it can prove
+//! that the image is that attempt's:
+//! - the create journal (see `journal`) recorded the image ID the cloud returned; or
+//! - the image carries the configuration's fingerprint as a marker tag (clouds that take tags at import:
+//!   Tencent Cloud, Alibaba ECS), which no one else puts there; or
+//! - the journal recorded that this configuration's import was sent, and exactly one image of that name was
+//!   created since.
+//!
+//! An image of the same name that none of these proves is someone else's: the create stops with an error that
+//! names it and says how to import it, on every cloud, including those that would accept a second image of the
+//! same name (UCloud, SurferCloud, ENS), where importing anyway would leave one of the two untracked.
+
+use std::sync::Arc;
+
+use crate::cloud::{Cloud, CloudError, ErrorKind, Image, ImageApi, ImageState, ImportRequest};
+use crate::cty::{Path, Value};
+use crate::provider::framework::{ApplyOutcome, ApplyRequest};
+use crate::provider::Diagnostic;
+
+use super::image::{cloud_diagnostic, CustomImage};
+use super::journal::{fingerprint, Entry};
+use super::private::Private;
+use super::rules::rules;
+use super::state;
+
+/// The tag that carries a create's configuration fingerprint, on clouds that take tags at import.
+pub const MARKER_TAG: &str = "cloudimage:fingerprint";
+
+/// How far apart this machine's clock and the cloud's may be when the journal's send time is compared with an
+/// image's creation time.
+const CLOCK_SKEW_SECS: i64 = 60;
+
+/// An image a create takes over from an earlier attempt.
+struct Adopted {
+    id: String,
+    task_id: Option<String>,
+    why: &'static str,
+}
+
+fn now_secs() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+fn created_secs(image: &Image) -> Option<i64> {
+    let text = image.created_at.as_deref()?;
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(|t| t.unix_timestamp())
+}
+
+/// The one image among `found` (images of the create's name) that is provably the earlier attempt's.
+fn provably_ours(found: &[Image], fingerprint: &str, earlier: Option<&Entry>) -> Option<Adopted> {
+    let live = |i: &&Image| i.state != ImageState::Deleting;
+    if let Some(marked) = found
+        .iter()
+        .filter(live)
+        .find(|i| i.tags.get(MARKER_TAG).map(String::as_str) == Some(fingerprint))
+    {
+        return Some(Adopted {
+            id: marked.id.clone(),
+            task_id: None,
+            why: "it carries this configuration's fingerprint tag",
+        });
+    }
+    let entry = earlier?;
+    let since: Vec<&Image> = found
+        .iter()
+        .filter(live)
+        .filter(|i| created_secs(i).is_some_and(|t| t >= entry.sent_at - CLOCK_SKEW_SECS))
+        .collect();
+    match since.as_slice() {
+        [one] => Some(Adopted {
+            id: one.id.clone(),
+            task_id: entry.task_id.clone(),
+            why: "the create journal shows this configuration's import was sent just before it was created",
+        }),
+        _ => None,
+    }
+}
+
+/// The error for a name that belongs to an image this create cannot prove is its own.
+fn name_taken(
+    cloud: Cloud,
+    region: &str,
+    name: &str,
+    existing: Option<&str>,
+    cause: Option<&CloudError>,
+) -> Diagnostic {
+    let mut detail = cause.map(|e| format!("{e}\n\n")).unwrap_or_default();
+    match existing {
+        Some(id) => detail.push_str(&format!(
+            "The existing image is {id}, and nothing shows that this configuration made it. To manage it with \
+             Terraform instead of importing a new one, run\n\n  terraform import ADDRESS {cloud}/{region}/{id}\n\n\
+             where ADDRESS is this resource's address (as in the error's heading, e.g. \
+             cloudimage_custom_image.web), or add an import block with id = \"{cloud}/{region}/{id}\". Otherwise \
+             choose another name."
+        )),
+        None => detail.push_str("Choose another name, or import the existing image."),
+    }
+    Diagnostic::error(
+        format!("An image named {name:?} already exists in {cloud} {region}"),
+        detail,
+    )
+    .at(Path::root().attr("name"))
+}
+
+impl CustomImage {
+    /// Creates the image of `request` (or takes over the one an earlier attempt started) and waits for it.
+    pub(super) async fn create_image(
+        &self,
+        cloud: Cloud,
+        client: Arc<dyn ImageApi>,
+        region: &str,
+        request: &ApplyRequest<'_>,
+    ) -> ApplyOutcome {
+        let mut import = state::import_request(cloud, request.config, region, String::new());
+        let key = fingerprint(&client.account(), &import);
+        if rules(cloud).tags {
+            import.tags.insert(MARKER_TAG.to_string(), key.clone());
+        }
+        let earlier = self.journal.load(&key);
+        if let Some(e) = &earlier {
+            tracing::info!(cloud = %cloud, region, name = %import.name, image = e.image_id.as_deref().unwrap_or("-"),
+                "an earlier create of this configuration did not finish; looking for its image");
+        }
+
+        let adopted = match self
+            .find_earlier(
+                cloud,
+                client.as_ref(),
+                region,
+                &import,
+                &key,
+                earlier.as_ref(),
+            )
+            .await
+        {
+            Ok(a) => a,
+            Err(d) => return failed(d),
+        };
+        let (id, task_id) = match adopted {
+            Some(a) => {
+                tracing::info!(cloud = %cloud, region, image = %a.id, reason = a.why,
+                    "taking over the image an earlier create started");
+                (a.id, a.task_id)
+            }
+            None => {
+                let entry = Entry {
+                    token: earlier
+                        .as_ref()
+                        .map(|e| e.token.clone())
+                        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+                    sent_at: earlier.as_ref().map_or_else(now_secs, |e| e.sent_at),
+                    image_id: None,
+                    task_id: None,
+                };
+                if let Err(e) = self.journal.save(&key, &entry) {
+                    tracing::warn!(error = %e, "cannot write the create journal; a create interrupted now may leave an image Terraform does not know");
+                }
+                import.idempotency_token = entry.token.clone();
+                tracing::info!(cloud = %cloud, region, name = %import.name, "importing image");
+                match client.start_import(&import).await {
+                    Ok(started) => {
+                        let _ = self.journal.save(
+                            &key,
+                            &Entry {
+                                image_id: Some(started.image_id.clone()),
+                                task_id: started.task_id.clone(),
+                                ..entry
+                            },
+                        );
+                        (started.image_id, started.task_id)
+                    }
+                    Err(e) => match self
+                        .after_refused_import(
+                            cloud,
+                            client.as_ref(),
+                            region,
+                            &import,
+                            &key,
+                            earlier.as_ref(),
+                            e,
+                        )
+                        .await
+                    {
+                        Ok(a) => (a.id, a.task_id),
+                        Err(d) => return failed(d),
+                    },
+                }
+            }
+        };
+        tracing::info!(cloud = %cloud, region, image = %id, "import started; waiting for the image");
+        let mut planned = request.planned.clone();
+        if let Value::Object(attrs) = &mut planned {
+            // What we sent, for computed attributes the cloud may not echo back.
+            for (name, sent) in [
+                ("os_type", &import.os_type),
+                ("architecture", &import.architecture),
+            ] {
+                if attrs.get(name).is_some_and(|v| !v.is_known()) {
+                    attrs.insert(
+                        name.into(),
+                        sent.clone().map(Value::string).unwrap_or(Value::Null),
+                    );
+                }
+            }
+        }
+        let mut out = self
+            .finish_create(cloud, region, &id, &planned, request)
+            .await;
+        if out.state.is_some() {
+            // Terraform has the image now (tainted, if the wait failed): nothing left to find.
+            self.journal.remove(&key);
+        }
+        out.private = Private {
+            import_task: task_id,
+            ..Private::default()
+        }
+        .encode();
+        out
+    }
+
+    /// The image an earlier attempt of this create started, if one can be proved; an error when the name is
+    /// taken by an image that cannot.
+    async fn find_earlier(
+        &self,
+        cloud: Cloud,
+        client: &dyn ImageApi,
+        region: &str,
+        import: &ImportRequest,
+        key: &str,
+        earlier: Option<&Entry>,
+    ) -> Result<Option<Adopted>, Diagnostic> {
+        if let Some(entry) = earlier {
+            if let Some(id) = &entry.image_id {
+                match self.look(cloud, region, id).await {
+                    Ok(Some(image)) if image.state != ImageState::Deleting => {
+                        return Ok(Some(Adopted {
+                            id: id.clone(),
+                            task_id: entry.task_id.clone(),
+                            why: "the create journal recorded its ID",
+                        }))
+                    }
+                    Ok(_) => {}
+                    Err(e) => return Err(cloud_diagnostic(&e, "image read")),
+                }
+            }
+        }
+        // Clouds that refuse a second image of a name answer the import itself with a duplicate error; the others
+        // are asked first, so that they never get a second image.
+        let unique = rules(cloud).unique_names;
+        if unique && earlier.is_none() {
+            return Ok(None);
+        }
+        let found = client
+            .find_images_by_name(region, &import.name)
+            .await
+            .map_err(|e| cloud_diagnostic(&e, "image lookup"))?;
+        if let Some(a) = provably_ours(&found, key, earlier) {
+            return Ok(Some(a));
+        }
+        match found.first() {
+            Some(other) if !unique => Err(name_taken(
+                cloud,
+                region,
+                &import.name,
+                Some(&other.id),
+                None,
+            )),
+            _ => Ok(None),
+        }
+    }
+
+    /// An import call that failed: a duplicate name may be the earlier attempt's image; an answer that never came
+    /// may still have made one, so the journal is kept for the next apply to look again.
+    #[allow(clippy::too_many_arguments)]
+    async fn after_refused_import(
+        &self,
+        cloud: Cloud,
+        client: &dyn ImageApi,
+        region: &str,
+        import: &ImportRequest,
+        key: &str,
+        earlier: Option<&Entry>,
+        e: CloudError,
+    ) -> Result<Adopted, Diagnostic> {
+        if let ErrorKind::Duplicate { existing_id } = &e.kind {
+            let found = client
+                .find_images_by_name(region, &import.name)
+                .await
+                .unwrap_or_default();
+            // Only an earlier attempt's journal entry proves anything: this attempt's own says nothing about an
+            // image that was there before it.
+            if let Some(a) = provably_ours(&found, key, earlier) {
+                return Ok(a);
+            }
+            self.journal.remove(key);
+            let existing = existing_id
+                .as_deref()
+                .or(found.first().map(|i| i.id.as_str()));
+            return Err(name_taken(cloud, region, &import.name, existing, Some(&e)));
+        }
+        let mut d = cloud_diagnostic(&e, "image import");
+        if e.is_retryable() {
+            d.detail.push_str(
+                "\n\nThe cloud may have started the import anyway. Apply again: the next apply looks for the \
+                 image first and takes it over if the cloud made it, instead of importing a second one.",
+            );
+        } else {
+            self.journal.remove(key);
+        }
+        Err(d)
+    }
+}
+
+fn failed(d: Diagnostic) -> ApplyOutcome {
+    let mut out = ApplyOutcome::default();
+    out.diagnostics.push(d);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn image(id: &str, created: &str, tags: &[(&str, &str)]) -> Image {
+        Image {
+            id: id.into(),
+            created_at: Some(created.into()),
+            tags: tags
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            ..Image::default()
+        }
+    }
+
+    fn entry(sent_at: i64) -> Entry {
+        Entry {
+            token: "t".into(),
+            sent_at,
+            image_id: None,
+            task_id: None,
+        }
+    }
+
+    #[test]
+    fn only_provable_images_are_taken_over() {
+        let sent = 1_767_225_600; // 2026-01-01T00:00:00Z
+        let before = image("old", "2025-12-01T00:00:00Z", &[]);
+        let after = image("new", "2026-01-01T00:00:05Z", &[]);
+        let marked = image("marked", "2020-01-01T00:00:00Z", &[(MARKER_TAG, "fp")]);
+        // The marker proves it without any journal.
+        assert_eq!(
+            provably_ours(&[before.clone(), marked.clone()], "fp", None).map(|a| a.id),
+            Some("marked".into())
+        );
+        // Another configuration's marker proves nothing.
+        assert!(provably_ours(&[marked], "other", None).is_none());
+        // Without a journal, a same-named image is someone else's.
+        assert!(provably_ours(std::slice::from_ref(&after), "fp", None).is_none());
+        // With one, the single image made since the send is ours; an older one is not.
+        assert_eq!(
+            provably_ours(&[before.clone(), after.clone()], "fp", Some(&entry(sent))).map(|a| a.id),
+            Some("new".into())
+        );
+        assert!(provably_ours(&[before], "fp", Some(&entry(sent))).is_none());
+        // Two candidates: no proof which.
+        let twin = image("twin", "2026-01-01T00:00:09Z", &[]);
+        assert!(provably_ours(&[after, twin], "fp", Some(&entry(sent))).is_none());
+    }
+}
