@@ -47,6 +47,24 @@ pub struct Image {
     /// Tags (ECS, Tencent).
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
+    /// Cloud-specific import parameters echoed by describe calls (`ImageFamily`, `NvmeSupport`, `LicenseType`).
+    #[serde(default)]
+    pub extra: BTreeMap<String, String>,
+}
+
+impl Image {
+    /// ECS `Features.NvmeSupport` as imported (`unsupported` when not given, the cloud's default).
+    pub fn nvme_support(&self) -> &str {
+        self.extra
+            .get("NvmeSupport")
+            .map(String::as_str)
+            .unwrap_or("unsupported")
+    }
+
+    /// A cloud-specific value, empty when not given.
+    pub fn extra(&self, key: &str) -> &str {
+        self.extra.get(key).map(String::as_str).unwrap_or("")
+    }
 }
 
 /// Where an image is in its lifecycle at a given moment.
@@ -239,6 +257,7 @@ pub(crate) fn test_image(cloud: SimCloud, region: &str, id: &str, name: &str) ->
         import_ms: 1_000,
         fails: false,
         tags: BTreeMap::new(),
+        extra: BTreeMap::new(),
     }
 }
 

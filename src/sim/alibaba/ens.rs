@@ -98,6 +98,7 @@ pub fn import(sim: &Sim, ctx: &Ctx<'_>) -> Out {
         import_ms: sim.import_ms(),
         fails: rules::source_fails(&object),
         tags: Default::default(),
+        extra: Default::default(),
     };
     let id = image.id.clone();
     sim.store().insert(image);
