@@ -59,8 +59,20 @@ fn bad_type(name: &str) -> TcError {
     )
 }
 
+/// Tencent answers `Content-Type: application/json` exactly: tencentcloud-sdk-python
+/// common/abstract_client.py `_check_error` only looks for `Response.Error` when the type is `application/json` (or
+/// `text/plain`), so a `;charset=utf-8` suffix would make the SDK take every error for a success.
+const CONTENT_TYPE: &str = "application/json";
+
+fn tc_json(status: u16, v: &Value, outcome: impl Into<String>) -> Reply {
+    Reply {
+        content_type: CONTENT_TYPE,
+        ..Reply::json(status, v, outcome)
+    }
+}
+
 fn error_reply(e: &TcError, outcome: String) -> Reply {
-    Reply::json(
+    tc_json(
         200,
         &json!({"Response": {"Error": {"Code": e.code, "Message": e.message},
                              "RequestId": ids::tencent_request_id()}}),
@@ -136,7 +148,7 @@ pub async fn handle(sim: Arc<Sim>, kill: Option<ConnKill>, req: RawRequest) -> R
                 Ok(()) => match body(&req).and_then(|b| dispatch(&sim, &h, &b)) {
                     Ok(mut m) => {
                         m.insert("RequestId".into(), json!(ids::tencent_request_id()));
-                        Reply::json(200, &json!({ "Response": m }), "ok")
+                        tc_json(200, &json!({ "Response": m }), "ok")
                     }
                     Err(e) => {
                         let outcome = format!("error:{}", e.code);
