@@ -215,13 +215,14 @@ fn api_parameter(cloud: Cloud, attribute: &str) -> Option<&'static str> {
         (UCloud | SurferCloud, "format") => "Format",
         (UCloud | SurferCloud, "platform") => "OsType",
         (UCloud | SurferCloud, "os_version") => "OsName",
-        (TencentCloud, "region") => "Region (X-TC-Region)",
+        (TencentCloud, "region") => "Region",
         (TencentCloud, "name") => "ImageName",
         (TencentCloud, "description") => "ImageDescription",
         (TencentCloud, "source_url") => "ImageUrl",
         (TencentCloud, "platform") => "OsType",
         (TencentCloud, "os_version") => "OsVersion",
-        (TencentCloud, "architecture") => "Architecture (`arm64` sent as `arm_64`)",
+        // `arm64` is sent as `arm_64` and `arm` read back as `arm64` (see `cloud::tencent`).
+        (TencentCloud, "architecture") => "Architecture",
         (TencentCloud, "boot_mode") => "BootMode",
         (TencentCloud, "license_type") => "LicenseType",
         (TencentCloud, "tags") => "TagSpecification.N",
@@ -310,6 +311,8 @@ impl CloudRules {
             "description" => self.description_in_place,
             "tags" => self.tags_in_place,
             "timeouts" => true,
+            // Settings of the import call, not properties of the image: a later change is only recorded.
+            "force" | "role_name" | "detection_strategy" => true,
             _ => false,
         }
     }

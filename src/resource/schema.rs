@@ -88,7 +88,8 @@ pub fn resource_schema() -> Schema {
                     "architecture",
                     s.clone(),
                     "`x86_64`, `i386` or `arm64`, as the cloud supports (ENS: `x86_64`; Apsara Stack: `x86_64`, \
-                     `i386`). Not used by UCloud and SurferCloud.",
+                     `i386`). Not used by UCloud and SurferCloud. Tencent Cloud spells ARM `arm_64` on import and \
+                     `arm` when describing; the provider translates both to `arm64`.",
                 )),
                 replace(Attribute::optional(
                     "boot_mode",
@@ -163,7 +164,8 @@ pub fn resource_schema() -> Schema {
                     type_name: "data_disks".into(),
                     block: Block {
                         description: "Data disk images imported with the system disk (Tencent Cloud, Alibaba ECS, \
-                                      Alibaba ENS, Apsara Stack). ENS takes the source URL only. Changing them \
+                                      Alibaba ENS, Apsara Stack). ENS takes the source URL only, as entries of its \
+                                      `DiskDeviceMapping` JSON list (OSSRegion, OSSBucket, OSSObject). Changing them \
                                       replaces the image."
                             .into(),
                         attributes: vec![
