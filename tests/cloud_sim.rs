@@ -122,18 +122,39 @@ async fn raw_ucloud_and_surfercloud_lifecycle_and_auth() {
     )
     .await;
     assert_eq!(v["RetCode"], 172, "{v}");
-    // Throttling answers RetCode 153.
+    // Throttling answers HTTP 429, which UCloud's SDKs retry (no official throttling RetCode exists).
     sim.faults(json!({"throttle": [{"cloud": "ucloud", "count": 1}]}))
         .await;
-    let v = ucloud_call(
-        &sim,
-        "/ucloud",
-        UCLOUD_PK,
-        UCLOUD_SK,
-        &[("Action", "DescribeImage"), ("Region", "cn-bj2")],
-    )
-    .await;
-    assert_eq!(v["RetCode"], 153, "{v}");
+    let mut p: std::collections::BTreeMap<String, String> = [
+        ("Action", "DescribeImage"),
+        ("Region", "cn-bj2"),
+        ("PublicKey", UCLOUD_PK),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let sig = cloudimage::cloud::sign::ucloud_signature(&p, UCLOUD_SK);
+    p.insert("Signature".into(), sig);
+    let r = sim
+        .http()
+        .post(sim.url("/ucloud"))
+        .form(&p)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+    // The same request at the API root, where the official SDKs send it.
+    let v: Value = sim
+        .http()
+        .post(sim.url("/"))
+        .form(&p)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["RetCode"], 0, "{v}");
 }
 
 #[tokio::test]
@@ -542,7 +563,9 @@ async fn raw_alibaba_ecs_ens_apsara() {
     // Apsara Stack: action in the path, POST form, its own keys.
     let mut p: std::collections::BTreeMap<String, String> = [
         ("RegionId", "cn-qingdao-env17-d01"),
+        ("regionId", "cn-qingdao-env17-d01"),
         ("Version", "2016-01-01"),
+        ("version", "2016-01-01"),
         ("Format", "JSON"),
         ("AccessKeyId", APSARA_AK),
         ("SignatureMethod", "HMAC-SHA1"),
@@ -1104,6 +1127,63 @@ mod clients {
             SignatureVersion::RpcV1,
         )
         .await;
+    }
+
+    /// Apsara Stack through the official providers' style (ECS 2014-05-26 at the endpoint, `x-acs-*` headers), and
+    /// a Tencent ARM image: `arm64` goes out as `arm_64` and reads back as `arm64`.
+    #[tokio::test]
+    async fn client_apsara_ecs_style_and_tencent_arm64() {
+        let sim = SimProcess::start(0.0, &[]);
+        let mut s = settings(Cloud::ApsaraStack, &sim, true, SignatureVersion::RpcV1);
+        if let Some(a) = s.apsarastack.as_mut() {
+            a.api_style = Some(cloudimage::cloud::ApsaraApiStyle::Ecs);
+        }
+        let api = client_for_with(Cloud::ApsaraStack, &s, &MapEnv::default(), &options()).unwrap();
+        let case = Case {
+            cloud: Cloud::ApsaraStack,
+            region: "cn-qingdao-env17-d01",
+            source: "oss://bkt/images/disk.raw",
+            failing_source: "oss://bkt/images/fail.raw",
+            format: "raw",
+            renames: true,
+        };
+        let id = api
+            .import_image(&request(&case, "ecs-style", case.source))
+            .await
+            .expect("import");
+        wait_for(api.as_ref(), case.region, &id, ImageState::Available).await;
+        api.delete_image(case.region, &id).await.expect("delete");
+        let log = sim.admin_get("/_sim/requests").await;
+        assert!(log["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["cloud"] == "apsarastack"
+                && e["action"] == "ImportImage"
+                && e["outcome"] == "ok"));
+
+        let tc = client(Cloud::TencentCloud, &sim, true, SignatureVersion::RpcV1);
+        let mut req = request(
+            &Case {
+                cloud: Cloud::TencentCloud,
+                region: "ap-guangzhou",
+                source: "",
+                failing_source: "",
+                format: "qcow2",
+                renames: true,
+            },
+            "arm-image",
+            "https://bkt-1250000000.cos.ap-guangzhou.myqcloud.com/arm.qcow2",
+        );
+        req.architecture = Some("arm64".into());
+        let id = tc.import_image(&req).await.expect("arm64 import");
+        let img = tc
+            .describe_images("ap-guangzhou", &[id])
+            .await
+            .unwrap()
+            .pop()
+            .unwrap();
+        assert_eq!(img.architecture.as_deref(), Some("arm64"));
     }
 
     #[tokio::test]

@@ -55,9 +55,11 @@ const FULL: [Full; 6] = [
   os_type      = "linux"
   platform     = "CentOS"
   os_version   = "7"
-  architecture = "x86_64"
+  architecture = "arm64"
   boot_mode    = "UEFI"
   license_type = "BYOL"
+  image_family = "web"
+  force        = true
   tags         = { team = "images" }
   data_disks {
     source_url = "https://images-1250000000.cos.ap-guangzhou.myqcloud.com/data.qcow2"
@@ -78,6 +80,10 @@ const FULL: [Full; 6] = [
   architecture = "x86_64"
   boot_mode    = "UEFI"
   license_type = "BYOL"
+  role_name    = "AliyunECSImageImportDefaultRole"
+  detection_strategy  = "Standard"
+  nvme_support        = "supported"
+  system_disk_size_gb = 40
   tags         = { team = "images" }
   data_disks {
     source_url = "oss://images/data.raw"
@@ -93,8 +99,14 @@ const FULL: [Full; 6] = [
   source_url   = "oss://images/full.qcow2"
   format       = "qcow2"
   os_type      = "linux"
+  platform     = "centos"
   os_version   = "7.9"
   architecture = "x86_64"
+  license_type = "BYOL"
+  target_oss_region_id = "cn-beijing"
+  data_disks {
+    source_url = "oss://images/data.qcow2"
+  }
 "#,
     },
     Full {
@@ -108,6 +120,8 @@ const FULL: [Full; 6] = [
   platform     = "CentOS"
   architecture = "i386"
   license_type = "Auto"
+  role_name    = "AliyunECSImageImportDefaultRole"
+  system_disk_size_gb = 40
   data_disks {
     source_url = "oss://images/data.qcow2"
     format     = "qcow2"

@@ -274,6 +274,37 @@ fn acceptance_table() -> String {
     }
     s.push_str(&row("`tags`", &|c| yes_no(rules(c).tags)));
     s.push_str(&row("`data_disks`", &|c| yes_no(rules(c).data_disks)));
+    for (flag, _) in rules(Cloud::UCloud).flags() {
+        s.push_str(&row(&format!("`{flag}`"), &|c| {
+            let on = rules(c).flags().iter().any(|(f, on)| *f == flag && *on);
+            yes_no(on)
+        }));
+    }
+    s
+}
+
+/// The API parameter each attribute becomes on each cloud, from `CloudRules::api_parameter`.
+fn parameters_table(block: &Block) -> String {
+    let mut s = cloud_columns();
+    let configurable = block
+        .attributes
+        .iter()
+        .filter(|a| a.required || a.optional)
+        .map(|a| a.name.as_str())
+        .chain(block.blocks.iter().map(|b| b.type_name.as_str()));
+    for attribute in configurable {
+        let cells: Vec<String> = Cloud::ALL
+            .iter()
+            .map(|c| match rules(*c).api_parameter(attribute) {
+                Some(p) => format!("`{}`", p.replace(", ", "`, `")),
+                None => "-".to_string(),
+            })
+            .collect();
+        if cells.iter().all(|c| c == "-") {
+            continue;
+        }
+        let _ = writeln!(s, "| `{attribute}` | {} |", cells.join(" | "));
+    }
     s
 }
 
@@ -287,6 +318,7 @@ fn supported(c: Cloud, attribute: &str) -> bool {
     match attribute {
         "tags" => r.tags,
         "data_disks" => r.data_disks,
+        "force" | "system_disk_size_gb" => r.flags().iter().any(|(f, on)| *f == attribute && *on),
         _ => !r
             .choices()
             .iter()
@@ -372,6 +404,20 @@ fn resource_page(
     s.push_str(&acceptance_table());
     s.push_str(
         "\nValues are matched case-insensitively and sent in the spelling shown.\n\n\
+         ### API parameters\n\n\
+         The parameter of the cloud's image-import call each attribute becomes, to check against the cloud's own \
+         reference page (`-`: the cloud's call has none).\n\n",
+    );
+    s.push_str(&parameters_table(block));
+    s.push_str(
+        "\nSet by the provider, not by an attribute: UCloud/SurferCloud `Auth` (always `true`, as the API requires), \
+         `ProjectId` (the provider block's `project_id`), `PublicKey` and `Signature`; Tencent `DryRun` (the \
+         provider block's `plan_dry_run`, used at plan time); ENS `ComputeType` (always `ens_vm`, its only value); \
+         ECS `ClientToken` (one per create, so a retried import cannot import twice); Apsara Stack's route-gateway \
+         body parameters `version` and `regionId` (from the API version and `region`).\n\n\
+         Deliberately absent: Apsara Stack `DiskDeviceMapping.N.DiskImSize` (its page calls it about to be \
+         deprecated in favour of `DiskImageSize`, which `system_disk_size_gb` and `data_disks.size_gb` set) and \
+         `DiskDeviceMapping.N.Device` (its page recommends not using it; the cloud names devices itself).\n\n\
          ### Changes\n\n\
          A change either updates the image in place or replaces it: the new image is imported (and waited for) \
          and the old one deleted. `region`, `os_type` and `architecture` are filled in by the cloud when left out; \

@@ -25,8 +25,8 @@ mod types;
 
 pub use error::{CloudError, ErrorKind};
 pub use settings::{
-    AlibabaSettings, ApsaraSettings, CloudSettings, Env, MapEnv, ProcessEnv, SignatureVersion,
-    TencentSettings, UCloudSettings,
+    AlibabaSettings, ApsaraApiStyle, ApsaraSettings, CloudSettings, Env, MapEnv, ProcessEnv,
+    SignatureVersion, TencentSettings, UCloudSettings,
 };
 pub use types::{Cloud, DataDisk, Image, ImageState, ImageUpdate, ImportRequest, ImportStarted};
 
@@ -56,6 +56,11 @@ pub trait ImageApi: Send + Sync {
     /// account see the same images. Used to key what the provider remembers between runs.
     fn account(&self) -> String {
         String::new()
+    }
+    /// Asks the cloud to validate an import without running it, where the cloud has a dry run and the provider is
+    /// configured to use it (Tencent `DryRun`, behind `plan_dry_run`). `Ok(false)`: no check was made.
+    async fn check_import(&self, _req: &ImportRequest) -> Result<bool, CloudError> {
+        Ok(false)
     }
     /// All of `ids` that exist in `region` (missing ids simply absent). Batches as the API allows.
     async fn describe_images(&self, region: &str, ids: &[String])
@@ -147,13 +152,16 @@ pub fn client_for_with(
                 cloud,
                 c.endpoint.as_deref().unwrap_or(tencent::TENCENT_ENDPOINT),
             )?;
-            Ok(Arc::new(tencent::TencentClient::new(
-                endpoint,
-                id,
-                key,
-                c.security_token,
-                options,
-            )?))
+            Ok(Arc::new(
+                tencent::TencentClient::new(endpoint, id, key, c.security_token, options)?
+                    .with_plan_dry_run(
+                        settings
+                            .tencentcloud
+                            .as_ref()
+                            .and_then(|t| t.plan_dry_run)
+                            .unwrap_or(false),
+                    ),
+            ))
         }
         Cloud::AliCloud | Cloud::AliCloudEns => {
             let c = credentials::resolve_alibaba(settings.alicloud.as_ref(), env);
@@ -231,6 +239,11 @@ pub fn client_for_with(
                     gateway,
                     organization_id: c.organization_id,
                     resource_group_id: c.resource_group_id,
+                    style: settings
+                        .apsarastack
+                        .as_ref()
+                        .and_then(|a| a.api_style)
+                        .unwrap_or_default(),
                 },
             )))
         }

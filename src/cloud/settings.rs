@@ -106,6 +106,8 @@ pub struct TencentSettings {
     pub region: Option<String>,
     /// API base URL override.
     pub endpoint: Option<String>,
+    /// Ask ImportImage with `DryRun` at plan time to check the import parameters.
+    pub plan_dry_run: Option<bool>,
 }
 
 impl fmt::Debug for TencentSettings {
@@ -116,6 +118,7 @@ impl fmt::Debug for TencentSettings {
             .field("security_token", &redact(&self.security_token))
             .field("region", &self.region)
             .field("endpoint", &self.endpoint)
+            .field("plan_dry_run", &self.plan_dry_run)
             .finish()
     }
 }
@@ -180,6 +183,22 @@ pub struct ApsaraSettings {
     pub organization_id: Option<String>,
     /// Sent as `x-acs-resourcegroupid`.
     pub resource_group_id: Option<String>,
+    /// How ECS is reached: the seed page's route gateway or the official providers' ECS endpoint.
+    pub api_style: Option<ApsaraApiStyle>,
+}
+
+/// How Apsara Stack's ECS API is reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ApsaraApiStyle {
+    /// `POST <endpoint>/apsara/route/Ecs/<Action>` with `version` and `regionId` in the body: the Apsara Stack
+    /// ImportImage reference page (the project's seed page 004). The default.
+    #[default]
+    Route,
+    /// The standard ECS RPC API (version 2014-05-26) at `<endpoint>` with the `x-acs-regionid`,
+    /// `x-acs-organizationid`, `x-acs-resourcegroupid` and `x-acs-asapi-product` headers, as both official Apsara
+    /// Terraform providers call it (aliyun/terraform-provider-alibabacloudstack
+    /// alibabacloudstack/connectivity/client.go `defaultHeaders`).
+    Ecs,
 }
 
 impl fmt::Debug for ApsaraSettings {
@@ -192,6 +211,7 @@ impl fmt::Debug for ApsaraSettings {
             .field("endpoint", &self.endpoint)
             .field("organization_id", &self.organization_id)
             .field("resource_group_id", &self.resource_group_id)
+            .field("api_style", &self.api_style)
             .finish()
     }
 }

@@ -29,6 +29,7 @@ pub struct TencentClient {
     secret_id: String,
     secret_key: String,
     token: Option<String>,
+    plan_dry_run: bool,
 }
 
 impl fmt::Debug for TencentClient {
@@ -53,6 +54,10 @@ pub fn map_state(raw: &str) -> ImageState {
 }
 
 /// Classifies `Response.Error.Code`.
+///
+/// Only `InvalidImageId.NotFound` means "the image is gone" (tencentcloud-sdk-go cvm/v20170312 errors.go
+/// `INVALIDIMAGEID_NOTFOUND`). Other `*.NotFound` codes name something else: `InvalidRegion.NotFound` is a wrong
+/// region, and treating it as gone would report a delete that deleted nothing as done.
 pub fn classify(code: &str) -> ErrorKind {
     if code.starts_with("AuthFailure") || code.starts_with("UnauthorizedOperation") {
         ErrorKind::Auth
@@ -64,10 +69,7 @@ pub fn classify(code: &str) -> ErrorKind {
         ErrorKind::Busy
     } else if code == "InvalidImageName.Duplicate" {
         ErrorKind::Duplicate { existing_id: None }
-    } else if code == "InvalidImageId.NotFound"
-        || code.starts_with("ResourceNotFound")
-        || code.ends_with(".NotFound")
-    {
+    } else if code == "InvalidImageId.NotFound" {
         ErrorKind::NotFound
     } else if code.starts_with("InternalError")
         || code.starts_with("InternalServerError")
@@ -78,10 +80,32 @@ pub fn classify(code: &str) -> ErrorKind {
         || code.starts_with("MissingParameter")
         || code.starts_with("UnknownParameter")
         || code.starts_with("InvalidImage")
+        || code.starts_with("InvalidRegion")
     {
         ErrorKind::InvalidParameter
     } else {
         ErrorKind::Other
+    }
+}
+
+/// Tencent's spelling of an architecture on the way out. ImportImage takes `x86_64`, `i386` and `arm_64`
+/// (tencentcloud-sdk-go cvm/v20170312 models.go, `ImportImageRequestParams.Architecture`); the provider's word is
+/// `arm64`.
+pub fn architecture_out(user: &str) -> &str {
+    if user.eq_ignore_ascii_case("arm64") {
+        "arm_64"
+    } else {
+        user
+    }
+}
+
+/// The provider's spelling of an architecture Tencent reports. DescribeImages reports `x86_64`, `arm` and `i386`
+/// (cvm/v20170312 models.go, `Image.Architecture`); `arm` (and ImportImage's `arm_64`) read back as `arm64`, so an
+/// ARM image does not look changed.
+pub fn architecture_in(reported: &str) -> String {
+    match reported {
+        "arm" | "arm_64" | "aarch64" => "arm64".to_string(),
+        other => other.to_string(),
     }
 }
 
@@ -109,7 +133,7 @@ pub fn parse_image(v: &Value) -> Image {
         os_type: None,
         platform: str_field(v, "Platform"),
         os_version: str_field(v, "OsName"),
-        architecture: str_field(v, "Architecture"),
+        architecture: str_field(v, "Architecture").map(|a| architecture_in(&a)),
         tags,
         failure_reason: None,
         ..Image::default()
@@ -123,7 +147,9 @@ pub fn import_body(req: &ImportRequest) -> Value {
     b.insert("ImageUrl".into(), json!(req.source_url));
     b.insert(
         "Architecture".into(),
-        json!(req.architecture.as_deref().unwrap_or("x86_64")),
+        json!(architecture_out(
+            req.architecture.as_deref().unwrap_or("x86_64")
+        )),
     );
     if let Some(os) = req.platform.as_ref().or(req.os_type.as_ref()) {
         b.insert("OsType".into(), json!(os));
@@ -139,6 +165,12 @@ pub fn import_body(req: &ImportRequest) -> Value {
     }
     if let Some(m) = &req.boot_mode {
         b.insert("BootMode".into(), json!(m));
+    }
+    if req.force {
+        b.insert("Force".into(), json!(true));
+    }
+    if let Some(f) = &req.image_family {
+        b.insert("ImageFamily".into(), json!(f));
     }
     if !req.tags.is_empty() {
         let tags: Vec<Value> = req
@@ -177,7 +209,14 @@ impl TencentClient {
             secret_id,
             secret_key,
             token,
+            plan_dry_run: false,
         })
+    }
+
+    /// Makes [`ImageApi::check_import`] send ImportImage with `DryRun` (the `plan_dry_run` provider setting).
+    pub fn with_plan_dry_run(mut self, on: bool) -> Self {
+        self.plan_dry_run = on;
+        self
     }
 
     async fn call(
@@ -374,6 +413,31 @@ impl ImageApi for TencentClient {
         ))
     }
 
+    /// ImportImage with `DryRun: true` ("only check the parameters, do not run the task", cvm/v20170312
+    /// models.go `ImportImageRequestParams.DryRun`). Success is the common error `DryRunOperation` ("the request
+    /// would succeed, except that DryRun was passed", Tencent Cloud API 3.0 common error codes); some gateways
+    /// answer a plain success instead, which counts too.
+    async fn check_import(&self, req: &ImportRequest) -> Result<bool, CloudError> {
+        if !self.plan_dry_run {
+            return Ok(false);
+        }
+        let mut body = import_body(req);
+        if let Value::Object(m) = &mut body {
+            m.insert("DryRun".into(), json!(true));
+        }
+        match self.call("ImportImage", &req.region, &body, true).await {
+            Ok(_) => Ok(true),
+            Err(f) => {
+                let e = f.into_error();
+                if e.code == "DryRunOperation" {
+                    Ok(true)
+                } else {
+                    Err(e)
+                }
+            }
+        }
+    }
+
     async fn describe_images(
         &self,
         region: &str,
@@ -499,6 +563,62 @@ mod tests {
             classify("InvalidParameterValue.TooLarge"),
             ErrorKind::InvalidParameter
         );
+    }
+
+    #[test]
+    fn arm64_is_spelled_the_tencent_way_both_ways() {
+        let req = ImportRequest {
+            architecture: Some("arm64".into()),
+            ..Default::default()
+        };
+        assert_eq!(import_body(&req)["Architecture"], "arm_64");
+        let i = parse_image(&json!({"ImageId": "img-1", "Architecture": "arm"}));
+        assert_eq!(i.architecture.as_deref(), Some("arm64"));
+        let i = parse_image(&json!({"ImageId": "img-1", "Architecture": "x86_64"}));
+        assert_eq!(i.architecture.as_deref(), Some("x86_64"));
+    }
+
+    #[test]
+    fn only_image_not_found_means_gone() {
+        assert_ne!(classify("InvalidRegion.NotFound"), ErrorKind::NotFound);
+        assert_ne!(classify("ResourceNotFound.X"), ErrorKind::NotFound);
+        assert_eq!(classify("InvalidImageId.NotFound"), ErrorKind::NotFound);
+    }
+
+    #[tokio::test]
+    async fn delete_in_a_wrong_region_is_an_error() {
+        let (url, _log) = serve(Arc::new(|_, _| {
+            (200, r#"{"Response":{"Error":{"Code":"InvalidRegion.NotFound","Message":"no region"},"RequestId":"r"}}"#.into())
+        }))
+        .await;
+        let e = client(&url)
+            .delete_image("ap-nowhere", "img-1")
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, "InvalidRegion.NotFound");
+    }
+
+    #[tokio::test]
+    async fn dry_run_check_sends_dry_run_and_accepts_dry_run_operation() {
+        let (url, log) = serve(Arc::new(|_, _| {
+            (200, r#"{"Response":{"Error":{"Code":"DryRunOperation","Message":"ok"},"RequestId":"r"}}"#.into())
+        }))
+        .await;
+        let req = ImportRequest {
+            region: "ap-guangzhou".into(),
+            name: "n".into(),
+            force: true,
+            image_family: Some("fam".into()),
+            ..Default::default()
+        };
+        assert!(!client(&url).check_import(&req).await.unwrap());
+        assert!(log.lock().unwrap().is_empty());
+        let c = client(&url).with_plan_dry_run(true);
+        assert!(c.check_import(&req).await.unwrap());
+        let b = log.lock().unwrap()[0].json();
+        assert_eq!(b["DryRun"], true);
+        assert_eq!(b["Force"], true);
+        assert_eq!(b["ImageFamily"], "fam");
     }
 
     #[test]

@@ -161,6 +161,20 @@ pub struct ImportRequest {
     pub data_disks: Vec<DataDisk>,
     /// Stable per resource create (a UUID); sent as ECS `ClientToken`.
     pub idempotency_token: String,
+    /// Tencent `Force`: import even what the cloud would refuse without it (ISO files).
+    pub force: bool,
+    /// Tencent `ImageFamily`.
+    pub image_family: Option<String>,
+    /// ECS / Apsara Stack `RoleName`: the RAM role the import reads OSS with.
+    pub role_name: Option<String>,
+    /// ECS `DetectionStrategy` (`Standard`).
+    pub detection_strategy: Option<String>,
+    /// ECS `Features.NvmeSupport` (`supported` / `unsupported`).
+    pub nvme_support: Option<String>,
+    /// ECS / Apsara Stack `DiskDeviceMapping.1.DiskImageSize`: the system disk size in GiB.
+    pub system_disk_size_gb: Option<u64>,
+    /// ENS `TargetOSSRegionId`: the region the imported image is stored in.
+    pub target_oss_region_id: Option<String>,
 }
 
 /// What an import call returned.

@@ -1,9 +1,13 @@
-//! UCloud and SurferCloud (same API, different brand and endpoint): signed JSON POSTs.
+//! UCloud and SurferCloud (same API, different brand and endpoint): signed form POSTs.
+//!
+//! Both official SDKs send `application/x-www-form-urlencoded` bodies with arrays flattened as `Name.0`, `Name.1`
+//! (ucloud/ucloud-sdk-go ucloud/request/encoder_form.go `FormEncoder`; ucloud-sdk-python3
+//! ucloud/core/client/_client.py `_build_http_request`), so this client does the same.
 
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 use url::Url;
 
 use super::guard::guarded_import;
@@ -57,32 +61,34 @@ pub fn map_state(raw: &str) -> ImageState {
 
 /// Classifies a non-zero `RetCode`.
 ///
-/// The signature / key codes (17x) and the "retryable from 2000" rule come from the UCloud SDK;
-/// the message heuristics cover codes the SDKs do not name.
+/// What the official SDKs retry is the rule: RetCode >= 2000 is retryable (ucloud/ucloud-sdk-go
+/// ucloud/error/server_error.go `NewServerCodeError`; ucloud-sdk-python3 ucloud/core/exc/_exc.py
+/// `RetCodeException.retryable`), so it counts as a server-side failure. No official source names a
+/// "not found" or "throttled" RetCode for images, so none is special-cased: an image is gone when DescribeImage
+/// does not list it (ucloud/terraform-provider-ucloud ucloud/service_ucloud_uhost.go `describeImageById`), and
+/// throttling shows as HTTP 429 (see [`classify_http`]). The 17x signature/key codes are the simulator's guess,
+/// listed in docs/simulator.md.
 pub fn classify(ret_code: i64, message: &str) -> ErrorKind {
     let m = message.to_ascii_lowercase();
-    // 153: request frequency over the limit (UCloud's common error table).
-    // 8956: "resource does not exist or is not a custom image" (UHost error table).
-    if ret_code == 153 {
-        return ErrorKind::Throttled;
-    }
-    if ret_code == 8956 {
-        return ErrorKind::NotFound;
-    }
-    if (170..180).contains(&ret_code) || m.contains("signature") || m.contains("public key") {
+    if (170..180).contains(&ret_code) || m.contains("signature") {
         ErrorKind::Auth
-    } else if m.contains("too frequent") || m.contains("rate limit") || m.contains("frequency") {
-        ErrorKind::Throttled
-    } else if m.contains("already exist") || m.contains("duplicate") {
-        ErrorKind::Duplicate { existing_id: None }
-    } else if m.contains("not exist") || m.contains("not found") || m.contains("no such") {
-        ErrorKind::NotFound
     } else if ret_code >= 2000 {
         ErrorKind::Server
     } else if ret_code == 230 || m.contains("not valid") || m.contains("invalid") {
         ErrorKind::InvalidParameter
     } else {
         ErrorKind::Other
+    }
+}
+
+/// Classifies an HTTP status that came without a RetCode body. The SDKs retry 429, 502, 503 and 504
+/// (ucloud-sdk-go ucloud/error/server_error.go `Retryable`; ucloud-sdk-python3 `HTTPStatusException.retryable`):
+/// 429 is throttling, the others a server failure.
+pub fn classify_http(status: u16) -> ErrorKind {
+    match status {
+        429 => ErrorKind::Throttled,
+        s if s >= 500 => ErrorKind::Server,
+        _ => ErrorKind::Other,
     }
 }
 
@@ -183,12 +189,12 @@ impl UCloudClient {
         })
     }
 
-    fn signed_body(
+    fn signed_form(
         &self,
         action: &str,
         region: &str,
         params: &BTreeMap<String, String>,
-    ) -> Map<String, Value> {
+    ) -> BTreeMap<String, String> {
         let mut p = params.clone();
         p.insert("Action".into(), action.into());
         p.insert("PublicKey".into(), self.public_key.clone());
@@ -203,7 +209,7 @@ impl UCloudClient {
         }
         let sig = ucloud_signature(&p, &self.private_key);
         p.insert("Signature".into(), sig);
-        p.into_iter().map(|(k, v)| (k, Value::String(v))).collect()
+        p
     }
 
     async fn call(
@@ -215,25 +221,20 @@ impl UCloudClient {
     ) -> Result<Value, Failure> {
         let cloud = self.core.cloud;
         let build = || {
-            let body = self.signed_body(action, region, &params);
-            Ok(self.core.client.post(self.endpoint.clone()).json(&body))
+            let form = self.signed_form(action, region, &params);
+            Ok(self.core.client.post(self.endpoint.clone()).form(&form))
         };
         let parse = |status: u16, headers: &reqwest::header::HeaderMap, body: &[u8]| {
             let request_id = headers
                 .get("X-UCLOUD-REQUEST-UUID")
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string);
-            let v: Value = match serde_json::from_slice(body) {
-                Ok(v) => v,
-                Err(_) => {
-                    let kind = if status >= 500 {
-                        ErrorKind::Server
-                    } else {
-                        ErrorKind::Other
-                    };
+            let v: Value = match serde_json::from_slice::<Value>(body) {
+                Ok(v) if v.get("RetCode").is_some() => v,
+                _ => {
                     return Err(CloudError::new(
                         cloud,
-                        kind,
+                        classify_http(status),
                         action,
                         format!("HTTP{status}"),
                         format!("unexpected non-JSON response (HTTP {status})"),
@@ -260,11 +261,7 @@ impl UCloudClient {
                 }
                 None => Err(CloudError::new(
                     cloud,
-                    if status >= 500 {
-                        ErrorKind::Server
-                    } else {
-                        ErrorKind::Other
-                    },
+                    classify_http(status),
                     action,
                     format!("HTTP{status}"),
                     "response has no RetCode",
@@ -323,9 +320,18 @@ impl ImageApi for UCloudClient {
         guarded_import(
             &self.core.retry,
             || async {
+                // The SDKs never retry ImportCustomImage (ucloud-sdk-go services/uhost/apis.go
+                // `NewImportCustomImageRequest` sets `SetRetryable(false)`): an answered RetCode is final, only a
+                // failure without an answer may have created the image.
                 let v = self
                     .call("ImportCustomImage", &req.region, params.clone(), false)
-                    .await?;
+                    .await
+                    .map_err(|f| match f {
+                        Failure::Ambiguous(e) if e.code.parse::<i64>().is_ok() => {
+                            Failure::Definite(e)
+                        }
+                        other => other,
+                    })?;
                 str_field(&v, "ImageId").ok_or_else(|| {
                     Failure::Definite(CloudError::new(
                         cloud,
@@ -397,18 +403,15 @@ impl ImageApi for UCloudClient {
             Ok(_) => Ok(()),
             Err(f) => {
                 let e = f.into_error();
-                if e.kind == ErrorKind::NotFound {
-                    return Ok(());
+                if matches!(e.kind, ErrorKind::Auth | ErrorKind::Config) {
+                    return Err(e);
                 }
-                if matches!(e.kind, ErrorKind::Other | ErrorKind::InvalidParameter) {
-                    // Unknown ids are not always reported with a recognisable code: check.
-                    if let Ok(found) = self.describe_images(region, &[id.to_string()]).await {
-                        if found.is_empty() {
-                            return Ok(());
-                        }
-                    }
+                // No official source names UCloud's "no such image" RetCode: the image is gone when
+                // DescribeImage, asked for exactly this id in this region, does not list it.
+                match self.describe_images(region, &[id.to_string()]).await {
+                    Ok(found) if found.is_empty() => Ok(()),
+                    _ => Err(e),
                 }
-                Err(e)
             }
         }
     }
@@ -456,16 +459,19 @@ mod tests {
     #[test]
     fn classification() {
         assert_eq!(classify(171, "Signature VerifyAC Error"), ErrorKind::Auth);
-        assert_eq!(classify(8039, "Image not exist"), ErrorKind::NotFound);
         assert_eq!(classify(5000, "internal"), ErrorKind::Server);
         assert_eq!(
             classify(230, "Params [X] not available"),
             ErrorKind::InvalidParameter
         );
-        assert!(matches!(
-            classify(8000, "image name already exists"),
-            ErrorKind::Duplicate { .. }
-        ));
+        // No official source for these two: they must not decide "gone" or "throttled" by themselves.
+        assert_ne!(
+            classify(8956, "资源不存在或非自制镜像"),
+            ErrorKind::NotFound
+        );
+        assert_ne!(classify(153, "whatever"), ErrorKind::Throttled);
+        assert_eq!(classify_http(429), ErrorKind::Throttled);
+        assert_eq!(classify_http(503), ErrorKind::Server);
     }
 
     #[test]
@@ -477,7 +483,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn signed_json_request_and_parse() {
+    async fn signed_form_request_and_parse() {
         let (url, log) = serve(Arc::new(|_, _| {
             (200, r#"{"RetCode":0,"Action":"DescribeImageResponse","TotalCount":1,"ImageSet":[{"ImageId":"uimage-a","ImageName":"n","State":"Available"}]}"#.into())
         }))
@@ -493,21 +499,61 @@ mod tests {
         let r = &log[0];
         assert_eq!(r.method, "POST");
         assert_eq!(r.path, "/ucloud");
-        let body = r.json();
-        let obj = body.as_object().unwrap();
-        assert_eq!(obj["Action"], "DescribeImage");
-        assert_eq!(obj["ImageIds.0"], "uimage-a");
-        assert_eq!(obj["ImageIds.1"], "uimage-b");
-        assert_eq!(obj["ProjectId"], "org-1");
-        assert_eq!(obj["Region"], "cn-bj2");
-        let flat = crate::cloud::sign::ucloud_flatten(obj);
-        assert_eq!(obj["Signature"], ucloud_signature(&flat, "priv").as_str());
+        assert_eq!(
+            r.header("Content-Type"),
+            Some("application/x-www-form-urlencoded")
+        );
+        let f = r.form();
+        assert_eq!(f["Action"], "DescribeImage");
+        assert_eq!(f["ImageIds.0"], "uimage-a");
+        assert_eq!(f["ImageIds.1"], "uimage-b");
+        assert_eq!(f["ProjectId"], "org-1");
+        assert_eq!(f["Region"], "cn-bj2");
+        assert_eq!(f["Signature"], ucloud_signature(&f, "priv"));
+    }
+
+    #[tokio::test]
+    async fn http_429_without_json_is_throttling_and_retried() {
+        let (url, log) = serve(Arc::new(|n, _| {
+            if n == 0 {
+                (429, "Too Many Requests".into())
+            } else {
+                (200, r#"{"RetCode":0,"TotalCount":0,"ImageSet":[]}"#.into())
+            }
+        }))
+        .await;
+        let got = client(&url)
+            .describe_images("cn-bj2", &["uimage-a".into()])
+            .await
+            .unwrap();
+        assert!(got.is_empty());
+        assert_eq!(log.lock().unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn delete_is_gone_only_when_describe_no_longer_lists_it() {
+        // TerminateCustomImage fails with a RetCode no source explains; DescribeImage decides.
+        let listed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let l2 = listed.clone();
+        let (url, _log) = serve(Arc::new(move |_, r: &crate::cloud::testutil::Recorded| {
+            match r.form()["Action"].as_str() {
+                "TerminateCustomImage" => (200, r#"{"RetCode":8956,"Message":"x"}"#.into()),
+                _ if l2.load(std::sync::atomic::Ordering::SeqCst) => (200, r#"{"RetCode":0,"TotalCount":1,"ImageSet":[{"ImageId":"uimage-a","State":"Available"}]}"#.into()),
+                _ => (200, r#"{"RetCode":0,"TotalCount":0,"ImageSet":[]}"#.into()),
+            }
+        }))
+        .await;
+        let c = client(&url);
+        c.delete_image("cn-bj2", "uimage-a").await.unwrap();
+        listed.store(true, std::sync::atomic::Ordering::SeqCst);
+        let e = c.delete_image("cn-bj2", "uimage-a").await.unwrap_err();
+        assert_eq!(e.code, "8956");
     }
 
     #[tokio::test]
     async fn import_5xx_looks_up_by_name_before_resending() {
         let (url, log) = serve(Arc::new(|n, r: &crate::cloud::testutil::Recorded| {
-            let action = r.json()["Action"].as_str().unwrap_or_default().to_string();
+            let action = r.form().get("Action").cloned().unwrap_or_default();
             match (n, action.as_str()) {
                 (0, "ImportCustomImage") => (502, "bad gateway".into()),
                 (_, "DescribeImage") => (200, r#"{"RetCode":0,"TotalCount":1,"ImageSet":[{"ImageId":"uimage-made","ImageName":"img","State":"Making"}]}"#.into()),
@@ -528,16 +574,13 @@ mod tests {
             .lock()
             .unwrap()
             .iter()
-            .map(|r| r.json()["Action"].as_str().unwrap().to_string())
+            .map(|r| r.form()["Action"].clone())
             .collect();
         assert_eq!(actions, ["ImportCustomImage", "DescribeImage"]);
-        let first = &log.lock().unwrap()[0];
-        assert_eq!(first.json()["Format"], "qcow2");
-        assert_eq!(first.json()["Auth"], "true");
-        assert_eq!(
-            first.json()["UFileUrl"],
-            "https://b.cn-bj.ufileos.com/x.qcow2"
-        );
+        let first = log.lock().unwrap()[0].form();
+        assert_eq!(first["Format"], "qcow2");
+        assert_eq!(first["Auth"], "true");
+        assert_eq!(first["UFileUrl"], "https://b.cn-bj.ufileos.com/x.qcow2");
     }
 
     #[tokio::test]

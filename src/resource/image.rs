@@ -77,6 +77,10 @@ const REPLACE_ALWAYS: &[&str] = &[
     "boot_mode",
     "license_type",
     "data_disks",
+    "image_family",
+    "nvme_support",
+    "system_disk_size_gb",
+    "target_oss_region_id",
 ];
 
 /// Optional+computed attributes: a change only counts when configured.
@@ -409,6 +413,16 @@ impl Resource for CustomImage {
         };
         let Some(prior) = request.prior else {
             if let Some(r) = region {
+                // Opt-in plan-time check of a new image's import parameters by the cloud (Tencent `DryRun`
+                // behind the provider's `plan_dry_run`); only once every value is known.
+                if config.is_wholly_known() {
+                    let import = state::import_request(cloud, config, &r, String::new());
+                    if let Ok(client) = self.client(cloud) {
+                        if let Err(e) = client.check_import(&import).await {
+                            diags.push(cloud_diagnostic(&e, "import check (plan_dry_run)"));
+                        }
+                    }
+                }
                 planned.insert("region".into(), Value::string(r));
             }
             return diags;

@@ -65,9 +65,21 @@ pub fn fingerprint(account: &str, req: &ImportRequest) -> String {
         ("architecture", &req.architecture),
         ("boot_mode", &req.boot_mode),
         ("license_type", &req.license_type),
+        ("image_family", &req.image_family),
+        ("role_name", &req.role_name),
+        ("detection_strategy", &req.detection_strategy),
+        ("nvme_support", &req.nvme_support),
+        ("target_oss_region_id", &req.target_oss_region_id),
     ] {
         field(name, v.as_deref().unwrap_or(""));
     }
+    field("force", if req.force { "true" } else { "" });
+    field(
+        "system_disk_size_gb",
+        &req.system_disk_size_gb
+            .map(|s| s.to_string())
+            .unwrap_or_default(),
+    );
     for (k, v) in &req.tags {
         field("tag", k);
         field("value", v);

@@ -80,6 +80,13 @@ pub fn schema() -> Schema {
                         secret("security_token", "STS token. Defaults to `TENCENTCLOUD_SECURITY_TOKEN`."),
                         opt("region", "Default region, e.g. `ap-guangzhou`. Defaults to `TENCENTCLOUD_REGION`."),
                         opt("endpoint", "CVM API endpoint URL. Defaults to `https://cvm.tencentcloudapi.com`."),
+                        Attribute::optional(
+                            "plan_dry_run",
+                            Type::Bool,
+                            "When `true`, `terraform plan` of a new image asks Tencent Cloud to check the import: \
+                             ImportImage with `DryRun` (the parameters are validated, nothing is imported). Default \
+                             `false`: plans make no API call.",
+                        ),
                     ],
                 ),
                 single(
@@ -106,6 +113,16 @@ pub fn schema() -> Schema {
                         opt("endpoint", "Gateway URL, e.g. `https://gateway.example.com`. Defaults to `APSARASTACK_ENDPOINT`."),
                         opt("organization_id", "Sent as `x-acs-organizationid` when set."),
                         opt("resource_group_id", "Sent as `x-acs-resourcegroupid` when set."),
+                        opt(
+                            "api_style",
+                            "How ECS is reached. `route` (default): the Apsara Stack gateway, \
+                             `POST <endpoint>/apsara/route/Ecs/<Action>` with `version` and `regionId` in the body, as \
+                             Apsara Stack's ImportImage reference page documents. `ecs`: the standard ECS API \
+                             (version 2014-05-26) at `<endpoint>` itself with the `x-acs-regionid`, \
+                             `x-acs-organizationid`, `x-acs-resourcegroupid` and `x-acs-asapi-product` headers, the \
+                             way the official Apsara Stack Terraform providers call it; `endpoint` is then the ECS \
+                             (or ASAPI) endpoint.",
+                        ),
                     ],
                 ),
             ],
@@ -115,8 +132,8 @@ pub fn schema() -> Schema {
 }
 
 use crate::cloud::{
-    AlibabaSettings, ApsaraSettings, CloudSettings, SignatureVersion, TencentSettings,
-    UCloudSettings,
+    AlibabaSettings, ApsaraApiStyle, ApsaraSettings, CloudSettings, SignatureVersion,
+    TencentSettings, UCloudSettings,
 };
 use crate::cty::{Path, Value};
 use crate::provider::{Diagnostic, Diagnostics};
@@ -147,9 +164,20 @@ fn ucloud_settings(b: &Value) -> UCloudSettings {
     }
 }
 
-/// Checks what can be checked before configuration: the signature version word.
+/// Checks what can be checked before configuration: the signature version and Apsara API style words.
 pub fn validate(config: &Value) -> Diagnostics {
     let mut diags = Diagnostics::new();
+    if let Some(v) = block(config, "apsarastack").and_then(|b| text(b, "api_style")) {
+        if !matches!(v.as_str(), "route" | "ecs") {
+            diags.push(
+                Diagnostic::error(
+                    "Invalid api_style",
+                    format!("Use \"route\" or \"ecs\"; got {v:?}."),
+                )
+                .at(Path::root().attr("apsarastack").attr("api_style")),
+            );
+        }
+    }
     if let Some(v) = block(config, "alicloud").and_then(|b| text(b, "signature_version")) {
         if !matches!(v.as_str(), "1.0" | "v3") {
             diags.push(
@@ -176,6 +204,10 @@ pub fn settings(config: &Value) -> CloudSettings {
             security_token: text(b, "security_token"),
             region: text(b, "region"),
             endpoint: text(b, "endpoint"),
+            plan_dry_run: b
+                .get_attr("plan_dry_run")
+                .filter(|v| v.is_known())
+                .and_then(Value::as_bool),
         }),
         alicloud: block(config, "alicloud").map(|b| AlibabaSettings {
             access_key: text(b, "access_key"),
@@ -200,6 +232,13 @@ pub fn settings(config: &Value) -> CloudSettings {
             endpoint: text(b, "endpoint"),
             organization_id: text(b, "organization_id"),
             resource_group_id: text(b, "resource_group_id"),
+            api_style: text(b, "api_style").map(|v| {
+                if v == "ecs" {
+                    ApsaraApiStyle::Ecs
+                } else {
+                    ApsaraApiStyle::Route
+                }
+            }),
         }),
     }
 }

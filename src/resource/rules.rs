@@ -52,6 +52,20 @@ pub struct CloudRules {
     pub tags: bool,
     /// Whether `data_disks` are sent with the import.
     pub data_disks: bool,
+    /// `image_family` (Tencent `ImageFamily`).
+    pub image_family: Allowed,
+    /// `role_name` (ECS / Apsara Stack `RoleName`).
+    pub role_name: Allowed,
+    /// `detection_strategy` (ECS `DetectionStrategy`).
+    pub detection_strategy: Allowed,
+    /// `nvme_support` (ECS `Features.NvmeSupport`).
+    pub nvme_support: Allowed,
+    /// `target_oss_region_id` (ENS `TargetOSSRegionId`).
+    pub target_oss_region_id: Allowed,
+    /// Whether `force` is sent (Tencent `Force`).
+    pub force: bool,
+    /// Whether `system_disk_size_gb` is sent (`DiskDeviceMapping.1.DiskImageSize`).
+    pub system_disk_size: bool,
     /// Attributes the cloud's import call requires.
     pub required: &'static [&'static str],
     /// Whether the cloud refuses a second image of the same name in a region (Tencent
@@ -81,6 +95,13 @@ const UCLOUD: CloudRules = CloudRules {
     license_type: Allowed::Unsupported,
     tags: false,
     data_disks: false,
+    image_family: Allowed::Unsupported,
+    role_name: Allowed::Unsupported,
+    detection_strategy: Allowed::Unsupported,
+    nvme_support: Allowed::Unsupported,
+    target_oss_region_id: Allowed::Unsupported,
+    force: false,
+    system_disk_size: false,
     required: &["format", "platform", "os_version"],
     unique_names: false,
 };
@@ -109,8 +130,11 @@ pub fn rules(cloud: Cloud) -> &'static CloudRules {
         license_type: Allowed::OneOf(&["TencentCloud", "BYOL"]),
         tags: true,
         data_disks: true,
+        image_family: Allowed::Any,
+        force: true,
         required: &["platform", "os_version"],
         unique_names: true,
+        ..UCLOUD
     };
     const ECS: CloudRules = CloudRules {
         cloud: Cloud::AliCloud,
@@ -129,6 +153,14 @@ pub fn rules(cloud: Cloud) -> &'static CloudRules {
         license_type: Allowed::OneOf(&["Auto", "Aliyun", "BYOL"]),
         tags: true,
         data_disks: true,
+        image_family: Allowed::Unsupported,
+        role_name: Allowed::Any,
+        // "Only the Standard detection mode is supported" (alibabacloud-go/ecs-20140526 ImportImageRequest).
+        detection_strategy: Allowed::OneOf(&["Standard"]),
+        nvme_support: Allowed::OneOf(&["supported", "unsupported"]),
+        target_oss_region_id: Allowed::Unsupported,
+        force: false,
+        system_disk_size: true,
         required: &[],
         unique_names: true,
     };
@@ -140,15 +172,22 @@ pub fn rules(cloud: Cloud) -> &'static CloudRules {
         tags_in_place: false,
         format: Allowed::OneOf(&["qcow2"]),
         os_type: Allowed::OneOf(&["linux"]),
-        platform: Allowed::Unsupported,
+        // ENS ImportImage `Platform` and `LicenseType` (seed page 003; alibabacloud-go/ens-20171110).
+        platform: Allowed::Any,
         os_version: Allowed::Any,
         architecture: Allowed::OneOf(&["x86_64"]),
         boot_mode: Allowed::Unsupported,
-        license_type: Allowed::Unsupported,
+        license_type: Allowed::Any,
         tags: false,
-        data_disks: false,
+        // Data disks go in ENS's `DiskDeviceMapping` list (OSSRegion, OSSBucket, OSSObject).
+        data_disks: true,
         // Nothing in ENS's ImportImage documentation (seed page 003) refuses a taken name.
         unique_names: false,
+        role_name: Allowed::Unsupported,
+        detection_strategy: Allowed::Unsupported,
+        nvme_support: Allowed::Unsupported,
+        target_oss_region_id: Allowed::Any,
+        system_disk_size: false,
         ..ECS
     };
     const APSARA: CloudRules = CloudRules {
@@ -157,6 +196,9 @@ pub fn rules(cloud: Cloud) -> &'static CloudRules {
         boot_mode: Allowed::Unsupported,
         tags: false,
         tags_in_place: false,
+        // Apsara Stack's ImportImage page (seed 004) has RoleName but neither DetectionStrategy nor Features.
+        detection_strategy: Allowed::Unsupported,
+        nvme_support: Allowed::Unsupported,
         ..ECS
     };
     match cloud {
@@ -169,9 +211,66 @@ pub fn rules(cloud: Cloud) -> &'static CloudRules {
     }
 }
 
+/// See [`CloudRules::api_parameter`]. Names come from the seed pages (`/work/shared/seeds/`) and the clouds' SDK
+/// models (ucloud-sdk-go services/uhost, tencentcloud-sdk-go cvm/v20170312 models.go, alibabacloud-go
+/// ecs-20140526 and ens-20171110).
+fn api_parameter(cloud: Cloud, attribute: &str) -> Option<&'static str> {
+    use Cloud::*;
+    Some(match (cloud, attribute) {
+        (UCloud | SurferCloud, "region") => "Region",
+        (UCloud | SurferCloud, "name") => "ImageName",
+        (UCloud | SurferCloud, "description") => "ImageDescription",
+        (UCloud | SurferCloud, "source_url") => "UFileUrl",
+        (UCloud | SurferCloud, "format") => "Format",
+        (UCloud | SurferCloud, "platform") => "OsType",
+        (UCloud | SurferCloud, "os_version") => "OsName",
+        (TencentCloud, "region") => "Region",
+        (TencentCloud, "name") => "ImageName",
+        (TencentCloud, "description") => "ImageDescription",
+        (TencentCloud, "source_url") => "ImageUrl",
+        (TencentCloud, "platform") => "OsType",
+        (TencentCloud, "os_version") => "OsVersion",
+        // `arm64` is sent as `arm_64` and `arm` read back as `arm64` (see `cloud::tencent`).
+        (TencentCloud, "architecture") => "Architecture",
+        (TencentCloud, "boot_mode") => "BootMode",
+        (TencentCloud, "license_type") => "LicenseType",
+        (TencentCloud, "tags") => "TagSpecification.N",
+        (TencentCloud, "data_disks") => "ImportImageDataDiskList.N.ImageUrl",
+        (TencentCloud, "image_family") => "ImageFamily",
+        (TencentCloud, "force") => "Force",
+        (AliCloud | ApsaraStack, "region") => "RegionId",
+        (AliCloud | ApsaraStack, "name") => "ImageName",
+        (AliCloud | ApsaraStack, "description") => "Description",
+        (AliCloud | ApsaraStack, "source_url") => {
+            "DiskDeviceMapping.1.OSSBucket, DiskDeviceMapping.1.OSSObject"
+        }
+        (AliCloud | ApsaraStack, "format") => "DiskDeviceMapping.1.Format",
+        (AliCloud | ApsaraStack | AliCloudEns, "os_type") => "OSType",
+        (AliCloud | ApsaraStack | AliCloudEns, "platform") => "Platform",
+        (AliCloud | ApsaraStack | AliCloudEns, "architecture") => "Architecture",
+        (AliCloud, "boot_mode") => "BootMode",
+        (AliCloud | ApsaraStack | AliCloudEns, "license_type") => "LicenseType",
+        (AliCloud, "tags") => "Tag.N.Key, Tag.N.Value",
+        (AliCloud | ApsaraStack, "data_disks") => "DiskDeviceMapping.2-17.*",
+        (AliCloud | ApsaraStack, "role_name") => "RoleName",
+        (AliCloud, "detection_strategy") => "DetectionStrategy",
+        (AliCloud, "nvme_support") => "Features.NvmeSupport",
+        (AliCloud | ApsaraStack, "system_disk_size_gb") => "DiskDeviceMapping.1.DiskImageSize",
+        (AliCloudEns, "name") => "ImageName",
+        (AliCloudEns, "source_url") => "OSSRegion, OSSBucket, OSSObject",
+        (AliCloudEns, "format") => "ImageFormat",
+        (AliCloudEns, "os_version") => "OSVersion",
+        (AliCloudEns, "data_disks") => {
+            "DiskDeviceMapping (a JSON list of OSSRegion, OSSBucket, OSSObject)"
+        }
+        (AliCloudEns, "target_oss_region_id") => "TargetOSSRegionId",
+        _ => return None,
+    })
+}
+
 impl CloudRules {
     /// The optional, per-cloud string attributes with their rule.
-    pub fn choices(&self) -> [(&'static str, Allowed); 7] {
+    pub fn choices(&self) -> [(&'static str, Allowed); 12] {
         [
             ("format", self.format),
             ("os_type", self.os_type),
@@ -180,7 +279,26 @@ impl CloudRules {
             ("architecture", self.architecture),
             ("boot_mode", self.boot_mode),
             ("license_type", self.license_type),
+            ("image_family", self.image_family),
+            ("role_name", self.role_name),
+            ("detection_strategy", self.detection_strategy),
+            ("nvme_support", self.nvme_support),
+            ("target_oss_region_id", self.target_oss_region_id),
         ]
+    }
+
+    /// The optional non-string attributes (`force`, `system_disk_size_gb`) and whether the cloud takes them.
+    pub fn flags(&self) -> [(&'static str, bool); 2] {
+        [
+            ("force", self.force),
+            ("system_disk_size_gb", self.system_disk_size),
+        ]
+    }
+
+    /// The API parameter an attribute becomes on this cloud, so a user can check it against the cloud's own
+    /// reference page. `None` where the cloud's import call has no such parameter.
+    pub fn api_parameter(&self, attribute: &str) -> Option<&'static str> {
+        api_parameter(self.cloud, attribute)
     }
 
     /// The spelling the cloud expects for `value` of `attribute`, if it is allowed.
@@ -202,6 +320,8 @@ impl CloudRules {
             "description" => self.description_in_place,
             "tags" => self.tags_in_place,
             "timeouts" => true,
+            // Settings of the import call, not properties of the image: a later change is only recorded.
+            "force" | "role_name" | "detection_strategy" => true,
             _ => false,
         }
     }
@@ -294,6 +414,17 @@ pub fn validate(config: &Value) -> Diagnostics {
             _ => {}
         }
     }
+    for (attribute, supported) in r.flags() {
+        if !supported && is_set(config, attribute) {
+            diags.push(
+                Diagnostic::error(
+                    format!("{attribute} is not supported on {cloud}"),
+                    format!("{cloud}'s image import has no {attribute} parameter; remove it."),
+                )
+                .at(Path::root().attr(attribute)),
+            );
+        }
+    }
     for attribute in r.required {
         if config.get_attr(attribute).is_some_and(Value::is_null) {
             diags.push(
@@ -337,7 +468,7 @@ pub fn validate(config: &Value) -> Diagnostics {
         diags.push(
             Diagnostic::error(
                 format!("data_disks are not supported on {cloud}"),
-                "Data disks can be imported on tencentcloud, alicloud and apsarastack only.",
+                "Data disks can be imported on tencentcloud, alicloud, alicloud_ens and apsarastack only.",
             )
             .at(Path::root().attr("data_disks")),
         );
@@ -453,8 +584,71 @@ mod tests {
             ("format", Value::string("vhd")),
             ("platform", Value::string("Ubuntu")),
             ("description", Value::string("edge image")),
+            ("role_name", Value::string("R")),
+            ("force", Value::Bool(true)),
         ]));
-        assert_eq!(paths(&d), ["format", "platform", "description"]);
+        assert_eq!(paths(&d), ["format", "role_name", "force", "description"]);
+    }
+
+    #[test]
+    fn every_seed_parameter_is_reachable() {
+        // ENS Platform, LicenseType, TargetOSSRegionId and data disks; Tencent Force and ImageFamily; ECS and
+        // Apsara RoleName; ECS DetectionStrategy and Features.NvmeSupport.
+        let ok = |cloud: &str, extra: &[(&str, Value)]| {
+            let mut pairs = vec![
+                ("cloud", Value::string(cloud)),
+                ("name", Value::string("img-a")),
+            ];
+            pairs.extend(extra.iter().cloned());
+            validate(&config(&pairs))
+        };
+        let d = ok(
+            "alicloud_ens",
+            &[
+                ("platform", Value::string("centos")),
+                ("license_type", Value::string("BYOL")),
+                ("target_oss_region_id", Value::string("cn-beijing")),
+            ],
+        );
+        assert!(d.is_empty(), "{d:?}");
+        let d = ok(
+            "tencentcloud",
+            &[
+                ("platform", Value::string("CentOS")),
+                ("os_version", Value::string("7")),
+                ("force", Value::Bool(true)),
+                ("image_family", Value::string("web")),
+            ],
+        );
+        assert!(d.is_empty(), "{d:?}");
+        let d = ok(
+            "alicloud",
+            &[
+                ("role_name", Value::string("R")),
+                ("detection_strategy", Value::string("standard")),
+                ("nvme_support", Value::string("supported")),
+                (
+                    "system_disk_size_gb",
+                    Value::Number(crate::cty::Number::from_u64(40)),
+                ),
+            ],
+        );
+        assert!(d.is_empty(), "{d:?}");
+        let d = ok("apsarastack", &[("role_name", Value::string("R"))]);
+        assert!(d.is_empty(), "{d:?}");
+        let d = ok(
+            "apsarastack",
+            &[("nvme_support", Value::string("supported"))],
+        );
+        assert_eq!(paths(&d), ["nvme_support"]);
+        assert_eq!(
+            rules(Cloud::AliCloud).api_parameter("nvme_support"),
+            Some("Features.NvmeSupport")
+        );
+        assert_eq!(
+            rules(Cloud::AliCloudEns).api_parameter("target_oss_region_id"),
+            Some("TargetOSSRegionId")
+        );
     }
 
     #[test]

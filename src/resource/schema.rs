@@ -88,7 +88,8 @@ pub fn resource_schema() -> Schema {
                     "architecture",
                     s.clone(),
                     "`x86_64`, `i386` or `arm64`, as the cloud supports (ENS: `x86_64`; Apsara Stack: `x86_64`, \
-                     `i386`). Not used by UCloud and SurferCloud.",
+                     `i386`). Not used by UCloud and SurferCloud. Tencent Cloud spells ARM `arm_64` on import and \
+                     `arm` when describing; the provider translates both to `arm64`.",
                 )),
                 replace(Attribute::optional(
                     "boot_mode",
@@ -100,6 +101,48 @@ pub fn resource_schema() -> Schema {
                     s.clone(),
                     "OS license. Alibaba ECS and Apsara Stack: `Auto`, `Aliyun` or `BYOL`; Tencent Cloud: \
                      `TencentCloud` or `BYOL`.",
+                )),
+                replace(Attribute::optional(
+                    "image_family",
+                    s.clone(),
+                    "Tencent Cloud only: the image family (`ImageFamily`).",
+                )),
+                Attribute::optional(
+                    "force",
+                    Type::Bool,
+                    "Tencent Cloud only: import even a file the cloud would refuse without it (`Force`); ISO files \
+                     need it (`InvalidParameterValue.ISOMustImportByForce`). A setting of the import call: changing \
+                     it later records the new value and calls nothing.",
+                ),
+                Attribute::optional(
+                    "role_name",
+                    s.clone(),
+                    "Alibaba ECS and Apsara Stack: the RAM role the import reads OSS with (`RoleName`); the cloud's \
+                     default is `AliyunECSImageImportDefaultRole`. A setting of the import call: changing it later \
+                     records the new value and calls nothing.",
+                ),
+                Attribute::optional(
+                    "detection_strategy",
+                    s.clone(),
+                    "Alibaba ECS only: `Standard` runs the image check after the import (`DetectionStrategy`). A \
+                     setting of the import call: changing it later records the new value and calls nothing.",
+                ),
+                replace(Attribute::optional(
+                    "nvme_support",
+                    s.clone(),
+                    "Alibaba ECS only: `supported` if the image has an NVMe driver, else `unsupported` (the cloud's \
+                     default) (`Features.NvmeSupport`).",
+                )),
+                replace(Attribute::optional(
+                    "system_disk_size_gb",
+                    Type::Number,
+                    "Alibaba ECS and Apsara Stack: the system disk size in GiB \
+                     (`DiskDeviceMapping.1.DiskImageSize`); the cloud detects it when unset.",
+                )),
+                replace(Attribute::optional(
+                    "target_oss_region_id",
+                    s.clone(),
+                    "Alibaba ENS only: the region the imported image is stored in (`TargetOSSRegionId`).",
                 )),
                 Attribute::optional(
                     "tags",
@@ -121,7 +164,9 @@ pub fn resource_schema() -> Schema {
                     type_name: "data_disks".into(),
                     block: Block {
                         description: "Data disk images imported with the system disk (Tencent Cloud, Alibaba ECS, \
-                                      Apsara Stack). Changing them replaces the image."
+                                      Alibaba ENS, Apsara Stack). ENS takes the source URL only, as entries of its \
+                                      `DiskDeviceMapping` JSON list (OSSRegion, OSSBucket, OSSObject). Changing them \
+                                      replaces the image."
                             .into(),
                         attributes: vec![
                             Attribute::required("source_url", Type::String, "The data disk image, as `source_url`."),

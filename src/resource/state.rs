@@ -92,6 +92,20 @@ pub fn import_request(cloud: Cloud, config: &Value, region: &str, token: String)
         tags: string_map(config, "tags"),
         data_disks,
         idempotency_token: token,
+        force: config
+            .get_attr("force")
+            .filter(|v| v.is_known())
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        image_family: string(config, "image_family"),
+        role_name: string(config, "role_name"),
+        detection_strategy: get("detection_strategy"),
+        nvme_support: get("nvme_support"),
+        system_disk_size_gb: config
+            .get_attr("system_disk_size_gb")
+            .and_then(Value::as_number)
+            .and_then(Number::to_u64),
+        target_oss_region_id: string(config, "target_oss_region_id"),
     }
 }
 
@@ -235,6 +249,10 @@ pub const CONFIGURATION_ONLY: &[&str] = &[
     "os_type",
     "architecture",
     "data_disks",
+    "image_family",
+    "nvme_support",
+    "system_disk_size_gb",
+    "target_oss_region_id",
 ];
 
 /// The state of an image that Terraform imports: everything the cloud reports, in the users' spelling, and the
@@ -448,6 +466,24 @@ mod tests {
         assert_eq!(req.os_type.as_deref(), Some("linux"));
         let u = import_request(Cloud::UCloud, &cfg, "cn-bj2", "tok".into());
         assert_eq!(u.architecture, None);
+        let cfg = Value::object([
+            ("name", Value::string("web")),
+            ("force", Value::Bool(true)),
+            ("image_family", Value::string("fam")),
+            ("role_name", Value::string("R")),
+            ("detection_strategy", Value::string("standard")),
+            ("nvme_support", Value::string("Supported")),
+            ("system_disk_size_gb", Value::Number(Number::from_u64(40))),
+            ("target_oss_region_id", Value::string("cn-beijing")),
+        ]);
+        let r = import_request(Cloud::AliCloud, &cfg, "cn-beijing", "tok".into());
+        assert!(r.force);
+        assert_eq!(r.image_family.as_deref(), Some("fam"));
+        assert_eq!(r.role_name.as_deref(), Some("R"));
+        assert_eq!(r.detection_strategy.as_deref(), Some("Standard"));
+        assert_eq!(r.nvme_support.as_deref(), Some("supported"));
+        assert_eq!(r.system_disk_size_gb, Some(40));
+        assert_eq!(r.target_oss_region_id.as_deref(), Some("cn-beijing"));
     }
 
     #[test]

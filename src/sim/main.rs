@@ -20,6 +20,7 @@ mod ids;
 mod journal;
 mod persist;
 mod pipeline;
+mod root;
 mod rules;
 mod server;
 mod state;

@@ -19,7 +19,7 @@ use crate::app::Sim;
 use crate::cloud::SimCloud;
 use crate::http::{RawRequest, Reply};
 use crate::pipeline::ConnKill;
-use crate::{admin, tencent, ucloud};
+use crate::{admin, root, tencent, ucloud};
 
 /// Largest request body accepted.
 const BODY_LIMIT: usize = 16 * 1024 * 1024;
@@ -88,10 +88,24 @@ async fn apsara_route(
     }
 }
 
+async fn apsara_ecs_route(State(sim): State<Arc<Sim>>, req: Request) -> Response {
+    match raw(req).await {
+        Ok((r, k)) => alibaba::handle(sim, Product::Apsara, None, k, r).await,
+        Err(resp) => resp,
+    }
+}
+
+async fn root_route(State(sim): State<Arc<Sim>>, req: Request) -> Response {
+    match raw(req).await {
+        Ok((r, k)) => root::handle(sim, k, r).await,
+        Err(resp) => resp,
+    }
+}
+
 async fn fallback(req: Request) -> Response {
     let msg = format!(
-        "no simulated API at {}; use /ucloud, /surfercloud, /tencentcloud, /alicloud/ecs, \
-         /alicloud/ens, /apsarastack/apsara/route/Ecs/<Action> or /_sim/",
+        "no simulated API at {}; use / (any cloud, as the real hosts), /ucloud, /surfercloud, /tencentcloud, \
+         /alicloud/ecs, /alicloud/ens, /apsarastack, /apsarastack/apsara/route/Ecs/<Action> or /_sim/",
         req.uri().path()
     );
     Reply::text(404, &msg, "").into_response()
@@ -111,6 +125,9 @@ pub fn router(sim: Arc<Sim>) -> Router {
         .route("/alicloud/ens", any(ens_route))
         .route("/alicloud/ens/", any(ens_route))
         .route("/apsarastack/apsara/route/Ecs/{action}", any(apsara_route))
+        .route("/apsarastack", any(apsara_ecs_route))
+        .route("/apsarastack/", any(apsara_ecs_route))
+        .route("/", any(root_route))
         .merge(admin::routes())
         .fallback(fallback)
         .with_state(sim)

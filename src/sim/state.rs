@@ -53,6 +53,9 @@ pub struct Image {
     /// The import task (ECS `TaskId`), which CancelTask names.
     #[serde(default)]
     pub task_id: String,
+    /// Cloud-specific import parameters echoed by describe calls (`ImageFamily`, `NvmeSupport`, `LicenseType`).
+    #[serde(default)]
+    pub extra: BTreeMap<String, String>,
 }
 
 /// One imported data disk, as DescribeImages reports it back.
@@ -66,6 +69,21 @@ pub struct DataDiskRecord {
     /// Size in GiB as given (0: not given).
     #[serde(default)]
     pub size_gib: u64,
+}
+
+impl Image {
+    /// ECS `Features.NvmeSupport` as imported (`unsupported` when not given, the cloud's default).
+    pub fn nvme_support(&self) -> &str {
+        self.extra
+            .get("NvmeSupport")
+            .map(String::as_str)
+            .unwrap_or("unsupported")
+    }
+
+    /// A cloud-specific value, empty when not given.
+    pub fn extra(&self, key: &str) -> &str {
+        self.extra.get(key).map(String::as_str).unwrap_or("")
+    }
 }
 
 /// Where an image is in its lifecycle at a given moment.
@@ -260,6 +278,7 @@ pub(crate) fn test_image(cloud: SimCloud, region: &str, id: &str, name: &str) ->
         tags: BTreeMap::new(),
         data_disks: Vec::new(),
         task_id: String::new(),
+        extra: BTreeMap::new(),
     }
 }
 

@@ -59,8 +59,20 @@ fn bad_type(name: &str) -> TcError {
     )
 }
 
+/// Tencent answers `Content-Type: application/json` exactly: tencentcloud-sdk-python
+/// common/abstract_client.py `_check_error` only looks for `Response.Error` when the type is `application/json` (or
+/// `text/plain`), so a `;charset=utf-8` suffix would make the SDK take every error for a success.
+const CONTENT_TYPE: &str = "application/json";
+
+fn tc_json(status: u16, v: &Value, outcome: impl Into<String>) -> Reply {
+    Reply {
+        content_type: CONTENT_TYPE,
+        ..Reply::json(status, v, outcome)
+    }
+}
+
 fn error_reply(e: &TcError, outcome: String) -> Reply {
-    Reply::json(
+    tc_json(
         200,
         &json!({"Response": {"Error": {"Code": e.code, "Message": e.message},
                              "RequestId": ids::tencent_request_id()}}),
@@ -136,7 +148,7 @@ pub async fn handle(sim: Arc<Sim>, kill: Option<ConnKill>, req: RawRequest) -> R
                 Ok(()) => match body(&req).and_then(|b| dispatch(&sim, &h, &b)) {
                     Ok(mut m) => {
                         m.insert("RequestId".into(), json!(ids::tencent_request_id()));
-                        Reply::json(200, &json!({ "Response": m }), "ok")
+                        tc_json(200, &json!({ "Response": m }), "ok")
                     }
                     Err(e) => {
                         let outcome = format!("error:{}", e.code);
@@ -346,6 +358,21 @@ fn import(sim: &Sim, region: &str, b: &Map<String, Value>) -> Out {
         }
     }
     let tags = tag_spec(b)?;
+    let family = opt_str(b, "ImageFamily")?.unwrap_or("");
+    if family.chars().count() > 60 {
+        return Err(err(
+            "InvalidParameterValue.InvalidImageFamily",
+            "Invalid format of image family name",
+        ));
+    }
+    let mut extra = std::collections::BTreeMap::new();
+    extra.insert("ImageFamily".to_string(), family.to_string());
+    extra.insert(
+        "LicenseType".to_string(),
+        opt_str(b, "LicenseType")?
+            .unwrap_or("TencentCloud")
+            .to_string(),
+    );
     if sim.store().name_taken(CLOUD, region, name, "") {
         return Err(duplicate(name));
     }
@@ -373,6 +400,7 @@ fn import(sim: &Sim, region: &str, b: &Map<String, Value>) -> Out {
         tags,
         data_disks: Vec::new(),
         task_id: String::new(),
+        extra,
     };
     let id = image.id.clone();
     sim.store().insert(image);
@@ -436,7 +464,7 @@ fn render(i: &Image, now: i64) -> Value {
         "ImageName": i.name,
         "ImageDescription": i.description,
         "ImageSize": i.size_gib(),
-        "Architecture": i.architecture,
+        "Architecture": reported_architecture(&i.architecture),
         "ImageState": state_word(i.phase(now)),
         "Platform": i.os_type,
         "ImageCreator": "",
@@ -445,10 +473,20 @@ fn render(i: &Image, now: i64) -> Value {
         "IsSupportCloudinit": true,
         "SnapshotSet": [],
         "Tags": i.tags.iter().map(|(k, v)| json!({"Key": k, "Value": v})).collect::<Vec<_>>(),
-        "LicenseType": "TencentCloud",
-        "ImageFamily": "",
+        "LicenseType": if i.extra("LicenseType").is_empty() { "TencentCloud" } else { i.extra("LicenseType") },
+        "ImageFamily": i.extra("ImageFamily"),
         "ImageDeprecated": false,
     })
+}
+
+/// DescribeImages reports `x86_64`, `arm` and `i386` (tencentcloud-sdk-go cvm/v20170312 models.go
+/// `Image.Architecture`), while ImportImage takes `arm_64`.
+fn reported_architecture(imported: &str) -> &str {
+    if imported == "arm_64" {
+        "arm"
+    } else {
+        imported
+    }
 }
 
 /// One parsed `Filters` entry.
@@ -721,6 +759,25 @@ mod tests {
         delete(&s, "ap-guangzhou", &obj(json!({"ImageIds": [id]}))).unwrap();
         let e = delete(&s, "ap-guangzhou", &obj(json!({"ImageIds": [id]}))).unwrap_err();
         assert_eq!(e.code, "InvalidImageId.NotFound");
+    }
+
+    #[test]
+    fn arm_64_is_reported_as_arm() {
+        let s = sim();
+        let mut b = import_body("arm-image");
+        b.insert("Architecture".into(), json!("arm_64"));
+        let id = import(&s, "r", &b).unwrap()["ImageId"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let d = describe(&s, "r", &obj(json!({"ImageIds": [id]}))).unwrap();
+        assert_eq!(d["ImageSet"][0]["Architecture"], "arm");
+        b.insert("Architecture".into(), json!("arm64"));
+        b.insert("ImageName".into(), json!("arm-2"));
+        assert_eq!(
+            import(&s, "r", &b).unwrap_err().code,
+            "InvalidParameterValue"
+        );
     }
 
     #[test]

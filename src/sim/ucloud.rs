@@ -31,8 +31,6 @@ pub struct UError {
     pub message: String,
 }
 
-/// Gateway RetCode for throttled requests.
-const THROTTLED: i64 = 153;
 /// Parameter errors (missing or invalid).
 const PARAM: i64 = 230;
 /// "Resource does not exist or is not a custom image" (UHost error table).
@@ -79,6 +77,12 @@ fn parse(req: &RawRequest) -> Result<Parsed, UError> {
     if req.method == "POST" && req.media_type() == "application/json" {
         let v: Value = serde_json::from_slice(&req.body).map_err(|_| invalid("Body"))?;
         let obj = v.as_object().ok_or_else(|| invalid("Body"))?;
+        // A JSON body is the shape ucloud-sdk-go's JSONEncoder sends (ucloud/request/encoder_json.go): arrays as
+        // JSON arrays. Flattened `Name.N` keys belong to form bodies; no SDK puts them in JSON, so they are refused
+        // rather than guessed at (RetCode 230 is the simulator's guess, docs/simulator.md).
+        if let Some(k) = obj.keys().find(|k| k.contains('.')) {
+            return Err(invalid(k));
+        }
         let mut params = query.clone();
         params.extend(ucloud_flatten(obj));
         let mut signed = query;
@@ -124,14 +128,9 @@ pub async fn handle(
     }
     let reply = match pipeline::gate(&sim, cloud, &action, &region, kill.as_ref()).await {
         Gate::Reply(r) => r,
-        Gate::Throttle => error_reply(
-            &action,
-            &UError {
-                ret_code: THROTTLED,
-                message: "API request is throttled, please retry later".into(),
-            },
-            "throttled".into(),
-        ),
+        // UCloud's SDKs retry HTTP 429 (ucloud-sdk-go ucloud/error/server_error.go `Retryable`); no official source
+        // names a throttling RetCode, so the simulator throttles with a plain 429 (a guess, docs/simulator.md).
+        Gate::Throttle => Reply::text(429, "Too Many Requests", "throttled"),
         Gate::Proceed => match uauth::verify(&parsed.signed, &sim.creds, cloud.key_family()) {
             Err(e) => {
                 let ue = UError {
@@ -209,6 +208,7 @@ fn import(
         tags: Default::default(),
         data_disks: Vec::new(),
         task_id: String::new(),
+        extra: Default::default(),
     };
     let id = image.id.clone();
     sim.store().insert(image);
@@ -353,6 +353,17 @@ mod tests {
         assert_eq!(p.signed["ImageIds"], "ab");
         assert_eq!(p.signed["Limit"], "5");
         assert!(parse(&raw("application/json", "[1]")).is_err());
+    }
+
+    #[test]
+    fn json_with_flattened_keys_is_refused() {
+        let e = parse(&raw(
+            "application/json",
+            r#"{"Action":"DescribeImage","ImageIds.0":"a"}"#,
+        ))
+        .unwrap_err();
+        assert_eq!(e.ret_code, 230);
+        assert!(e.message.contains("ImageIds.0"));
     }
 
     #[test]

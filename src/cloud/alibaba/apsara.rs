@@ -1,49 +1,102 @@
-//! Apsara Stack specifics: ECS actions are POSTed as signed forms to
-//! `<gateway>/apsara/route/Ecs/<Action>` with API version 2016-01-01.
+//! Apsara Stack specifics. Two ways to reach its ECS API, chosen by the `api_style` provider setting:
+//!
+//! - `route` (default): signed forms POSTed to `<gateway>/apsara/route/Ecs/<Action>`, with the body parameters
+//!   `version` and `regionId` the Apsara Stack ImportImage reference page lists (the project's seed page 004,
+//!   `/work/shared/seeds/004_*.txt`: `version` sample `2016-01-01`, `regionId` required).
+//! - `ecs`: the standard ECS RPC API (version 2014-05-26) at the endpoint itself, with the headers both official
+//!   Apsara providers send: `x-acs-regionid`, `x-acs-organizationid`, `x-acs-resourcegroupid`,
+//!   `x-acs-asapi-product: Ecs` and `x-acs-request-version: v1` (aliyun/terraform-provider-alibabacloudstack
+//!   alibabacloudstack/connectivity/client.go `defaultHeaders`, `WithEcsClient` with ECS 2014-05-26;
+//!   apsara-stack/terraform-provider-apsarastack apsarastack/connectivity/client.go).
 
 use std::collections::BTreeMap;
 
 use url::Url;
 
-use super::ecs;
+use super::ecs::{self, ECS_VERSION};
 use super::RpcTarget;
-use crate::cloud::{Cloud, CloudError, ImportRequest};
+use crate::cloud::{ApsaraApiStyle, Cloud, CloudError, ImportRequest};
 
-/// Apsara Stack ECS API version.
+/// The version the seed page gives for the route gateway's ImportImage.
 pub const APSARA_VERSION: &str = "2016-01-01";
 
-/// The target for `action` behind `gateway` (which may carry a path prefix).
+/// The API version of `action` in `style`. The route gateway's page documents ImportImage at 2016-01-01; the other
+/// image actions have no route page, so they use the ECS version the official providers call them with.
+pub fn version(style: ApsaraApiStyle, action: &str) -> &'static str {
+    match style {
+        ApsaraApiStyle::Route if action == "ImportImage" => APSARA_VERSION,
+        _ => ECS_VERSION,
+    }
+}
+
+/// Who the calls are made for: the `x-acs-*` header values.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Tenant<'a> {
+    /// `x-acs-organizationid`.
+    pub organization_id: Option<&'a str>,
+    /// `x-acs-resourcegroupid`.
+    pub resource_group_id: Option<&'a str>,
+}
+
+/// The target for `action` in `region` behind `gateway` (which may carry a path prefix).
 pub fn target(
     gateway: &Url,
+    style: ApsaraApiStyle,
     action: &str,
-    organization_id: Option<&str>,
-    resource_group_id: Option<&str>,
+    region: &str,
+    tenant: Tenant<'_>,
 ) -> Result<RpcTarget, CloudError> {
     let mut base = gateway.clone();
     base.set_query(None);
-    let prefix = base.path().trim_end_matches('/').to_string();
-    base.set_path(&format!("{prefix}/apsara/route/Ecs/{action}"));
-    let mut headers = Vec::new();
-    if let Some(o) = organization_id {
-        headers.push(("x-acs-organizationid".to_string(), o.to_string()));
-    }
-    if let Some(r) = resource_group_id {
-        headers.push(("x-acs-resourcegroupid".to_string(), r.to_string()));
-    }
     if base.cannot_be_a_base() {
         return Err(CloudError::config(
             Cloud::ApsaraStack,
             format!("gateway {gateway} cannot carry a path"),
         ));
     }
+    let mut headers = Vec::new();
+    if style == ApsaraApiStyle::Route {
+        let prefix = base.path().trim_end_matches('/').to_string();
+        base.set_path(&format!("{prefix}/apsara/route/Ecs/{action}"));
+    } else if !region.is_empty() {
+        headers.push(("x-acs-regionid".to_string(), region.to_string()));
+    }
+    if let Some(o) = tenant.organization_id {
+        headers.push(("x-acs-organizationid".to_string(), o.to_string()));
+    }
+    if let Some(r) = tenant.resource_group_id {
+        headers.push(("x-acs-resourcegroupid".to_string(), r.to_string()));
+    }
+    if style == ApsaraApiStyle::Ecs {
+        headers.push(("x-acs-asapi-product".to_string(), "Ecs".to_string()));
+        headers.push(("x-acs-request-version".to_string(), "v1".to_string()));
+    }
     Ok(RpcTarget {
         url: base,
-        version: APSARA_VERSION,
+        version: version(style, action),
         headers,
     })
 }
 
-/// Apsara `ImportImage` parameters: the ECS set without ClientToken, BootMode and tags.
+/// The route gateway's body parameters `version` and `regionId` (seed page 004), added to every route call.
+pub fn route_params(
+    style: ApsaraApiStyle,
+    action: &str,
+    region: &str,
+    params: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    let mut p = params.clone();
+    if style == ApsaraApiStyle::Route {
+        p.insert("version".into(), version(style, action).into());
+        if !region.is_empty() {
+            p.insert("regionId".into(), region.into());
+        }
+    }
+    p
+}
+
+/// Apsara `ImportImage` parameters: the seed page's set (the ECS set without ClientToken, BootMode, tags,
+/// DetectionStrategy and Features).
 pub fn import_params(req: &ImportRequest) -> Result<BTreeMap<String, String>, String> {
     ecs::import_params(req, false)
 }
@@ -56,15 +109,20 @@ mod tests {
     use crate::cloud::sign::acs_rpc_signature;
     use crate::cloud::testutil::{fast_options, serve, Recorded};
     use crate::cloud::{ImageApi, SignatureVersion};
+    use std::collections::BTreeMap;
     use std::sync::Arc;
 
     #[test]
     fn route_keeps_prefix() {
         let t = target(
             &Url::parse("http://127.0.0.1:9/apsarastack/").unwrap(),
+            ApsaraApiStyle::Route,
             "ImportImage",
-            Some("1"),
-            None,
+            "r1",
+            Tenant {
+                organization_id: Some("1"),
+                resource_group_id: None,
+            },
         )
         .unwrap();
         assert_eq!(
@@ -75,17 +133,42 @@ mod tests {
             t.headers,
             vec![("x-acs-organizationid".to_string(), "1".to_string())]
         );
+        assert_eq!(t.version, APSARA_VERSION);
         let t = target(
             &Url::parse("https://gw.example").unwrap(),
+            ApsaraApiStyle::Route,
             "DeleteImage",
-            None,
-            None,
+            "r1",
+            Tenant::default(),
         )
         .unwrap();
         assert_eq!(
             t.url.as_str(),
             "https://gw.example/apsara/route/Ecs/DeleteImage"
         );
+        assert_eq!(t.version, ECS_VERSION);
+    }
+
+    #[test]
+    fn ecs_style_is_the_official_providers_call() {
+        let t = target(
+            &Url::parse("https://ecs.example/x").unwrap(),
+            ApsaraApiStyle::Ecs,
+            "ImportImage",
+            "cn-qd",
+            Tenant {
+                organization_id: Some("o"),
+                resource_group_id: Some("g"),
+            },
+        )
+        .unwrap();
+        assert_eq!(t.url.as_str(), "https://ecs.example/x");
+        assert_eq!(t.version, "2014-05-26");
+        let h: BTreeMap<_, _> = t.headers.into_iter().collect();
+        assert_eq!(h["x-acs-regionid"], "cn-qd");
+        assert_eq!(h["x-acs-organizationid"], "o");
+        assert_eq!(h["x-acs-resourcegroupid"], "g");
+        assert_eq!(h["x-acs-asapi-product"], "Ecs");
     }
 
     #[tokio::test]
@@ -113,6 +196,7 @@ mod tests {
                 gateway: Url::parse(&format!("{url}/apsarastack")).unwrap(),
                 organization_id: Some("org".into()),
                 resource_group_id: Some("rg".into()),
+                style: ApsaraApiStyle::Route,
             },
         );
         let req = ImportRequest {
@@ -121,6 +205,8 @@ mod tests {
             source_url: "oss://bkt/sys.raw".into(),
             format: Some("raw".into()),
             idempotency_token: "t".into(),
+            role_name: Some("AliyunECSImageImportDefaultRole".into()),
+            system_disk_size_gb: Some(40),
             ..Default::default()
         };
         assert_eq!(c.import_image(&req).await.unwrap(), "m-aps");
@@ -131,9 +217,16 @@ mod tests {
         assert_eq!(first.header("x-acs-resourcegroupid"), Some("rg"));
         let f = first.form();
         assert_eq!(f["Version"], APSARA_VERSION);
+        // Every parameter the seed page lists for the route gateway.
+        assert_eq!(f["version"], APSARA_VERSION);
+        assert_eq!(f["regionId"], "cn-qingdao-env17-d01");
+        assert_eq!(f["RegionId"], "cn-qingdao-env17-d01");
+        assert_eq!(f["RoleName"], "AliyunECSImageImportDefaultRole");
+        assert_eq!(f["DiskDeviceMapping.1.DiskImageSize"], "40");
         assert_eq!(f["DiskDeviceMapping.1.Format"], "RAW");
         assert!(!f.contains_key("ClientToken"));
         assert_eq!(f["Signature"], acs_rpc_signature("POST", &f, "sk"));
         assert_eq!(log[1].path, "/apsarastack/apsara/route/Ecs/DescribeImages");
+        assert_eq!(log[1].form()["Version"], "2014-05-26");
     }
 }

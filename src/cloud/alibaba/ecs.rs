@@ -14,14 +14,16 @@ use crate::cloud::http::Failure;
 use crate::cloud::json::{arr_field, percent, str_field, u64_field};
 use crate::cloud::source_url::parse_oss;
 use crate::cloud::{
-    Cloud, CloudError, ErrorKind, Image, ImageApi, ImageState, ImageUpdate, ImportRequest,
-    ImportStarted,
+    ApsaraApiStyle, Cloud, CloudError, ErrorKind, Image, ImageApi, ImageState, ImageUpdate,
+    ImportRequest, ImportStarted,
 };
 
 /// ECS API version.
 pub const ECS_VERSION: &str = "2014-05-26";
-/// Every status an imported image can be in; `DescribeImages` defaults to `Available` only.
-pub const ALL_STATUSES: &str = "Creating,Waiting,Available,UnAvailable,CreateFailed";
+/// Every status an image can be in; `DescribeImages` defaults to `Available` only. `Deprecated` is a valid status
+/// (alibabacloud-go/ecs-20140526 client.go `DescribeImagesRequest.Status`): without it a deprecated image would look
+/// deleted and be imported again.
+pub const ALL_STATUSES: &str = "Creating,Waiting,Available,UnAvailable,CreateFailed,Deprecated";
 const PAGE: usize = 100;
 const MAX_PAGES: usize = 50;
 
@@ -41,6 +43,8 @@ pub enum EcsFlavor {
         organization_id: Option<String>,
         /// `x-acs-resourcegroupid`.
         resource_group_id: Option<String>,
+        /// Route gateway or ECS endpoint.
+        style: ApsaraApiStyle,
     },
 }
 
@@ -70,8 +74,17 @@ pub fn map_state(raw: &str) -> ImageState {
 }
 
 /// Parses one `Images.Image[]` entry.
+///
+/// Where the API reports `Usable` (a boolean, alibabacloud-go/ecs-20140526 `DescribeImagesResponseBodyImagesImage`),
+/// an `Available` image that is not yet usable still counts as importing: aliyun/terraform-provider-alicloud waits
+/// for `Usable=true` because `Status=Available` can come first (alicloud/resource_alicloud_image.go, PR #10176).
 pub fn parse_image(v: &Value) -> Image {
     let raw = str_field(v, "Status").unwrap_or_default();
+    let not_usable = v.get("Usable").and_then(Value::as_bool) == Some(false);
+    let state = match map_state(&raw) {
+        ImageState::Available if not_usable => ImageState::Importing,
+        s => s,
+    };
     let tags = v
         .get("Tags")
         .map(|t| arr_field(t, "Tag"))
@@ -89,7 +102,7 @@ pub fn parse_image(v: &Value) -> Image {
         id: str_field(v, "ImageId").unwrap_or_default(),
         name: str_field(v, "ImageName").unwrap_or_default(),
         description: str_field(v, "Description"),
-        state: map_state(&raw),
+        state,
         raw_state: raw,
         progress: percent(v, "Progress"),
         size_gb: u64_field(v, "Size"),
@@ -154,7 +167,9 @@ pub fn images_of(v: &Value) -> Vec<Image> {
         .collect()
 }
 
-/// `ImportImage` parameters. `public` adds the ECS-only fields (ClientToken, BootMode, Tag.N).
+/// `ImportImage` parameters. `public` adds the ECS-only fields (ClientToken, BootMode, Tag.N, DetectionStrategy,
+/// Features.NvmeSupport); Apsara Stack's page (seed 004) lists the rest, including RoleName. Names as in
+/// alibabacloud-go/ecs-20140526 client.go `ImportImageRequest`.
 pub fn import_params(
     req: &ImportRequest,
     public: bool,
@@ -172,8 +187,11 @@ pub fn import_params(
     opt("Platform", &req.platform);
     opt("OSType", &req.os_type);
     opt("LicenseType", &req.license_type);
+    opt("RoleName", &req.role_name);
     if public {
         opt("BootMode", &req.boot_mode);
+        opt("DetectionStrategy", &req.detection_strategy);
+        opt("Features.NvmeSupport", &req.nvme_support);
         p.insert("ClientToken".into(), req.idempotency_token.clone());
         for (i, (k, v)) in req.tags.iter().enumerate() {
             p.insert(format!("Tag.{}.Key", i + 1), k.clone());
@@ -181,7 +199,7 @@ pub fn import_params(
         }
     }
     let sys = parse_oss(&req.source_url)?;
-    let disks = std::iter::once((sys, req.format.clone(), None)).chain(
+    let disks = std::iter::once((sys, req.format.clone(), req.system_disk_size_gb)).chain(
         req.data_disks
             .iter()
             .map(|d| Ok::<_, String>((parse_oss(&d.source_url)?, d.format.clone(), d.size_gb)))
@@ -236,11 +254,16 @@ impl EcsClient {
                 gateway,
                 organization_id,
                 resource_group_id,
+                style,
             } => apsara::target(
                 gateway,
+                *style,
                 action,
-                organization_id.as_deref(),
-                resource_group_id.as_deref(),
+                region,
+                apsara::Tenant {
+                    organization_id: organization_id.as_deref(),
+                    resource_group_id: resource_group_id.as_deref(),
+                },
             ),
         }
     }
@@ -253,8 +276,12 @@ impl EcsClient {
         idempotent: bool,
     ) -> Result<Value, Failure> {
         let target = self.target(action, region).map_err(Failure::Definite)?;
+        let params = match &self.flavor {
+            EcsFlavor::Apsara { style, .. } => apsara::route_params(*style, action, region, params),
+            EcsFlavor::Public { .. } => params.clone(),
+        };
         self.rpc
-            .call(&target, action, region, params, idempotent)
+            .call(&target, action, region, &params, idempotent)
             .await
     }
 
@@ -351,6 +378,39 @@ impl EcsClient {
                     }
                 }
                 Err(e)
+            }
+        }
+    }
+
+    /// One DescribeImages call for `ids`. `InvalidImageId.NotFound` means gone (aliyun/terraform-provider-alicloud
+    /// alicloud/service_alicloud_ecs_v2.go `describeEcsImage`); for a batch it is not known which id it names, so
+    /// the ids are asked one by one.
+    async fn describe_batch(&self, region: &str, ids: &[String]) -> Result<Vec<Image>, CloudError> {
+        let mut p = BTreeMap::new();
+        p.insert("RegionId".into(), region.to_string());
+        p.insert("ImageId".into(), ids.join(","));
+        p.insert("Status".into(), ALL_STATUSES.into());
+        p.insert("PageSize".into(), PAGE.to_string());
+        match self.call("DescribeImages", region, &p, true).await {
+            Ok(v) => Ok(images_of(&v)
+                .into_iter()
+                .filter(|i| ids.contains(&i.id))
+                .collect()),
+            Err(f) => {
+                let e = f.into_error();
+                if e.kind != ErrorKind::NotFound {
+                    return Err(e);
+                }
+                if ids.len() == 1 {
+                    return Ok(Vec::new());
+                }
+                let mut out = Vec::new();
+                for id in ids {
+                    out.extend(
+                        Box::pin(self.describe_batch(region, std::slice::from_ref(id))).await?,
+                    );
+                }
+                Ok(out)
             }
         }
     }
@@ -461,13 +521,7 @@ impl ImageApi for EcsClient {
     ) -> Result<Vec<Image>, CloudError> {
         let mut out = Vec::new();
         for chunk in ids.chunks(PAGE) {
-            let mut p = BTreeMap::new();
-            p.insert("RegionId".into(), region.to_string());
-            p.insert("ImageId".into(), chunk.join(","));
-            p.insert("Status".into(), ALL_STATUSES.into());
-            p.insert("PageSize".into(), PAGE.to_string());
-            let v = self.call("DescribeImages", region, &p, true).await?;
-            out.extend(images_of(&v).into_iter().filter(|i| chunk.contains(&i.id)));
+            out.extend(self.describe_batch(region, chunk).await?);
         }
         Ok(out)
     }
@@ -611,6 +665,19 @@ mod tests {
         assert_eq!(p["ClientToken"], "tok-123");
         assert_eq!(p["Tag.1.Key"], "env");
         assert_eq!(p["RegionId"], "cn-hangzhou");
+        let mut r = req();
+        r.role_name = Some("MyRole".into());
+        r.detection_strategy = Some("Standard".into());
+        r.nvme_support = Some("supported".into());
+        r.system_disk_size_gb = Some(50);
+        let p = import_params(&r, true).unwrap();
+        assert_eq!(p["RoleName"], "MyRole");
+        assert_eq!(p["DetectionStrategy"], "Standard");
+        assert_eq!(p["Features.NvmeSupport"], "supported");
+        assert_eq!(p["DiskDeviceMapping.1.DiskImageSize"], "50");
+        let a = import_params(&r, false).unwrap();
+        assert_eq!(a["RoleName"], "MyRole");
+        assert!(!a.contains_key("DetectionStrategy") && !a.contains_key("Features.NvmeSupport"));
     }
 
     #[test]
@@ -650,6 +717,70 @@ mod tests {
         assert_eq!(f["SecurityToken"], "tok");
         assert_eq!(f["Version"], ECS_VERSION);
         assert_eq!(f["Signature"], acs_rpc_signature("POST", &f, "sk"));
+    }
+
+    #[test]
+    fn available_but_not_usable_is_still_importing() {
+        let i = parse_image(
+            &serde_json::json!({"ImageId": "m-1", "Status": "Available", "Usable": false}),
+        );
+        assert_eq!(i.state, ImageState::Importing);
+        let i = parse_image(
+            &serde_json::json!({"ImageId": "m-1", "Status": "Available", "Usable": true}),
+        );
+        assert_eq!(i.state, ImageState::Available);
+        let i = parse_image(&serde_json::json!({"ImageId": "m-1", "Status": "Deprecated"}));
+        assert_eq!(i.state, ImageState::Available);
+        assert!(ALL_STATUSES.split(',').any(|s| s == "Deprecated"));
+    }
+
+    #[tokio::test]
+    async fn describe_not_found_means_gone() {
+        let (url, log) = serve(Arc::new(|_, r: &Recorded| {
+            if r.form()["ImageId"].contains(',') || r.form()["ImageId"] == "m-gone" {
+                (404, r#"{"RequestId":"R","Code":"InvalidImageId.NotFound","Message":"gone"}"#.into())
+            } else {
+                (200, r#"{"RequestId":"R","TotalCount":1,"Images":{"Image":[{"ImageId":"m-1","Status":"Available"}]}}"#.into())
+            }
+        }))
+        .await;
+        let c = client(&url, SignatureVersion::RpcV1);
+        assert!(c
+            .describe_images("cn-hangzhou", &["m-gone".into()])
+            .await
+            .unwrap()
+            .is_empty());
+        let both = c
+            .describe_images("cn-hangzhou", &["m-1".into(), "m-gone".into()])
+            .await
+            .unwrap();
+        assert_eq!(both.len(), 1);
+        assert_eq!(log.lock().unwrap().len(), 4);
+    }
+
+    #[tokio::test]
+    async fn wrong_region_delete_is_an_error_and_rejected_throttling_is_retried() {
+        let (url, log) = serve(Arc::new(|n, _| {
+            if n == 0 {
+                (
+                    400,
+                    r#"{"RequestId":"R","Code":"Rejected.Throttling","Message":"slow"}"#.into(),
+                )
+            } else {
+                (
+                    404,
+                    r#"{"RequestId":"R","Code":"InvalidRegionId.NotFound","Message":"no region"}"#
+                        .into(),
+                )
+            }
+        }))
+        .await;
+        let e = client(&url, SignatureVersion::RpcV1)
+            .delete_image("cn-nowhere", "m-1")
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, "InvalidRegionId.NotFound");
+        assert_eq!(log.lock().unwrap().len(), 2);
     }
 
     #[tokio::test]

@@ -113,6 +113,9 @@ pub fn import_params(req: &ImportRequest) -> Result<BTreeMap<String, String>, St
     if let Some(v) = &req.license_type {
         p.insert("LicenseType".into(), v.clone());
     }
+    if let Some(v) = &req.target_oss_region_id {
+        p.insert("TargetOSSRegionId".into(), v.clone());
+    }
     let sys = parse_oss(&req.source_url)?;
     let region_of = |r: Option<String>| r.unwrap_or_else(|| req.region.clone());
     p.insert("OSSRegion".into(), region_of(sys.region));
@@ -350,6 +353,17 @@ mod tests {
             ..Default::default()
         };
         let p = import_params(&req).unwrap();
+        assert!(!p.contains_key("TargetOSSRegionId"));
+        let with_target = ImportRequest {
+            target_oss_region_id: Some("cn-beijing".into()),
+            platform: Some("centos".into()),
+            license_type: Some("BYOL".into()),
+            ..req.clone()
+        };
+        let t = import_params(&with_target).unwrap();
+        assert_eq!(t["TargetOSSRegionId"], "cn-beijing");
+        assert_eq!(t["Platform"], "centos");
+        assert_eq!(t["LicenseType"], "BYOL");
         assert_eq!(p["ComputeType"], "ens_vm");
         assert_eq!(p["ImageFormat"], "qcow2");
         assert_eq!(p["OSType"], "linux");

@@ -51,6 +51,12 @@ impl fmt::Debug for AcsRpc {
 }
 
 /// Classifies an Alibaba error `Code` (with the HTTP status as a fallback).
+///
+/// Throttling is any code containing `Throttling` (`Throttling`, `Throttling.User`, `Rejected.Throttling`, ...) and
+/// `ServiceUnavailable` is a server failure, as aliyun/terraform-provider-alicloud alicloud/errors.go `NeedRetry`
+/// retries them. Only `InvalidImageId.NotFound` means the image is gone (alicloud/service_alicloud_ecs_v2.go
+/// `describeEcsImage`); other `*.NotFound` codes such as `InvalidRegionId.NotFound` name something else, and
+/// treating them as gone would let a delete in a wrong region report success.
 pub fn classify(code: &str, status: u16) -> ErrorKind {
     if code.starts_with("InvalidAccessKeyId")
         || code.starts_with("SignatureDoesNotMatch")
@@ -66,14 +72,14 @@ pub fn classify(code: &str, status: u16) -> ErrorKind {
         // ECS DeleteImage error codes (Alibaba Cloud ECS API reference, DeleteImage): 403 ImageIsImporting "the
         // image is being imported and cannot be deleted", 403 ImageIsCreating.
         ErrorKind::Busy
-    } else if code.starts_with("Throttling") {
+    } else if code.contains("Throttling") {
         ErrorKind::Throttled
     } else if code.starts_with("NoSetRoletoECSServiceAc") {
         // Documented spelling "...Account" and the historic "...Acount".
         ErrorKind::MissingRole
     } else if code.contains("Duplicate") {
         ErrorKind::Duplicate { existing_id: None }
-    } else if code.ends_with("NotFound") || code.ends_with(".NotExist") || code == "ImageNotFound" {
+    } else if code == "InvalidImageId.NotFound" {
         ErrorKind::NotFound
     } else if code.starts_with("InternalError")
         || code.starts_with("ServiceUnavailable")
@@ -329,6 +335,16 @@ mod tests {
         assert_eq!(classify("IncompleteSignature", 400), ErrorKind::Auth);
         assert_eq!(classify("InvalidTimeStamp.Expired", 400), ErrorKind::Auth);
         assert_eq!(classify("Throttling.User", 400), ErrorKind::Throttled);
+        assert_eq!(classify("Rejected.Throttling", 400), ErrorKind::Throttled);
+        assert_eq!(classify("ServiceUnavailable", 503), ErrorKind::Server);
+        assert_ne!(
+            classify("InvalidRegionId.NotFound", 404),
+            ErrorKind::NotFound
+        );
+        assert_ne!(
+            classify("InvalidResourceGroup.NotFound", 404),
+            ErrorKind::NotFound
+        );
         assert_eq!(
             classify("NoSetRoletoECSServiceAccount", 400),
             ErrorKind::MissingRole

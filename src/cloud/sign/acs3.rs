@@ -5,8 +5,10 @@ use std::fmt;
 
 use super::{acs_percent_encode, hmac_sha256, sha256_hex};
 
-/// Everything ACS3 signs. `headers` holds the headers to send (names in any case); `host`,
-/// `content-type` and every `x-acs-*` header are signed. The caller includes
+/// Everything ACS3 signs. `headers` holds the headers to sign (names in any case) besides `host`, which is always
+/// signed: a client passes the `x-acs-*` (and `content-type`) headers it sends, a verifier exactly the headers the
+/// request's `SignedHeaders` names (the official SDKs also sign `accept` and `user-agent`:
+/// alibabacloud-tea-openapi utils.py `get_canonicalized_headers` signs every header it is given). The caller includes
 /// `x-acs-content-sha256` (see [`super::sha256_hex`]), `x-acs-date`, `x-acs-signature-nonce`,
 /// `x-acs-action`, `x-acs-version`.
 pub struct Acs3Request<'a> {
@@ -44,10 +46,7 @@ fn signed_headers(r: &Acs3Request) -> BTreeMap<String, String> {
     let mut m = BTreeMap::new();
     m.insert("host".to_string(), r.host.trim().to_string());
     for (k, v) in r.headers {
-        let lk = k.to_ascii_lowercase();
-        if lk.starts_with("x-acs-") || lk == "content-type" {
-            m.insert(lk, v.trim().to_string());
-        }
+        m.insert(k.to_ascii_lowercase(), v.trim().to_string());
     }
     m
 }
@@ -124,8 +123,8 @@ mod tests {
             ("x-acs-version", "2014-05-26"),
             ("x-acs-date", "2023-10-26T10:22:32Z"),
             ("x-acs-signature-nonce", "3156853299f313e23d1673dc12e1703d"),
+            // The documented example also sends `Accept`, unsigned: it is not one of the headers to sign.
             ("x-acs-content-sha256", &sha256_hex(b"")),
-            ("Accept", "application/json"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -275,6 +275,35 @@ pub fn import(sim: &Sim, ctx: &Ctx<'_>) -> Out {
             "The specified Platform is wrongly formed.",
         ));
     }
+    // "Only the Standard detection mode is supported" and NvmeSupport is supported/unsupported
+    // (alibabacloud-go/ecs-20140526 ImportImageRequest); the error codes are guesses (docs/simulator.md).
+    if optional(p, "DetectionStrategy").is_some_and(|d| d != "Standard") {
+        return Err(ali_err(
+            400,
+            "InvalidParameter.DetectionStrategy",
+            "The specified DetectionStrategy is not valid.",
+        ));
+    }
+    if optional(p, "Features.NvmeSupport")
+        .is_some_and(|n| !["supported", "unsupported"].contains(&n))
+    {
+        return Err(ali_err(
+            400,
+            "InvalidParameter.NvmeSupport",
+            "The specified Features.NvmeSupport is not valid.",
+        ));
+    }
+    if ctx.cloud == SimCloud::Apsarastack
+        && ["DetectionStrategy", "Features.NvmeSupport", "BootMode"]
+            .iter()
+            .any(|k| optional(p, k).is_some())
+    {
+        return Err(ali_err(
+            400,
+            "InvalidParameter",
+            "Apsara Stack's ImportImage takes no DetectionStrategy, Features or BootMode.",
+        ));
+    }
     if let Some(l) = optional(p, "LicenseType") {
         if !["Auto", "Aliyun", "BYOL"].contains(&l) {
             return Err(ali_err(
@@ -312,6 +341,9 @@ pub fn import(sim: &Sim, ctx: &Ctx<'_>) -> Out {
         tags,
         data_disks: data_disks(p),
         task_id: ids::alibaba_task_id(),
+        extra: optional(p, "Features.NvmeSupport")
+            .map(|n| [("NvmeSupport".to_string(), n.to_string())].into())
+            .unwrap_or_default(),
     };
     let id = image.id.clone();
     let task = image.task_id.clone();
@@ -420,7 +452,8 @@ fn render(i: &Image, now: i64) -> Value {
         "ImageVersion": "",
         "ProductCode": "",
         "BootMode": "BIOS",
-        "Features": {"NvmeSupport": "unsupported"},
+        "Usable": matches!(phase, Phase::Available),
+        "Features": {"NvmeSupport": i.nvme_support()},
         "DetectionOptions": {},
         "Tags": {"Tag": i.tags.iter().map(|(k, v)| json!({"TagKey": k, "TagValue": v})).collect::<Vec<_>>()},
         "DiskDeviceMappings": {"DiskDeviceMapping": disk_mappings(i, bucket, object, phase)},
@@ -461,11 +494,11 @@ const STATUSES: &[&str] = &[
 pub fn describe(sim: &Sim, ctx: &Ctx<'_>) -> Out {
     let p = ctx.params;
     let region = region(ctx)?;
-    let statuses: Vec<&str> = optional(p, "Status")
-        .unwrap_or("Available")
-        .split(',')
-        .map(str::trim)
-        .collect();
+    let statuses: Vec<&str> = match optional(p, "Status") {
+        // `ALL`: every status (alibabacloud-go/ecs-20140526 DescribeImagesRequest.Status).
+        Some("ALL") => STATUSES.to_vec(),
+        s => s.unwrap_or("Available").split(',').map(str::trim).collect(),
+    };
     if let Some(bad) = statuses.iter().find(|s| !STATUSES.contains(s)) {
         return Err(ali_err(
             400,

@@ -100,6 +100,7 @@ pub fn import(sim: &Sim, ctx: &Ctx<'_>) -> Out {
         tags: Default::default(),
         data_disks: Vec::new(),
         task_id: String::new(),
+        extra: Default::default(),
     };
     let id = image.id.clone();
     sim.store().insert(image);

@@ -35,7 +35,8 @@ pub enum Product {
     Ecs,
     /// ENS, version 2017-11-10.
     Ens,
-    /// Apsara Stack ECS, version 2016-01-01 (its ImportImage reference page).
+    /// Apsara Stack ECS: the route gateway (ImportImage at 2016-01-01, its reference page) or the standard ECS API
+    /// (2014-05-26) as the official Apsara providers call it.
     Apsara,
 }
 
@@ -48,11 +49,17 @@ impl Product {
         }
     }
 
-    fn version(self) -> &'static str {
+    /// Whether `version` is this product's for `action`. Apsara Stack's route gateway documents ImportImage at
+    /// 2016-01-01 (seed page 004); its other image actions have no route page and are taken at the ECS version the
+    /// official Apsara providers use (2014-05-26) or 2016-01-01. Reached as the ECS API (no route), Apsara takes
+    /// 2014-05-26 (aliyun/terraform-provider-alibabacloudstack, ECS SDK 2014-05-26).
+    fn accepts(self, version: &str, action: &str, route: bool) -> bool {
         match self {
-            Product::Ens => "2017-11-10",
-            Product::Ecs => "2014-05-26",
-            Product::Apsara => "2016-01-01",
+            Product::Ens => version == "2017-11-10",
+            Product::Ecs => version == "2014-05-26",
+            Product::Apsara if route && action == "ImportImage" => version == "2016-01-01",
+            Product::Apsara if route => matches!(version, "2014-05-26" | "2016-01-01"),
+            Product::Apsara => version == "2014-05-26",
         }
     }
 
@@ -146,6 +153,8 @@ pub struct Ctx<'a> {
 struct Parsed {
     action: String,
     version: String,
+    /// Reached through the Apsara Stack route gateway (`/apsara/route/Ecs/<Action>`).
+    route: bool,
     params: Params,
     query: Params,
     acs3: bool,
@@ -171,6 +180,11 @@ fn parse(path_action: Option<&str>, req: &RawRequest) -> Parsed {
         )
     };
     let action = path_action.map(str::to_string).unwrap_or(action);
+    // The route gateway's body parameter `version` (seed page 004) stands in for the common `Version`.
+    let version = match (path_action, params.get("version")) {
+        (Some(_), Some(v)) if version.is_empty() => v.clone(),
+        _ => version,
+    };
     // RPC v1 defaults to XML; ACS3 answers JSON unless XML is asked for.
     let xml = match params.get("Format").map(|f| f.to_ascii_uppercase()) {
         Some(f) => f == "XML",
@@ -179,6 +193,7 @@ fn parse(path_action: Option<&str>, req: &RawRequest) -> Parsed {
     Parsed {
         action,
         version,
+        route: path_action.is_some(),
         params,
         query,
         acs3,
@@ -316,12 +331,25 @@ fn dispatch(sim: &Sim, product: Product, p: &Parsed, ctx: &Ctx<'_>) -> Out {
             "Version is mandatory for this action.",
         ));
     }
-    if p.version != product.version() {
+    if !product.accepts(&p.version, &p.action, p.route) {
         return Err(ali_err(
             400,
             "InvalidVersion",
             "Specified parameter Version is not valid.",
         ));
+    }
+    if p.route {
+        // The route page's body `version`, when given, must agree; its `regionId` is required for ImportImage.
+        if optional(&p.params, "version").is_some_and(|v| v != p.version) {
+            return Err(ali_err(
+                400,
+                "InvalidVersion",
+                "Specified parameter version does not match Version.",
+            ));
+        }
+        if p.action == "ImportImage" {
+            required(&p.params, "regionId")?;
+        }
     }
     let unknown = || {
         ali_err(
