@@ -47,9 +47,14 @@ pub trait ImageApi: Send + Sync {
             task_id: None,
         })
     }
-    /// Cancels a running import task; `Ok(false)` where the cloud cannot cancel imports (the caller waits for
-    /// the import to end instead).
-    async fn cancel_import(&self, _region: &str, _task_id: &str) -> Result<bool, CloudError> {
+    /// Cancels the running import of `image_id` (its task, when the caller knows it, saves a lookup);
+    /// `Ok(false)` where the cloud cannot cancel imports or runs none for the image (the caller waits instead).
+    async fn cancel_import(
+        &self,
+        _region: &str,
+        _image_id: &str,
+        _task_id: Option<&str>,
+    ) -> Result<bool, CloudError> {
         Ok(false)
     }
     /// Which account at which endpoint this client acts for (no secret in it): two clients with the same

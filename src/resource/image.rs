@@ -284,7 +284,8 @@ impl CustomImage {
         stop: &crate::signal::Signal,
     ) -> Result<bool, Diagnostic> {
         let started = tokio::time::Instant::now();
-        let mut cancel = task;
+        // Cancel once (with the task when state recorded it); after that, wait.
+        let mut cancel = Some(task);
         loop {
             let e = match client.delete_image(region, id).await {
                 Ok(()) => return Ok(true),
@@ -292,9 +293,9 @@ impl CustomImage {
                 Err(e) => return Err(cloud_diagnostic(&e, "image deletion")),
             };
             if let Some(task) = cancel.take() {
-                match client.cancel_import(region, task).await {
+                match client.cancel_import(region, id, task).await {
                     Ok(true) => {
-                        tracing::info!(cloud = %cloud, region, image = id, task, "cancelled the import still running")
+                        tracing::info!(cloud = %cloud, region, image = id, "cancelled the import still running")
                     }
                     Ok(false) => {}
                     Err(ce) => {

@@ -90,6 +90,10 @@ pub struct FaultSpec {
     /// Close the connection of the next N matching requests without answering.
     #[serde(default)]
     pub drops: Vec<Counted>,
+    /// Extra delay after matching requests were handled, before the answer goes out: the cloud has acted, the
+    /// client is still waiting (a late answer).
+    #[serde(default)]
+    pub answer_delay: Vec<Latency>,
 }
 
 /// What to do with one request.
@@ -141,6 +145,16 @@ impl Faults {
     pub fn latency_ms(&self, cloud: SimCloud, action: &str) -> u64 {
         self.spec
             .latency
+            .iter()
+            .filter(|l| l.scope.matches(cloud, action))
+            .map(|l| l.ms)
+            .sum()
+    }
+
+    /// The delay between handling a request and answering it.
+    pub fn answer_delay_ms(&self, cloud: SimCloud, action: &str) -> u64 {
+        self.spec
+            .answer_delay
             .iter()
             .filter(|l| l.scope.matches(cloud, action))
             .map(|l| l.ms)

@@ -66,6 +66,22 @@ pub async fn gate(
     }
 }
 
+/// Answers a handled request: waits out an injected answer delay (the request has had its effect), then logs
+/// and sends the reply.
+pub async fn answer(
+    sim: &Sim,
+    cloud: SimCloud,
+    action: &str,
+    region: &str,
+    reply: Reply,
+) -> Response {
+    let delay = sim.faults().answer_delay_ms(cloud, action);
+    if delay > 0 {
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+    }
+    finish(sim, cloud, action, region, reply)
+}
+
 /// Logs the reply and turns it into a response.
 pub fn finish(sim: &Sim, cloud: SimCloud, action: &str, region: &str, reply: Reply) -> Response {
     sim.record(cloud, action, region, &reply.outcome, reply.status);

@@ -158,7 +158,7 @@ pub async fn handle(sim: Arc<Sim>, kill: Option<ConnKill>, req: RawRequest) -> R
             }
         }
     };
-    pipeline::finish(&sim, CLOUD, &h.action, &h.region, reply)
+    pipeline::answer(&sim, CLOUD, &h.action, &h.region, reply).await
 }
 
 type Out = Result<Map<String, Value>, TcError>;

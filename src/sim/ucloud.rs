@@ -149,7 +149,7 @@ pub async fn handle(
             },
         },
     };
-    pipeline::finish(&sim, cloud, &action, &region, reply)
+    pipeline::answer(&sim, cloud, &action, &region, reply).await
 }
 
 fn dispatch(

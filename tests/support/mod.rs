@@ -186,6 +186,9 @@ impl Workspace {
             .env("TF_IN_AUTOMATION", "1")
             .env("TF_INPUT", "0")
             .env("TF_CLI_CONFIG_FILE", &self.cli_config)
+            // The provider's create journal lives under XDG_STATE_HOME: one per workspace, so tests never see
+            // each other's creates.
+            .env("XDG_STATE_HOME", self.dir.path().join("state"))
             .env_remove("TF_LOG")
             .env_remove("TF_LOG_PATH")
             .stdin(std::process::Stdio::null());
@@ -193,6 +196,32 @@ impl Workspace {
             cmd.env(k, v);
         }
         cmd
+    }
+
+    /// The PIDs of provider processes this workspace's Terraform started (found by the plugin path in their
+    /// command line), for tests that kill the provider and not Terraform.
+    pub fn provider_pids(&self) -> Vec<u32> {
+        let plugin = self
+            .dir
+            .path()
+            .join("plugins")
+            .join("terraform-provider-cloudimage");
+        let needle = plugin.to_string_lossy().into_owned();
+        std::fs::read_dir("/proc")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+            .filter(|pid| {
+                std::fs::read(format!("/proc/{pid}/cmdline"))
+                    .map(|c| {
+                        c.split(|b| *b == 0)
+                            .next()
+                            .is_some_and(|argv0| argv0 == needle.as_bytes())
+                    })
+                    .unwrap_or(false)
+            })
+            .collect()
     }
 
     /// Runs Terraform and fails the test with its output when it fails.

@@ -490,15 +490,49 @@ impl ImageApi for EcsClient {
     }
 
     /// ECS CancelTask (RegionId, TaskId; ecs-20140526 CancelTaskRequest), which cancels running ImportImage and
-    /// ExportImage tasks (Alibaba Cloud ECS API reference, CancelTask). The Apsara Stack gateway's operation
-    /// list has no CancelTask, so there the caller waits instead.
-    async fn cancel_import(&self, region: &str, task_id: &str) -> Result<bool, CloudError> {
+    /// ExportImage tasks (Alibaba Cloud ECS API reference, CancelTask). Without the task, DescribeTasks finds it:
+    /// TaskAction `ImportImage` and ResourceIds.N name the image; each Task has TaskId, ResourceId and
+    /// TaskStatus (ecs-20140526 DescribeTasksRequest / DescribeTasksResponseBodyTaskSetTask). The Apsara Stack
+    /// gateway's operation list has neither call, so there the caller waits instead.
+    async fn cancel_import(
+        &self,
+        region: &str,
+        image_id: &str,
+        task_id: Option<&str>,
+    ) -> Result<bool, CloudError> {
         if !matches!(self.flavor, EcsFlavor::Public { .. }) {
             return Ok(false);
         }
+        let task = match task_id {
+            Some(t) => t.to_string(),
+            None => {
+                let mut p = BTreeMap::new();
+                p.insert("RegionId".into(), region.to_string());
+                p.insert("TaskAction".into(), "ImportImage".into());
+                p.insert("ResourceIds.1".into(), image_id.to_string());
+                let v = self.call("DescribeTasks", region, &p, true).await?;
+                let running = v
+                    .get("TaskSet")
+                    .map(|s| arr_field(s, "Task"))
+                    .unwrap_or(&[])
+                    .iter()
+                    .find(|t| {
+                        str_field(t, "ResourceId").as_deref() == Some(image_id)
+                            && matches!(
+                                str_field(t, "TaskStatus").as_deref(),
+                                Some("Processing" | "Waiting")
+                            )
+                    })
+                    .and_then(|t| str_field(t, "TaskId"));
+                match running {
+                    Some(t) => t,
+                    None => return Ok(false),
+                }
+            }
+        };
         let mut p = BTreeMap::new();
         p.insert("RegionId".into(), region.to_string());
-        p.insert("TaskId".into(), task_id.to_string());
+        p.insert("TaskId".into(), task);
         self.call("CancelTask", region, &p, true).await?;
         Ok(true)
     }

@@ -372,6 +372,54 @@ fn import_answer(id: &str, region: &str, task: &str) -> Map<String, Value> {
     m
 }
 
+/// DescribeTasks: the ImportImage task of each image still on record, filtered by `TaskAction`,
+/// `ResourceIds.N`, `TaskIds` and `TaskStatus` (ecs-20140526 DescribeTasksRequest; answer
+/// `TaskSet.Task[]` with TaskId, TaskAction, TaskStatus, ResourceId, SupportCancel, CreationTime).
+pub fn describe_tasks(sim: &Sim, ctx: &Ctx<'_>) -> Out {
+    let p = ctx.params;
+    let region = region(ctx)?;
+    let action = optional(p, "TaskAction");
+    let status = optional(p, "TaskStatus");
+    let resources: Vec<&str> = (1..=100)
+        .filter_map(|n| optional(p, &format!("ResourceIds.{n}")))
+        .collect();
+    let task_ids: Vec<&str> = optional(p, "TaskIds")
+        .map(|t| t.split(',').map(str::trim).collect())
+        .unwrap_or_default();
+    let now = clock::now_ms();
+    let tasks: Vec<Value> = sim
+        .store()
+        .all()
+        .filter(|i| i.cloud == ctx.cloud && i.region == region && !i.task_id.is_empty())
+        .filter(|_| action.is_none_or(|a| a == "ImportImage"))
+        .filter(|i| resources.is_empty() || resources.contains(&i.id.as_str()))
+        .filter(|i| task_ids.is_empty() || task_ids.contains(&i.task_id.as_str()))
+        .map(|i| {
+            let word = match i.phase(now) {
+                Phase::Importing { .. } => "Processing",
+                Phase::Available => "Finished",
+                Phase::Failed => "Failed",
+            };
+            (i, word)
+        })
+        .filter(|(_, word)| status.is_none_or(|s| s == *word))
+        .map(|(i, word)| {
+            json!({
+                "TaskId": i.task_id, "TaskAction": "ImportImage", "TaskStatus": word,
+                "ResourceId": i.id, "SupportCancel": if word == "Processing" { "true" } else { "false" },
+                "CreationTime": clock::iso_z(i.created_ms), "FinishedTime": "",
+            })
+        })
+        .collect();
+    let mut m = Map::new();
+    m.insert("RegionId".into(), json!(region));
+    m.insert("TotalCount".into(), json!(tasks.len()));
+    m.insert("PageNumber".into(), json!(1));
+    m.insert("PageSize".into(), json!(10));
+    m.insert("TaskSet".into(), json!({ "Task": tasks }));
+    Ok(m)
+}
+
 /// CancelTask (RegionId, TaskId): cancels a running ImportImage task (Alibaba Cloud ECS API reference,
 /// CancelTask). What becomes of the image is not documented; here it goes away, as a cancelled import leaves no
 /// usable image. The error codes for an unknown or finished task are guesses (docs/simulator.md).

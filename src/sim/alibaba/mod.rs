@@ -313,7 +313,7 @@ pub async fn handle(
             }
         },
     };
-    pipeline::finish(&sim, cloud, &p.action, &region, reply)
+    pipeline::answer(&sim, cloud, &p.action, &region, reply).await
 }
 
 fn dispatch(sim: &Sim, product: Product, p: &Parsed, ctx: &Ctx<'_>) -> Out {
@@ -367,6 +367,7 @@ fn dispatch(sim: &Sim, product: Product, p: &Parsed, ctx: &Ctx<'_>) -> Out {
         (Product::Ecs, "TagResources") => tags::tag_resources(sim, ctx),
         (Product::Ecs, "UntagResources") => tags::untag_resources(sim, ctx),
         (Product::Ecs, "CancelTask") => ecs::cancel_task(sim, ctx),
+        (Product::Ecs, "DescribeTasks") => ecs::describe_tasks(sim, ctx),
         (_, "ImportImage") => ecs::import(sim, ctx),
         (_, "DescribeImages") => ecs::describe(sim, ctx),
         (_, "ModifyImageAttribute") => ecs::modify(sim, ctx),
