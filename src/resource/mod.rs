@@ -13,6 +13,7 @@ mod create;
 mod equivalence;
 mod image;
 mod journal;
+mod limits;
 mod private;
 mod provider_config;
 pub mod rules;

@@ -1,6 +1,7 @@
 //! The `provider "cloudimage"` block: one optional nested block per cloud family, every attribute optional so that
 //! environment variables and the clouds' CLI profiles can fill in.
 
+use crate::cloud::Cloud;
 use crate::cty::Type;
 use crate::provider::schema::{Attribute, Block, NestedBlock, Nesting, Schema};
 
@@ -167,6 +168,41 @@ fn ucloud_settings(b: &Value) -> UCloudSettings {
 /// Checks what can be checked before configuration: the signature version and Apsara API style words.
 pub fn validate(config: &Value) -> Diagnostics {
     let mut diags = Diagnostics::new();
+    // Literal endpoints and regions are checked here, where the error can point at the provider block's own
+    // attribute (a resource's plan can only point at its `cloud` line).
+    for (block_name, attributes, cloud) in [
+        ("ucloud", &["endpoint"][..], Cloud::UCloud),
+        ("surfercloud", &["endpoint"][..], Cloud::SurferCloud),
+        ("tencentcloud", &["endpoint"][..], Cloud::TencentCloud),
+        (
+            "alicloud",
+            &["ecs_endpoint", "ens_endpoint"][..],
+            Cloud::AliCloud,
+        ),
+        ("apsarastack", &["endpoint"][..], Cloud::ApsaraStack),
+    ] {
+        let Some(b) = block(config, block_name) else {
+            continue;
+        };
+        for attribute in attributes {
+            if let Some(url) = text(b, attribute) {
+                if let Err(e) = crate::cloud::http::check_endpoint(cloud, &url) {
+                    diags.push(
+                        Diagnostic::error("Invalid endpoint", e.message)
+                            .at(Path::root().attr(block_name).attr(*attribute)),
+                    );
+                }
+            }
+        }
+        if let Some(region) = text(b, "region") {
+            if let Some(problem) = super::limits::region_problem(&region) {
+                diags.push(
+                    Diagnostic::error("Invalid region", problem)
+                        .at(Path::root().attr(block_name).attr("region")),
+                );
+            }
+        }
+    }
     if let Some(v) = block(config, "apsarastack").and_then(|b| text(b, "api_style")) {
         if !matches!(v.as_str(), "route" | "ecs") {
             diags.push(

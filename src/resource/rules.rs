@@ -1,6 +1,7 @@
 //! What each cloud accepts: which attributes apply, their allowed values, which changes happen in place, and the
 //! plan-time validation built from that. One table per cloud, so adding a cloud is adding a table.
 
+use super::limits;
 use crate::cloud::source_url::validate_source_url;
 use crate::cloud::Cloud;
 use crate::cty::{Path, Value};
@@ -327,6 +328,20 @@ impl CloudRules {
     }
 }
 
+/// A message as a sentence: capital first letter, full stop.
+fn capitalised(message: &str) -> String {
+    let mut chars = message.chars();
+    let mut out: String = chars
+        .next()
+        .map(|c| c.to_uppercase().collect())
+        .unwrap_or_default();
+    out.push_str(chars.as_str());
+    if !out.ends_with('.') {
+        out.push('.');
+    }
+    out
+}
+
 fn known_str<'a>(config: &'a Value, name: &str) -> Option<&'a str> {
     config
         .get_attr(name)
@@ -374,6 +389,58 @@ pub fn validate(config: &Value) -> Diagnostics {
                     ),
                 )
                 .at(Path::root().attr("name")),
+            );
+        } else if let Some(problem) = limits::name_problem(cloud, name) {
+            diags.push(
+                Diagnostic::error("Invalid image name", capitalised(&problem))
+                    .at(Path::root().attr("name")),
+            );
+        }
+    }
+    if let Some(d) = known_str(config, "description") {
+        if let Some(problem) = limits::description_problem(cloud, d) {
+            diags.push(
+                Diagnostic::error("Invalid description", capitalised(&problem))
+                    .at(Path::root().attr("description")),
+            );
+        }
+    }
+    if let Some(region) = known_str(config, "region") {
+        if let Some(problem) = limits::region_problem(region) {
+            diags.push(
+                Diagnostic::error("Invalid region", capitalised(&problem))
+                    .at(Path::root().attr("region")),
+            );
+        }
+    }
+    if let Some(tags) = config.get_attr("tags").and_then(Value::as_map) {
+        if r.tags && tags.values().all(Value::is_known) {
+            let pairs = tags
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str().unwrap_or_default()));
+            for (key, problem) in limits::tag_problems(cloud, pairs) {
+                let at = match key {
+                    Some(k) => Path::root().attr("tags").key(k),
+                    None => Path::root().attr("tags"),
+                };
+                diags.push(Diagnostic::error("Invalid tags", capitalised(&problem)).at(at));
+            }
+        }
+    }
+    if let Some(size) = config
+        .get_attr("system_disk_size_gb")
+        .and_then(Value::as_number)
+    {
+        // ECS DiskDeviceMapping.1.DiskImageSize: 1 to 2048 GiB; Apsara (seed page 004): 5 to 500 GiB.
+        let range = if cloud == Cloud::ApsaraStack {
+            (5, 500)
+        } else {
+            (1, 2048)
+        };
+        if let Some(problem) = limits::size_problem(size, range) {
+            diags.push(
+                Diagnostic::error("Invalid system_disk_size_gb", capitalised(&problem))
+                    .at(Path::root().attr("system_disk_size_gb")),
             );
         }
     }
@@ -484,6 +551,32 @@ pub fn validate(config: &Value) -> Diagnostics {
                     );
                 }
             }
+            let sized = limits::data_disk_sizes(cloud);
+            if let Some(size) = disk.get_attr("size_gb").filter(|v| !v.is_null()) {
+                let problem = match (sized, size.as_number()) {
+                    (None, _) => Some(format!(
+                        "{cloud}'s import takes no data disk size (the cloud sizes the disk from the file); remove it"
+                    )),
+                    (Some(range), Some(n)) => limits::size_problem(n, range),
+                    (Some(_), None) => None,
+                };
+                if let Some(problem) = problem {
+                    diags.push(
+                        Diagnostic::error("Invalid data disk size_gb", capitalised(&problem))
+                            .at(at.clone().attr("size_gb")),
+                    );
+                }
+            }
+            // Tencent's ImportImageDataDiskList and ENS's DiskDeviceMapping carry the object only.
+            if matches!(cloud, Cloud::TencentCloud | Cloud::AliCloudEns) && is_set(disk, "format") {
+                diags.push(
+                    Diagnostic::error(
+                        "Invalid data disk format",
+                        format!("{cloud}'s import takes no data disk format (it detects it); remove it."),
+                    )
+                    .at(at.clone().attr("format")),
+                );
+            }
             if let (Allowed::OneOf(values), Some(f)) = (r.format, known_str(disk, "format")) {
                 if !values.iter().any(|a| a.eq_ignore_ascii_case(f)) {
                     diags.push(
@@ -500,13 +593,10 @@ pub fn validate(config: &Value) -> Diagnostics {
     if let Some(timeouts) = config.get_attr("timeouts").filter(|v| !v.is_null()) {
         for op in ["create", "update", "delete"] {
             if let Some(text) = known_str(timeouts, op) {
-                if let Err(e) = humantime::parse_duration(text) {
+                if let Err(problem) = limits::parse_timeout(text) {
                     diags.push(
-                        Diagnostic::error(
-                            "Invalid timeout",
-                            format!("{text:?} is not a duration like \"45m\": {e}"),
-                        )
-                        .at(Path::root().attr("timeouts").attr(op)),
+                        Diagnostic::error("Invalid timeout", capitalised(&problem))
+                            .at(Path::root().attr("timeouts").attr(op)),
                     );
                 }
             }

@@ -397,7 +397,7 @@ pub fn timeout(config: &Value, op: &str) -> Duration {
     config
         .get_attr("timeouts")
         .and_then(|t| string(t, op))
-        .and_then(|s| humantime::parse_duration(&s).ok())
+        .and_then(|s| super::limits::parse_timeout(&s).ok())
         .unwrap_or(default)
 }
 

@@ -66,8 +66,14 @@ pub async fn run(args: Args) -> Result<(), SimError> {
         Some(p) => Credentials::load(p)?,
         None => Credentials::default(),
     };
-    let store = match &args.state_file {
-        Some(p) => persist::load(p)?,
+    let store: crate::state::Store = match &args.state_file {
+        Some(p) => {
+            let store = persist::load(p)?;
+            // Write it back now: a state file that cannot be saved (its directory missing, not writable) refuses
+            // the start instead of losing every change later.
+            persist::save(p, &store.snapshot())?;
+            store
+        }
         None => Default::default(),
     };
     let config = RuntimeConfig {
