@@ -858,6 +858,7 @@ mod clients {
             },
             rate_limits: BTreeMap::new(),
             default_rate: None,
+            ..ClientOptions::default()
         }
     }
 
@@ -1302,6 +1303,44 @@ mod clients {
                 .await
                 .expect_err("bad token");
             assert_eq!(err.kind, ErrorKind::Auth, "{cloud}: {err}");
+        }
+    }
+
+    /// ImportCustomImage is answered after the client gave up: the cloud made the image all the same. The client
+    /// must not send the import again (it would make a second image); it reports the lost answer instead.
+    #[tokio::test]
+    async fn a_late_import_answer_never_makes_a_second_image() {
+        let sim = SimProcess::start(0.0, &[]);
+        let options = ClientOptions {
+            request_timeout: Duration::from_secs(1),
+            ..options()
+        };
+        let api = client_for_with(
+            Cloud::UCloud,
+            &settings(Cloud::UCloud, &sim, true, SignatureVersion::RpcV1),
+            &MapEnv::default(),
+            &options,
+        )
+        .expect("client");
+        sim.faults(json!({"answer_delay": [{"cloud": "ucloud", "action": "ImportCustomImage", "ms": 3000}]}))
+            .await;
+        let case = Case {
+            cloud: Cloud::UCloud,
+            region: "cn-bj2",
+            source: "https://bkt.cn-bj.ufileos.com/images/disk.qcow2",
+            failing_source: "",
+            format: "qcow2",
+            renames: false,
+        };
+        let outcome = api
+            .import_image(&request(&case, "late-answer", case.source))
+            .await;
+        // Whether the lookup found it already or not, there is one image, never two.
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        let images = sim.images().await;
+        assert_eq!(images.len(), 1, "{images:?}");
+        if let Ok(id) = outcome {
+            assert_eq!(images[0]["id"], id.as_str());
         }
     }
 

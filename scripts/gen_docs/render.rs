@@ -428,7 +428,20 @@ fn resource_page(
     s.push_str(
         "\n## Timeouts\n\n\
          A create that outlives `timeouts.create` stops waiting: the image is kept in state as tainted, and the next \
-         apply replaces it. A failed import (the cloud's state word is in the error) is tainted the same way.\n\n\
+         apply replaces it. A failed import (the cloud's state word is in the error) is tainted the same way. A \
+         cloud that cannot delete an image while it imports (ECS `ImageIsImporting`, Tencent Cloud \
+         `InvalidImageId.IncorrectState`) gets its import cancelled where the API allows it (ECS `CancelTask`) and \
+         is otherwise waited for, within `timeouts.delete`, so the replacement goes ahead.\n\n\
+         ## Interrupted applies\n\n\
+         Terraform records an image only when the provider answers, up to an hour after the import call. If the \
+         provider dies in between (a cancelled CI job, an OOM kill, a closed laptop), the next apply takes over the \
+         image the interrupted one started instead of importing a second: it finds it by the ID or send time kept \
+         in a small create journal (`$XDG_STATE_HOME/terraform-provider-cloudimage/creates`, else \
+         `~/.local/state/...`; removed once Terraform has the image), or, on Tencent Cloud and Alibaba ECS, by the \
+         `cloudimage:fingerprint` tag every image gets at import (a fingerprint of the configuration and account; \
+         it is not shown in `tags`). An image of the same name that nothing proves is this configuration's is \
+         never taken over: the apply stops with an error that names it and shows the import command, on every \
+         cloud, including UCloud, SurferCloud and ENS, which would otherwise accept a second image of that name.\n\n\
          ## Import\n\n\
          Import an existing image with an ID of the form `<cloud>/<region>/<image-id>`:\n\n",
     );
@@ -443,9 +456,14 @@ fn resource_page(
         s.push_str(&identity_list(identity));
     }
     s.push_str(
-        "\nThe clouds do not report `source_url`, `format`, `platform`, `os_version`, `boot_mode`, `license_type` \
-         or `data_disks` back. So the first plan after an import shows an in-place update that only records \
-         those values from your configuration; applying it makes no API call, and the plan after it is empty.\n",
+        "\nAn import never plans a replacement that your configuration did not cause. Values a cloud reports in its \
+         own spelling count as the same value (`Linux` for `linux`, Tencent Cloud's `arm` for `arm64`, ECS's \
+         `oss://bucket/key` for `https://bucket.oss-<region>.aliyuncs.com/key`). What the cloud reports is read \
+         back: ECS and Apsara Stack report the imported objects and formats (`source_url`, `format`, \
+         `data_disks`), Tencent Cloud, ECS, ENS and Apsara Stack the `platform`. What a cloud cannot report \
+         (`os_version` everywhere, `boot_mode`, `license_type`, and the rest on UCloud and SurferCloud) is null \
+         after the import, and the first plan records it from your configuration as an in-place update: \
+         applying it makes no API call, and the plan after it is empty.\n",
     );
     finish(s)
 }

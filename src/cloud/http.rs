@@ -69,6 +69,8 @@ pub struct ClientOptions {
     pub rate_limits: BTreeMap<String, f64>,
     /// Requests per second for actions without an entry (`None` = unlimited).
     pub default_rate: Option<f64>,
+    /// How long one request may take, answer included.
+    pub request_timeout: Duration,
 }
 
 impl Default for ClientOptions {
@@ -77,6 +79,7 @@ impl Default for ClientOptions {
             retry: RetryPolicy::default(),
             rate_limits: BTreeMap::new(),
             default_rate: Some(20.0),
+            request_timeout: REQUEST_TIMEOUT,
         }
     }
 }
@@ -200,10 +203,10 @@ pub fn host_header(url: &Url) -> String {
 }
 
 /// Builds the shared reqwest client (rustls, timeouts).
-pub fn build_http_client(cloud: Cloud) -> Result<reqwest::Client, CloudError> {
+pub fn build_http_client(cloud: Cloud, timeout: Duration) -> Result<reqwest::Client, CloudError> {
     reqwest::Client::builder()
         .connect_timeout(CONNECT_TIMEOUT)
-        .timeout(REQUEST_TIMEOUT)
+        .timeout(timeout)
         // A signed call is never re-sent elsewhere: following a redirect would hand the security token (and, for
         // a 307, the whole signed request) to the Location host, and could leave https or loopback.
         .redirect(reqwest::redirect::Policy::none())
@@ -283,7 +286,7 @@ impl HttpCore {
         limits.extend(options.rate_limits.clone());
         Ok(HttpCore {
             cloud,
-            client: build_http_client(cloud)?,
+            client: build_http_client(cloud, options.request_timeout)?,
             retry: options.retry,
             limiter: RateLimiter::new(limits, options.default_rate),
         })

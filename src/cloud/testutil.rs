@@ -121,5 +121,6 @@ pub fn fast_options() -> crate::cloud::http::ClientOptions {
         },
         rate_limits: Default::default(),
         default_rate: None,
+        ..Default::default()
     }
 }

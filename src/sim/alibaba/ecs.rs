@@ -221,7 +221,8 @@ pub fn import(sim: &Sim, ctx: &Ctx<'_>) -> Out {
                 "The specified ClientToken is wrongly formed.",
             ));
         }
-        if let Some(prev) = sim.store().token(ctx.cloud, &region, t).cloned() {
+        let prev = sim.store().token(ctx.cloud, &region, t).cloned();
+        if let Some(prev) = prev {
             if prev.fingerprint != fingerprint(p) {
                 return Err(ali_err(
                     400,
