@@ -1,15 +1,15 @@
 //! Shared HTTP plumbing: endpoint checks, the reqwest client, retry with backoff and jitter,
-//! and a per-action token-bucket rate limiter.
+//! and a per-action sliding-window rate limiter.
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rand::Rng;
 use reqwest::header::HeaderMap;
 use serde_json::Value;
-use tokio::sync::Mutex;
-use tokio::time::Instant;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use url::Url;
 
 use super::{Cloud, CloudError, ErrorKind};
@@ -84,21 +84,45 @@ impl Default for ClientOptions {
     }
 }
 
-struct Bucket {
-    tokens: f64,
-    rate: f64,
-    last: Instant,
+/// A turn comes back this much later than one window after its request was answered: clocks of client and
+/// cloud tick at slightly different rates, and clouds count in whole milliseconds.
+const WINDOW_MARGIN: f64 = 1.02;
+
+/// The turns of one API action: `per_window` requests at a time, each turn reusable one window after the request
+/// that held it was answered.
+struct Turns {
+    semaphore: Arc<Semaphore>,
+    window: Duration,
 }
 
-/// Spaces requests per API action so that no rolling second sees more than the cloud's limit.
+impl Turns {
+    /// Turns for `rate` requests a second: `floor(rate)` turns (at least one), each reusable after
+    /// `max(1 s, turns / rate)` (plus [`WINDOW_MARGIN`]).
+    fn new(rate: f64) -> Self {
+        let per_window = rate.floor().clamp(1.0, 1_000_000.0);
+        let seconds = (per_window / rate).max(1.0) * WINDOW_MARGIN;
+        Turns {
+            // A whole number in 1..=1e6, so the cast is exact.
+            semaphore: Arc::new(Semaphore::new(per_window as usize)),
+            window: Duration::from_secs_f64(seconds),
+        }
+    }
+}
+
+/// Holds every API action to its limit in every rolling second, the way clouds count.
 ///
-/// A bucket that bursts a second's worth and then refills at the limit lets up to twice the limit through in some
-/// rolling seconds, which is exactly how clouds count; so the burst is one request, and the spacing keeps a 5%
-/// margin below the limit.
+/// Per action, at most `floor(limit)` requests hold a turn, and a turn is given back one window (a second, 2%
+/// margin) after its request was answered. A request reaches the cloud between taking its turn and its answer, so
+/// any two requests `limit` turns apart reach the cloud more than a second apart, whatever the network and
+/// scheduling delays: no rolling second sees more than the limit. Up to the limit may leave at once, which matters:
+/// a token bucket that refills at the limit after a burst lets twice the limit through in some seconds (throttled
+/// answers), and one that allows no burst spreads requests asked for together over a second, which kept the image
+/// waits of one Terraform round from sharing their describe calls (six describe calls per image instead of one,
+/// issue 13). Turns are handed out first come, first served.
 pub struct RateLimiter {
     limits: BTreeMap<String, f64>,
     default_rate: Option<f64>,
-    buckets: Mutex<HashMap<String, Bucket>>,
+    turns: Mutex<HashMap<String, Arc<Turns>>>,
 }
 
 impl std::fmt::Debug for RateLimiter {
@@ -110,13 +134,38 @@ impl std::fmt::Debug for RateLimiter {
     }
 }
 
+/// A turn to send one request; hold it until the answer is in (or the request is abandoned). Dropping it gives
+/// the turn back one window later.
+#[derive(Debug)]
+pub struct Turn {
+    permit: Option<(OwnedSemaphorePermit, Duration)>,
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        let Some((permit, window)) = self.permit.take() else {
+            return;
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(async move {
+                    tokio::time::sleep(window).await;
+                    drop(permit);
+                });
+            }
+            // No runtime left (shutting down): nobody will ask for another turn.
+            Err(_) => drop(permit),
+        }
+    }
+}
+
 impl RateLimiter {
     /// A limiter with the given per-action rates and default rate.
     pub fn new(limits: BTreeMap<String, f64>, default_rate: Option<f64>) -> Self {
         RateLimiter {
             limits,
             default_rate,
-            buckets: Mutex::new(HashMap::new()),
+            turns: Mutex::new(HashMap::new()),
         }
     }
 
@@ -128,36 +177,21 @@ impl RateLimiter {
             .filter(|r| r.is_finite() && *r > 0.0)
     }
 
-    /// Waits until `action` may be sent.
-    pub async fn acquire(&self, action: &str) {
+    /// Waits until `action` may be sent; keep the turn until its answer is in.
+    pub async fn acquire(&self, action: &str) -> Turn {
         let Some(rate) = self.rate_for(action) else {
-            return;
+            return Turn { permit: None };
         };
-        let burst = 1.0;
-        let rate = rate * 0.95;
-        loop {
-            let wait = {
-                let mut buckets = self.buckets.lock().await;
-                let now = Instant::now();
-                let b = buckets.entry(action.to_string()).or_insert(Bucket {
-                    tokens: burst,
-                    rate,
-                    last: now,
-                });
-                let elapsed = now.duration_since(b.last).as_secs_f64();
-                b.tokens = (b.tokens + elapsed * b.rate).min(burst);
-                b.last = now;
-                if b.tokens >= 1.0 {
-                    b.tokens -= 1.0;
-                    None
-                } else {
-                    Some(Duration::from_secs_f64((1.0 - b.tokens) / b.rate))
-                }
-            };
-            match wait {
-                None => return,
-                Some(d) => tokio::time::sleep(d).await,
-            }
+        let turns = {
+            let mut all = self.turns.lock().unwrap_or_else(|e| e.into_inner());
+            all.entry(action.to_string())
+                .or_insert_with(|| Arc::new(Turns::new(rate)))
+                .clone()
+        };
+        // The semaphore is never closed, so this only fails if that changes; then go without a limit.
+        let permit = turns.semaphore.clone().acquire_owned().await.ok();
+        Turn {
+            permit: permit.map(|p| (p, turns.window)),
         }
     }
 }
@@ -309,7 +343,8 @@ impl HttpCore {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            self.limiter.acquire(action).await;
+            // Held until the answer is read: the request reached the cloud by then.
+            let turn = self.limiter.acquire(action).await;
             let rb = build().map_err(Failure::Definite)?;
             tracing::debug!(cloud = %self.cloud, action, region, attempt, "sending cloud API request");
             let outcome = match rb.send().await {
@@ -363,6 +398,7 @@ impl HttpCore {
                     }
                 }
             };
+            drop(turn);
             let (err, never_sent) = match outcome {
                 Ok(p) => {
                     tracing::debug!(cloud = %self.cloud, action, region, attempt,
@@ -417,6 +453,7 @@ pub fn iso8601_now() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::time::Instant;
 
     #[test]
     fn plain_http_only_for_loopback() {
@@ -502,22 +539,136 @@ mod tests {
         );
     }
 
+    /// One caller: waits `offset`, takes a turn, and sends a request that reaches the cloud after `to_cloud` and
+    /// is answered after `latency` (>= `to_cloud`). Returns (when the turn came, when the cloud saw it), from `start`.
+    async fn call(
+        rl: Arc<RateLimiter>,
+        action: &'static str,
+        start: Instant,
+        offset: Duration,
+        to_cloud: Duration,
+        latency: Duration,
+    ) -> (Duration, Duration) {
+        tokio::time::sleep(offset).await;
+        let turn = rl.acquire(action).await;
+        let sent = start.elapsed();
+        tokio::time::sleep(latency).await;
+        drop(turn);
+        (sent, sent + to_cloud)
+    }
+
+    fn limiter(action: &str, rate: f64) -> Arc<RateLimiter> {
+        Arc::new(RateLimiter::new(
+            [(action.to_string(), rate)].into_iter().collect(),
+            None,
+        ))
+    }
+
+    /// The most arrivals in any rolling second (counted from each arrival, the way the clouds count).
+    fn most_in_a_second(times: &[Duration]) -> usize {
+        let mut times = times.to_vec();
+        times.sort();
+        (0..times.len())
+            .map(|i| {
+                times[i..]
+                    .iter()
+                    .take_while(|t| **t - times[i] < Duration::from_secs(1))
+                    .count()
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
     #[tokio::test(start_paused = true)]
-    async fn rate_limiter_spaces_requests() {
-        let mut l = BTreeMap::new();
-        l.insert("ImportImage".to_string(), 2.0);
-        let rl = RateLimiter::new(l, None);
+    async fn requests_asked_for_together_leave_together_up_to_the_limit() {
+        // 25 imports asked for at once, answered in 30 ms: ten leave at once (one Terraform round at
+        // -parallelism=10, whose waits then share their describe calls), the next ten a window after the first
+        // ten were answered, and so on.
+        let rl = limiter("ImportImage", 10.0);
         let start = Instant::now();
-        for _ in 0..6 {
-            rl.acquire("ImportImage").await;
-        }
-        // the first at once, then 5 more spaced at 1/(2/s * 0.95) = ~2.63 s: never 3 in one rolling second
-        let el = start.elapsed();
-        assert!(el >= Duration::from_millis(2600), "{el:?}");
+        let ms = Duration::from_millis;
+        let calls = (0..25).map(|_| call(rl.clone(), "ImportImage", start, ms(0), ms(10), ms(30)));
+        let mut sent: Vec<Duration> = futures_util::future::join_all(calls)
+            .await
+            .into_iter()
+            .map(|(sent, _)| sent)
+            .collect();
+        sent.sort();
+        assert!(sent[..10].iter().all(|t| t.is_zero()), "{sent:?}");
+        assert_eq!(sent[10], ms(30) + Duration::from_secs_f64(WINDOW_MARGIN));
+        assert_eq!(
+            sent[20],
+            (ms(30) + Duration::from_secs_f64(WINDOW_MARGIN)) * 2
+        );
+
+        // No limit for the action: nothing waits.
+        let rl = RateLimiter::new(BTreeMap::new(), None);
         let start = Instant::now();
         for _ in 0..100 {
-            rl.acquire("DescribeImages").await;
+            let _turn = rl.acquire("DescribeImages").await;
         }
-        assert!(start.elapsed() < Duration::from_millis(1));
+        assert!(start.elapsed() < ms(1));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_rolling_second_at_the_cloud_exceeds_the_limit() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(13);
+        for rate in [20.0, 10.0, 2.5, 2.0, 1.0, 0.5] {
+            // 300 callers over ~6 s, in clumps; each request takes 0-300 ms to answer and reaches the cloud at any
+            // point of that (network and scheduling delays differ from request to request).
+            let rl = limiter("DescribeImages", rate);
+            let start = Instant::now();
+            let calls: Vec<_> = (0..300)
+                .map(|_| {
+                    let offset = Duration::from_millis(rng.random_range(0..12u64) * 500);
+                    let latency = Duration::from_millis(rng.random_range(0..=300u64));
+                    let to_cloud = latency.mul_f64(rng.random_range(0.0..=1.0));
+                    call(
+                        rl.clone(),
+                        "DescribeImages",
+                        start,
+                        offset,
+                        to_cloud,
+                        latency,
+                    )
+                })
+                .collect();
+            let got = futures_util::future::join_all(calls).await;
+            let arrived: Vec<Duration> = got.iter().map(|(_, at)| *at).collect();
+            let allowed = rate.floor().max(1.0) as usize;
+            let most = most_in_a_second(&arrived);
+            assert!(most <= allowed, "{rate}/s: {most} in one second");
+            if rate < 1.0 {
+                let mut sorted = arrived.clone();
+                sorted.sort();
+                let gap = sorted.windows(2).map(|w| w[1] - w[0]).min().unwrap();
+                assert!(
+                    gap >= Duration::from_secs_f64(1.0 / rate),
+                    "{rate}/s: gap {gap:?}"
+                );
+            }
+            // The limit is used, not wasted: all 300 are sent about as fast as the limit and the answer times
+            // allow (each turn comes back a window after an answer of at most 300 ms).
+            let last = got.iter().map(|(sent, _)| *sent).max().unwrap();
+            let windows = (300 / allowed) as f64;
+            let turn = (allowed as f64 / rate).max(1.0) * WINDOW_MARGIN + 0.3;
+            assert!(
+                last.as_secs_f64() <= windows * turn,
+                "{rate}/s: the last of 300 left after {last:?}"
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_caller_that_gives_up_waiting_takes_no_turn() {
+        let rl = limiter("ImportImage", 1.0);
+        let first = rl.acquire("ImportImage").await;
+        let gone = tokio::time::timeout(Duration::from_millis(10), rl.acquire("ImportImage")).await;
+        assert!(gone.is_err(), "only one turn a second");
+        let start = Instant::now();
+        drop(first);
+        let _next = rl.acquire("ImportImage").await;
+        assert_eq!(start.elapsed(), Duration::from_secs_f64(WINDOW_MARGIN));
     }
 }

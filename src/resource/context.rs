@@ -51,19 +51,16 @@ impl Clouds {
     }
 
     /// The client for `cloud`, made once. A Config error says which attributes or variables to set.
+    ///
+    /// Made under the lock: the first calls of a refresh arrive together, and each client has its own rate limiter,
+    /// so clients made side by side would each spend the cloud's whole per-second budget (throttled answers).
     pub fn client(&self, cloud: Cloud) -> Result<Arc<dyn ImageApi>, CloudError> {
-        if let Some(c) = self
-            .clients
-            .lock()
-            .ok()
-            .and_then(|m| m.get(&cloud).cloned())
-        {
-            return Ok(c);
+        let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = clients.get(&cloud) {
+            return Ok(c.clone());
         }
         let client = cloud::client_for(cloud, &self.settings(), self.env.as_ref())?;
-        if let Ok(mut m) = self.clients.lock() {
-            m.insert(cloud, client.clone());
-        }
+        clients.insert(cloud, client.clone());
         Ok(client)
     }
 
