@@ -1,5 +1,7 @@
 //! Clients and hand-signed requests against the `cloudimage-sim` binary: every backend's
 //! lifecycle, signature and clock checks, and injected faults. Everything stays on 127.0.0.1.
+// Tests may panic on what they did not expect: that is how they fail.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod sim_support;
 
@@ -133,7 +135,10 @@ async fn raw_ucloud_and_surfercloud_lifecycle_and_auth() {
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
-    let sig = cloudimage::cloud::sign::ucloud_signature(&p, UCLOUD_SK);
+    let sig = cloudimage::cloud::ucloud::sign::ucloud_signature(
+        &p,
+        &cloudimage::cloud::Secret::new(UCLOUD_SK),
+    );
     p.insert("Signature".into(), sig);
     let r = sim
         .http()
@@ -170,8 +175,9 @@ async fn raw_ucloud_json_body_signs_arrays_like_the_go_sdk() {
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
-    body["Signature"] = json!(cloudimage::cloud::sign::ucloud_signature(
-        &signed, UCLOUD_SK
+    body["Signature"] = json!(cloudimage::cloud::ucloud::sign::ucloud_signature(
+        &signed,
+        &cloudimage::cloud::Secret::new(UCLOUD_SK)
     ));
     let v: Value = sim
         .http()
@@ -581,7 +587,11 @@ async fn raw_alibaba_ecs_ens_apsara() {
     .collect();
     p.insert("SignatureNonce".into(), nonce());
     p.insert("Timestamp".into(), iso(now));
-    let sig = cloudimage::cloud::sign::acs_rpc_signature("POST", &p, APSARA_SK);
+    let sig = cloudimage::cloud::alibaba::sign::acs_rpc_signature(
+        "POST",
+        &p,
+        &cloudimage::cloud::Secret::new(APSARA_SK),
+    );
     p.insert("Signature".into(), sig);
     let r = sim
         .http()
@@ -616,12 +626,16 @@ async fn raw_xml_is_the_alibaba_default_format() {
     .collect();
     p.insert("SignatureNonce".into(), nonce());
     p.insert("Timestamp".into(), iso(now_secs()));
-    let sig = cloudimage::cloud::sign::acs_rpc_signature("GET", &p, ALI_SK);
+    let sig = cloudimage::cloud::alibaba::sign::acs_rpc_signature(
+        "GET",
+        &p,
+        &cloudimage::cloud::Secret::new(ALI_SK),
+    );
     let url = format!(
         "{}?{}&Signature={}",
         sim.url("/alicloud/ecs"),
-        cloudimage::cloud::sign::acs_canonical_query(&p),
-        cloudimage::cloud::sign::acs_percent_encode(&sig)
+        cloudimage::cloud::alibaba::sign::acs_canonical_query(&p),
+        cloudimage::cloud::alibaba::sign::acs_percent_encode(&sig)
     );
     let text = sim
         .http()
@@ -766,11 +780,11 @@ mod clients {
     use std::sync::Arc;
     use std::time::Duration;
 
+    use cloudimage::cloud::alibaba::SignatureVersion;
     use cloudimage::cloud::http::{ClientOptions, RetryPolicy};
     use cloudimage::cloud::{
-        client_for_with, AlibabaSettings, ApsaraSettings, Cloud, CloudSettings, ErrorKind,
-        ImageApi, ImageState, ImageUpdate, ImportRequest, MapEnv, SignatureVersion,
-        TencentSettings, UCloudSettings,
+        connect, Cloud, ErrorKind, ImageApi, ImageState, ImageUpdate, ImportRequest, MapEnv,
+        Settings,
     };
     use serde_json::json;
 
@@ -791,61 +805,59 @@ mod clients {
         sim: &SimProcess,
         secret_ok: bool,
         sig: SignatureVersion,
-    ) -> CloudSettings {
+    ) -> Settings {
         let pick = |good: &str| {
-            Some(if secret_ok {
+            if secret_ok {
                 good.to_string()
             } else {
                 "wrong-secret".to_string()
-            })
+            }
         };
-        let base = |p: &str| Some(format!("{}{p}", sim.base));
-        let ucloud = |pk: &str, sk: &str, p: &str| UCloudSettings {
-            public_key: Some(pk.into()),
-            private_key: pick(sk),
-            endpoint: base(p),
-            ..Default::default()
+        let base = |p: &str| format!("{}{p}", sim.base);
+        let mut s = Settings::default();
+        let block = cloud.backend().block().name;
+        let pairs = match cloud {
+            Cloud::UCloud => vec![
+                ("public_key", UCLOUD_PK.to_string()),
+                ("private_key", pick(UCLOUD_SK)),
+                ("endpoint", base("/ucloud")),
+            ],
+            Cloud::SurferCloud => vec![
+                ("public_key", SURFER_PK.to_string()),
+                ("private_key", pick(SURFER_SK)),
+                ("endpoint", base("/surfercloud")),
+            ],
+            Cloud::TencentCloud => vec![
+                ("secret_id", TC_ID.to_string()),
+                ("secret_key", pick(TC_KEY)),
+                ("endpoint", base("/tencentcloud")),
+            ],
+            Cloud::AliCloud | Cloud::AliCloudEns => vec![
+                ("access_key", ALI_AK.to_string()),
+                ("secret_key", pick(ALI_SK)),
+                ("ecs_endpoint", base("/alicloud/ecs")),
+                ("ens_endpoint", base("/alicloud/ens")),
+                ("signature_version", signature_word(sig).to_string()),
+            ],
+            _ => vec![
+                ("access_key", APSARA_AK.to_string()),
+                ("secret_key", pick(APSARA_SK)),
+                ("endpoint", base("/apsarastack")),
+                ("organization_id", "1".to_string()),
+                ("resource_group_id", "7".to_string()),
+            ],
         };
-        match cloud {
-            Cloud::UCloud => CloudSettings {
-                ucloud: Some(ucloud(UCLOUD_PK, UCLOUD_SK, "/ucloud")),
-                ..Default::default()
-            },
-            Cloud::SurferCloud => CloudSettings {
-                surfercloud: Some(ucloud(SURFER_PK, SURFER_SK, "/surfercloud")),
-                ..Default::default()
-            },
-            Cloud::TencentCloud => CloudSettings {
-                tencentcloud: Some(TencentSettings {
-                    secret_id: Some(TC_ID.into()),
-                    secret_key: pick(TC_KEY),
-                    endpoint: base("/tencentcloud"),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            },
-            Cloud::AliCloud | Cloud::AliCloudEns => CloudSettings {
-                alicloud: Some(AlibabaSettings {
-                    access_key: Some(ALI_AK.into()),
-                    secret_key: pick(ALI_SK),
-                    ecs_endpoint: base("/alicloud/ecs"),
-                    ens_endpoint: base("/alicloud/ens"),
-                    signature: Some(sig),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            },
-            Cloud::ApsaraStack => CloudSettings {
-                apsarastack: Some(ApsaraSettings {
-                    access_key: Some(APSARA_AK.into()),
-                    secret_key: pick(APSARA_SK),
-                    endpoint: base("/apsarastack"),
-                    organization_id: Some("1".into()),
-                    resource_group_id: Some("7".into()),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            },
+        for (name, value) in pairs {
+            s.set(block, name, value);
+        }
+        s
+    }
+
+    /// The `signature_version` word of a signature scheme.
+    fn signature_word(sig: SignatureVersion) -> &'static str {
+        match sig {
+            SignatureVersion::Acs3 => "v3",
+            _ => "1.0",
         }
     }
 
@@ -868,7 +880,7 @@ mod clients {
         secret_ok: bool,
         sig: SignatureVersion,
     ) -> Arc<dyn ImageApi> {
-        client_for_with(
+        connect(
             cloud,
             &settings(cloud, sim, secret_ok, sig),
             &MapEnv::default(),
@@ -914,9 +926,10 @@ mod clients {
         let api = client(case.cloud, &sim, true, sig);
         let name = "cloud-sim-image";
         let id = api
-            .import_image(&request(&case, name, case.source))
+            .import(&request(&case, name, case.source))
             .await
-            .expect("import");
+            .expect("import")
+            .image_id;
         let first = api
             .describe_images(case.region, std::slice::from_ref(&id))
             .await
@@ -978,9 +991,10 @@ mod clients {
             .expect("deleting a missing image is Ok");
 
         let bad = api
-            .import_image(&request(&case, "cloud-sim-failing", case.failing_source))
+            .import(&request(&case, "cloud-sim-failing", case.failing_source))
             .await
-            .expect("import");
+            .expect("import")
+            .image_id;
         wait_for(api.as_ref(), case.region, &bad, ImageState::Failed).await;
 
         let cloud_name = case.cloud.as_str();
@@ -1136,10 +1150,8 @@ mod clients {
     async fn client_apsara_ecs_style_and_tencent_arm64() {
         let sim = SimProcess::start(0.0, &[]);
         let mut s = settings(Cloud::ApsaraStack, &sim, true, SignatureVersion::RpcV1);
-        if let Some(a) = s.apsarastack.as_mut() {
-            a.api_style = Some(cloudimage::cloud::ApsaraApiStyle::Ecs);
-        }
-        let api = client_for_with(Cloud::ApsaraStack, &s, &MapEnv::default(), &options()).unwrap();
+        s.set("apsarastack", "api_style", "ecs");
+        let api = connect(Cloud::ApsaraStack, &s, &MapEnv::default(), &options()).unwrap();
         let case = Case {
             cloud: Cloud::ApsaraStack,
             region: "cn-qingdao-env17-d01",
@@ -1149,9 +1161,10 @@ mod clients {
             renames: true,
         };
         let id = api
-            .import_image(&request(&case, "ecs-style", case.source))
+            .import(&request(&case, "ecs-style", case.source))
             .await
-            .expect("import");
+            .expect("import")
+            .image_id;
         wait_for(api.as_ref(), case.region, &id, ImageState::Available).await;
         api.delete_image(case.region, &id).await.expect("delete");
         let log = sim.admin_get("/_sim/requests").await;
@@ -1177,7 +1190,7 @@ mod clients {
             "https://bkt-1250000000.cos.ap-guangzhou.myqcloud.com/arm.qcow2",
         );
         req.architecture = Some("arm64".into());
-        let id = tc.import_image(&req).await.expect("arm64 import");
+        let id = tc.import(&req).await.expect("arm64 import").image_id;
         let img = tc
             .describe_images("ap-guangzhou", &[id])
             .await
@@ -1213,7 +1226,7 @@ mod clients {
             };
             let mut req = request(&case, "tagged", source);
             req.tags = tags.clone();
-            let id = api.import_image(&req).await.expect("import with tags");
+            let id = api.import(&req).await.expect("import with tags").image_id;
             let img = api
                 .describe_images(region, std::slice::from_ref(&id))
                 .await
@@ -1250,26 +1263,42 @@ mod clients {
     async fn client_sts_tokens() {
         let sim = SimProcess::start(0.0, &[]);
         let base = |p: &str| Some(format!("{}{p}", sim.base));
-        let tencent = |token: Option<&str>| CloudSettings {
-            tencentcloud: Some(TencentSettings {
-                secret_id: Some("AKIDsimTencentStsId00000000000000".into()),
-                secret_key: Some("simTencentStsKey00000000000000000".into()),
-                security_token: token.map(str::to_string),
-                endpoint: base("/tencentcloud"),
-                ..Default::default()
-            }),
-            ..Default::default()
+        let tencent = |token: Option<&str>| {
+            let mut s = Settings::default();
+            s.set(
+                "tencentcloud",
+                "secret_id",
+                "AKIDsimTencentStsId00000000000000",
+            )
+            .set(
+                "tencentcloud",
+                "secret_key",
+                "simTencentStsKey00000000000000000",
+            )
+            .set(
+                "tencentcloud",
+                "endpoint",
+                base("/tencentcloud").unwrap_or_default(),
+            );
+            if let Some(t) = token {
+                s.set("tencentcloud", "security_token", t);
+            }
+            s
         };
-        let ali = |token: Option<&str>, sig: SignatureVersion| CloudSettings {
-            alicloud: Some(AlibabaSettings {
-                access_key: Some("STS.simAlicloudStsKey00000".into()),
-                secret_key: Some("simAlicloudStsSecret000000000000".into()),
-                security_token: token.map(str::to_string),
-                ecs_endpoint: base("/alicloud/ecs"),
-                signature: Some(sig),
-                ..Default::default()
-            }),
-            ..Default::default()
+        let ali = |token: Option<&str>, sig: SignatureVersion| {
+            let mut s = Settings::default();
+            s.set("alicloud", "access_key", "STS.simAlicloudStsKey00000")
+                .set("alicloud", "secret_key", "simAlicloudStsSecret000000000000")
+                .set(
+                    "alicloud",
+                    "ecs_endpoint",
+                    base("/alicloud/ecs").unwrap_or_default(),
+                )
+                .set("alicloud", "signature_version", signature_word(sig));
+            if let Some(t) = token {
+                s.set("alicloud", "security_token", t);
+            }
+            s
         };
         let cases = [
             (
@@ -1293,11 +1322,11 @@ mod clients {
         ];
         for (cloud, region, good, bad) in cases {
             let env = MapEnv::default();
-            let api = client_for_with(cloud, &good, &env, &options()).expect("client");
+            let api = connect(cloud, &good, &env, &options()).expect("client");
             api.describe_images(region, &["m-00000000000000000000".to_string()])
                 .await
                 .unwrap_or_else(|e| panic!("{cloud} with token: {e}"));
-            let api = client_for_with(cloud, &bad, &env, &options()).expect("client");
+            let api = connect(cloud, &bad, &env, &options()).expect("client");
             let err = api
                 .describe_images(region, &["m-00000000000000000000".to_string()])
                 .await
@@ -1315,7 +1344,7 @@ mod clients {
             request_timeout: Duration::from_secs(1),
             ..options()
         };
-        let api = client_for_with(
+        let api = connect(
             Cloud::UCloud,
             &settings(Cloud::UCloud, &sim, true, SignatureVersion::RpcV1),
             &MapEnv::default(),
@@ -1333,8 +1362,9 @@ mod clients {
             renames: false,
         };
         let outcome = api
-            .import_image(&request(&case, "late-answer", case.source))
-            .await;
+            .import(&request(&case, "late-answer", case.source))
+            .await
+            .map(|started| started.image_id);
         // Whether the lookup found it already or not, there is one image, never two.
         tokio::time::sleep(Duration::from_secs(4)).await;
         let images = sim.images().await;

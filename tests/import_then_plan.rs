@@ -2,6 +2,8 @@
 //! accepts set in configuration, on every Terraform version of the matrix, and by every way of importing (the CLI,
 //! `import` blocks by ID, and by identity where Terraform has it). What the cloud cannot report is recorded in
 //! place without an API call; what it reports in its own spelling is the same value.
+// Tests may panic on what they did not expect: that is how they fail.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod image_support;
 mod sim_support;

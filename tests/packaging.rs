@@ -1,6 +1,8 @@
 //! `scripts/package` and `scripts/install-local`: the archive, checksums and manifest a registry takes, and a local
 //! filesystem mirror that `terraform init` resolves with no network. The scripts package the debug build here
 //! (`BINARY`), so no release build runs inside the tests.
+// Tests may panic on what they did not expect: that is how they fail.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

@@ -3,6 +3,8 @@
 //! plan is empty. Terraform 0.14 is not in this file: the 0.14 build the matrix can install (Cloudrail's) applies
 //! nothing from any saved plan, whatever the provider (see `tests/terraform_protocol.rs`,
 //! `cloudrail_014_defects_are_terraforms` and docs/terraform-versions.md).
+// Tests may panic on what they did not expect: that is how they fail.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod image_support;
 mod sim_support;

@@ -1,5 +1,5 @@
 //! Renders the registry documentation (`docs/index.md`, `docs/resources/custom_image.md`) from the provider's own
-//! schema, its per-cloud rules and the files under `examples/`.
+//! schema, the backends in the cloud registry (their provider blocks and rules) and the files under `examples/`.
 //!
 //! Shared by the `gen-docs` example (which writes the files) and `tests/docs_examples.rs` (which fails when the
 //! committed files differ), so the two can never disagree about what "up to date" means. The output is a pure
@@ -8,22 +8,25 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use cloudimage::cloud::registry;
+use cloudimage::cloud::rules::{Allowed, CloudRules};
 use cloudimage::cloud::Cloud;
 use cloudimage::cty::Type;
-use cloudimage::provider::schema::{Attribute, Block, IdentitySchema, NestedBlock, Nesting};
-use cloudimage::resource::rules::{rules, Allowed};
+use cloudimage::provider::schema::{
+    Attribute, Block, IdentitySchema, NestedBlock, Nesting, PlanBehaviour, RequiresReplace,
+};
 
 /// The provider's short name, as in `cloudimage_custom_image`.
 const PROVIDER: &str = "cloudimage";
 
 /// One generated file: its path relative to the repository root and its full content.
-pub struct Page {
+pub(crate) struct Page {
     pub path: PathBuf,
     pub content: String,
 }
 
 /// Every generated page, in a stable order.
-pub fn render(root: &Path) -> Result<Vec<Page>, String> {
+pub(crate) fn render(root: &Path) -> Result<Vec<Page>, String> {
     let provider = cloudimage::resource::provider();
     let resources = provider.resources();
     let resource = resources
@@ -208,16 +211,52 @@ fn index_page(block: &Block, provider_tf: &str) -> String {
          A block only needs to be present for clouds whose defaults you want to set in configuration; a cloud \
          that no resource uses is never contacted.\n\n\
          | block | used by `cloud =` | environment | CLI profile |\n\
-         |---|---|---|---|\n\
-         | `ucloud` | `ucloud` | `UCLOUD_PUBLIC_KEY`, `UCLOUD_PRIVATE_KEY`, `UCLOUD_SECURITY_TOKEN`, `UCLOUD_REGION`, `UCLOUD_PROJECT_ID` | `~/.ucloud/credential.json` and `config.json` (profile from `UCLOUD_PROFILE`, else the active one, else `default`) |\n\
-         | `surfercloud` | `surfercloud` | `SURFERCLOUD_*`, then `UCLOUD_*`, with the same suffixes | none |\n\
-         | `tencentcloud` | `tencentcloud` | `TENCENTCLOUD_SECRET_ID`, `TENCENTCLOUD_SECRET_KEY`, `TENCENTCLOUD_SECURITY_TOKEN`, `TENCENTCLOUD_REGION` | `~/.tccli/<profile>.credential` and `.configure` (profile from `TENCENTCLOUD_PROFILE` or `TCCLI_PROFILE`, else `default`) |\n\
-         | `alicloud` | `alicloud`, `alicloud_ens` | `ALICLOUD_ACCESS_KEY` or `ALIBABA_CLOUD_ACCESS_KEY_ID`, `ALICLOUD_SECRET_KEY` or `ALIBABA_CLOUD_ACCESS_KEY_SECRET`, `ALICLOUD_SECURITY_TOKEN` or `ALIBABA_CLOUD_SECURITY_TOKEN`, `ALICLOUD_REGION` or `ALIBABA_CLOUD_REGION_ID` | `~/.aliyun/config.json` (profile from `ALICLOUD_PROFILE` or `ALIBABA_CLOUD_PROFILE`, else `current`; modes `AK` and `StsToken`) |\n\
-         | `apsarastack` | `apsarastack` | `APSARASTACK_ACCESS_KEY`, `APSARASTACK_SECRET_KEY`, `APSARASTACK_SECURITY_TOKEN`, `APSARASTACK_REGION`, `APSARASTACK_ENDPOINT` | none |\n\n",
+         |---|---|---|---|\n",
     );
+    s.push_str(&authentication_table());
+    s.push('\n');
     s.push_str("## Schema\n\n");
     schema_sections(block, None, "###", &mut s);
     finish(s)
+}
+
+/// One row per provider block, from the registry: the clouds it configures, its environment variables and its CLI
+/// profile.
+fn authentication_table() -> String {
+    let mut s = String::new();
+    for block in registry::blocks() {
+        let clouds: Vec<String> = registry::clouds_of_block(block.name)
+            .iter()
+            .map(|c| format!("`{c}`"))
+            .collect();
+        let env = block.env_summary.clone().unwrap_or_else(|| {
+            block
+                .settings
+                .iter()
+                .filter(|s| !s.env.is_empty())
+                .map(|s| {
+                    s.env
+                        .iter()
+                        .map(|e| format!("`{e}`"))
+                        .collect::<Vec<_>>()
+                        .join(" or ")
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        });
+        let _ = writeln!(
+            s,
+            "| `{}` | {} | {env} | {} |",
+            block.name,
+            clouds.join(", "),
+            block.profile.as_deref().unwrap_or("none")
+        );
+    }
+    s
+}
+
+fn rules(c: Cloud) -> &'static CloudRules {
+    c.backend().rules()
 }
 
 fn cloud_columns() -> String {
@@ -250,12 +289,7 @@ fn acceptance_table() -> String {
     for attribute in attributes {
         s.push_str(&row(&format!("`{attribute}`"), &|c| {
             let r = rules(c);
-            let allowed = r
-                .choices()
-                .into_iter()
-                .find(|(a, _)| *a == attribute)
-                .map(|(_, allowed)| allowed)
-                .unwrap_or(Allowed::Unsupported);
+            let allowed = r.allowed(attribute).unwrap_or(Allowed::Unsupported);
             let values = match allowed {
                 Allowed::Unsupported => return "-".to_string(),
                 Allowed::Any => "any".to_string(),
@@ -312,36 +346,24 @@ fn yes_no(b: bool) -> String {
     if b { "yes" } else { "-" }.to_string()
 }
 
-/// Whether a cloud takes an attribute at all (`-` in the tables).
-fn supported(c: Cloud, attribute: &str) -> bool {
-    let r = rules(c);
-    match attribute {
-        "tags" => r.tags,
-        "data_disks" => r.data_disks,
-        "force" | "system_disk_size_gb" => r.flags().iter().any(|(f, on)| *f == attribute && *on),
-        _ => !r
-            .choices()
-            .iter()
-            .any(|(a, allowed)| *a == attribute && matches!(allowed, Allowed::Unsupported)),
-    }
-}
-
-/// Which configurable attribute changes happen in place and which replace the image, from `changes_in_place`.
+/// Which configurable attribute changes happen in place and which replace the image: the plan behaviour the schema
+/// declares, and the clouds' exceptions (`CloudRules::changes_in_place`).
 fn changes_table(block: &Block) -> String {
     let mut s = cloud_columns();
     let configurable = block
         .attributes
         .iter()
         .filter(|a| a.required || a.optional)
-        .map(|a| a.name.as_str())
-        .chain(block.blocks.iter().map(|b| b.type_name.as_str()));
-    for attribute in configurable {
+        .map(|a| (a.name.as_str(), a.plan))
+        .chain(block.blocks.iter().map(|b| (b.type_name.as_str(), b.plan)));
+    for (attribute, plan) in configurable {
+        let replaces = |plan: PlanBehaviour| plan.requires_replace != RequiresReplace::Never;
         let cells: Vec<&str> = Cloud::ALL
             .iter()
             .map(|c| {
-                if !supported(*c, attribute) {
+                if !rules(*c).supports(attribute) {
                     "-"
-                } else if rules(*c).changes_in_place(attribute) {
+                } else if !replaces(plan) || rules(*c).changes_in_place(attribute) {
                     "in place"
                 } else {
                     "**replace**"

@@ -1,11 +1,14 @@
-//! The one error type every cloud client returns.
+//! The cloud layer's two error types: [`ConfigError`] when a client cannot be made as configured, and
+//! [`CloudError`] when an API call fails.
 
 use std::fmt;
 
 use super::Cloud;
 
-/// What kind of failure happened, so callers can decide (retry, treat as gone, explain).
+/// What kind of failure an API call had, so callers can decide (retry, treat as gone, explain). Backend-specific
+/// explanations are not kinds: a backend gives a hint for its own codes (see `Backend::hint`).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ErrorKind {
     /// Bad / expired credentials or signature.
     Auth,
@@ -23,16 +26,35 @@ pub enum ErrorKind {
     /// The image is in a state that does not allow the call yet, typically still importing (ECS
     /// `ImageIsImporting`, Tencent `InvalidImageId.IncorrectState`): waiting, or cancelling the import, helps.
     Busy,
-    /// ECS has no `AliyunECSImageImportDefaultRole` authorised (`NoSetRoletoECSServiceAccount`).
-    MissingRole,
     /// The cloud failed internally (5xx / InternalError).
     Server,
     /// Could not reach the cloud or read its answer.
     Transport,
-    /// Provider configuration is wrong or incomplete (credentials, endpoint, region).
+    /// The call could not be made as the provider is configured (an endpoint that redirects, a region that
+    /// cannot name a host, a client that could not be made).
     Config,
     /// Anything else the cloud reported.
     Other,
+}
+
+/// A client that cannot be made: missing credentials, a bad endpoint. The message says what to set.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{cloud} configure: Config: {message}")]
+pub struct ConfigError {
+    /// Which cloud.
+    pub cloud: Cloud,
+    /// What is wrong and what to set (never contains secrets).
+    pub message: String,
+}
+
+impl ConfigError {
+    /// A configuration error of `cloud`.
+    pub fn new(cloud: Cloud, message: impl Into<String>) -> Self {
+        Self {
+            cloud,
+            message: message.into(),
+        }
+    }
 }
 
 /// An error from a cloud API call, with the cloud's code, message and request id.
@@ -66,6 +88,20 @@ impl fmt::Display for CloudError {
     }
 }
 
+impl From<ConfigError> for CloudError {
+    /// A call that could not be made because of the configuration (action `configure`, code `Config`).
+    fn from(e: ConfigError) -> Self {
+        CloudError::new(
+            e.cloud,
+            ErrorKind::Config,
+            "configure",
+            "Config",
+            e.message,
+            None,
+        )
+    }
+}
+
 impl CloudError {
     /// Builds an error with every field given.
     pub fn new(
@@ -86,18 +122,6 @@ impl CloudError {
         }
     }
 
-    /// A configuration error (action `configure`).
-    pub fn config(cloud: Cloud, message: impl Into<String>) -> Self {
-        Self::new(
-            cloud,
-            ErrorKind::Config,
-            "configure",
-            "Config",
-            message,
-            None,
-        )
-    }
-
     /// A transport error (request not answered).
     pub fn transport(cloud: Cloud, action: &str, message: impl Into<String>) -> Self {
         Self::new(
@@ -105,6 +129,18 @@ impl CloudError {
             ErrorKind::Transport,
             action,
             "Transport",
+            message,
+            None,
+        )
+    }
+
+    /// A call this provider refuses to make because the cloud has no way to do what was asked.
+    pub fn unsupported(cloud: Cloud, action: &str, message: impl Into<String>) -> Self {
+        Self::new(
+            cloud,
+            ErrorKind::InvalidParameter,
+            action,
+            "Unsupported",
             message,
             None,
         )
@@ -137,9 +173,13 @@ mod tests {
             e.to_string(),
             "tencentcloud ImportImage: RequestLimitExceeded: slow down (request id abc)"
         );
-        let e = CloudError::config(Cloud::UCloud, "set UCLOUD_PUBLIC_KEY");
+        let e = ConfigError::new(Cloud::UCloud, "set UCLOUD_PUBLIC_KEY");
         assert_eq!(
             e.to_string(),
+            "ucloud configure: Config: set UCLOUD_PUBLIC_KEY"
+        );
+        assert_eq!(
+            CloudError::from(e).to_string(),
             "ucloud configure: Config: set UCLOUD_PUBLIC_KEY"
         );
     }

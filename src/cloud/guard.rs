@@ -9,13 +9,13 @@
 use std::future::Future;
 
 use super::http::{Failure, RetryPolicy};
-use super::{CloudError, ErrorKind, Image};
+use super::{Cloud, CloudError, ErrorKind, Image};
 
 /// Runs `send` (one import call, already retried internally where that is safe) and resolves ambiguous failures
 /// by looking the image up by name a few times (the cloud may list a new image with a delay).
 ///
 /// A `Duplicate` answer gets the existing image's id put into the error.
-pub async fn guarded_import<S, SF, L, LF>(
+pub(super) async fn guarded_import<S, SF, L, LF>(
     retry: &RetryPolicy,
     send: S,
     lookup: L,
@@ -66,10 +66,61 @@ where
     }
 }
 
+/// The `ImageId` of an import answer; an answer without one is an error (the import may or may not have run, and
+/// nothing names its image).
+pub(super) fn image_id(
+    cloud: Cloud,
+    action: &str,
+    answer: &serde_json::Value,
+) -> Result<String, CloudError> {
+    super::json::str_field(answer, "ImageId").ok_or_else(|| {
+        CloudError::new(
+            cloud,
+            ErrorKind::Other,
+            action,
+            "NoImageId",
+            "response has no ImageId",
+            None,
+        )
+    })
+}
+
+/// The image an import answer named, or, where the answer had no id (older API revisions answer with only a
+/// request id), the one image of the import's name that `lookup` finds, looking a few times (new images are listed
+/// with a delay).
+pub(super) async fn answered_or_found<L, LF>(
+    cloud: Cloud,
+    name: &str,
+    retry: &RetryPolicy,
+    answered: String,
+    lookup: L,
+) -> Result<String, CloudError>
+where
+    L: Fn() -> LF,
+    LF: Future<Output = Result<Vec<Image>, CloudError>>,
+{
+    if !answered.is_empty() {
+        return Ok(answered);
+    }
+    for attempt in 1..=retry.max_attempts.max(1) {
+        if let Some(img) = lookup().await?.into_iter().next() {
+            return Ok(img.id);
+        }
+        tokio::time::sleep(retry.delay(attempt)).await;
+    }
+    Err(CloudError::new(
+        cloud,
+        ErrorKind::Other,
+        "ImportImage",
+        "NoImageId",
+        format!("ImportImage succeeded without an ImageId and no image named {name:?} appeared"),
+        None,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cloud::Cloud;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Duration;
 

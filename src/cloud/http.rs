@@ -1,18 +1,17 @@
-//! Shared HTTP plumbing: endpoint checks, the reqwest client, retry with backoff and jitter,
-//! and a per-action sliding-window rate limiter.
+//! Shared HTTP plumbing: endpoint checks, the reqwest client, retry with backoff and jitter around the
+//! per-action rate limiter (`limiter`), and the shape of an answer that is not the API's.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rand::Rng;
 use reqwest::header::HeaderMap;
 use serde_json::Value;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use url::Url;
 
-use super::{Cloud, CloudError, ErrorKind};
+use super::limiter::RateLimiter;
+use super::{Cloud, CloudError, ConfigError, ErrorKind};
 
 /// Connect timeout for every cloud API call.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -84,137 +83,25 @@ impl Default for ClientOptions {
     }
 }
 
-/// A turn comes back this much later than one window after its request was answered: clocks of client and
-/// cloud tick at slightly different rates, and clouds count in whole milliseconds.
-const WINDOW_MARGIN: f64 = 1.02;
-
-/// The turns of one API action: `per_window` requests at a time, each turn reusable one window after the request
-/// that held it was answered.
-struct Turns {
-    semaphore: Arc<Semaphore>,
-    window: Duration,
-}
-
-impl Turns {
-    /// Turns for `rate` requests a second: `floor(rate)` turns (at least one), each reusable after
-    /// `max(1 s, turns / rate)` (plus [`WINDOW_MARGIN`]).
-    fn new(rate: f64) -> Self {
-        let per_window = rate.floor().clamp(1.0, 1_000_000.0);
-        let seconds = (per_window / rate).max(1.0) * WINDOW_MARGIN;
-        Turns {
-            // A whole number in 1..=1e6, so the cast is exact.
-            semaphore: Arc::new(Semaphore::new(per_window as usize)),
-            window: Duration::from_secs_f64(seconds),
-        }
-    }
-}
-
-/// Holds every API action to its limit in every rolling second, the way clouds count.
-///
-/// Per action, at most `floor(limit)` requests hold a turn, and a turn is given back one window (a second, 2%
-/// margin) after its request was answered. A request reaches the cloud between taking its turn and its answer, so
-/// any two requests `limit` turns apart reach the cloud more than a second apart, whatever the network and
-/// scheduling delays: no rolling second sees more than the limit. Up to the limit may leave at once, which matters:
-/// a token bucket that refills at the limit after a burst lets twice the limit through in some seconds (throttled
-/// answers), and one that allows no burst spreads requests asked for together over a second, which kept the image
-/// waits of one Terraform round from sharing their describe calls (six describe calls per image instead of one,
-/// issue 13). Turns are handed out first come, first served.
-pub struct RateLimiter {
-    limits: BTreeMap<String, f64>,
-    default_rate: Option<f64>,
-    turns: Mutex<HashMap<String, Arc<Turns>>>,
-}
-
-impl std::fmt::Debug for RateLimiter {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RateLimiter")
-            .field("limits", &self.limits)
-            .field("default_rate", &self.default_rate)
-            .finish()
-    }
-}
-
-/// A turn to send one request; hold it until the answer is in (or the request is abandoned). Dropping it gives
-/// the turn back one window later.
-#[derive(Debug)]
-pub struct Turn {
-    permit: Option<(OwnedSemaphorePermit, Duration)>,
-}
-
-impl Drop for Turn {
-    fn drop(&mut self) {
-        let Some((permit, window)) = self.permit.take() else {
-            return;
-        };
-        match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => {
-                runtime.spawn(async move {
-                    tokio::time::sleep(window).await;
-                    drop(permit);
-                });
-            }
-            // No runtime left (shutting down): nobody will ask for another turn.
-            Err(_) => drop(permit),
-        }
-    }
-}
-
-impl RateLimiter {
-    /// A limiter with the given per-action rates and default rate.
-    pub fn new(limits: BTreeMap<String, f64>, default_rate: Option<f64>) -> Self {
-        RateLimiter {
-            limits,
-            default_rate,
-            turns: Mutex::new(HashMap::new()),
-        }
-    }
-
-    fn rate_for(&self, action: &str) -> Option<f64> {
-        self.limits
-            .get(action)
-            .copied()
-            .or(self.default_rate)
-            .filter(|r| r.is_finite() && *r > 0.0)
-    }
-
-    /// Waits until `action` may be sent; keep the turn until its answer is in.
-    pub async fn acquire(&self, action: &str) -> Turn {
-        let Some(rate) = self.rate_for(action) else {
-            return Turn { permit: None };
-        };
-        let turns = {
-            let mut all = self.turns.lock().unwrap_or_else(|e| e.into_inner());
-            all.entry(action.to_string())
-                .or_insert_with(|| Arc::new(Turns::new(rate)))
-                .clone()
-        };
-        // The semaphore is never closed, so this only fails if that changes; then go without a limit.
-        let permit = turns.semaphore.clone().acquire_owned().await.ok();
-        Turn {
-            permit: permit.map(|p| (p, turns.window)),
-        }
-    }
-}
-
-/// Parses an endpoint URL and refuses plain `http://` unless the host is loopback.
-pub fn check_endpoint(cloud: Cloud, raw: &str) -> Result<Url, CloudError> {
-    let url = Url::parse(raw.trim()).map_err(|e| {
-        CloudError::config(cloud, format!("endpoint {raw:?} is not a valid URL: {e}"))
-    })?;
+/// Parses an endpoint URL and refuses plain `http://` unless the host is loopback; the error says why.
+pub fn check_endpoint(raw: &str) -> Result<Url, String> {
+    let url =
+        Url::parse(raw.trim()).map_err(|e| format!("endpoint {raw:?} is not a valid URL: {e}"))?;
     match url.scheme() {
         "https" => Ok(url),
         "http" if is_loopback_url(&url) => Ok(url),
-        "http" => Err(CloudError::config(
-            cloud,
-            format!(
-                "endpoint {raw:?} uses plain http; only https is allowed except for loopback hosts (127.0.0.0/8, ::1, localhost)"
-            ),
+        "http" => Err(format!(
+            "endpoint {raw:?} uses plain http; only https is allowed except for loopback hosts (127.0.0.0/8, ::1, localhost)"
         )),
-        other => Err(CloudError::config(
-            cloud,
-            format!("endpoint {raw:?} has unsupported scheme {other:?}; use https"),
+        other => Err(format!(
+            "endpoint {raw:?} has unsupported scheme {other:?}; use https"
         )),
     }
+}
+
+/// [`check_endpoint`] for a client of `cloud`.
+pub fn endpoint(cloud: Cloud, raw: &str) -> Result<Url, ConfigError> {
+    check_endpoint(raw).map_err(|m| ConfigError::new(cloud, m))
 }
 
 /// True when the URL's host is 127.0.0.0/8, ::1 or localhost.
@@ -237,7 +124,7 @@ pub fn host_header(url: &Url) -> String {
 }
 
 /// Builds the shared reqwest client (rustls, timeouts).
-pub fn build_http_client(cloud: Cloud, timeout: Duration) -> Result<reqwest::Client, CloudError> {
+pub fn build_http_client(cloud: Cloud, timeout: Duration) -> Result<reqwest::Client, ConfigError> {
     reqwest::Client::builder()
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(timeout)
@@ -249,7 +136,7 @@ pub fn build_http_client(cloud: Cloud, timeout: Duration) -> Result<reqwest::Cli
             env!("CARGO_PKG_VERSION")
         ))
         .build()
-        .map_err(|e| CloudError::config(cloud, format!("cannot build HTTP client: {e}")))
+        .map_err(|e| ConfigError::new(cloud, format!("cannot build HTTP client: {e}")))
 }
 
 /// A successfully parsed API answer.
@@ -312,7 +199,7 @@ impl HttpCore {
         cloud: Cloud,
         options: &ClientOptions,
         builtin_limits: &[(&str, f64)],
-    ) -> Result<Self, CloudError> {
+    ) -> Result<Self, ConfigError> {
         let mut limits: BTreeMap<String, f64> = builtin_limits
             .iter()
             .map(|(a, r)| (a.to_string(), *r))
@@ -436,24 +323,57 @@ fn endpoint_of(url: &Url) -> String {
     format!("{}://{}{}", url.scheme(), host_header(url), url.path())
 }
 
-/// Current UTC time as `YYYY-MM-DDThh:mm:ssZ` (Alibaba `Timestamp`).
-pub fn iso8601_now() -> String {
-    let t = time::OffsetDateTime::now_utc();
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
+/// The error for an answer that is not the API's (not JSON, or without the API's envelope), e.g. a proxy's HTML
+/// page: classified by `kind` (from the HTTP status), with the status as its code.
+pub fn unreadable_answer(
+    cloud: Cloud,
+    kind: ErrorKind,
+    action: &str,
+    status: u16,
+    what: &str,
+    request_id: Option<String>,
+) -> CloudError {
+    CloudError::new(
+        cloud,
+        kind,
+        action,
+        format!("HTTP{status}"),
+        what.replace("{status}", &status.to_string()),
+        request_id,
     )
+}
+
+/// The JSON of an answer, or the error for one that is not JSON (a 5xx is the cloud's failure).
+pub fn json_answer(
+    cloud: Cloud,
+    action: &str,
+    status: u16,
+    body: &[u8],
+) -> Result<Value, CloudError> {
+    serde_json::from_slice(body).map_err(|_| {
+        unreadable_answer(
+            cloud,
+            status_kind(status),
+            action,
+            status,
+            "unexpected non-JSON response (HTTP {status})",
+            None,
+        )
+    })
+}
+
+/// The kind of failure an HTTP status alone says: 5xx is the cloud's, anything else unexplained.
+pub fn status_kind(status: u16) -> ErrorKind {
+    if status >= 500 {
+        ErrorKind::Server
+    } else {
+        ErrorKind::Other
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokio::time::Instant;
 
     #[test]
     fn plain_http_only_for_loopback() {
@@ -464,7 +384,7 @@ mod tests {
             "http://[::1]:9000/x",
             "http://localhost:1/",
         ] {
-            assert!(check_endpoint(Cloud::UCloud, ok).is_ok(), "{ok}");
+            assert!(check_endpoint(ok).is_ok(), "{ok}");
         }
         for bad in [
             "http://api.ucloud.cn",
@@ -472,11 +392,10 @@ mod tests {
             "ftp://x/",
             "not a url",
         ] {
-            let e = check_endpoint(Cloud::UCloud, bad).unwrap_err();
-            assert_eq!(e.kind, ErrorKind::Config, "{bad}");
+            assert!(check_endpoint(bad).is_err(), "{bad}");
         }
-        let e = check_endpoint(Cloud::AliCloud, "http://ecs.aliyuncs.com").unwrap_err();
-        assert!(e.message.contains("plain http"));
+        let e = check_endpoint("http://ecs.aliyuncs.com").unwrap_err();
+        assert!(e.contains("plain http"));
     }
 
     #[test]
@@ -507,17 +426,13 @@ mod tests {
         let (elsewhere, elsewhere_log) = serve(Arc::new(|_, _| (200, "{}".into()))).await;
         let target = format!("{elsewhere}/steal");
         let (url, log) = serve(Arc::new(move |_, _| (307, target.clone()))).await;
-        let settings = crate::cloud::CloudSettings {
-            tencentcloud: Some(crate::cloud::TencentSettings {
-                secret_id: Some("id".into()),
-                secret_key: Some("key".into()),
-                security_token: Some("sts-token".into()),
-                endpoint: Some(format!("{url}/tencentcloud")),
-                ..Default::default()
-            }),
-            ..Default::default()
-        };
-        let client = crate::cloud::client_for_with(
+        let mut settings = crate::cloud::Settings::default();
+        settings
+            .set("tencentcloud", "secret_id", "id")
+            .set("tencentcloud", "secret_key", "key")
+            .set("tencentcloud", "security_token", "sts-token")
+            .set("tencentcloud", "endpoint", format!("{url}/tencentcloud"));
+        let client = crate::cloud::connect(
             Cloud::TencentCloud,
             &settings,
             &crate::cloud::MapEnv::default(),
@@ -537,138 +452,5 @@ mod tests {
             elsewhere_log.lock().unwrap().is_empty(),
             "the redirect was followed"
         );
-    }
-
-    /// One caller: waits `offset`, takes a turn, and sends a request that reaches the cloud after `to_cloud` and
-    /// is answered after `latency` (>= `to_cloud`). Returns (when the turn came, when the cloud saw it), from `start`.
-    async fn call(
-        rl: Arc<RateLimiter>,
-        action: &'static str,
-        start: Instant,
-        offset: Duration,
-        to_cloud: Duration,
-        latency: Duration,
-    ) -> (Duration, Duration) {
-        tokio::time::sleep(offset).await;
-        let turn = rl.acquire(action).await;
-        let sent = start.elapsed();
-        tokio::time::sleep(latency).await;
-        drop(turn);
-        (sent, sent + to_cloud)
-    }
-
-    fn limiter(action: &str, rate: f64) -> Arc<RateLimiter> {
-        Arc::new(RateLimiter::new(
-            [(action.to_string(), rate)].into_iter().collect(),
-            None,
-        ))
-    }
-
-    /// The most arrivals in any rolling second (counted from each arrival, the way the clouds count).
-    fn most_in_a_second(times: &[Duration]) -> usize {
-        let mut times = times.to_vec();
-        times.sort();
-        (0..times.len())
-            .map(|i| {
-                times[i..]
-                    .iter()
-                    .take_while(|t| **t - times[i] < Duration::from_secs(1))
-                    .count()
-            })
-            .max()
-            .unwrap_or(0)
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn requests_asked_for_together_leave_together_up_to_the_limit() {
-        // 25 imports asked for at once, answered in 30 ms: ten leave at once (one Terraform round at
-        // -parallelism=10, whose waits then share their describe calls), the next ten a window after the first
-        // ten were answered, and so on.
-        let rl = limiter("ImportImage", 10.0);
-        let start = Instant::now();
-        let ms = Duration::from_millis;
-        let calls = (0..25).map(|_| call(rl.clone(), "ImportImage", start, ms(0), ms(10), ms(30)));
-        let mut sent: Vec<Duration> = futures_util::future::join_all(calls)
-            .await
-            .into_iter()
-            .map(|(sent, _)| sent)
-            .collect();
-        sent.sort();
-        assert!(sent[..10].iter().all(|t| t.is_zero()), "{sent:?}");
-        assert_eq!(sent[10], ms(30) + Duration::from_secs_f64(WINDOW_MARGIN));
-        assert_eq!(
-            sent[20],
-            (ms(30) + Duration::from_secs_f64(WINDOW_MARGIN)) * 2
-        );
-
-        // No limit for the action: nothing waits.
-        let rl = RateLimiter::new(BTreeMap::new(), None);
-        let start = Instant::now();
-        for _ in 0..100 {
-            let _turn = rl.acquire("DescribeImages").await;
-        }
-        assert!(start.elapsed() < ms(1));
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn no_rolling_second_at_the_cloud_exceeds_the_limit() {
-        use rand::{Rng, SeedableRng};
-        let mut rng = rand::rngs::StdRng::seed_from_u64(13);
-        for rate in [20.0, 10.0, 2.5, 2.0, 1.0, 0.5] {
-            // 300 callers over ~6 s, in clumps; each request takes 0-300 ms to answer and reaches the cloud at any
-            // point of that (network and scheduling delays differ from request to request).
-            let rl = limiter("DescribeImages", rate);
-            let start = Instant::now();
-            let calls: Vec<_> = (0..300)
-                .map(|_| {
-                    let offset = Duration::from_millis(rng.random_range(0..12u64) * 500);
-                    let latency = Duration::from_millis(rng.random_range(0..=300u64));
-                    let to_cloud = latency.mul_f64(rng.random_range(0.0..=1.0));
-                    call(
-                        rl.clone(),
-                        "DescribeImages",
-                        start,
-                        offset,
-                        to_cloud,
-                        latency,
-                    )
-                })
-                .collect();
-            let got = futures_util::future::join_all(calls).await;
-            let arrived: Vec<Duration> = got.iter().map(|(_, at)| *at).collect();
-            let allowed = rate.floor().max(1.0) as usize;
-            let most = most_in_a_second(&arrived);
-            assert!(most <= allowed, "{rate}/s: {most} in one second");
-            if rate < 1.0 {
-                let mut sorted = arrived.clone();
-                sorted.sort();
-                let gap = sorted.windows(2).map(|w| w[1] - w[0]).min().unwrap();
-                assert!(
-                    gap >= Duration::from_secs_f64(1.0 / rate),
-                    "{rate}/s: gap {gap:?}"
-                );
-            }
-            // The limit is used, not wasted: all 300 are sent about as fast as the limit and the answer times
-            // allow (each turn comes back a window after an answer of at most 300 ms).
-            let last = got.iter().map(|(sent, _)| *sent).max().unwrap();
-            let windows = (300 / allowed) as f64;
-            let turn = (allowed as f64 / rate).max(1.0) * WINDOW_MARGIN + 0.3;
-            assert!(
-                last.as_secs_f64() <= windows * turn,
-                "{rate}/s: the last of 300 left after {last:?}"
-            );
-        }
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_caller_that_gives_up_waiting_takes_no_turn() {
-        let rl = limiter("ImportImage", 1.0);
-        let first = rl.acquire("ImportImage").await;
-        let gone = tokio::time::timeout(Duration::from_millis(10), rl.acquire("ImportImage")).await;
-        assert!(gone.is_err(), "only one turn a second");
-        let start = Instant::now();
-        drop(first);
-        let _next = rl.acquire("ImportImage").await;
-        assert_eq!(start.elapsed(), Duration::from_secs_f64(WINDOW_MARGIN));
     }
 }

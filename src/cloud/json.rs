@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 /// A non-empty string field; numbers and booleans are rendered as text.
-pub fn str_field(v: &Value, key: &str) -> Option<String> {
+pub(super) fn str_field(v: &Value, key: &str) -> Option<String> {
     match v.get(key)? {
         Value::String(s) if !s.is_empty() => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
@@ -14,7 +14,7 @@ pub fn str_field(v: &Value, key: &str) -> Option<String> {
 }
 
 /// An unsigned integer field given as a number or numeric string (`"50%"` and `"20.0"` too).
-pub fn u64_field(v: &Value, key: &str) -> Option<u64> {
+pub(super) fn u64_field(v: &Value, key: &str) -> Option<u64> {
     match v.get(key)? {
         Value::Number(n) => n.as_u64().or_else(|| n.as_f64().map(|f| f.max(0.0) as u64)),
         Value::String(s) => {
@@ -28,7 +28,7 @@ pub fn u64_field(v: &Value, key: &str) -> Option<u64> {
 }
 
 /// An array field, or an empty slice.
-pub fn arr_field<'a>(v: &'a Value, key: &str) -> &'a [Value] {
+pub(super) fn arr_field<'a>(v: &'a Value, key: &str) -> &'a [Value] {
     v.get(key)
         .and_then(Value::as_array)
         .map(Vec::as_slice)
@@ -36,14 +36,14 @@ pub fn arr_field<'a>(v: &'a Value, key: &str) -> &'a [Value] {
 }
 
 /// Progress as a percentage clamped to 0..=100.
-pub fn percent(v: &Value, key: &str) -> Option<u8> {
+pub(super) fn percent(v: &Value, key: &str) -> Option<u8> {
     u64_field(v, key).map(|p| p.min(100) as u8)
 }
 
-/// Unix seconds to RFC 3339 (`2024-01-02T03:04:05Z`).
-pub fn unix_to_rfc3339(secs: u64) -> Option<String> {
-    let t = time::OffsetDateTime::from_unix_timestamp(i64::try_from(secs).ok()?).ok()?;
-    Some(format!(
+/// A UTC time as RFC 3339 / ISO 8601 in whole seconds (`2024-01-02T03:04:05Z`), the form the clouds report and
+/// Alibaba's `Timestamp` parameter takes.
+pub(super) fn rfc3339(t: time::OffsetDateTime) -> String {
+    format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
         t.year(),
         u8::from(t.month()),
@@ -51,7 +51,18 @@ pub fn unix_to_rfc3339(secs: u64) -> Option<String> {
         t.hour(),
         t.minute(),
         t.second()
-    ))
+    )
+}
+
+/// The current UTC time as [`rfc3339`].
+pub(super) fn now_rfc3339() -> String {
+    rfc3339(time::OffsetDateTime::now_utc())
+}
+
+/// Unix seconds to [`rfc3339`].
+pub(super) fn unix_to_rfc3339(secs: u64) -> Option<String> {
+    let t = time::OffsetDateTime::from_unix_timestamp(i64::try_from(secs).ok()?).ok()?;
+    Some(rfc3339(t))
 }
 
 #[cfg(test)]

@@ -1,260 +1,352 @@
-//! Provider-block settings per cloud, and the environment abstraction used to resolve them.
+//! Provider-block settings: each backend describes its block as plain data ([`BlockSpec`]: attribute names,
+//! descriptions, which are secret, which environment variables and CLI profile fields fill them in), the provider
+//! block's values arrive as [`Settings`], and [`resolve`] looks each one up in order: attribute, then environment
+//! variable, then CLI profile. Nothing here knows Terraform: `crate::resource` turns the specs into schema.
 
 use std::collections::BTreeMap;
-use std::fmt;
-use std::path::PathBuf;
+use std::path::Path;
 
-/// Read access to environment variables and the home directory, so credential resolution can
-/// be tested with a map and a temp dir.
-pub trait Env: Send + Sync {
-    /// An environment variable, `None` when unset or empty.
-    fn var(&self, k: &str) -> Option<String>;
-    /// The user's home directory (for CLI profile files).
-    fn home_dir(&self) -> Option<PathBuf>;
+use serde::Deserialize;
+
+use super::registry::{self, Backend};
+use super::{Cloud, ConfigError, Env, Secret};
+
+/// What a setting holds, which decides how it is read, checked, shown and documented.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Plain text.
+    Text,
+    /// A credential: held as a [`Secret`], sensitive in the schema.
+    Secret,
+    /// A boolean switch.
+    Flag,
+    /// An API endpoint URL (checked: https, or http to a loopback host).
+    Endpoint,
+    /// A region ID (checked: lower-case words joined by hyphens).
+    Region,
+    /// One of these words.
+    Choice(&'static [&'static str]),
 }
 
-/// The real process environment.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ProcessEnv;
+/// One attribute of a provider block.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Setting {
+    /// The attribute name.
+    pub name: &'static str,
+    /// What it holds.
+    pub kind: Kind,
+    /// What it is, the first sentence(s) of its description.
+    pub about: String,
+    /// Environment variables that fill it in when the attribute is unset, read in this order.
+    pub env: Vec<String>,
+    /// How many of `env` the description and the "not found" error name (the rest are fallbacks).
+    pub env_documented: usize,
+    /// The default, as the description states it.
+    pub default: Option<String>,
+}
 
-impl Env for ProcessEnv {
-    fn var(&self, k: &str) -> Option<String> {
-        std::env::var(k).ok().filter(|v| !v.is_empty())
+impl Setting {
+    /// A setting with no environment variable and no stated default.
+    pub fn new(name: &'static str, kind: Kind, about: impl Into<String>) -> Self {
+        Self {
+            name,
+            kind,
+            about: about.into(),
+            env: Vec::new(),
+            env_documented: 0,
+            default: None,
+        }
     }
-    fn home_dir(&self) -> Option<PathBuf> {
-        self.var("HOME")
-            .or_else(|| self.var("USERPROFILE"))
-            .map(PathBuf::from)
+
+    /// Filled in from these environment variables, the first `documented` of them named in the docs.
+    pub fn env<S: Into<String>>(
+        mut self,
+        names: impl IntoIterator<Item = S>,
+        documented: usize,
+    ) -> Self {
+        self.env = names.into_iter().map(Into::into).collect();
+        self.env_documented = documented.min(self.env.len());
+        self
     }
-}
 
-/// A fixed environment (tests, or callers that want to isolate the process environment).
-#[derive(Clone, Default)]
-pub struct MapEnv {
-    /// Variables.
-    pub vars: BTreeMap<String, String>,
-    /// Home directory.
-    pub home: Option<PathBuf>,
-}
-
-impl fmt::Debug for MapEnv {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MapEnv")
-            .field("vars", &self.vars.keys().collect::<Vec<_>>())
-            .field("home", &self.home)
-            .finish()
+    /// States the default in the description.
+    pub fn default_value(mut self, text: impl Into<String>) -> Self {
+        self.default = Some(text.into());
+        self
     }
-}
 
-impl Env for MapEnv {
-    fn var(&self, k: &str) -> Option<String> {
-        self.vars.get(k).filter(|v| !v.is_empty()).cloned()
+    /// The environment variables the docs and errors name.
+    pub fn documented_env(&self) -> &[String] {
+        &self.env[..self.env_documented]
     }
-    fn home_dir(&self) -> Option<PathBuf> {
-        self.home.clone()
-    }
-}
 
-fn redact(v: &Option<String>) -> &'static str {
-    if v.is_some() {
-        "Some(<redacted>)"
-    } else {
-        "None"
-    }
-}
-
-/// UCloud / SurferCloud provider settings.
-#[derive(Clone, Default, PartialEq)]
-pub struct UCloudSettings {
-    /// Public key.
-    pub public_key: Option<String>,
-    /// Private key (secret).
-    pub private_key: Option<String>,
-    /// STS security token (secret).
-    pub security_token: Option<String>,
-    /// Default region.
-    pub region: Option<String>,
-    /// Project id.
-    pub project_id: Option<String>,
-    /// API base URL override.
-    pub endpoint: Option<String>,
-}
-
-impl fmt::Debug for UCloudSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UCloudSettings")
-            .field("public_key", &self.public_key)
-            .field("private_key", &redact(&self.private_key))
-            .field("security_token", &redact(&self.security_token))
-            .field("region", &self.region)
-            .field("project_id", &self.project_id)
-            .field("endpoint", &self.endpoint)
-            .finish()
-    }
-}
-
-/// Tencent Cloud provider settings.
-#[derive(Clone, Default, PartialEq)]
-pub struct TencentSettings {
-    /// SecretId.
-    pub secret_id: Option<String>,
-    /// SecretKey (secret).
-    pub secret_key: Option<String>,
-    /// STS token (secret).
-    pub security_token: Option<String>,
-    /// Default region.
-    pub region: Option<String>,
-    /// API base URL override.
-    pub endpoint: Option<String>,
-    /// Ask ImportImage with `DryRun` at plan time to check the import parameters.
-    pub plan_dry_run: Option<bool>,
-}
-
-impl fmt::Debug for TencentSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TencentSettings")
-            .field("secret_id", &self.secret_id)
-            .field("secret_key", &redact(&self.secret_key))
-            .field("security_token", &redact(&self.security_token))
-            .field("region", &self.region)
-            .field("endpoint", &self.endpoint)
-            .field("plan_dry_run", &self.plan_dry_run)
-            .finish()
+    /// The description: what it is, then where it comes from when unset.
+    pub fn description(&self) -> String {
+        let mut d = self.about.clone();
+        let named: Vec<String> = self
+            .documented_env()
+            .iter()
+            .map(|e| format!("`{e}`"))
+            .collect();
+        if !named.is_empty() {
+            d.push_str(&format!(" Defaults to {}.", named.join(" or ")));
+        }
+        if let Some(default) = &self.default {
+            d.push_str(&format!(" Defaults to `{default}`."));
+        }
+        d
     }
 }
 
-/// Which Alibaba signature scheme to use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum SignatureVersion {
-    /// RPC HMAC-SHA1, SignatureVersion 1.0 (default; works everywhere incl. ENS).
-    #[default]
-    RpcV1,
-    /// ACS3-HMAC-SHA256 (V3).
-    Acs3,
+/// A provider block: one cloud account's settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BlockSpec {
+    /// The block name in the provider configuration.
+    pub name: &'static str,
+    /// What the block configures.
+    pub description: &'static str,
+    /// Its attributes, in display order.
+    pub settings: Vec<Setting>,
+    /// The environment variables in a word, for the docs, where listing them one by one says less.
+    pub env_summary: Option<String>,
+    /// Which CLI profile fills in what the attributes and variables leave unset, for the docs.
+    pub profile: Option<String>,
 }
 
-/// Alibaba Cloud (ECS + ENS) provider settings.
-#[derive(Clone, Default, PartialEq)]
-pub struct AlibabaSettings {
-    /// AccessKey ID.
-    pub access_key: Option<String>,
-    /// AccessKey secret (secret).
-    pub secret_key: Option<String>,
-    /// STS token (secret).
-    pub security_token: Option<String>,
-    /// Default region.
-    pub region: Option<String>,
-    /// ECS base URL override.
-    pub ecs_endpoint: Option<String>,
-    /// ENS base URL override.
-    pub ens_endpoint: Option<String>,
-    /// Signature scheme.
-    pub signature: Option<SignatureVersion>,
-}
-
-impl fmt::Debug for AlibabaSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AlibabaSettings")
-            .field("access_key", &self.access_key)
-            .field("secret_key", &redact(&self.secret_key))
-            .field("security_token", &redact(&self.security_token))
-            .field("region", &self.region)
-            .field("ecs_endpoint", &self.ecs_endpoint)
-            .field("ens_endpoint", &self.ens_endpoint)
-            .field("signature", &self.signature)
-            .finish()
+impl BlockSpec {
+    /// The setting called `name`.
+    pub fn setting(&self, name: &str) -> Option<&Setting> {
+        self.settings.iter().find(|s| s.name == name)
     }
 }
 
-/// Apsara Stack provider settings.
-#[derive(Clone, Default, PartialEq)]
-pub struct ApsaraSettings {
-    /// AccessKey ID.
-    pub access_key: Option<String>,
-    /// AccessKey secret (secret).
-    pub secret_key: Option<String>,
-    /// STS token (secret).
-    pub security_token: Option<String>,
-    /// Default region.
-    pub region: Option<String>,
-    /// Gateway base URL (required; no public default).
-    pub endpoint: Option<String>,
-    /// Sent as `x-acs-organizationid`.
-    pub organization_id: Option<String>,
-    /// Sent as `x-acs-resourcegroupid`.
-    pub resource_group_id: Option<String>,
-    /// How ECS is reached: the seed page's route gateway or the official providers' ECS endpoint.
-    pub api_style: Option<ApsaraApiStyle>,
+/// One configured value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SettingValue {
+    /// Text.
+    Text(String),
+    /// A credential.
+    Secret(Secret),
+    /// A switch.
+    Flag(bool),
 }
 
-/// How Apsara Stack's ECS API is reached.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ApsaraApiStyle {
-    /// `POST <endpoint>/apsara/route/Ecs/<Action>` with `version` and `regionId` in the body: the Apsara Stack
-    /// ImportImage reference page (the project's seed page 004). The default.
-    #[default]
-    Route,
-    /// The standard ECS RPC API (version 2014-05-26) at `<endpoint>` with the `x-acs-regionid`,
-    /// `x-acs-organizationid`, `x-acs-resourcegroupid` and `x-acs-asapi-product` headers, as both official Apsara
-    /// Terraform providers call it (aliyun/terraform-provider-alibabacloudstack
-    /// alibabacloudstack/connectivity/client.go `defaultHeaders`).
-    Ecs,
-}
+impl SettingValue {
+    /// `text` as a value of a setting of `kind`: secret for secret settings.
+    pub fn of_kind(kind: Kind, text: impl Into<String>) -> Self {
+        let text = text.into();
+        match kind {
+            Kind::Secret => Self::Secret(Secret::new(text)),
+            _ => Self::Text(text),
+        }
+    }
 
-impl fmt::Debug for ApsaraSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ApsaraSettings")
-            .field("access_key", &self.access_key)
-            .field("secret_key", &redact(&self.secret_key))
-            .field("security_token", &redact(&self.security_token))
-            .field("region", &self.region)
-            .field("endpoint", &self.endpoint)
-            .field("organization_id", &self.organization_id)
-            .field("resource_group_id", &self.resource_group_id)
-            .field("api_style", &self.api_style)
-            .finish()
+    /// The value trimmed, `None` when empty (empty counts as unset).
+    fn cleaned(&self) -> Option<Self> {
+        let trimmed = |s: &str| Some(s.trim().to_string()).filter(|t| !t.is_empty());
+        match self {
+            Self::Text(t) => trimmed(t).map(Self::Text),
+            Self::Secret(s) => trimmed(s.expose()).map(|t| Self::Secret(Secret::new(t))),
+            Self::Flag(b) => Some(Self::Flag(*b)),
+        }
     }
 }
 
-/// All provider-block settings.
+/// The provider block's values, by block and attribute. Unset attributes are absent.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct CloudSettings {
-    /// `ucloud` block.
-    pub ucloud: Option<UCloudSettings>,
-    /// `surfercloud` block.
-    pub surfercloud: Option<UCloudSettings>,
-    /// `tencentcloud` block.
-    pub tencentcloud: Option<TencentSettings>,
-    /// `alicloud` block (ECS and ENS).
-    pub alicloud: Option<AlibabaSettings>,
-    /// `apsarastack` block.
-    pub apsarastack: Option<ApsaraSettings>,
+pub struct Settings {
+    blocks: BTreeMap<String, BTreeMap<String, SettingValue>>,
+}
+
+impl Settings {
+    /// Marks a block as present (a present block with no values still counts as configured).
+    pub fn add_block(&mut self, block: &str) -> &mut Self {
+        self.blocks.entry(block.to_string()).or_default();
+        self
+    }
+
+    /// Sets `block.name`.
+    pub fn insert(&mut self, block: &str, name: &str, value: SettingValue) -> &mut Self {
+        self.blocks
+            .entry(block.to_string())
+            .or_default()
+            .insert(name.to_string(), value);
+        self
+    }
+
+    /// Sets `block.name` from text as the provider block would: a secret setting becomes a [`Secret`], a flag
+    /// reads `true`.
+    pub fn set(&mut self, block: &str, name: &str, text: impl Into<String>) -> &mut Self {
+        let text = text.into();
+        let kind = registry::block_spec(block)
+            .and_then(|spec| spec.setting(name).map(|s| s.kind))
+            .unwrap_or(Kind::Text);
+        let value = match kind {
+            Kind::Flag => SettingValue::Flag(text.trim() == "true"),
+            k => SettingValue::of_kind(k, text),
+        };
+        self.insert(block, name, value)
+    }
+
+    /// The values of a block, `None` when the block is absent.
+    pub fn block(&self, block: &str) -> Option<&BTreeMap<String, SettingValue>> {
+        self.blocks.get(block)
+    }
+
+    /// Removes a block's value (tests use this to take one away).
+    pub fn remove(&mut self, block: &str, name: &str) -> &mut Self {
+        if let Some(b) = self.blocks.get_mut(block) {
+            b.remove(name);
+        }
+        self
+    }
+}
+
+/// What a CLI profile gives, by setting name. Transient: it holds credentials as text until [`resolve`] wraps
+/// them, and is never printed.
+pub type Profile = BTreeMap<&'static str, String>;
+
+/// Reads a CLI profile file, `None` when missing or unreadable. The content is never logged: it holds secrets.
+pub fn read_profile_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Option<T> {
+    let text = std::fs::read_to_string(path).ok()?;
+    match serde_json::from_str(&text) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            let error = e.to_string();
+            let error = error.split(" at ").next().unwrap_or_default();
+            tracing::debug!(path = %path.display(), error, "ignoring unparsable CLI profile file");
+            None
+        }
+    }
+}
+
+/// One backend's settings after resolution.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    cloud: Cloud,
+    spec: BlockSpec,
+    values: BTreeMap<&'static str, SettingValue>,
+}
+
+impl Resolved {
+    /// The text of a setting, if resolved.
+    pub fn text(&self, name: &str) -> Option<&str> {
+        match self.values.get(name) {
+            Some(SettingValue::Text(t)) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// A secret setting, if resolved.
+    pub fn secret(&self, name: &str) -> Option<&Secret> {
+        match self.values.get(name) {
+            Some(SettingValue::Secret(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// A switch, `false` when unset.
+    pub fn flag(&self, name: &str) -> bool {
+        matches!(self.values.get(name), Some(SettingValue::Flag(true)))
+    }
+
+    /// The text of a setting the client cannot do without; the error names the attribute and variables to set.
+    pub fn require_text(&self, name: &str, what: &str) -> Result<String, ConfigError> {
+        self.text(name)
+            .map(str::to_string)
+            .ok_or_else(|| self.missing(name, what))
+    }
+
+    /// A secret the client cannot do without; the error names the attribute and variables to set.
+    pub fn require_secret(&self, name: &str, what: &str) -> Result<Secret, ConfigError> {
+        self.secret(name)
+            .cloned()
+            .ok_or_else(|| self.missing(name, what))
+    }
+
+    fn missing(&self, name: &str, what: &str) -> ConfigError {
+        let env = self
+            .spec
+            .setting(name)
+            .map(|s| s.documented_env().join(" / "))
+            .unwrap_or_default();
+        ConfigError::new(
+            self.cloud,
+            format!(
+                "no {what} found: set the provider attribute `{}.{name}` or the environment variable {env}",
+                self.cloud
+            ),
+        )
+    }
+}
+
+/// Resolves `backend`'s settings: each attribute of its block from `settings`, else from its environment
+/// variables, else from the backend's CLI profile (read only when needed).
+pub fn resolve(backend: &dyn Backend, settings: &Settings, env: &dyn Env) -> Resolved {
+    let spec = backend.block();
+    let given = settings.block(spec.name);
+    let mut profile: Option<Profile> = None;
+    let mut values = BTreeMap::new();
+    for s in &spec.settings {
+        let from_attribute = given
+            .and_then(|b| b.get(s.name))
+            .and_then(SettingValue::cleaned);
+        let value = from_attribute
+            .or_else(|| {
+                let names: Vec<&str> = s.env.iter().map(String::as_str).collect();
+                env.first_var(&names)
+                    .map(|v| SettingValue::of_kind(s.kind, v))
+            })
+            .or_else(|| {
+                let profile = profile.get_or_insert_with(|| backend.profile(env));
+                profile
+                    .get(s.name)
+                    .map(|v| v.trim())
+                    .filter(|v| !v.is_empty())
+                    .map(|v| SettingValue::of_kind(s.kind, v))
+            });
+        if let Some(v) = value {
+            values.insert(s.name, v);
+        }
+    }
+    Resolved {
+        cloud: backend.cloud(),
+        spec,
+        values,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cloud::{Cloud, MapEnv};
+
+    #[test]
+    fn descriptions_name_documented_variables_and_defaults() {
+        let s = Setting::new("access_key", Kind::Text, "AccessKey ID.")
+            .env(["A_KEY", "B_KEY", "C_KEY"], 2);
+        assert_eq!(
+            s.description(),
+            "AccessKey ID. Defaults to `A_KEY` or `B_KEY`."
+        );
+        let e = Setting::new("endpoint", Kind::Endpoint, "API endpoint URL.")
+            .default_value("https://x.example");
+        assert_eq!(
+            e.description(),
+            "API endpoint URL. Defaults to `https://x.example`."
+        );
+    }
 
     #[test]
     fn debug_redacts_secrets() {
-        let s = UCloudSettings {
-            private_key: Some("SECRETX".into()),
-            security_token: Some("TOKENX".into()),
-            ..Default::default()
-        };
-        let t = TencentSettings {
-            secret_key: Some("SECRETX".into()),
-            ..Default::default()
-        };
-        let a = AlibabaSettings {
-            secret_key: Some("SECRETX".into()),
-            ..Default::default()
-        };
-        let p = ApsaraSettings {
-            secret_key: Some("SECRETX".into()),
-            ..Default::default()
-        };
-        let all = format!("{s:?}{t:?}{a:?}{p:?}");
-        assert!(!all.contains("SECRETX") && !all.contains("TOKENX"));
+        let mut s = Settings::default();
+        s.set("ucloud", "private_key", "SECRETX")
+            .set("ucloud", "security_token", "TOKENX")
+            .set("tencentcloud", "secret_key", "SECRETX")
+            .set("alicloud", "secret_key", "SECRETX")
+            .set("apsarastack", "secret_key", "SECRETX");
+        let resolved = resolve(registry::backend(Cloud::UCloud), &s, &MapEnv::default());
+        let all = format!("{s:?}{resolved:?}");
+        assert!(!all.contains("SECRETX") && !all.contains("TOKENX"), "{all}");
     }
 }

@@ -7,7 +7,7 @@ use tokio::net::TcpListener;
 
 /// One request as the server saw it.
 #[derive(Debug, Clone)]
-pub struct Recorded {
+pub(super) struct Recorded {
     pub method: String,
     pub path: String,
     pub headers: Vec<(String, String)>,
@@ -15,27 +15,27 @@ pub struct Recorded {
 }
 
 impl Recorded {
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(super) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
-    pub fn json(&self) -> serde_json::Value {
+    pub(super) fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body).unwrap()
     }
-    pub fn form(&self) -> std::collections::BTreeMap<String, String> {
+    pub(super) fn form(&self) -> std::collections::BTreeMap<String, String> {
         url::form_urlencoded::parse(self.body.as_bytes())
             .into_owned()
             .collect()
     }
 }
 
-pub type Handler = dyn Fn(usize, &Recorded) -> (u16, String) + Send + Sync;
+pub(super) type Handler = dyn Fn(usize, &Recorded) -> (u16, String) + Send + Sync;
 
 /// Starts the server; `handler(n, req)` answers the n-th (0-based) request. A 3xx answer's text is sent as its
 /// `Location`.
-pub async fn serve(handler: Arc<Handler>) -> (String, Arc<Mutex<Vec<Recorded>>>) {
+pub(super) async fn serve(handler: Arc<Handler>) -> (String, Arc<Mutex<Vec<Recorded>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let log: Arc<Mutex<Vec<Recorded>>> = Arc::default();
@@ -112,7 +112,7 @@ pub async fn serve(handler: Arc<Handler>) -> (String, Arc<Mutex<Vec<Recorded>>>)
 }
 
 /// Options with tiny retry delays for tests.
-pub fn fast_options() -> crate::cloud::http::ClientOptions {
+pub(super) fn fast_options() -> crate::cloud::http::ClientOptions {
     crate::cloud::http::ClientOptions {
         retry: crate::cloud::http::RetryPolicy {
             base: std::time::Duration::from_millis(1),
@@ -122,5 +122,24 @@ pub fn fast_options() -> crate::cloud::http::ClientOptions {
         rate_limits: Default::default(),
         default_rate: None,
         ..Default::default()
+    }
+}
+
+/// A home directory holding `files` (paths relative to it), for CLI profile tests.
+pub(super) fn home_with(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let home = tempfile::tempdir().unwrap();
+    for (path, content) in files {
+        let path = home.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+    }
+    home
+}
+
+/// An environment with these variables and, optionally, a home directory.
+pub(super) fn env_with(vars: &[(&str, &str)], home: Option<&std::path::Path>) -> super::MapEnv {
+    super::MapEnv {
+        home: home.map(std::path::Path::to_path_buf),
+        ..super::MapEnv::from_pairs(vars)
     }
 }

@@ -1,69 +1,6 @@
 //! Cloud-neutral value types shared by every backend and by the resource logic.
 
 use std::collections::BTreeMap;
-use std::fmt;
-use std::str::FromStr;
-
-/// The six supported backends; the resource's `cloud` attribute takes [`Cloud::as_str`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Cloud {
-    /// UCloud (api.ucloud.cn).
-    UCloud,
-    /// SurferCloud: UCloud's API under another brand (api.surfercloud.com).
-    SurferCloud,
-    /// Tencent Cloud CVM (TC3 signature).
-    TencentCloud,
-    /// Alibaba Cloud ECS (RPC signature).
-    AliCloud,
-    /// Alibaba Cloud ENS, Edge Node Service.
-    AliCloudEns,
-    /// Apsara Stack ECS via the `/apsara/route` gateway.
-    ApsaraStack,
-}
-
-impl Cloud {
-    /// Every cloud, in a stable order (for docs, validation messages and tests).
-    pub const ALL: [Cloud; 6] = [
-        Cloud::UCloud,
-        Cloud::SurferCloud,
-        Cloud::TencentCloud,
-        Cloud::AliCloud,
-        Cloud::AliCloudEns,
-        Cloud::ApsaraStack,
-    ];
-
-    /// The identifier users write in configuration.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Cloud::UCloud => "ucloud",
-            Cloud::SurferCloud => "surfercloud",
-            Cloud::TencentCloud => "tencentcloud",
-            Cloud::AliCloud => "alicloud",
-            Cloud::AliCloudEns => "alicloud_ens",
-            Cloud::ApsaraStack => "apsarastack",
-        }
-    }
-}
-
-impl fmt::Display for Cloud {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Cloud {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Cloud::ALL
-            .iter()
-            .copied()
-            .find(|c| c.as_str() == s)
-            .ok_or_else(|| {
-                let all: Vec<&str> = Cloud::ALL.iter().map(|c| c.as_str()).collect();
-                format!("unknown cloud {s:?}; expected one of {}", all.join(", "))
-            })
-    }
-}
 
 /// Cloud-neutral lifecycle state of an image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -177,6 +114,18 @@ pub struct ImportRequest {
     pub target_oss_region_id: Option<String>,
 }
 
+/// A disk file format as UCloud's and ECS's import calls spell it: `RAW`, `VHD`, `VMDK`, `qcow2` (other words as
+/// given).
+pub(super) fn format_word(f: &str) -> String {
+    match f.to_ascii_lowercase().as_str() {
+        "raw" => "RAW".into(),
+        "vhd" => "VHD".into(),
+        "vmdk" => "VMDK".into(),
+        "qcow2" => "qcow2".into(),
+        _ => f.to_string(),
+    }
+}
+
 /// What an import call returned.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ImportStarted {
@@ -184,6 +133,16 @@ pub struct ImportStarted {
     pub image_id: String,
     /// The cloud's import task, where it has one (ECS `TaskId`).
     pub task_id: Option<String>,
+}
+
+impl ImportStarted {
+    /// An import known by its image only (the cloud has no import task to name).
+    pub fn of(image_id: String) -> Self {
+        Self {
+            image_id,
+            task_id: None,
+        }
+    }
 }
 
 /// In-place changes to an image; `None` leaves a field unchanged.
@@ -195,18 +154,4 @@ pub struct ImageUpdate {
     pub description: Option<String>,
     /// Full desired tag set.
     pub tags: Option<BTreeMap<String, String>>,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cloud_round_trips() {
-        for c in Cloud::ALL {
-            assert_eq!(c.as_str().parse::<Cloud>().unwrap(), c);
-            assert_eq!(c.to_string(), c.as_str());
-        }
-        assert!("aws".parse::<Cloud>().unwrap_err().contains("alicloud_ens"));
-    }
 }

@@ -9,6 +9,7 @@
 //! The wire rules follow `docs/plugin-protocol/object-wire-format.md` in hashicorp/terraform and the
 //! reference implementation in zclconf/go-cty (`cty/msgpack`, `cty/json`).
 
+mod encode;
 mod error;
 pub mod json;
 pub mod msgpack;

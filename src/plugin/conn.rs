@@ -9,7 +9,7 @@ use tokio::net::UnixStream;
 use tokio_rustls::server::TlsStream;
 
 /// A connection from Terraform on the plugin's Unix socket.
-pub enum PluginConn {
+pub(super) enum PluginConn {
     /// Debug mode or a host without AutoMTLS.
     Plain(UnixStream),
     /// AutoMTLS: the client presented the certificate the host announced.

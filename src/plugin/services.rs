@@ -13,7 +13,7 @@ use super::proto::{Empty, StdioData};
 pub type ShutdownSignal = crate::signal::Signal;
 
 /// `plugin.GRPCController`: the host's polite way to end the plugin process.
-pub struct Controller {
+pub(super) struct Controller {
     shutdown: ShutdownSignal,
 }
 
@@ -27,7 +27,7 @@ impl GrpcController for Controller {
 }
 
 /// The controller service, wired to `shutdown`.
-pub fn controller(shutdown: ShutdownSignal) -> GrpcControllerServer<Controller> {
+pub(super) fn controller(shutdown: ShutdownSignal) -> GrpcControllerServer<Controller> {
     GrpcControllerServer::new(Controller { shutdown })
 }
 
@@ -35,7 +35,7 @@ pub fn controller(shutdown: ShutdownSignal) -> GrpcControllerServer<Controller> 
 type StdioStream = Pin<Box<dyn Stream<Item = Result<StdioData, Status>> + Send + 'static>>;
 
 /// `plugin.GRPCStdio`: we write logs to stderr directly, so the stream carries nothing and ends at shutdown.
-pub struct Stdio {
+pub(super) struct Stdio {
     shutdown: ShutdownSignal,
 }
 
@@ -49,6 +49,6 @@ impl GrpcStdio for Stdio {
 }
 
 /// The stdio service, idle until `shutdown`.
-pub fn stdio(shutdown: ShutdownSignal) -> GrpcStdioServer<Stdio> {
+pub(super) fn stdio(shutdown: ShutdownSignal) -> GrpcStdioServer<Stdio> {
     GrpcStdioServer::new(Stdio { shutdown })
 }

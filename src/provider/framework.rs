@@ -60,9 +60,27 @@ pub trait Resource: Send + Sync + 'static {
     fn upgrade_state(&self, _from_version: i64, state: Value) -> Result<Value, Diagnostics> {
         Ok(state)
     }
+    /// Whether the configured value of top-level `attribute` means what the prior state holds, although the two
+    /// differ: another spelling of it, or a prior null the remote API could not report. Asked by the core for
+    /// attributes whose schema says a change needs a new object; `configured` may be (or hold) unknown values.
+    fn same_value(
+        &self,
+        _request: &PlanRequest<'_>,
+        _attribute: &str,
+        _configured: &Value,
+        _prior: &Value,
+    ) -> bool {
+        false
+    }
+    /// Whether a change of `attribute`, which the schema says needs a new object, can be made in place for this
+    /// object (it may depend on other attributes, e.g. which cloud the object lives in).
+    fn changes_in_place(&self, _request: &PlanRequest<'_>, _attribute: &str) -> bool {
+        false
+    }
     /// Adjusts a plan. `plan.planned` holds the core's proposal (configuration, with computed attributes carried
-    /// over from prior state when nothing changes, unknown otherwise); the resource may set computed values and
-    /// list attributes that force replacement.
+    /// over from prior state when nothing changes, unknown otherwise) and `plan.requires_replace` what the schema's
+    /// plan behaviours require; the resource may set computed values and add attributes that force replacement.
+    /// After it, the core keeps prior values of the attributes that declare it if nothing is replaced.
     async fn plan(&self, request: PlanRequest<'_>, plan: &mut PlannedChange) -> Diagnostics;
     /// Creates the object.
     async fn create(&self, request: ApplyRequest<'_>) -> ApplyOutcome;

@@ -223,16 +223,13 @@ mod tests {
                 Attribute::optional_computed("region", Type::String, ""),
                 Attribute::computed("id", Type::String, ""),
             ],
-            blocks: vec![NestedBlock {
-                type_name: "timeouts".into(),
-                block: Block {
+            blocks: vec![NestedBlock::single(
+                "timeouts",
+                Block {
                     attributes: vec![Attribute::optional("create", Type::String, "")],
                     ..Block::default()
                 },
-                nesting: Nesting::Single,
-                min_items: 0,
-                max_items: 0,
-            }],
+            )],
             ..Block::default()
         }
     }

@@ -4,6 +4,7 @@
 pub mod diag;
 pub mod framework;
 pub mod invariants;
+pub mod plan;
 pub mod protocol;
 pub mod schema;
 pub mod server;

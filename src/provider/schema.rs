@@ -48,6 +48,36 @@ pub struct Attribute {
     pub sensitive: bool,
     /// Warn on use.
     pub deprecated: bool,
+    /// How a change of it is planned for an object that exists; the core enforces it (see `super::plan`).
+    pub plan: PlanBehaviour,
+}
+
+/// Whether a change of an attribute needs a new object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RequiresReplace {
+    /// Changes in place.
+    #[default]
+    Never,
+    /// A configured value that differs from the prior one means a new object, unless the resource says the two
+    /// mean the same ([`crate::provider::Resource::same_value`]) or that this object can change it in place
+    /// ([`crate::provider::Resource::changes_in_place`]).
+    Always,
+    /// As `Always`, but only when configured: a computed value the configuration leaves null stays as it is.
+    WhenConfigured,
+}
+
+/// How the core plans an attribute of an object that already exists, declared on the attribute (in the spirit of
+/// terraform-plugin-framework's plan modifiers): no parallel lists of names in the resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PlanBehaviour {
+    /// Whether a change needs a new object.
+    pub requires_replace: RequiresReplace,
+    /// A computed value the configuration leaves null keeps its prior value through an in-place update instead of
+    /// becoming unknown (the framework's `UseStateForUnknown`).
+    pub keeps_prior_on_update: bool,
+    /// The remote API cannot report it: only configuration gives it, so an imported object has it null until
+    /// configuration fills it in (the resource tells such a null from a real one, see `same_value`).
+    pub not_reported: bool,
 }
 
 impl Attribute {
@@ -61,6 +91,7 @@ impl Attribute {
             computed: false,
             sensitive: false,
             deprecated: false,
+            plan: PlanBehaviour::default(),
         }
     }
 
@@ -102,6 +133,28 @@ impl Attribute {
         self.sensitive = true;
         self
     }
+
+    /// A change needs a new object ([`RequiresReplace::WhenConfigured`] for a computed attribute).
+    pub fn requires_replace(mut self) -> Self {
+        self.plan.requires_replace = if self.computed {
+            RequiresReplace::WhenConfigured
+        } else {
+            RequiresReplace::Always
+        };
+        self
+    }
+
+    /// An in-place update keeps the prior value when configuration leaves it null.
+    pub fn keeps_prior_on_update(mut self) -> Self {
+        self.plan.keeps_prior_on_update = true;
+        self
+    }
+
+    /// The remote API cannot report it back.
+    pub fn not_reported(mut self) -> Self {
+        self.plan.not_reported = true;
+        self
+    }
 }
 
 /// How a nested block repeats.
@@ -132,6 +185,43 @@ pub struct NestedBlock {
     pub min_items: i64,
     /// Most allowed (List/Set); 0 means no limit.
     pub max_items: i64,
+    /// How a change of the whole block is planned (see [`PlanBehaviour`]).
+    pub plan: PlanBehaviour,
+}
+
+impl NestedBlock {
+    /// A block that appears at most once.
+    pub fn single(type_name: &str, block: Block) -> Self {
+        Self {
+            type_name: type_name.to_string(),
+            block,
+            nesting: Nesting::Single,
+            min_items: 0,
+            max_items: 0,
+            plan: PlanBehaviour::default(),
+        }
+    }
+
+    /// An ordered list of up to `max_items` blocks (0: no limit).
+    pub fn list(type_name: &str, block: Block, max_items: i64) -> Self {
+        Self {
+            nesting: Nesting::List,
+            max_items,
+            ..Self::single(type_name, block)
+        }
+    }
+
+    /// Any change of the blocks needs a new object.
+    pub fn requires_replace(mut self) -> Self {
+        self.plan.requires_replace = RequiresReplace::Always;
+        self
+    }
+
+    /// The remote API cannot report the blocks back.
+    pub fn not_reported(mut self) -> Self {
+        self.plan.not_reported = true;
+        self
+    }
 }
 
 impl Block {
@@ -277,11 +367,8 @@ mod tests {
                     },
                 ],
                 blocks: vec![NestedBlock {
-                    type_name: "timeouts".into(),
-                    block: Block::default(),
-                    nesting: Nesting::Single,
-                    min_items: 0,
                     max_items: 1,
+                    ..NestedBlock::single("timeouts", Block::default())
                 }],
                 ..Block::default()
             },

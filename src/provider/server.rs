@@ -12,6 +12,7 @@ use crate::signal::Signal;
 use super::diag::Diagnostic;
 use super::framework::{self, Provider, Resource};
 use super::invariants;
+use super::plan;
 use super::protocol::{self as p, DynamicValue, ProtocolServer};
 use super::schema::{IdentitySchema, Schema};
 
@@ -396,23 +397,28 @@ impl ProtocolServer for Server {
         if changes {
             invariants::mark_computed_unknown(&rt.schema.block, &config, &mut planned);
         }
+        let request = framework::PlanRequest {
+            config: &config,
+            prior: prior.as_ref(),
+            prior_private: &req.prior_private,
+        };
         let mut change = framework::PlannedChange {
+            requires_replace: match &prior {
+                Some(prior) => {
+                    plan::replacements(&rt.schema.block, rt.resource.as_ref(), &request, prior)
+                }
+                None => Vec::new(),
+            },
             planned,
-            requires_replace: Vec::new(),
             private: req.prior_private.clone(),
         };
-        let diags = rt
-            .resource
-            .plan(
-                framework::PlanRequest {
-                    config: &config,
-                    prior: prior.as_ref(),
-                    prior_private: &req.prior_private,
-                },
-                &mut change,
-            )
-            .await;
+        let diags = rt.resource.plan(request, &mut change).await;
         out.diagnostics = diags.0;
+        if let Some(prior) = &prior {
+            if change.requires_replace.is_empty() {
+                plan::keep_prior(&rt.schema.block, &config, prior, &mut change.planned);
+            }
+        }
         let corrected =
             invariants::enforce_configured_values(&rt.schema.block, &config, &mut change.planned);
         for path in corrected {

@@ -21,14 +21,16 @@ use crate::cty::{Path, Value};
 use crate::provider::framework::{ApplyOutcome, ApplyRequest};
 use crate::provider::Diagnostic;
 
-use super::image::{cloud_diagnostic, CustomImage};
+use super::diagnostics::{cloud_diagnostic, error_at, not_configured};
+use super::image::CustomImage;
 use super::journal::{fingerprint, Entry};
+use super::model::{attr, Field, ImageModel};
 use super::private::Private;
-use super::rules::rules;
 use super::state;
+use super::wait::{wait_for, Goal, WaitEnd};
 
 /// The tag that carries a create's configuration fingerprint, on clouds that take tags at import.
-pub const MARKER_TAG: &str = "cloudimage:fingerprint";
+pub(super) const MARKER_TAG: &str = "cloudimage:fingerprint";
 
 /// How far apart this machine's clock and the cloud's may be when the journal's send time is compared with an
 /// image's creation time.
@@ -105,21 +107,49 @@ fn name_taken(
         format!("An image named {name:?} already exists in {cloud} {region}"),
         detail,
     )
-    .at(Path::root().attr("name"))
+    .at(Path::root().attr(attr::NAME))
 }
 
 impl CustomImage {
+    /// ApplyResourceChange for a new image: the cloud, its client and the region, then [`Self::create_image`].
+    pub(super) async fn apply_create(&self, request: ApplyRequest<'_>) -> ApplyOutcome {
+        let config = ImageModel::from_value(request.config);
+        let Some(cloud) = config.cloud() else {
+            return failed(error_at("cloud is not known", "", attr::CLOUD));
+        };
+        let client = match self.client(cloud) {
+            Ok(c) => c,
+            Err(e) => return failed(not_configured(&e)),
+        };
+        let planned = ImageModel::from_value(request.planned);
+        let Some(region) = planned
+            .region
+            .string()
+            .or_else(|| self.clouds.default_region(cloud))
+        else {
+            return failed(error_at(
+                format!("No region for {cloud}"),
+                "Set region.",
+                attr::REGION,
+            ));
+        };
+        self.create_image(cloud, client, &region, &config, planned, &request)
+            .await
+    }
+
     /// Creates the image of `request` (or takes over the one an earlier attempt started) and waits for it.
-    pub(super) async fn create_image(
+    async fn create_image(
         &self,
         cloud: Cloud,
         client: Arc<dyn ImageApi>,
         region: &str,
+        config: &ImageModel,
+        mut planned: ImageModel,
         request: &ApplyRequest<'_>,
     ) -> ApplyOutcome {
-        let mut import = state::import_request(cloud, request.config, region, String::new());
+        let mut import = state::import_request(cloud, config, region, String::new());
         let key = fingerprint(&client.account(), &import);
-        if rules(cloud).tags {
+        if cloud.backend().rules().tags {
             import.tags.insert(MARKER_TAG.to_string(), key.clone());
         }
         let earlier = self.journal.load(&key);
@@ -163,7 +193,7 @@ impl CustomImage {
                 }
                 import.idempotency_token = entry.token.clone();
                 tracing::info!(cloud = %cloud, region, name = %import.name, "importing image");
-                match client.start_import(&import).await {
+                match client.import(&import).await {
                     Ok(started) => {
                         let _ = self.journal.save(
                             &key,
@@ -194,23 +224,17 @@ impl CustomImage {
             }
         };
         tracing::info!(cloud = %cloud, region, image = %id, "import started; waiting for the image");
-        let mut planned = request.planned.clone();
-        if let Value::Object(attrs) = &mut planned {
-            // What we sent, for computed attributes the cloud may not echo back.
-            for (name, sent) in [
-                ("os_type", &import.os_type),
-                ("architecture", &import.architecture),
-            ] {
-                if attrs.get(name).is_some_and(|v| !v.is_known()) {
-                    attrs.insert(
-                        name.into(),
-                        sent.clone().map(Value::string).unwrap_or(Value::Null),
-                    );
-                }
+        // What we sent, for computed attributes the cloud may not echo back.
+        for (field, sent) in [
+            (&mut planned.os_type, &import.os_type),
+            (&mut planned.architecture, &import.architecture),
+        ] {
+            if !field.is_known() {
+                *field = Field::from_option(sent.clone());
             }
         }
         let mut out = self
-            .finish_create(cloud, region, &id, &planned, request)
+            .finish_create(cloud, region, &id, &planned, config, &request.stop)
             .await;
         if out.state.is_some() {
             // Terraform has the image now (tainted, if the wait failed): nothing left to find.
@@ -252,7 +276,7 @@ impl CustomImage {
         }
         // Clouds that refuse a second image of a name answer the import itself with a duplicate error; the others
         // are asked first, so that they never get a second image.
-        let unique = rules(cloud).unique_names;
+        let unique = cloud.backend().rules().unique_names;
         if unique && earlier.is_none() {
             return Ok(None);
         }
@@ -315,6 +339,96 @@ impl CustomImage {
         }
         Err(d)
     }
+}
+
+impl CustomImage {
+    /// Waits for a fresh import and turns the outcome into a state and diagnostics.
+    async fn finish_create(
+        &self,
+        cloud: Cloud,
+        region: &str,
+        id: &str,
+        planned: &ImageModel,
+        config: &ImageModel,
+        stop: &crate::signal::Signal,
+    ) -> ApplyOutcome {
+        let timeout = state::timeout(config, attr::CREATE);
+        let label = format!("{cloud}/{region}/{id}");
+        let end = wait_for(
+            Goal::Available,
+            &label,
+            timeout,
+            self.schedule,
+            stop,
+            || self.look(cloud, region, id),
+        )
+        .await;
+        let merged = |image: &Image| {
+            fill_unknowns(state::merge_image(cloud, planned, region, image).to_value())
+        };
+        let partial = |image: Option<&Image>| match image {
+            Some(i) => merged(i),
+            None => state::skeleton(planned, cloud, region, id).to_value(),
+        };
+        let mut out = ApplyOutcome::default();
+        match end {
+            WaitEnd::Done(Some(image)) => {
+                out.state = Some(merged(&image));
+            }
+            WaitEnd::Done(None) => {
+                out.state = Some(partial(None));
+                out.diagnostics.push(Diagnostic::error(
+                    format!("{cloud} image {id} disappeared while importing"),
+                    "The import call returned this ID, but the cloud stopped listing the image. It may have been \
+                     deleted or failed without a trace; the next apply will try again.",
+                ));
+            }
+            WaitEnd::Failed(image) => {
+                out.diagnostics.push(Diagnostic::error(
+                    format!("{cloud} could not import image {id}"),
+                    format!(
+                        "The cloud reports state {:?}{}. The image is kept in state as tainted, so the next apply \
+                         deletes it and imports again; check that source_url points at a readable image of the \
+                         declared format.",
+                        image.raw_state,
+                        image.failure_reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default()
+                    ),
+                ));
+                out.state = Some(partial(Some(&image)));
+            }
+            WaitEnd::TimedOut(image) => {
+                out.diagnostics.push(Diagnostic::error(
+                    format!("Timed out waiting for {cloud} image {id}"),
+                    format!(
+                        "The image was still {} after {}. It is kept in state as tainted; raise timeouts.create if \
+                         imports of this size take longer.",
+                        image.as_ref().map(|i| i.raw_state.as_str()).unwrap_or("not listed"),
+                        humantime::format_duration(timeout)
+                    ),
+                ));
+                out.state = Some(partial(image.as_ref()));
+            }
+            WaitEnd::Stopped(image) => {
+                out.diagnostics.push(Diagnostic::error(
+                    format!("Interrupted while waiting for {cloud} image {id}"),
+                    "Terraform was asked to stop. The image is kept in state as tainted so it is not lost.",
+                ));
+                out.state = Some(partial(image.as_ref()));
+            }
+            WaitEnd::Error(e) => {
+                out.diagnostics
+                    .push(cloud_diagnostic(&e, "image status check"));
+                out.state = Some(partial(None));
+            }
+        }
+        out
+    }
+}
+
+/// Computed attributes the cloud did not report after a create become null rather than staying unknown.
+fn fill_unknowns(mut v: Value) -> Value {
+    crate::provider::invariants::replace_unknowns_with_null(&mut v);
+    v
 }
 
 fn failed(d: Diagnostic) -> ApplyOutcome {

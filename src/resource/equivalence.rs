@@ -6,10 +6,11 @@
 //! none of the user's doing, so reads keep the stored spelling when the report means the same, and plans compare
 //! through these functions before deciding that a change needs a new image.
 
-use crate::cloud::source_url::parse_oss;
+use crate::cloud::source_url::object_of;
 use crate::cloud::Cloud;
 use crate::cty::Value;
 
+use super::model::attr;
 use super::private::Private;
 
 /// A word reduced to what matters for comparing: lower case, without spaces, `-` and `_`.
@@ -39,51 +40,35 @@ fn boot_mode(s: &str) -> String {
     }
 }
 
-/// The object a source URL points at, where it can be told from its spelling: for the Alibaba family the
-/// bucket and key (`oss://b/k` and `https://b.oss-<region>.aliyuncs.com/k` are one object); elsewhere the host
-/// (case-insensitive) and the decoded path.
-fn object(cloud: Cloud, url: &str) -> String {
-    if matches!(
-        cloud,
-        Cloud::AliCloud | Cloud::AliCloudEns | Cloud::ApsaraStack
-    ) {
-        if let Ok(loc) = parse_oss(url) {
-            return format!("oss://{}/{}", loc.bucket, loc.object);
-        }
-    }
-    match url::Url::parse(url.trim()) {
-        Ok(u) => format!(
-            "{}/{}",
-            u.host_str().unwrap_or_default().to_ascii_lowercase(),
-            percent_encoding::percent_decode_str(u.path().trim_start_matches('/'))
-                .decode_utf8_lossy()
-        ),
-        Err(_) => url.trim().to_string(),
-    }
-}
-
 /// Whether two spellings of a string attribute mean the same for `cloud`.
-pub fn same_word(cloud: Cloud, attribute: &str, a: &str, b: &str) -> bool {
+pub(super) fn same_word(cloud: Cloud, attribute: &str, a: &str, b: &str) -> bool {
     if a == b {
         return true;
     }
     match attribute {
-        "source_url" => object(cloud, a) == object(cloud, b),
-        "architecture" => architecture(a) == architecture(b),
-        "boot_mode" => boot_mode(a) == boot_mode(b),
+        // The backend knows which spellings name one object (`oss://b/k` and its https URL on the Alibaba family).
+        attr::SOURCE_URL => object_of(cloud, a) == object_of(cloud, b),
+        attr::ARCHITECTURE => architecture(a) == architecture(b),
+        attr::BOOT_MODE => boot_mode(a) == boot_mode(b),
         // Names, descriptions and tags are the user's own text: only the same text is the same.
-        "name" | "description" => false,
+        attr::NAME | attr::DESCRIPTION => false,
         _ => folded(a) == folded(b),
     }
 }
 
 /// Whether two values of a top-level attribute mean the same image for `cloud`. `private` says which values the
 /// cloud could not report for an imported image: a null there matches whatever is configured.
-pub fn same_value(cloud: Cloud, attribute: &str, a: &Value, b: &Value, private: &Private) -> bool {
+pub(super) fn same_value(
+    cloud: Cloud,
+    attribute: &str,
+    a: &Value,
+    b: &Value,
+    private: &Private,
+) -> bool {
     if a == b {
         return true;
     }
-    if attribute == "data_disks" {
+    if attribute == attr::DATA_DISKS {
         return same_disks(cloud, a, b, private);
     }
     match (a.as_str(), b.as_str()) {
@@ -108,19 +93,21 @@ fn same_disks(cloud: Cloud, a: &Value, b: &Value, private: &Private) -> bool {
     };
     xs.len() == ys.len()
         && xs.iter().zip(&ys).all(|(x, y)| {
-            ["source_url", "format", "size_gb"].iter().all(|name| {
-                let (vx, vy) = (
-                    x.get_attr(name).cloned().unwrap_or(Value::Null),
-                    y.get_attr(name).cloned().unwrap_or(Value::Null),
-                );
-                let unreported = private.is_unreported(&format!("data_disks.{name}"));
-                vx == vy
-                    || (unreported && (vx.is_null() || vy.is_null()))
-                    || match (vx.as_str(), vy.as_str()) {
-                        (Some(p), Some(q)) => same_word(cloud, name, p, q),
-                        _ => false,
-                    }
-            })
+            [attr::SOURCE_URL, attr::FORMAT, attr::SIZE_GB]
+                .iter()
+                .all(|name| {
+                    let (vx, vy) = (
+                        x.get_attr(name).cloned().unwrap_or(Value::Null),
+                        y.get_attr(name).cloned().unwrap_or(Value::Null),
+                    );
+                    let unreported = private.is_unreported(&format!("{}.{name}", attr::DATA_DISKS));
+                    vx == vy
+                        || (unreported && (vx.is_null() || vy.is_null()))
+                        || match (vx.as_str(), vy.as_str()) {
+                            (Some(p), Some(q)) => same_word(cloud, name, p, q),
+                            _ => false,
+                        }
+                })
         })
 }
 

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::model::attr::*;
 use crate::cloud::{Env, ImportRequest};
 
 /// What the journal remembers of one create.
@@ -44,7 +45,7 @@ pub struct Journal {
 /// A fingerprint of everything an import call says about the image, for one account: two creates with the same
 /// fingerprint ask for the same image. It is also the marker tag put on images where the cloud takes tags at
 /// import, so the image itself proves which configuration made it.
-pub fn fingerprint(account: &str, req: &ImportRequest) -> String {
+pub(super) fn fingerprint(account: &str, req: &ImportRequest) -> String {
     let mut h = Sha256::new();
     let mut field = |name: &str, value: &str| {
         h.update(name.as_bytes());
@@ -53,29 +54,29 @@ pub fn fingerprint(account: &str, req: &ImportRequest) -> String {
         h.update([0]);
     };
     field("account", account);
-    field("region", &req.region);
-    field("name", &req.name);
-    field("description", req.description.as_deref().unwrap_or(""));
-    field("source_url", &req.source_url);
+    field(REGION, &req.region);
+    field(NAME, &req.name);
+    field(DESCRIPTION, req.description.as_deref().unwrap_or(""));
+    field(SOURCE_URL, &req.source_url);
     for (name, v) in [
-        ("format", &req.format),
-        ("os_type", &req.os_type),
-        ("platform", &req.platform),
-        ("os_version", &req.os_version),
-        ("architecture", &req.architecture),
-        ("boot_mode", &req.boot_mode),
-        ("license_type", &req.license_type),
-        ("image_family", &req.image_family),
-        ("role_name", &req.role_name),
-        ("detection_strategy", &req.detection_strategy),
-        ("nvme_support", &req.nvme_support),
-        ("target_oss_region_id", &req.target_oss_region_id),
+        (FORMAT, &req.format),
+        (OS_TYPE, &req.os_type),
+        (PLATFORM, &req.platform),
+        (OS_VERSION, &req.os_version),
+        (ARCHITECTURE, &req.architecture),
+        (BOOT_MODE, &req.boot_mode),
+        (LICENSE_TYPE, &req.license_type),
+        (IMAGE_FAMILY, &req.image_family),
+        (ROLE_NAME, &req.role_name),
+        (DETECTION_STRATEGY, &req.detection_strategy),
+        (NVME_SUPPORT, &req.nvme_support),
+        (TARGET_OSS_REGION_ID, &req.target_oss_region_id),
     ] {
         field(name, v.as_deref().unwrap_or(""));
     }
-    field("force", if req.force { "true" } else { "" });
+    field(FORCE, if req.force { "true" } else { "" });
     field(
-        "system_disk_size_gb",
+        SYSTEM_DISK_SIZE_GB,
         &req.system_disk_size_gb
             .map(|s| s.to_string())
             .unwrap_or_default(),

@@ -1,24 +1,30 @@
 //! The product: the `cloudimage` provider and its `cloudimage_custom_image` resource.
 //!
 //! This layer sees decoded values and typed requests only; the protocol lives below in `provider`, and the clouds
-//! behind `crate::cloud`.
+//! behind `crate::cloud`. It reads values into its typed model (`model`) once, and turns the backends' plain-data
+//! descriptions (settings, rules) into schema and validation.
 
 // Cloud errors carry code, message, request ID and action for diagnostics; they are built once per failed call,
 // so their size is no concern (as in `cloud`).
 #![allow(clippy::result_large_err)]
 
-mod batch;
 mod context;
 mod create;
+mod delete;
+mod diagnostics;
 mod equivalence;
 mod image;
 mod journal;
 mod limits;
+pub mod model;
+mod plan;
 mod private;
-mod provider_config;
-pub mod rules;
+mod provider_block;
+mod read;
 pub mod schema;
 mod state;
+mod update;
+mod validate;
 mod wait;
 
 use std::sync::Arc;
@@ -33,7 +39,6 @@ pub use context::Clouds;
 /// The provider Terraform talks to.
 pub struct CloudImageProvider {
     clouds: Arc<Clouds>,
-    pending: Arc<image::PendingSettings>,
 }
 
 /// Builds the product provider, resolving credentials against the process environment.
@@ -45,32 +50,28 @@ pub fn provider() -> Arc<dyn Provider> {
 pub fn provider_with_env(env: Arc<dyn Env>) -> Arc<dyn Provider> {
     Arc::new(CloudImageProvider {
         clouds: Arc::new(Clouds::new(env)),
-        pending: Arc::default(),
     })
 }
 
 #[async_trait::async_trait]
 impl Provider for CloudImageProvider {
     fn schema(&self) -> Schema {
-        provider_config::schema()
+        provider_block::schema()
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
-        vec![Arc::new(image::CustomImage::new(
-            self.clouds.clone(),
-            self.pending.clone(),
-        ))]
+        vec![Arc::new(image::CustomImage::new(self.clouds.clone()))]
     }
 
     async fn validate_config(&self, config: &crate::cty::Value) -> Diagnostics {
-        provider_config::validate(config)
+        provider_block::validate(config)
     }
 
     async fn configure(&self, request: ConfigureRequest) -> Diagnostics {
-        self.pending
-            .set(provider_config::blocks_with_unknowns(&request.config));
-        self.clouds
-            .configure(provider_config::settings(&request.config));
+        self.clouds.configure(
+            provider_block::settings(&request.config),
+            provider_block::blocks_with_unknowns(&request.config),
+        );
         Diagnostics::new()
     }
 }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 /// The private record of one image.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Private {
+pub(super) struct Private {
     /// Attributes that are null in state only because the image was imported (`terraform import`, an import
     /// block) and its cloud cannot report them. Configuring one of them records the configured value in place;
     /// for an image this provider created, a null means "not set at import" and a change replaces the image.
@@ -24,7 +24,7 @@ pub struct Private {
 
 impl Private {
     /// Reads the bytes Terraform stored; empty or unreadable bytes are an empty record.
-    pub fn decode(bytes: &[u8]) -> Self {
+    pub(super) fn decode(bytes: &[u8]) -> Self {
         if bytes.is_empty() {
             return Self::default();
         }
@@ -32,7 +32,7 @@ impl Private {
     }
 
     /// The bytes to hand Terraform; an empty record is no bytes at all.
-    pub fn encode(&self) -> Vec<u8> {
+    pub(super) fn encode(&self) -> Vec<u8> {
         if *self == Self::default() {
             return Vec::new();
         }
@@ -40,7 +40,7 @@ impl Private {
     }
 
     /// Whether `attribute` (as in [`Private::unreported`]) is null only because its cloud cannot report it.
-    pub fn is_unreported(&self, attribute: &str) -> bool {
+    pub(super) fn is_unreported(&self, attribute: &str) -> bool {
         self.unreported.iter().any(|a| a == attribute)
     }
 }

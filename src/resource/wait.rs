@@ -20,7 +20,7 @@ use crate::signal::Signal;
 
 /// How often to look.
 #[derive(Debug, Clone, Copy)]
-pub struct PollSchedule {
+pub(super) struct PollSchedule {
     /// The first interval.
     pub first: Duration,
     /// The longest interval.
@@ -41,12 +41,12 @@ impl Default for PollSchedule {
 
 impl PollSchedule {
     /// The wait before the next look, given how long we have waited so far.
-    pub fn next(&self, waited: Duration) -> Duration {
+    pub(super) fn next(&self, waited: Duration) -> Duration {
         (waited / 10).clamp(self.first, self.max)
     }
 
     /// When to look next: `next` from `now`, rounded up to the grid.
-    pub fn wake(&self, now: Instant, waited: Duration) -> Instant {
+    pub(super) fn wake(&self, now: Instant, waited: Duration) -> Instant {
         let at = now + self.next(waited);
         if self.align.is_zero() {
             return at;
@@ -81,7 +81,7 @@ fn round_up(at: Instant, epoch: Instant, step: Duration) -> Instant {
 
 /// How a wait ended.
 #[derive(Debug)]
-pub enum WaitEnd {
+pub(super) enum WaitEnd {
     /// The image reached the state waited for (or, for a deletion, is gone: `None`).
     Done(Option<Image>),
     /// The cloud gave up on the image.
@@ -96,7 +96,7 @@ pub enum WaitEnd {
 
 /// What is being waited for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Goal {
+pub(super) enum Goal {
     /// The image becomes available.
     Available,
     /// The image disappears.
@@ -108,7 +108,7 @@ pub enum Goal {
 const NEW_IMAGE_GRACE: Duration = Duration::from_secs(60);
 
 /// Polls `look` until the goal, a failure, the timeout or a stop.
-pub async fn wait_for<F, Fut>(
+pub(super) async fn wait_for<F, Fut>(
     goal: Goal,
     label: &str,
     timeout: Duration,

@@ -21,7 +21,7 @@ use crate::state::{Image, Phase};
 use crate::{tencent, ucloud};
 
 /// The admin routes (merged into the main router).
-pub fn routes() -> Router<Arc<Sim>> {
+pub(crate) fn routes() -> Router<Arc<Sim>> {
     Router::new()
         .route("/_sim/images", get(list_images))
         .route("/_sim/images/{cloud}/{region}/{id}", delete(delete_image))
@@ -41,7 +41,7 @@ fn native_status(cloud: SimCloud, phase: Phase) -> &'static str {
 }
 
 /// The admin view of one image.
-pub fn image_view(i: &Image, now: i64) -> Value {
+pub(crate) fn image_view(i: &Image, now: i64) -> Value {
     let phase = i.phase(now);
     let (word, progress) = match phase {
         Phase::Importing { percent } => ("importing", percent),

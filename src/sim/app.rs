@@ -17,7 +17,7 @@ use crate::state::Store;
 
 /// Settings that `POST /_sim/config` may change at run time.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct RuntimeConfig {
+pub(crate) struct RuntimeConfig {
     /// How long an import takes before the image is usable (or failed).
     pub import_seconds: f64,
     /// Delay added to every cloud API response.
@@ -27,7 +27,7 @@ pub struct RuntimeConfig {
 /// A partial update of [`RuntimeConfig`].
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ConfigPatch {
+pub(crate) struct ConfigPatch {
     /// New import duration.
     pub import_seconds: Option<f64>,
     /// New base latency.
@@ -36,7 +36,7 @@ pub struct ConfigPatch {
 
 /// Alibaba signature nonces seen recently, to reject replays (`SignatureNonceUsed`).
 #[derive(Debug, Default)]
-pub struct NonceCache {
+pub(crate) struct NonceCache {
     seen: HashMap<(String, String), i64>,
 }
 
@@ -45,7 +45,7 @@ const NONCE_TTL_MS: i64 = 30 * 60 * 1000;
 
 impl NonceCache {
     /// Records `(key_id, nonce)`; false when it was already used.
-    pub fn check_and_insert(&mut self, key_id: &str, nonce: &str, now_ms: i64) -> bool {
+    pub(crate) fn check_and_insert(&mut self, key_id: &str, nonce: &str, now_ms: i64) -> bool {
         if self.seen.len() > 10_000 {
             self.seen.retain(|_, t| now_ms - *t < NONCE_TTL_MS);
         }
@@ -60,14 +60,14 @@ impl NonceCache {
     }
 
     /// Forgets every nonce.
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.seen.clear();
     }
 }
 
 /// Everything the handlers share.
 #[derive(Debug)]
-pub struct Sim {
+pub(crate) struct Sim {
     store: Mutex<Store>,
     config: Mutex<RuntimeConfig>,
     faults: Mutex<Faults>,
@@ -87,7 +87,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Sim {
     /// A simulator with the given initial store, settings and credentials.
-    pub fn new(
+    pub(crate) fn new(
         store: Store,
         config: RuntimeConfig,
         creds: Credentials,
@@ -106,32 +106,32 @@ impl Sim {
     }
 
     /// The resource store (lock briefly; call [`Sim::persist`] after changing it).
-    pub fn store(&self) -> MutexGuard<'_, Store> {
+    pub(crate) fn store(&self) -> MutexGuard<'_, Store> {
         lock(&self.store)
     }
 
     /// The fault set.
-    pub fn faults(&self) -> MutexGuard<'_, Faults> {
+    pub(crate) fn faults(&self) -> MutexGuard<'_, Faults> {
         lock(&self.faults)
     }
 
     /// The request log.
-    pub fn journal(&self) -> MutexGuard<'_, Journal> {
+    pub(crate) fn journal(&self) -> MutexGuard<'_, Journal> {
         lock(&self.journal)
     }
 
     /// The nonce cache.
-    pub fn nonces(&self) -> MutexGuard<'_, NonceCache> {
+    pub(crate) fn nonces(&self) -> MutexGuard<'_, NonceCache> {
         lock(&self.nonces)
     }
 
     /// Current runtime settings.
-    pub fn config(&self) -> RuntimeConfig {
+    pub(crate) fn config(&self) -> RuntimeConfig {
         lock(&self.config).clone()
     }
 
     /// Applies a settings patch and returns the result.
-    pub fn patch_config(&self, p: ConfigPatch) -> RuntimeConfig {
+    pub(crate) fn patch_config(&self, p: ConfigPatch) -> RuntimeConfig {
         let mut c = lock(&self.config);
         if let Some(s) = p.import_seconds {
             c.import_seconds = if s.is_finite() { s.max(0.0) } else { 0.0 };
@@ -143,14 +143,14 @@ impl Sim {
     }
 
     /// Import duration for an import starting now, in milliseconds.
-    pub fn import_ms(&self) -> i64 {
+    pub(crate) fn import_ms(&self) -> i64 {
         let secs = self.config().import_seconds;
         // Bounded to a day so the conversion cannot overflow.
         (secs.clamp(0.0, 86_400.0) * 1000.0).round() as i64
     }
 
     /// Writes the store to `--state-file`, if configured; failures are logged, not fatal.
-    pub fn persist(&self) {
+    pub(crate) fn persist(&self) {
         let Some(path) = &self.state_file else {
             return;
         };
@@ -162,7 +162,14 @@ impl Sim {
     }
 
     /// Logs one request to the journal and the tracing output.
-    pub fn record(&self, cloud: SimCloud, action: &str, region: &str, outcome: &str, status: u16) {
+    pub(crate) fn record(
+        &self,
+        cloud: SimCloud,
+        action: &str,
+        region: &str,
+        outcome: &str,
+        status: u16,
+    ) {
         tracing::info!(%cloud, action, region, outcome, status, "request");
         self.journal().record(
             clock::iso_z(clock::now_ms()),
@@ -175,7 +182,7 @@ impl Sim {
     }
 
     /// Clears images, tokens, faults, nonces and the request log (settings are kept).
-    pub fn reset(&self) {
+    pub(crate) fn reset(&self) {
         self.store().clear();
         self.faults().set(Default::default());
         self.journal().clear();
@@ -186,11 +193,11 @@ impl Sim {
 
 /// Constructors for unit tests of the handler modules.
 #[cfg(test)]
-pub mod tests_support {
+pub(crate) mod tests_support {
     use super::*;
 
     /// A simulator with default credentials, instant imports and no state file.
-    pub fn sim() -> Sim {
+    pub(crate) fn sim() -> Sim {
         Sim::new(
             Store::default(),
             RuntimeConfig {

@@ -19,7 +19,7 @@ use crate::{persist, server};
     version,
     about = "Local simulator of the cloud image-import APIs used by terraform-provider-cloudimage"
 )]
-pub struct Args {
+pub(crate) struct Args {
     /// Address to listen on (port 0 picks a free port; the chosen URL is printed on stdout).
     #[arg(long, env = "CLOUDIMAGE_SIM_LISTEN", default_value = "127.0.0.1:0")]
     pub listen: String,
@@ -61,7 +61,7 @@ async fn shutdown_signal() {
 }
 
 /// Runs the simulator until a shutdown signal.
-pub async fn run(args: Args) -> Result<(), SimError> {
+pub(crate) async fn run(args: Args) -> Result<(), SimError> {
     let creds = match &args.credentials {
         Some(p) => Credentials::load(p)?,
         None => Credentials::default(),

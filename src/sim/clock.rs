@@ -9,13 +9,13 @@ const ISO_Z: &[FormatItem<'static>] =
     format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
 
 /// Milliseconds since the Unix epoch, now.
-pub fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     let nanos = OffsetDateTime::now_utc().unix_timestamp_nanos();
     i64::try_from(nanos / 1_000_000).unwrap_or(i64::MAX)
 }
 
 /// Formats Unix milliseconds as `YYYY-MM-DDThh:mm:ssZ` (UTC).
-pub fn iso_z(ms: i64) -> String {
+pub(crate) fn iso_z(ms: i64) -> String {
     OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
         .ok()
         .and_then(|t| t.format(ISO_Z).ok())
@@ -23,7 +23,7 @@ pub fn iso_z(ms: i64) -> String {
 }
 
 /// Parses `YYYY-MM-DDThh:mm:ssZ` into Unix seconds; `None` when malformed.
-pub fn parse_iso_z(s: &str) -> Option<i64> {
+pub(crate) fn parse_iso_z(s: &str) -> Option<i64> {
     PrimitiveDateTime::parse(s, ISO_Z)
         .ok()
         .map(|t| t.assume_utc().unix_timestamp())

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 /// One simulated backend. Its name (the provider's `cloud` attribute value) is the first path segment of the admin API's
 /// image URLs and the key used in the state file and request counts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum SimCloud {
+pub(crate) enum SimCloud {
     /// UCloud (`/ucloud`).
     #[serde(rename = "ucloud")]
     Ucloud,
@@ -30,7 +30,7 @@ pub enum SimCloud {
 
 /// Which credential table a backend's keys come from: ECS and ENS share one Alibaba account.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum KeyFamily {
+pub(crate) enum KeyFamily {
     /// UCloud key pairs.
     Ucloud,
     /// SurferCloud key pairs.
@@ -45,7 +45,7 @@ pub enum KeyFamily {
 
 impl SimCloud {
     /// Every backend, in a stable order (used for listings).
-    pub const ALL: [SimCloud; 6] = [
+    pub(crate) const ALL: [SimCloud; 6] = [
         SimCloud::Ucloud,
         SimCloud::Surfercloud,
         SimCloud::Tencentcloud,
@@ -55,7 +55,7 @@ impl SimCloud {
     ];
 
     /// The name used in the admin API and logs (same as the provider's `cloud` values).
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             SimCloud::Ucloud => "ucloud",
             SimCloud::Surfercloud => "surfercloud",
@@ -67,12 +67,12 @@ impl SimCloud {
     }
 
     /// Parses a name produced by [`SimCloud::name`].
-    pub fn parse(s: &str) -> Option<SimCloud> {
+    pub(crate) fn parse(s: &str) -> Option<SimCloud> {
         SimCloud::ALL.into_iter().find(|c| c.name() == s)
     }
 
     /// The credential table this backend verifies signatures against.
-    pub fn key_family(self) -> KeyFamily {
+    pub(crate) fn key_family(self) -> KeyFamily {
         match self {
             SimCloud::Ucloud => KeyFamily::Ucloud,
             SimCloud::Surfercloud => KeyFamily::Surfercloud,

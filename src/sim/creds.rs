@@ -11,7 +11,7 @@ use crate::error::SimError;
 /// One accepted key pair; with `token` set it is a temporary (STS) credential and requests must
 /// carry that exact token.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct KeyPair {
+pub(crate) struct KeyPair {
     /// Public key / SecretId / AccessKeyId.
     pub id: String,
     /// Private key / SecretKey / AccessKeySecret.
@@ -23,7 +23,7 @@ pub struct KeyPair {
 
 /// Key pairs per credential family (the JSON shape of `--credentials`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Credentials {
+pub(crate) struct Credentials {
     /// UCloud key pairs.
     #[serde(default)]
     pub ucloud: Vec<KeyPair>,
@@ -109,7 +109,7 @@ impl Default for Credentials {
 
 impl Credentials {
     /// Defaults, with every family named in the JSON file at `path` replaced.
-    pub fn load(path: &Path) -> Result<Credentials, SimError> {
+    pub(crate) fn load(path: &Path) -> Result<Credentials, SimError> {
         let text = std::fs::read_to_string(path).map_err(|source| SimError::Io {
             path: path.to_path_buf(),
             source,
@@ -121,7 +121,7 @@ impl Credentials {
     }
 
     /// Defaults, with every family named in `text` replaced.
-    pub fn from_json(text: &str) -> Result<Credentials, serde_json::Error> {
+    pub(crate) fn from_json(text: &str) -> Result<Credentials, serde_json::Error> {
         let o: Overrides = serde_json::from_str(text)?;
         let mut c = Credentials::default();
         if let Some(v) = o.ucloud {
@@ -143,7 +143,7 @@ impl Credentials {
     }
 
     /// The key pair with public id `id` in `family`.
-    pub fn find(&self, family: KeyFamily, id: &str) -> Option<&KeyPair> {
+    pub(crate) fn find(&self, family: KeyFamily, id: &str) -> Option<&KeyPair> {
         let list = match family {
             KeyFamily::Ucloud => &self.ucloud,
             KeyFamily::Surfercloud => &self.surfercloud,

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 /// A failure that stops the simulator from starting or from persisting state.
 #[derive(Debug, thiserror::Error)]
-pub enum SimError {
+pub(crate) enum SimError {
     /// Reading or writing a file failed.
     #[error("{path}: {source}")]
     Io {

@@ -9,7 +9,7 @@ use crate::cloud::SimCloud;
 
 /// Which requests a fault applies to; an absent field matches everything.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Scope {
+pub(crate) struct Scope {
     /// Only this backend.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cloud: Option<SimCloud>,
@@ -26,7 +26,7 @@ impl Scope {
 
 /// At most `per_second` matching requests per rolling second; the rest are throttled.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RateLimit {
+pub(crate) struct RateLimit {
     /// Requests it applies to.
     #[serde(flatten)]
     pub scope: Scope,
@@ -36,7 +36,7 @@ pub struct RateLimit {
 
 /// A fault applied to the next `count` matching requests.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Counted {
+pub(crate) struct Counted {
     /// Requests it applies to.
     #[serde(flatten)]
     pub scope: Scope,
@@ -46,7 +46,7 @@ pub struct Counted {
 
 /// Answer the next `count` matching requests with HTTP `status`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ServerError {
+pub(crate) struct ServerError {
     /// Requests it applies to.
     #[serde(flatten)]
     pub scope: Scope,
@@ -63,7 +63,7 @@ fn default_status() -> u16 {
 
 /// Extra delay before matching requests are answered.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Latency {
+pub(crate) struct Latency {
     /// Requests it applies to.
     #[serde(flatten)]
     pub scope: Scope,
@@ -74,7 +74,7 @@ pub struct Latency {
 /// The body of `POST /_sim/faults`; it replaces the whole fault set.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct FaultSpec {
+pub(crate) struct FaultSpec {
     /// Extra latency rules.
     #[serde(default)]
     pub latency: Vec<Latency>,
@@ -98,7 +98,7 @@ pub struct FaultSpec {
 
 /// What to do with one request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Decision {
+pub(crate) enum Decision {
     /// Handle it normally.
     Pass,
     /// Answer with the cloud's throttling error.
@@ -111,7 +111,7 @@ pub enum Decision {
 
 /// The live fault set plus the rate-limit windows.
 #[derive(Debug, Default)]
-pub struct Faults {
+pub(crate) struct Faults {
     spec: FaultSpec,
     windows: BTreeMap<usize, VecDeque<i64>>,
 }
@@ -131,18 +131,18 @@ fn take(list: &mut [Counted], cloud: SimCloud, action: &str) -> bool {
 
 impl Faults {
     /// Replaces the fault set (and resets the rate-limit windows).
-    pub fn set(&mut self, spec: FaultSpec) {
+    pub(crate) fn set(&mut self, spec: FaultSpec) {
         self.spec = spec;
         self.windows.clear();
     }
 
     /// The current fault set, with remaining counts.
-    pub fn spec(&self) -> &FaultSpec {
+    pub(crate) fn spec(&self) -> &FaultSpec {
         &self.spec
     }
 
     /// Total extra latency for a request.
-    pub fn latency_ms(&self, cloud: SimCloud, action: &str) -> u64 {
+    pub(crate) fn latency_ms(&self, cloud: SimCloud, action: &str) -> u64 {
         self.spec
             .latency
             .iter()
@@ -152,7 +152,7 @@ impl Faults {
     }
 
     /// The delay between handling a request and answering it.
-    pub fn answer_delay_ms(&self, cloud: SimCloud, action: &str) -> u64 {
+    pub(crate) fn answer_delay_ms(&self, cloud: SimCloud, action: &str) -> u64 {
         self.spec
             .answer_delay
             .iter()
@@ -162,7 +162,7 @@ impl Faults {
     }
 
     /// Decides the fate of one request arriving at `now_ms`, consuming counted faults.
-    pub fn decide(&mut self, cloud: SimCloud, action: &str, now_ms: i64) -> Decision {
+    pub(crate) fn decide(&mut self, cloud: SimCloud, action: &str, now_ms: i64) -> Decision {
         if take(&mut self.spec.drops, cloud, action) {
             return Decision::Drop;
         }

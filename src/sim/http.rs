@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 
 /// One request as received.
 #[derive(Debug, Clone)]
-pub struct RawRequest {
+pub(crate) struct RawRequest {
     /// HTTP method, upper case.
     pub method: String,
     /// Path as received (no query).
@@ -22,22 +22,22 @@ pub struct RawRequest {
 
 impl RawRequest {
     /// A header value as text; `None` when absent or not valid text.
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
     /// The `Host` header as sent (signatures cover it).
-    pub fn host(&self) -> &str {
+    pub(crate) fn host(&self) -> &str {
         self.header("host").unwrap_or("")
     }
 
     /// The `Content-Type` header as sent.
-    pub fn content_type(&self) -> &str {
+    pub(crate) fn content_type(&self) -> &str {
         self.header("content-type").unwrap_or("")
     }
 
     /// The media type of the body, lower case, without parameters.
-    pub fn media_type(&self) -> String {
+    pub(crate) fn media_type(&self) -> String {
         self.content_type()
             .split(';')
             .next()
@@ -47,14 +47,14 @@ impl RawRequest {
     }
 
     /// Decoded query parameters, in order.
-    pub fn query_pairs(&self) -> Vec<(String, String)> {
+    pub(crate) fn query_pairs(&self) -> Vec<(String, String)> {
         url::form_urlencoded::parse(self.raw_query.as_bytes())
             .into_owned()
             .collect()
     }
 
     /// Decoded form-body parameters, when the body is `application/x-www-form-urlencoded`.
-    pub fn form_pairs(&self) -> Vec<(String, String)> {
+    pub(crate) fn form_pairs(&self) -> Vec<(String, String)> {
         if self.media_type() == "application/x-www-form-urlencoded" {
             url::form_urlencoded::parse(&self.body)
                 .into_owned()
@@ -67,7 +67,7 @@ impl RawRequest {
 
 /// A finished answer plus the outcome string recorded in the request log.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Reply {
+pub(crate) struct Reply {
     /// HTTP status.
     pub status: u16,
     /// `Content-Type` of the body.
@@ -80,7 +80,11 @@ pub struct Reply {
 
 impl Reply {
     /// A JSON reply.
-    pub fn json(status: u16, value: &serde_json::Value, outcome: impl Into<String>) -> Reply {
+    pub(crate) fn json(
+        status: u16,
+        value: &serde_json::Value,
+        outcome: impl Into<String>,
+    ) -> Reply {
         Reply {
             status,
             content_type: "application/json;charset=utf-8",
@@ -90,7 +94,7 @@ impl Reply {
     }
 
     /// A plain-text reply (injected 5xx faults, admin errors).
-    pub fn text(status: u16, text: &str, outcome: impl Into<String>) -> Reply {
+    pub(crate) fn text(status: u16, text: &str, outcome: impl Into<String>) -> Reply {
         Reply {
             status,
             content_type: "text/plain;charset=utf-8",
@@ -100,7 +104,7 @@ impl Reply {
     }
 
     /// The axum response.
-    pub fn into_response(self) -> Response {
+    pub(crate) fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut resp = (status, self.body).into_response();
         resp.headers_mut().insert(

@@ -13,37 +13,37 @@ fn random_lower(n: usize) -> String {
 }
 
 /// UCloud custom image id: `uimage-` and 8 lower-case alphanumerics.
-pub fn ucloud_image_id() -> String {
+pub(crate) fn ucloud_image_id() -> String {
     format!("uimage-{}", random_lower(8))
 }
 
 /// Tencent CVM image id: `img-` and 8 lower-case alphanumerics.
-pub fn tencent_image_id() -> String {
+pub(crate) fn tencent_image_id() -> String {
     format!("img-{}", random_lower(8))
 }
 
 /// Alibaba (ECS, ENS, Apsara Stack) image id: `m-` and 20 lower-case alphanumerics.
-pub fn alibaba_image_id() -> String {
+pub(crate) fn alibaba_image_id() -> String {
     format!("m-{}", random_lower(20))
 }
 
 /// Alibaba import task id: `t-` and 20 lower-case alphanumerics.
-pub fn alibaba_task_id() -> String {
+pub(crate) fn alibaba_task_id() -> String {
     format!("t-{}", random_lower(20))
 }
 
 /// Tencent request id: a lower-case UUID.
-pub fn tencent_request_id() -> String {
+pub(crate) fn tencent_request_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
 /// Alibaba request id: an upper-case UUID.
-pub fn alibaba_request_id() -> String {
+pub(crate) fn alibaba_request_id() -> String {
     uuid::Uuid::new_v4().to_string().to_uppercase()
 }
 
 /// True when `id` looks like a Tencent image id (`img-` and 8 lower-case alphanumerics).
-pub fn is_tencent_image_id(id: &str) -> bool {
+pub(crate) fn is_tencent_image_id(id: &str) -> bool {
     id.strip_prefix("img-")
         .is_some_and(|rest| rest.len() == 8 && rest.bytes().all(|b| ALNUM.contains(&b)))
 }

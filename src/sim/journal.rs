@@ -11,7 +11,7 @@ const KEEP: usize = 10_000;
 
 /// One handled request.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Entry {
+pub(crate) struct Entry {
     /// Sequence number, from 1.
     pub seq: u64,
     /// When it arrived (`YYYY-MM-DDThh:mm:ssZ`).
@@ -30,7 +30,7 @@ pub struct Entry {
 
 /// Recent entries and per-cloud/per-action counts.
 #[derive(Debug, Default)]
-pub struct Journal {
+pub(crate) struct Journal {
     next: u64,
     entries: VecDeque<Entry>,
     counts: BTreeMap<String, BTreeMap<String, u64>>,
@@ -38,7 +38,7 @@ pub struct Journal {
 
 /// The JSON body of `GET /_sim/requests`.
 #[derive(Serialize)]
-pub struct JournalView<'a> {
+pub(crate) struct JournalView<'a> {
     /// Recent entries, oldest first.
     pub entries: Vec<&'a Entry>,
     /// Counts: cloud -> action -> requests.
@@ -47,7 +47,7 @@ pub struct JournalView<'a> {
 
 impl Journal {
     /// Records one request.
-    pub fn record(
+    pub(crate) fn record(
         &mut self,
         time: String,
         cloud: SimCloud,
@@ -78,7 +78,7 @@ impl Journal {
     }
 
     /// The view served by the admin API.
-    pub fn view(&self) -> JournalView<'_> {
+    pub(crate) fn view(&self) -> JournalView<'_> {
         JournalView {
             entries: self.entries.iter().collect(),
             counts: &self.counts,
@@ -86,7 +86,7 @@ impl Journal {
     }
 
     /// Forgets everything.
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         *self = Journal::default();
     }
 }

@@ -15,7 +15,7 @@ fn io_err(path: &Path, source: std::io::Error) -> SimError {
 }
 
 /// Reads the store from `path`; a missing file is an empty store.
-pub fn load(path: &Path) -> Result<Store, SimError> {
+pub(crate) fn load(path: &Path) -> Result<Store, SimError> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Store::default()),
@@ -38,7 +38,7 @@ fn temp_path(path: &Path) -> PathBuf {
 }
 
 /// Writes `snap` to `path` atomically.
-pub fn save(path: &Path, snap: &Snapshot) -> Result<(), SimError> {
+pub(crate) fn save(path: &Path, snap: &Snapshot) -> Result<(), SimError> {
     let bytes = serde_json::to_vec_pretty(snap).map_err(SimError::Serialize)?;
     let tmp = temp_path(path);
     let write = || -> std::io::Result<()> {

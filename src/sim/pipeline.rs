@@ -16,11 +16,11 @@ use crate::http::Reply;
 /// Per-connection handle that lets a handler close its connection without answering (the
 /// connection task listens on it); inserted as a request extension by the server loop.
 #[derive(Clone, Debug)]
-pub struct ConnKill(pub Arc<Notify>);
+pub(crate) struct ConnKill(pub Arc<Notify>);
 
 /// What the cloud handler should do after the fault gate.
 #[derive(Debug)]
-pub enum Gate {
+pub(crate) enum Gate {
     /// Handle the request.
     Proceed,
     /// Answer with the cloud's own throttling error.
@@ -31,7 +31,7 @@ pub enum Gate {
 
 /// Applies latency and faults for one request. A drop never returns when the connection
 /// handle is present (the connection is closed under the handler).
-pub async fn gate(
+pub(crate) async fn gate(
     sim: &Sim,
     cloud: SimCloud,
     action: &str,
@@ -68,7 +68,7 @@ pub async fn gate(
 
 /// Answers a handled request: waits out an injected answer delay (the request has had its effect), then logs
 /// and sends the reply.
-pub async fn answer(
+pub(crate) async fn answer(
     sim: &Sim,
     cloud: SimCloud,
     action: &str,
@@ -83,7 +83,13 @@ pub async fn answer(
 }
 
 /// Logs the reply and turns it into a response.
-pub fn finish(sim: &Sim, cloud: SimCloud, action: &str, region: &str, reply: Reply) -> Response {
+pub(crate) fn finish(
+    sim: &Sim,
+    cloud: SimCloud,
+    action: &str,
+    region: &str,
+    reply: Reply,
+) -> Response {
     sim.record(cloud, action, region, &reply.outcome, reply.status);
     reply.into_response()
 }

@@ -24,7 +24,7 @@ use crate::{tencent, ucloud};
 
 /// Which backend a request at the root addresses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Target {
+pub(crate) enum Target {
     /// UCloud or SurferCloud.
     UCloud(SimCloud),
     /// Tencent Cloud CVM.
@@ -68,7 +68,7 @@ fn ucloud_key(req: &RawRequest) -> Option<String> {
 }
 
 /// Decides which API a root request is for; `None` when nothing identifies one.
-pub fn classify(sim: &Sim, req: &RawRequest) -> Option<Target> {
+pub(crate) fn classify(sim: &Sim, req: &RawRequest) -> Option<Target> {
     if req.header("x-tc-action").is_some() {
         return Some(Target::Tencent);
     }
@@ -102,7 +102,7 @@ pub fn classify(sim: &Sim, req: &RawRequest) -> Option<Target> {
 }
 
 /// Handles one request to `/`.
-pub async fn handle(sim: Arc<Sim>, kill: Option<ConnKill>, req: RawRequest) -> Response {
+pub(crate) async fn handle(sim: Arc<Sim>, kill: Option<ConnKill>, req: RawRequest) -> Response {
     match classify(&sim, &req) {
         Some(Target::Tencent) => tencent::handle(sim, kill, req).await,
         Some(Target::UCloud(c)) => ucloud::handle(sim, c, kill, req).await,

@@ -112,7 +112,7 @@ async fn fallback(req: Request) -> Response {
 }
 
 /// The complete router.
-pub fn router(sim: Arc<Sim>) -> Router {
+pub(crate) fn router(sim: Arc<Sim>) -> Router {
     Router::new()
         .route("/ucloud", any(ucloud_route))
         .route("/ucloud/", any(ucloud_route))
@@ -154,7 +154,7 @@ async fn serve_conn(stream: TcpStream, app: Router) {
 }
 
 /// Accepts connections until `shutdown` completes.
-pub async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Output = ()>) {
+pub(crate) async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Output = ()>) {
     tokio::pin!(shutdown);
     loop {
         tokio::select! {

@@ -9,7 +9,7 @@ use crate::cloud::SimCloud;
 
 /// One imported image, in a cloud-neutral form; each cloud's handler renders its own fields.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Image {
+pub(crate) struct Image {
     /// Owning backend.
     pub cloud: SimCloud,
     /// Region the image lives in.
@@ -60,7 +60,7 @@ pub struct Image {
 
 /// One imported data disk, as DescribeImages reports it back.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DataDiskRecord {
+pub(crate) struct DataDiskRecord {
     /// `bucket/object`.
     pub source: String,
     /// Format as given.
@@ -73,7 +73,7 @@ pub struct DataDiskRecord {
 
 impl Image {
     /// ECS `Features.NvmeSupport` as imported (`unsupported` when not given, the cloud's default).
-    pub fn nvme_support(&self) -> &str {
+    pub(crate) fn nvme_support(&self) -> &str {
         self.extra
             .get("NvmeSupport")
             .map(String::as_str)
@@ -81,14 +81,14 @@ impl Image {
     }
 
     /// A cloud-specific value, empty when not given.
-    pub fn extra(&self, key: &str) -> &str {
+    pub(crate) fn extra(&self, key: &str) -> &str {
         self.extra.get(key).map(String::as_str).unwrap_or("")
     }
 }
 
 /// Where an image is in its lifecycle at a given moment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Phase {
+pub(crate) enum Phase {
     /// Still importing; `percent` rises linearly from 0 to 99.
     Importing {
         /// Progress, 0-99.
@@ -102,7 +102,7 @@ pub enum Phase {
 
 impl Image {
     /// The lifecycle phase at `now_ms`.
-    pub fn phase(&self, now_ms: i64) -> Phase {
+    pub(crate) fn phase(&self, now_ms: i64) -> Phase {
         let elapsed = now_ms.saturating_sub(self.created_ms).max(0);
         if elapsed >= self.import_ms {
             return if self.fails {
@@ -118,14 +118,14 @@ impl Image {
     }
 
     /// Image size in GiB reported by describe calls (the simulator has no real disk).
-    pub fn size_gib(&self) -> u32 {
+    pub(crate) fn size_gib(&self) -> u32 {
         20
     }
 }
 
 /// An ECS `ClientToken` remembered so a retried ImportImage returns the same image.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ClientToken {
+pub(crate) struct ClientToken {
     /// Backend (ECS or Apsara Stack).
     pub cloud: SimCloud,
     /// Region of the request.
@@ -143,14 +143,14 @@ type Key = (SimCloud, String, String);
 
 /// All simulated resources.
 #[derive(Clone, Debug, Default)]
-pub struct Store {
+pub(crate) struct Store {
     images: BTreeMap<Key, Image>,
     tokens: Vec<ClientToken>,
 }
 
 /// The on-disk form of [`Store`].
 #[derive(Debug, Default, Serialize, Deserialize)]
-pub struct Snapshot {
+pub(crate) struct Snapshot {
     /// Format version (1).
     pub version: u32,
     /// Every image.
@@ -162,7 +162,7 @@ pub struct Snapshot {
 
 impl Store {
     /// Rebuilds a store from its on-disk form.
-    pub fn from_snapshot(s: Snapshot) -> Store {
+    pub(crate) fn from_snapshot(s: Snapshot) -> Store {
         let images = s
             .images
             .into_iter()
@@ -175,7 +175,7 @@ impl Store {
     }
 
     /// The on-disk form of this store.
-    pub fn snapshot(&self) -> Snapshot {
+    pub(crate) fn snapshot(&self) -> Snapshot {
         Snapshot {
             version: 1,
             images: self.images.values().cloned().collect(),
@@ -184,25 +184,30 @@ impl Store {
     }
 
     /// Adds (or replaces) an image.
-    pub fn insert(&mut self, image: Image) {
+    pub(crate) fn insert(&mut self, image: Image) {
         self.images
             .insert((image.cloud, image.region.clone(), image.id.clone()), image);
     }
 
     /// The image with this id in this region.
-    pub fn get(&self, cloud: SimCloud, region: &str, id: &str) -> Option<&Image> {
+    pub(crate) fn get(&self, cloud: SimCloud, region: &str, id: &str) -> Option<&Image> {
         self.images
             .get(&(cloud, region.to_string(), id.to_string()))
     }
 
     /// Mutable access to the image with this id in this region.
-    pub fn get_mut(&mut self, cloud: SimCloud, region: &str, id: &str) -> Option<&mut Image> {
+    pub(crate) fn get_mut(
+        &mut self,
+        cloud: SimCloud,
+        region: &str,
+        id: &str,
+    ) -> Option<&mut Image> {
         self.images
             .get_mut(&(cloud, region.to_string(), id.to_string()))
     }
 
     /// The region holding image `id`, for services (ENS) whose APIs are not regional.
-    pub fn region_of(&self, cloud: SimCloud, id: &str) -> Option<String> {
+    pub(crate) fn region_of(&self, cloud: SimCloud, id: &str) -> Option<String> {
         self.images
             .values()
             .find(|i| i.cloud == cloud && i.id == id)
@@ -210,14 +215,14 @@ impl Store {
     }
 
     /// Removes an image; true when it existed.
-    pub fn remove(&mut self, cloud: SimCloud, region: &str, id: &str) -> bool {
+    pub(crate) fn remove(&mut self, cloud: SimCloud, region: &str, id: &str) -> bool {
         self.images
             .remove(&(cloud, region.to_string(), id.to_string()))
             .is_some()
     }
 
     /// Images of one cloud, in one region or (with `None`) in all regions, oldest first.
-    pub fn list(&self, cloud: SimCloud, region: Option<&str>) -> Vec<&Image> {
+    pub(crate) fn list(&self, cloud: SimCloud, region: Option<&str>) -> Vec<&Image> {
         let mut v: Vec<&Image> = self
             .images
             .values()
@@ -228,31 +233,37 @@ impl Store {
     }
 
     /// Every image of every cloud.
-    pub fn all(&self) -> impl Iterator<Item = &Image> {
+    pub(crate) fn all(&self) -> impl Iterator<Item = &Image> {
         self.images.values()
     }
 
     /// True when another image in the region already has `name`.
-    pub fn name_taken(&self, cloud: SimCloud, region: &str, name: &str, except_id: &str) -> bool {
+    pub(crate) fn name_taken(
+        &self,
+        cloud: SimCloud,
+        region: &str,
+        name: &str,
+        except_id: &str,
+    ) -> bool {
         self.images
             .values()
             .any(|i| i.cloud == cloud && i.region == region && i.name == name && i.id != except_id)
     }
 
     /// The remembered client token, if any.
-    pub fn token(&self, cloud: SimCloud, region: &str, token: &str) -> Option<&ClientToken> {
+    pub(crate) fn token(&self, cloud: SimCloud, region: &str, token: &str) -> Option<&ClientToken> {
         self.tokens
             .iter()
             .find(|t| t.cloud == cloud && t.region == region && t.token == token)
     }
 
     /// Remembers a client token.
-    pub fn remember_token(&mut self, t: ClientToken) {
+    pub(crate) fn remember_token(&mut self, t: ClientToken) {
         self.tokens.push(t);
     }
 
     /// Forgets everything.
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.images.clear();
         self.tokens.clear();
     }

@@ -1,6 +1,6 @@
 //! The `cloudimage_custom_image` test setup shared by the end-to-end files: the six backends' test
 //! configurations, the provider block pointing every cloud at the simulator, and a simulator + workspace pair.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use serde_json::Value as Json;
 
@@ -8,10 +8,10 @@ use crate::sim_support::{self, SimProcess};
 use crate::support::{product_binary, resource_in_state, Tf, Workspace};
 
 /// The resource address every single-resource test uses.
-pub const ADDR: &str = "cloudimage_custom_image.web";
+pub(crate) const ADDR: &str = "cloudimage_custom_image.web";
 
 /// One backend's test configuration.
-pub struct Backend {
+pub(crate) struct Backend {
     pub cloud: &'static str,
     pub region: &'static str,
     /// Attributes beyond cloud/region/name/source_url.
@@ -21,7 +21,7 @@ pub struct Backend {
     pub renames_in_place: bool,
 }
 
-pub const BACKENDS: [Backend; 6] = [
+pub(crate) const BACKENDS: [Backend; 6] = [
     Backend {
         cloud: "ucloud",
         region: "cn-bj2",
@@ -66,12 +66,12 @@ pub const BACKENDS: [Backend; 6] = [
     },
 ];
 
-pub fn backend(cloud: &str) -> &'static Backend {
+pub(crate) fn backend(cloud: &str) -> &'static Backend {
     BACKENDS.iter().find(|b| b.cloud == cloud).expect("backend")
 }
 
 /// The provider block pointing every cloud at the simulator, with its default credentials.
-pub fn provider_block(sim: &SimProcess, secret_override: Option<(&str, &str)>) -> String {
+pub(crate) fn provider_block(sim: &SimProcess, secret_override: Option<(&str, &str)>) -> String {
     let secret = |cloud: &str, default: &str| -> String {
         match secret_override {
             Some((c, s)) if c == cloud => s.to_string(),
@@ -123,7 +123,7 @@ provider "cloudimage" {{
     )
 }
 
-pub fn resource(b: &Backend, name: &str, object: &str, extra_attrs: &str) -> String {
+pub(crate) fn resource(b: &Backend, name: &str, object: &str, extra_attrs: &str) -> String {
     format!(
         r#"
 resource "cloudimage_custom_image" "web" {{
@@ -143,14 +143,14 @@ resource "cloudimage_custom_image" "web" {{
 }
 
 /// A simulator and a Terraform workspace wired to it.
-pub struct Env {
+pub(crate) struct Env {
     pub sim: SimProcess,
     pub ws: Workspace,
     pub rt: tokio::runtime::Runtime,
 }
 
 impl Env {
-    pub fn new(tf: Tf, import_seconds: f64) -> Self {
+    pub(crate) fn new(tf: Tf, import_seconds: f64) -> Self {
         let sim = SimProcess::start(import_seconds, &[]);
         let ws = Workspace::new(tf, &product_binary());
         let rt = tokio::runtime::Builder::new_current_thread()
@@ -160,7 +160,7 @@ impl Env {
         Self { sim, ws, rt }
     }
 
-    pub fn config(&self, b: &Backend, name: &str, object: &str, extra: &str) {
+    pub(crate) fn config(&self, b: &Backend, name: &str, object: &str, extra: &str) {
         self.ws.write_config(&format!(
             "{}{}",
             provider_block(&self.sim, None),
@@ -168,7 +168,7 @@ impl Env {
         ));
     }
 
-    pub fn images(&self, cloud: &str) -> Vec<Json> {
+    pub(crate) fn images(&self, cloud: &str) -> Vec<Json> {
         self.rt
             .block_on(self.sim.images())
             .into_iter()
@@ -176,15 +176,15 @@ impl Env {
             .collect()
     }
 
-    pub fn count(&self, cloud: &str, action: &str) -> u64 {
+    pub(crate) fn count(&self, cloud: &str, action: &str) -> u64 {
         self.rt.block_on(self.sim.count(cloud, action))
     }
 
-    pub fn faults(&self, spec: Json) {
+    pub(crate) fn faults(&self, spec: Json) {
         self.rt.block_on(self.sim.faults(spec));
     }
 
-    pub fn state_attr(&self, name: &str) -> Json {
+    pub(crate) fn state_attr(&self, name: &str) -> Json {
         let state = self.ws.state_json();
         resource_in_state(&state, ADDR).expect("resource in state")["values"][name].clone()
     }

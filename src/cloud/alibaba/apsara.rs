@@ -1,4 +1,5 @@
-//! Apsara Stack specifics. Two ways to reach its ECS API, chosen by the `api_style` provider setting:
+//! Apsara Stack: its ECS API reached through a gateway, and the `apsarastack` provider block (the client is
+//! ECS's, see [`super::ecs`]). Two ways to reach its ECS API, chosen by the `api_style` provider setting:
 //!
 //! - `route` (default): signed forms POSTed to `<gateway>/apsara/route/Ecs/<Action>`, with the body parameters
 //!   `version` and `regionId` the Apsara Stack ImportImage reference page lists (the project's seed page 004,
@@ -10,12 +11,112 @@
 //!   apsara-stack/terraform-provider-apsarastack apsarastack/connectivity/client.go).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use url::Url;
 
-use super::ecs::{self, ECS_VERSION};
-use super::RpcTarget;
-use crate::cloud::{ApsaraApiStyle, Cloud, CloudError, ImportRequest};
+use super::account::{ACCESS_KEY, SECRET_KEY, SECURITY_TOKEN};
+use super::ecs::{self, EcsClient, EcsFlavor, ECS_VERSION};
+use super::rpc::{AcsRpc, RpcTarget, SignatureVersion};
+use crate::cloud::http::{self, ClientOptions};
+use crate::cloud::rules::param;
+use crate::cloud::settings::{BlockSpec, Kind, Resolved, Setting};
+use crate::cloud::{Cloud, CloudError, ConfigError, ImageApi, ImportRequest};
+
+const ENDPOINT: &str = "endpoint";
+const ORGANIZATION_ID: &str = "organization_id";
+const RESOURCE_GROUP_ID: &str = "resource_group_id";
+const API_STYLE: &str = "api_style";
+
+/// How Apsara Stack's ECS API is reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ApsaraApiStyle {
+    /// `POST <endpoint>/apsara/route/Ecs/<Action>` with `version` and `regionId` in the body: the Apsara Stack
+    /// ImportImage reference page (the project's seed page 004). The default.
+    #[default]
+    Route,
+    /// The standard ECS RPC API (version 2014-05-26) at `<endpoint>` with the `x-acs-regionid`,
+    /// `x-acs-organizationid`, `x-acs-resourcegroupid` and `x-acs-asapi-product` headers, as both official Apsara
+    /// Terraform providers call it (aliyun/terraform-provider-alibabacloudstack
+    /// alibabacloudstack/connectivity/client.go `defaultHeaders`).
+    Ecs,
+}
+
+/// The `apsarastack` block.
+pub(super) fn block() -> BlockSpec {
+    BlockSpec {
+        name: "apsarastack",
+        description: "Apsara Stack credentials and gateway.",
+        settings: vec![
+            Setting::new(ACCESS_KEY, Kind::Text, "AccessKey ID.")
+                .env(["APSARASTACK_ACCESS_KEY"], 1),
+            Setting::new(SECRET_KEY, Kind::Secret, "AccessKey secret.")
+                .env(["APSARASTACK_SECRET_KEY"], 1),
+            Setting::new(
+                SECURITY_TOKEN,
+                Kind::Secret,
+                "STS token, if the keys are temporary.",
+            )
+            .env(["APSARASTACK_SECURITY_TOKEN"], 0),
+            Setting::new(param::REGION, Kind::Region, "Default region.")
+                .env(["APSARASTACK_REGION"], 1),
+            Setting::new(
+                ENDPOINT,
+                Kind::Endpoint,
+                "Gateway URL, e.g. `https://gateway.example.com`.",
+            )
+            .env(["APSARASTACK_ENDPOINT"], 1),
+            Setting::new(
+                ORGANIZATION_ID,
+                Kind::Text,
+                "Sent as `x-acs-organizationid` when set.",
+            ),
+            Setting::new(
+                RESOURCE_GROUP_ID,
+                Kind::Text,
+                "Sent as `x-acs-resourcegroupid` when set.",
+            ),
+            Setting::new(
+                API_STYLE,
+                Kind::Choice(&["route", "ecs"]),
+                "How ECS is reached. `route` (default): the Apsara Stack gateway, \
+                 `POST <endpoint>/apsara/route/Ecs/<Action>` with `version` and `regionId` in the body, as \
+                 Apsara Stack's ImportImage reference page documents. `ecs`: the standard ECS API \
+                 (version 2014-05-26) at `<endpoint>` itself with the `x-acs-regionid`, \
+                 `x-acs-organizationid`, `x-acs-resourcegroupid` and `x-acs-asapi-product` headers, the \
+                 way the official Apsara Stack Terraform providers call it; `endpoint` is then the ECS \
+                 (or ASAPI) endpoint.",
+            ),
+        ],
+        env_summary: None,
+        profile: None,
+    }
+}
+
+/// Makes the client from the `apsarastack` block: ECS's, through the gateway.
+pub(super) fn connect(
+    settings: &Resolved,
+    options: &ClientOptions,
+) -> Result<Arc<dyn ImageApi>, ConfigError> {
+    let cloud = Cloud::ApsaraStack;
+    let keys = super::account::keys(settings)?;
+    let gateway = http::endpoint(cloud, &settings.require_text(ENDPOINT, "gateway endpoint")?)?;
+    // The Apsara gateway is reached with the RPC v1 signature only.
+    let rpc = AcsRpc::new(cloud, keys, SignatureVersion::RpcV1, options)?;
+    let text = |name| settings.text(name).map(str::to_string);
+    Ok(Arc::new(EcsClient::new(
+        rpc,
+        EcsFlavor::Apsara {
+            gateway,
+            organization_id: text(ORGANIZATION_ID),
+            resource_group_id: text(RESOURCE_GROUP_ID),
+            style: match settings.text(API_STYLE) {
+                Some("ecs") => ApsaraApiStyle::Ecs,
+                _ => ApsaraApiStyle::Route,
+            },
+        },
+    )))
+}
 
 /// The version the seed page gives for the route gateway's ImportImage.
 pub const APSARA_VERSION: &str = "2016-01-01";
@@ -49,10 +150,11 @@ pub fn target(
     let mut base = gateway.clone();
     base.set_query(None);
     if base.cannot_be_a_base() {
-        return Err(CloudError::config(
+        return Err(ConfigError::new(
             Cloud::ApsaraStack,
             format!("gateway {gateway} cannot carry a path"),
-        ));
+        )
+        .into());
     }
     let mut headers = Vec::new();
     if style == ApsaraApiStyle::Route {
@@ -104,13 +206,21 @@ pub fn import_params(req: &ImportRequest) -> Result<BTreeMap<String, String>, St
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cloud::alibaba::ecs::{EcsClient, EcsFlavor};
-    use crate::cloud::alibaba::AcsRpc;
-    use crate::cloud::sign::acs_rpc_signature;
+    use crate::cloud::alibaba::rpc::Keys;
+    use crate::cloud::alibaba::sign::acs_rpc_signature;
+    use crate::cloud::settings::{resolve, Settings};
     use crate::cloud::testutil::{fast_options, serve, Recorded};
-    use crate::cloud::{ImageApi, SignatureVersion};
-    use std::collections::BTreeMap;
-    use std::sync::Arc;
+    use crate::cloud::{MapEnv, Secret};
+
+    #[test]
+    fn apsara_env_and_require_message() {
+        let env = MapEnv::from_pairs(&[("APSARASTACK_ENDPOINT", "https://gw.example")]);
+        let c = resolve(&super::super::APSARA, &Settings::default(), &env);
+        assert_eq!(c.text("endpoint"), Some("https://gw.example"));
+        let e = c.require_text("access_key", "access key").unwrap_err();
+        assert!(e.message.contains("APSARASTACK_ACCESS_KEY"));
+        assert!(e.message.contains("apsarastack.access_key"));
+    }
 
     #[test]
     fn route_keeps_prefix() {
@@ -183,9 +293,11 @@ mod tests {
         .await;
         let rpc = AcsRpc::new(
             Cloud::ApsaraStack,
-            "ak".into(),
-            "sk".into(),
-            None,
+            Keys {
+                access_key: "ak".into(),
+                secret: Secret::new("sk"),
+                token: None,
+            },
             SignatureVersion::RpcV1,
             &fast_options(),
         )
@@ -209,7 +321,7 @@ mod tests {
             system_disk_size_gb: Some(40),
             ..Default::default()
         };
-        assert_eq!(c.import_image(&req).await.unwrap(), "m-aps");
+        assert_eq!(c.import(&req).await.unwrap().image_id, "m-aps");
         let log = log.lock().unwrap();
         let first = &log[0];
         assert_eq!(first.path, "/apsarastack/apsara/route/Ecs/ImportImage");
@@ -225,7 +337,10 @@ mod tests {
         assert_eq!(f["DiskDeviceMapping.1.DiskImageSize"], "40");
         assert_eq!(f["DiskDeviceMapping.1.Format"], "RAW");
         assert!(!f.contains_key("ClientToken"));
-        assert_eq!(f["Signature"], acs_rpc_signature("POST", &f, "sk"));
+        assert_eq!(
+            f["Signature"],
+            acs_rpc_signature("POST", &f, &Secret::new("sk"))
+        );
         assert_eq!(log[1].path, "/apsarastack/apsara/route/Ecs/DescribeImages");
         assert_eq!(log[1].form()["Version"], "2014-05-26");
     }

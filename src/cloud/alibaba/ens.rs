@@ -1,40 +1,51 @@
-//! Alibaba Cloud ENS (Edge Node Service) images, API version 2017-11-10.
+//! Alibaba Cloud ENS (Edge Node Service) images, API version 2017-11-10: the client, and how the `alicloud` block
+//! (shared with ECS) makes it.
 
 use std::collections::BTreeMap;
-use std::fmt;
+use std::sync::Arc;
 
 use serde_json::{json, Value};
 use url::Url;
 
-use super::{AcsRpc, RpcTarget};
-use crate::cloud::guard::guarded_import;
-use crate::cloud::http::Failure;
-use crate::cloud::json::{arr_field, str_field, u64_field};
-use crate::cloud::source_url::parse_oss;
+use super::account;
+use super::oss::parse_oss;
+use super::rpc::{AcsRpc, RpcTarget};
+use crate::cloud::guard::{guarded_import, image_id};
+use crate::cloud::http::{self, ClientOptions, Failure};
+use crate::cloud::json::{str_field, u64_field};
+use crate::cloud::ops::{self, Page, PAGE};
+use crate::cloud::settings::Resolved;
 use crate::cloud::{
-    Cloud, CloudError, ErrorKind, Image, ImageApi, ImageState, ImageUpdate, ImportRequest,
+    Cloud, CloudError, ConfigError, ErrorKind, Image, ImageApi, ImageState, ImageUpdate,
+    ImportRequest, ImportStarted,
 };
 
 /// Default ENS endpoint (ENS is not regional at the API level).
 pub const ENS_ENDPOINT: &str = "https://ens.aliyuncs.com";
 /// ENS API version.
 pub const ENS_VERSION: &str = "2017-11-10";
-const PAGE: usize = 100;
-const MAX_PAGES: usize = 50;
 
 /// Client for ENS custom images.
+#[derive(Debug)]
 pub struct EnsClient {
     rpc: AcsRpc,
     endpoint: Url,
 }
 
-impl fmt::Debug for EnsClient {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EnsClient")
-            .field("rpc", &self.rpc)
-            .field("endpoint", &self.endpoint.as_str())
-            .finish()
-    }
+/// Makes the ENS client from the `alicloud` block.
+pub(super) fn connect(
+    settings: &Resolved,
+    options: &ClientOptions,
+) -> Result<Arc<dyn ImageApi>, ConfigError> {
+    let cloud = Cloud::AliCloudEns;
+    let rpc = account::rpc(cloud, settings, options)?;
+    let endpoint = http::endpoint(
+        cloud,
+        settings
+            .text(account::ENS_ENDPOINT_SETTING)
+            .unwrap_or(ENS_ENDPOINT),
+    )?;
+    Ok(Arc::new(EnsClient::new(rpc, endpoint)))
 }
 
 /// Maps the ENS `DescribeSelfImages` status.
@@ -75,20 +86,13 @@ pub fn parse_image(v: &Value) -> Image {
 }
 
 fn images_of(v: &Value) -> Vec<Image> {
-    v.get("Images")
-        .map(|i| arr_field(i, "Image"))
-        .unwrap_or(&[])
-        .iter()
-        .map(parse_image)
-        .collect()
+    super::rpc::images(v, parse_image)
 }
 
 /// `ImportImage` parameters: the system disk in the top-level OSS fields, data disks in
 /// `DiskDeviceMapping` as one JSON-encoded string.
 pub fn import_params(req: &ImportRequest) -> Result<BTreeMap<String, String>, String> {
-    let mut p = BTreeMap::new();
-    p.insert("ImageName".into(), req.name.clone());
-    p.insert("ComputeType".into(), "ens_vm".into());
+    let mut p = ops::params([("ImageName", &req.name), ("ComputeType", "ens_vm")]);
     p.insert(
         "OSType".into(),
         req.os_type.clone().unwrap_or_else(|| "linux".into()),
@@ -160,13 +164,10 @@ impl EnsClient {
     }
 
     fn unsupported(&self, what: &str) -> CloudError {
-        CloudError::new(
+        CloudError::unsupported(
             Cloud::AliCloudEns,
-            ErrorKind::InvalidParameter,
             "ModifyImageAttribute",
-            "Unsupported",
             format!("ENS cannot change the {what} of an existing image"),
-            None,
         )
     }
 }
@@ -181,7 +182,12 @@ impl ImageApi for EnsClient {
         format!("{} {}", self.endpoint, self.rpc.access_key())
     }
 
-    async fn import_image(&self, req: &ImportRequest) -> Result<String, CloudError> {
+    /// DescribeSelfImages takes one `ImageId`: nothing to gain from batching.
+    fn describe_limit(&self) -> usize {
+        1
+    }
+
+    async fn import(&self, req: &ImportRequest) -> Result<ImportStarted, CloudError> {
         let params = import_params(req).map_err(|m| {
             CloudError::new(
                 Cloud::AliCloudEns,
@@ -198,20 +204,12 @@ impl ImageApi for EnsClient {
                 let v = self
                     .call("ImportImage", &req.region, &params, false)
                     .await?;
-                str_field(&v, "ImageId").ok_or_else(|| {
-                    Failure::Definite(CloudError::new(
-                        Cloud::AliCloudEns,
-                        ErrorKind::Other,
-                        "ImportImage",
-                        "NoImageId",
-                        "response has no ImageId",
-                        None,
-                    ))
-                })
+                image_id(Cloud::AliCloudEns, "ImportImage", &v).map_err(Failure::Definite)
             },
             || self.find_images_by_name(&req.region, &req.name),
         )
         .await
+        .map(ImportStarted::of)
     }
 
     async fn describe_images(
@@ -220,22 +218,15 @@ impl ImageApi for EnsClient {
         ids: &[String],
     ) -> Result<Vec<Image>, CloudError> {
         // DescribeSelfImages takes one ImageId per call.
-        let mut out = Vec::new();
-        for id in ids {
-            let mut p = BTreeMap::new();
-            p.insert("ImageId".into(), id.clone());
-            p.insert("PageSize".into(), PAGE.to_string());
-            match self.call("DescribeSelfImages", region, &p, true).await {
-                Ok(v) => out.extend(images_of(&v).into_iter().filter(|i| &i.id == id)),
-                Err(f) => {
-                    let e = f.into_error();
-                    if e.kind != ErrorKind::NotFound {
-                        return Err(e);
-                    }
-                }
-            }
-        }
-        Ok(out)
+        ops::describe_in_chunks(ids, 1, ops::not_found, |chunk| async move {
+            let p = ops::params([
+                ("ImageId", &chunk.concat()),
+                ("PageSize", &PAGE.to_string()),
+            ]);
+            let v = self.call("DescribeSelfImages", region, &p, true).await?;
+            Ok(images_of(&v))
+        })
+        .await
     }
 
     async fn find_images_by_name(
@@ -243,22 +234,16 @@ impl ImageApi for EnsClient {
         region: &str,
         name: &str,
     ) -> Result<Vec<Image>, CloudError> {
-        let mut out = Vec::new();
-        for page in 1..=MAX_PAGES {
-            let mut p = BTreeMap::new();
-            p.insert("ImageName".into(), name.to_string());
-            p.insert("PageSize".into(), PAGE.to_string());
-            p.insert("PageNumber".into(), page.to_string());
+        ops::find_by_name(name, |page| async move {
+            let p = ops::params([
+                ("ImageName", name),
+                ("PageSize", &PAGE.to_string()),
+                ("PageNumber", &(page + 1).to_string()),
+            ]);
             let v = self.call("DescribeSelfImages", region, &p, true).await?;
-            let imgs = images_of(&v);
-            let n = imgs.len();
-            out.extend(imgs.into_iter().filter(|i| i.name == name));
-            let total = u64_field(&v, "TotalCount").unwrap_or(0) as usize;
-            if n < PAGE || page * PAGE >= total {
-                break;
-            }
-        }
-        Ok(out)
+            Ok(Page::of(images_of(&v), &v))
+        })
+        .await
     }
 
     async fn update_image(
@@ -274,51 +259,40 @@ impl ImageApi for EnsClient {
             return Err(self.unsupported("tags"));
         }
         if let Some(n) = &update.name {
-            let mut p = BTreeMap::new();
-            p.insert("ImageId".into(), id.to_string());
-            p.insert("ImageName".into(), n.clone());
+            let p = ops::params([("ImageId", id), ("ImageName", n)]);
             self.call("ModifyImageAttribute", region, &p, true).await?;
         }
         Ok(())
     }
 
     async fn delete_image(&self, region: &str, id: &str) -> Result<(), CloudError> {
-        let mut p = BTreeMap::new();
-        p.insert("ImageId".into(), id.to_string());
-        match self.call("DeleteImage", region, &p, true).await {
-            Ok(_) => Ok(()),
-            Err(f) => {
-                let e = f.into_error();
-                if e.kind == ErrorKind::NotFound {
-                    return Ok(());
-                }
-                if matches!(e.kind, ErrorKind::InvalidParameter | ErrorKind::Other) {
-                    // ENS does not document a not-found code for DeleteImage: check.
-                    if let Ok(found) = self.describe_images(region, &[id.to_string()]).await {
-                        if found.is_empty() {
-                            return Ok(());
-                        }
-                    }
-                }
-                Err(e)
-            }
-        }
+        let p = ops::params([("ImageId", id)]);
+        let ids = [id.to_string()];
+        // ENS does not document a not-found code for DeleteImage: check.
+        ops::delete_confirmed(
+            || self.call("DeleteImage", region, &p, true),
+            |kind| matches!(kind, ErrorKind::InvalidParameter | ErrorKind::Other),
+            || self.describe_images(region, &ids),
+        )
+        .await
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cloud::alibaba::rpc::{Keys, SignatureVersion};
     use crate::cloud::testutil::{fast_options, serve, Recorded};
-    use crate::cloud::{DataDisk, SignatureVersion};
-    use std::sync::Arc;
+    use crate::cloud::{DataDisk, Secret};
 
     fn client(url: &str) -> EnsClient {
         let rpc = AcsRpc::new(
             Cloud::AliCloudEns,
-            "ak".into(),
-            "sk".into(),
-            None,
+            Keys {
+                access_key: "ak".into(),
+                secret: Secret::new("sk"),
+                token: None,
+            },
             SignatureVersion::RpcV1,
             &fast_options(),
         )

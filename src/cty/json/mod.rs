@@ -12,13 +12,14 @@
 mod decode;
 mod encode;
 
+use crate::cty::encode::Walk;
 use crate::cty::{CtyError, Path, Type, Value};
 
 /// Encodes a wholly known `v` as JSON against `ty`.
 pub fn encode(v: &Value, ty: &Type) -> Result<Vec<u8>, CtyError> {
-    let mut enc = encode::Encoder::default();
-    enc.value(v, ty)?;
-    Ok(enc.out.into_bytes())
+    let mut walk = Walk::new(encode::Json::default());
+    walk.value(v, ty)?;
+    Ok(walk.sink.out.into_bytes())
 }
 
 /// Decodes JSON `bytes` as a value of type `ty`.

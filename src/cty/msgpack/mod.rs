@@ -14,13 +14,14 @@ mod wire;
 #[cfg(test)]
 mod tests;
 
+use crate::cty::encode::Walk;
 use crate::cty::{CtyError, Path, Type, Value};
 
 /// Encodes `v` as MessagePack against `ty`.
 pub fn encode(v: &Value, ty: &Type) -> Result<Vec<u8>, CtyError> {
-    let mut enc = encode::Encoder::new();
-    enc.value(v, ty)?;
-    Ok(enc.w.out)
+    let mut walk = Walk::new(encode::Msgpack::default());
+    walk.value(v, ty)?;
+    Ok(walk.sink.w.out)
 }
 
 /// Decodes MessagePack `bytes` as a value of type `ty`. Trailing bytes are an error.

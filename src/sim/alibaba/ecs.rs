@@ -5,14 +5,15 @@
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
+use super::rules;
 use super::{
-    ali_err, missing, optional, paging, required, tags as tag_rules, AliError, Ctx, Out, Params,
+    ali_err, images_page, missing, not_found, optional, paging, required, tags as tag_rules,
+    AliError, Ctx, Out, Params,
 };
 use crate::app::Sim;
 use crate::clock;
 use crate::cloud::SimCloud;
 use crate::ids;
-use crate::rules;
 use crate::state::{ClientToken, DataDiskRecord, Image, Phase};
 
 /// Parameters that are not part of the business request (left out of the token fingerprint).
@@ -209,7 +210,7 @@ fn duplicated() -> AliError {
 }
 
 /// ImportImage.
-pub fn import(sim: &Sim, ctx: &Ctx<'_>) -> Out {
+pub(crate) fn import(sim: &Sim, ctx: &Ctx<'_>) -> Out {
     let p = ctx.params;
     let region = region(ctx)?;
     let token = optional(p, "ClientToken");
@@ -338,7 +339,7 @@ pub fn import(sim: &Sim, ctx: &Ctx<'_>) -> Out {
         project: ctx.resource_group.clone(),
         created_ms: clock::now_ms(),
         import_ms: sim.import_ms(),
-        fails: rules::source_fails(&m.object),
+        fails: crate::rules::source_fails(&m.object),
         tags,
         data_disks: data_disks(p),
         task_id: ids::alibaba_task_id(),
@@ -376,7 +377,7 @@ fn import_answer(id: &str, region: &str, task: &str) -> Map<String, Value> {
 /// DescribeTasks: the ImportImage task of each image still on record, filtered by `TaskAction`,
 /// `ResourceIds.N`, `TaskIds` and `TaskStatus` (ecs-20140526 DescribeTasksRequest; answer
 /// `TaskSet.Task[]` with TaskId, TaskAction, TaskStatus, ResourceId, SupportCancel, CreationTime).
-pub fn describe_tasks(sim: &Sim, ctx: &Ctx<'_>) -> Out {
+pub(crate) fn describe_tasks(sim: &Sim, ctx: &Ctx<'_>) -> Out {
     let p = ctx.params;
     let region = region(ctx)?;
     let action = optional(p, "TaskAction");
@@ -424,7 +425,7 @@ pub fn describe_tasks(sim: &Sim, ctx: &Ctx<'_>) -> Out {
 /// CancelTask (RegionId, TaskId): cancels a running ImportImage task (Alibaba Cloud ECS API reference,
 /// CancelTask). What becomes of the image is not documented; here it goes away, as a cancelled import leaves no
 /// usable image. The error codes for an unknown or finished task are guesses (docs/simulator.md).
-pub fn cancel_task(sim: &Sim, ctx: &Ctx<'_>) -> Out {
+pub(crate) fn cancel_task(sim: &Sim, ctx: &Ctx<'_>) -> Out {
     let p = ctx.params;
     let task = required(p, "TaskId")?;
     let region = region(ctx)?;
@@ -455,7 +456,7 @@ pub fn cancel_task(sim: &Sim, ctx: &Ctx<'_>) -> Out {
 }
 
 /// ECS `Status` word for a phase.
-pub fn status_word(phase: Phase) -> &'static str {
+pub(crate) fn status_word(phase: Phase) -> &'static str {
     match phase {
         Phase::Importing { .. } => "Creating",
         Phase::Available => "Available",
@@ -540,7 +541,7 @@ const STATUSES: &[&str] = &[
 ];
 
 /// DescribeImages.
-pub fn describe(sim: &Sim, ctx: &Ctx<'_>) -> Out {
+pub(crate) fn describe(sim: &Sim, ctx: &Ctx<'_>) -> Out {
     let p = ctx.params;
     let region = region(ctx)?;
     let statuses: Vec<&str> = match optional(p, "Status") {
@@ -600,22 +601,12 @@ pub fn describe(sim: &Sim, ctx: &Ctx<'_>) -> Out {
     m.insert("TotalCount".into(), json!(matched.len()));
     m.insert("PageNumber".into(), json!(page));
     m.insert("PageSize".into(), json!(size));
-    let skip = (page - 1).saturating_mul(size);
-    let items: Vec<Value> = matched.into_iter().skip(skip).take(size).collect();
-    m.insert("Images".into(), json!({ "Image": items }));
+    m.insert("Images".into(), images_page(matched, page, size));
     Ok(m)
 }
 
-fn not_found() -> AliError {
-    ali_err(
-        404,
-        "InvalidImageId.NotFound",
-        "The specified ImageId does not exist.",
-    )
-}
-
 /// ModifyImageAttribute.
-pub fn modify(sim: &Sim, ctx: &Ctx<'_>) -> Out {
+pub(crate) fn modify(sim: &Sim, ctx: &Ctx<'_>) -> Out {
     let p = ctx.params;
     let id = required(p, "ImageId")?;
     let region = region(ctx)?;
@@ -649,7 +640,7 @@ pub fn modify(sim: &Sim, ctx: &Ctx<'_>) -> Out {
 }
 
 /// DeleteImage.
-pub fn delete(sim: &Sim, ctx: &Ctx<'_>) -> Out {
+pub(crate) fn delete(sim: &Sim, ctx: &Ctx<'_>) -> Out {
     let p = ctx.params;
     let id = required(p, "ImageId")?;
     let region = region(ctx)?;
@@ -677,12 +668,7 @@ mod tests {
     use super::*;
     use crate::app::tests_support::sim;
 
-    fn params(pairs: &[(&str, &str)]) -> Params {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::alibaba::test_params as params;
 
     fn ctx<'a>(cloud: SimCloud, p: &'a Params) -> Ctx<'a> {
         Ctx {

@@ -5,11 +5,13 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{ali_err, missing, optional, paging, required, AliError, Ctx, Out};
+use super::rules;
+use super::{
+    ali_err, images_page, missing, not_found, optional, paging, required, AliError, Ctx, Out,
+};
 use crate::app::Sim;
 use crate::clock;
 use crate::ids;
-use crate::rules;
 use crate::state::{Image, Phase};
 
 fn invalid(field: &str) -> AliError {
@@ -54,7 +56,7 @@ fn source(ctx: &Ctx<'_>) -> Result<(String, String, String), AliError> {
 }
 
 /// ImportImage.
-pub fn import(sim: &Sim, ctx: &Ctx<'_>) -> Out {
+pub(crate) fn import(sim: &Sim, ctx: &Ctx<'_>) -> Out {
     let p = ctx.params;
     let name = required(p, "ImageName")?;
     let compute = required(p, "ComputeType")?;
@@ -96,7 +98,7 @@ pub fn import(sim: &Sim, ctx: &Ctx<'_>) -> Out {
         project: String::new(),
         created_ms: clock::now_ms(),
         import_ms: sim.import_ms(),
-        fails: rules::source_fails(&object),
+        fails: crate::rules::source_fails(&object),
         tags: Default::default(),
         data_disks: Vec::new(),
         task_id: String::new(),
@@ -111,7 +113,7 @@ pub fn import(sim: &Sim, ctx: &Ctx<'_>) -> Out {
 }
 
 /// ENS `Status` word for a phase.
-pub fn status_word(phase: Phase) -> &'static str {
+pub(crate) fn status_word(phase: Phase) -> &'static str {
     match phase {
         Phase::Importing { .. } => "Creating",
         Phase::Available => "Available",
@@ -140,7 +142,7 @@ fn render(i: &Image, now: i64) -> Value {
 }
 
 /// DescribeSelfImages.
-pub fn describe(sim: &Sim, ctx: &Ctx<'_>) -> Out {
+pub(crate) fn describe(sim: &Sim, ctx: &Ctx<'_>) -> Out {
     let p = ctx.params;
     let id = optional(p, "ImageId");
     let name = optional(p, "ImageName");
@@ -159,18 +161,8 @@ pub fn describe(sim: &Sim, ctx: &Ctx<'_>) -> Out {
     m.insert("TotalCount".into(), json!(matched.len().to_string()));
     m.insert("PageNumber".into(), json!(page.to_string()));
     m.insert("PageSize".into(), json!(size.to_string()));
-    let skip = (page - 1).saturating_mul(size);
-    let items: Vec<Value> = matched.into_iter().skip(skip).take(size).collect();
-    m.insert("Images".into(), json!({ "Image": items }));
+    m.insert("Images".into(), images_page(matched, page, size));
     Ok(m)
-}
-
-fn not_found() -> AliError {
-    ali_err(
-        404,
-        "InvalidImageId.NotFound",
-        "The specified ImageId does not exist.",
-    )
 }
 
 fn ok_code() -> Map<String, Value> {
@@ -180,7 +172,7 @@ fn ok_code() -> Map<String, Value> {
 }
 
 /// ModifyImageAttribute.
-pub fn modify(sim: &Sim, ctx: &Ctx<'_>) -> Out {
+pub(crate) fn modify(sim: &Sim, ctx: &Ctx<'_>) -> Out {
     let p = ctx.params;
     let id = required(p, "ImageId")?;
     let name = optional(p, "ImageName").ok_or_else(|| missing("ImageName"))?;
@@ -199,7 +191,7 @@ pub fn modify(sim: &Sim, ctx: &Ctx<'_>) -> Out {
 }
 
 /// DeleteImage.
-pub fn delete(sim: &Sim, ctx: &Ctx<'_>) -> Out {
+pub(crate) fn delete(sim: &Sim, ctx: &Ctx<'_>) -> Out {
     let id = required(ctx.params, "ImageId")?;
     {
         let mut store = sim.store();
@@ -217,12 +209,7 @@ mod tests {
     use crate::app::tests_support::sim;
     use crate::cloud::SimCloud;
 
-    fn params(pairs: &[(&str, &str)]) -> Params {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::alibaba::test_params as params;
 
     fn ctx(p: &Params) -> Ctx<'_> {
         Ctx {

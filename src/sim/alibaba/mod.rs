@@ -3,8 +3,10 @@
 //! with RPC v1 (`Signature` parameter) or ACS3-HMAC-SHA256; errors carry the real HTTP status
 //! and `Code`.
 
-pub mod ecs;
-pub mod ens;
+pub(crate) mod auth;
+pub(crate) mod ecs;
+pub(crate) mod ens;
+mod rules;
 mod tags;
 mod xml;
 
@@ -14,8 +16,8 @@ use std::sync::Arc;
 use axum::response::Response;
 use serde_json::{json, Map, Value};
 
+use self::auth::{self as acs, AcsAuthError};
 use crate::app::Sim;
-use crate::auth::acs::{self, AcsAuthError};
 use crate::clock;
 use crate::cloud::SimCloud;
 use crate::http::{RawRequest, Reply};
@@ -23,14 +25,14 @@ use crate::ids;
 use crate::pipeline::{self, ConnKill, Gate};
 
 /// Request parameters (query and form merged).
-pub type Params = BTreeMap<String, String>;
+pub(crate) type Params = BTreeMap<String, String>;
 
 /// The result of one action: the response fields (without `RequestId`).
-pub type Out = Result<Map<String, Value>, AliError>;
+pub(crate) type Out = Result<Map<String, Value>, AliError>;
 
 /// Which Alibaba API a request addresses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Product {
+pub(crate) enum Product {
     /// ECS, version 2014-05-26.
     Ecs,
     /// ENS, version 2017-11-10.
@@ -74,7 +76,7 @@ impl Product {
 /// An Alibaba error answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{status} {code}: {message}")]
-pub struct AliError {
+pub(crate) struct AliError {
     /// HTTP status.
     pub status: u16,
     /// Error code.
@@ -83,8 +85,24 @@ pub struct AliError {
     pub message: String,
 }
 
+/// `InvalidImageId.NotFound`, as ECS and ENS answer for an id they do not have.
+pub(crate) fn not_found() -> AliError {
+    ali_err(
+        404,
+        "InvalidImageId.NotFound",
+        "The specified ImageId does not exist.",
+    )
+}
+
+/// The `Images` object of a describe answer: page `page` (from 1) of `size` of the matched images.
+pub(crate) fn images_page(matched: Vec<Value>, page: usize, size: usize) -> Value {
+    let skip = (page - 1).saturating_mul(size);
+    let items: Vec<Value> = matched.into_iter().skip(skip).take(size).collect();
+    json!({ "Image": items })
+}
+
 /// Builds an [`AliError`].
-pub fn ali_err(status: u16, code: &str, message: impl Into<String>) -> AliError {
+pub(crate) fn ali_err(status: u16, code: &str, message: impl Into<String>) -> AliError {
     AliError {
         status,
         code: code.to_string(),
@@ -93,7 +111,7 @@ pub fn ali_err(status: u16, code: &str, message: impl Into<String>) -> AliError 
 }
 
 /// `MissingParameter` for a required business parameter.
-pub fn missing(name: &str) -> AliError {
+pub(crate) fn missing(name: &str) -> AliError {
     ali_err(
         400,
         "MissingParameter",
@@ -102,7 +120,7 @@ pub fn missing(name: &str) -> AliError {
 }
 
 /// A required, non-empty parameter.
-pub fn required<'a>(p: &'a Params, name: &str) -> Result<&'a str, AliError> {
+pub(crate) fn required<'a>(p: &'a Params, name: &str) -> Result<&'a str, AliError> {
     p.get(name)
         .map(String::as_str)
         .filter(|v| !v.is_empty())
@@ -110,12 +128,12 @@ pub fn required<'a>(p: &'a Params, name: &str) -> Result<&'a str, AliError> {
 }
 
 /// An optional, non-empty parameter.
-pub fn optional<'a>(p: &'a Params, name: &str) -> Option<&'a str> {
+pub(crate) fn optional<'a>(p: &'a Params, name: &str) -> Option<&'a str> {
     p.get(name).map(String::as_str).filter(|v| !v.is_empty())
 }
 
 /// Parses `PageNumber` (>= 1, default 1) and `PageSize` (1..=max, default `default`).
-pub fn paging(p: &Params, default: usize, max: usize) -> Result<(usize, usize), AliError> {
+pub(crate) fn paging(p: &Params, default: usize, max: usize) -> Result<(usize, usize), AliError> {
     let parse = |name: &str, d: usize, hi: usize| -> Result<usize, AliError> {
         match optional(p, name) {
             None => Ok(d),
@@ -139,7 +157,7 @@ pub fn paging(p: &Params, default: usize, max: usize) -> Result<(usize, usize), 
 }
 
 /// Everything an action handler needs besides the store.
-pub struct Ctx<'a> {
+pub(crate) struct Ctx<'a> {
     /// Backend.
     pub cloud: SimCloud,
     /// Merged parameters.
@@ -257,7 +275,7 @@ fn verify(sim: &Sim, product: Product, p: &Parsed, req: &RawRequest) -> Result<(
 }
 
 /// Handles one request to an Alibaba prefix; `path_action` is the Apsara Stack route's action.
-pub async fn handle(
+pub(crate) async fn handle(
     sim: Arc<Sim>,
     product: Product,
     path_action: Option<String>,
@@ -374,6 +392,15 @@ fn dispatch(sim: &Sim, product: Product, p: &Parsed, ctx: &Ctx<'_>) -> Out {
         (_, "DeleteImage") => ecs::delete(sim, ctx),
         _ => Err(unknown()),
     }
+}
+
+/// Request parameters from pairs, for the family's tests.
+#[cfg(test)]
+pub(crate) fn test_params(pairs: &[(&str, &str)]) -> Params {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 #[cfg(test)]

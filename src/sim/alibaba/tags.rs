@@ -41,7 +41,7 @@ fn has_url(s: &str) -> bool {
 }
 
 /// Tag keys: 1-128 characters, not starting with `aliyun` or `acs:`, no `http(s)://`.
-pub fn key_ok(k: &str) -> bool {
+pub(super) fn key_ok(k: &str) -> bool {
     let l = k.to_ascii_lowercase();
     (1..=128).contains(&k.chars().count())
         && !l.starts_with("aliyun")
@@ -50,7 +50,7 @@ pub fn key_ok(k: &str) -> bool {
 }
 
 /// Tag values: up to 128 characters, not starting with `acs:`, no `http(s)://`.
-pub fn value_ok(v: &str) -> bool {
+pub(super) fn value_ok(v: &str) -> bool {
     v.chars().count() <= 128 && !v.to_ascii_lowercase().starts_with("acs:") && !has_url(v)
 }
 
@@ -67,7 +67,7 @@ fn indices(p: &Params, prefix: &str) -> Vec<u32> {
 }
 
 /// `Tag.N.Key` / `Tag.N.Value` pairs, validated.
-pub fn parse(p: &Params) -> Result<BTreeMap<String, String>, AliError> {
+pub(super) fn parse(p: &Params) -> Result<BTreeMap<String, String>, AliError> {
     let mut out = BTreeMap::new();
     for n in indices(p, "Tag") {
         if !(1..=MAX_TAGS as u32).contains(&n) {
@@ -90,7 +90,7 @@ pub fn parse(p: &Params) -> Result<BTreeMap<String, String>, AliError> {
 }
 
 /// True when `tags` satisfies the `Tag.N` filter of DescribeImages (key, and value if given).
-pub fn matches(filter: &BTreeMap<String, String>, tags: &BTreeMap<String, String>) -> bool {
+pub(super) fn matches(filter: &BTreeMap<String, String>, tags: &BTreeMap<String, String>) -> bool {
     filter
         .iter()
         .all(|(k, v)| tags.get(k).is_some_and(|have| v.is_empty() || have == v))
@@ -131,7 +131,7 @@ fn targets(sim: &Sim, ctx: &Ctx<'_>) -> Result<(String, Vec<String>), AliError> 
 }
 
 /// TagResources.
-pub fn tag_resources(sim: &Sim, ctx: &Ctx<'_>) -> Out {
+pub(super) fn tag_resources(sim: &Sim, ctx: &Ctx<'_>) -> Out {
     let (region, ids) = targets(sim, ctx)?;
     let add = parse(ctx.params)?;
     if add.is_empty() {
@@ -155,7 +155,7 @@ pub fn tag_resources(sim: &Sim, ctx: &Ctx<'_>) -> Out {
 }
 
 /// UntagResources.
-pub fn untag_resources(sim: &Sim, ctx: &Ctx<'_>) -> Out {
+pub(super) fn untag_resources(sim: &Sim, ctx: &Ctx<'_>) -> Out {
     let (region, ids) = targets(sim, ctx)?;
     let p = ctx.params;
     let all = optional(p, "All").is_some_and(|a| a.eq_ignore_ascii_case("true"));
@@ -191,12 +191,7 @@ mod tests {
     use crate::cloud::SimCloud;
     use crate::state::test_image;
 
-    fn params(pairs: &[(&str, &str)]) -> Params {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::alibaba::test_params as params;
 
     #[test]
     fn parse_and_validate() {

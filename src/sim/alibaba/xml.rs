@@ -36,7 +36,7 @@ fn element(out: &mut String, name: &str, v: &Value) {
 }
 
 /// Renders `body` as an XML document with root element `root`.
-pub fn render(root: &str, body: &Value) -> String {
+pub(super) fn render(root: &str, body: &Value) -> String {
     let mut out = String::from("<?xml version='1.0' encoding='UTF-8'?>");
     element(&mut out, root, body);
     out

@@ -1,16 +1,18 @@
 //! Alibaba Cloud V3 signature, `ACS3-HMAC-SHA256` (the ROA/RPC-unified scheme).
 
 use std::collections::BTreeMap;
-use std::fmt;
 
-use super::{acs_percent_encode, hmac_sha256, sha256_hex};
+use super::acs_percent_encode;
+use crate::cloud::sign::{hmac_sha256, sha256_hex};
+use crate::cloud::Secret;
 
 /// Everything ACS3 signs. `headers` holds the headers to sign (names in any case) besides `host`, which is always
 /// signed: a client passes the `x-acs-*` (and `content-type`) headers it sends, a verifier exactly the headers the
 /// request's `SignedHeaders` names (the official SDKs also sign `accept` and `user-agent`:
 /// alibabacloud-tea-openapi utils.py `get_canonicalized_headers` signs every header it is given). The caller includes
-/// `x-acs-content-sha256` (see [`super::sha256_hex`]), `x-acs-date`, `x-acs-signature-nonce`,
+/// `x-acs-content-sha256` (see [`crate::cloud::sign::sha256_hex`]), `x-acs-date`, `x-acs-signature-nonce`,
 /// `x-acs-action`, `x-acs-version`.
+#[derive(Debug)]
 pub struct Acs3Request<'a> {
     /// HTTP method, upper case.
     pub method: &'a str,
@@ -26,20 +28,8 @@ pub struct Acs3Request<'a> {
     pub payload: &'a [u8],
     /// AccessKey ID.
     pub access_key_id: &'a str,
-    /// AccessKey secret (never logged).
-    pub secret: &'a str,
-}
-
-impl fmt::Debug for Acs3Request<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Acs3Request")
-            .field("method", &self.method)
-            .field("host", &self.host)
-            .field("path", &self.path)
-            .field("access_key_id", &self.access_key_id)
-            .field("secret", &"<redacted>")
-            .finish()
-    }
+    /// AccessKey secret.
+    pub secret: &'a Secret,
 }
 
 fn signed_headers(r: &Acs3Request) -> BTreeMap<String, String> {
@@ -84,7 +74,7 @@ pub fn acs3_signature(r: &Acs3Request) -> String {
         "ACS3-HMAC-SHA256\n{}",
         sha256_hex(acs3_canonical_request(r).as_bytes())
     );
-    hex::encode(hmac_sha256(r.secret.as_bytes(), sts.as_bytes()))
+    hex::encode(hmac_sha256(r.secret.expose().as_bytes(), sts.as_bytes()))
 }
 
 /// Full `Authorization` header value.
@@ -137,7 +127,7 @@ mod tests {
             headers: &headers,
             payload: b"",
             access_key_id: "YourAccessKeyId",
-            secret: "YourAccessKeySecret",
+            secret: &Secret::new("YourAccessKeySecret"),
         };
         assert_eq!(
             acs3_signature(&r),

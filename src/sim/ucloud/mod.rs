@@ -2,21 +2,23 @@
 //! TerminateCustomImage. Requests are GET query, POST form or POST JSON to the prefix root;
 //! every answer is HTTP 200 with `RetCode` (0 = success).
 
+pub(crate) mod auth;
+mod rules;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::response::Response;
-use cloudimage::cloud::sign::ucloud_flatten;
+use cloudimage::cloud::ucloud::sign::ucloud_flatten;
 use serde_json::{json, Value};
 
+use self::auth as uauth;
 use crate::app::Sim;
-use crate::auth::ucloud as uauth;
 use crate::clock;
 use crate::cloud::SimCloud;
 use crate::http::{RawRequest, Reply};
 use crate::ids;
 use crate::pipeline::{self, ConnKill, Gate};
-use crate::rules;
 use crate::state::{Image, Phase};
 
 type Params = BTreeMap<String, String>;
@@ -24,7 +26,7 @@ type Params = BTreeMap<String, String>;
 /// A non-zero RetCode answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("RetCode {ret_code}: {message}")]
-pub struct UError {
+pub(crate) struct UError {
     /// The RetCode.
     pub ret_code: i64,
     /// The Message.
@@ -98,7 +100,7 @@ fn parse(req: &RawRequest) -> Result<Parsed, UError> {
 }
 
 /// Handles one request to `/ucloud` or `/surfercloud`.
-pub async fn handle(
+pub(crate) async fn handle(
     sim: Arc<Sim>,
     cloud: SimCloud,
     kill: Option<ConnKill>,
@@ -204,7 +206,7 @@ fn import(
         project: p.get("ProjectId").cloned().unwrap_or_default(),
         created_ms: clock::now_ms(),
         import_ms: sim.import_ms(),
-        fails: rules::source_fails(url),
+        fails: crate::rules::source_fails(url),
         tags: Default::default(),
         data_disks: Vec::new(),
         task_id: String::new(),
@@ -219,7 +221,7 @@ fn import(
 }
 
 /// UCloud `State` word for a phase.
-pub fn state_word(phase: Phase) -> &'static str {
+pub(crate) fn state_word(phase: Phase) -> &'static str {
     match phase {
         Phase::Importing { .. } => "Making",
         Phase::Available => "Available",

@@ -5,9 +5,10 @@
 
 use std::collections::BTreeMap;
 
-use cloudimage::cloud::sign::{
+use cloudimage::cloud::alibaba::sign::{
     acs3_signature, acs_rpc_signature, acs_rpc_string_to_sign, Acs3Request,
 };
+use cloudimage::cloud::Secret;
 
 use crate::auth::same_signature;
 use crate::clock;
@@ -16,11 +17,11 @@ use crate::creds::{Credentials, KeyPair};
 use crate::http::RawRequest;
 
 /// Allowed distance between the request timestamp and the server clock.
-pub const MAX_SKEW_SECS: i64 = 15 * 60;
+pub(crate) const MAX_SKEW_SECS: i64 = 15 * 60;
 
 /// Why an Alibaba request was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum AcsAuthError {
+pub(crate) enum AcsAuthError {
     /// A required signing parameter or header is absent.
     #[error("{0} is mandatory for this action.")]
     Missing(&'static str),
@@ -54,7 +55,7 @@ pub enum AcsAuthError {
 
 impl AcsAuthError {
     /// HTTP status of the error response.
-    pub fn status(&self) -> u16 {
+    pub(crate) fn status(&self) -> u16 {
         match self {
             AcsAuthError::KeyNotFound => 404,
             _ => 400,
@@ -62,7 +63,7 @@ impl AcsAuthError {
     }
 
     /// The Alibaba error code.
-    pub fn code(&self) -> String {
+    pub(crate) fn code(&self) -> String {
         match self {
             AcsAuthError::Missing(p) => format!("Missing{p}"),
             AcsAuthError::SignatureMethod => "InvalidSignatureMethod".into(),
@@ -79,7 +80,7 @@ impl AcsAuthError {
 
 /// A verified caller: its key id and the nonce to check for replay.
 #[derive(Debug, PartialEq, Eq)]
-pub struct Verified {
+pub(crate) struct Verified {
     /// AccessKeyId.
     pub key_id: String,
     /// `SignatureNonce` / `x-acs-signature-nonce`.
@@ -111,7 +112,7 @@ fn need<'a>(p: &'a BTreeMap<String, String>, name: &'static str) -> Result<&'a s
 }
 
 /// Verifies an RPC v1 request; `params` holds every query and form parameter.
-pub fn verify_rpc(
+pub(crate) fn verify_rpc(
     method: &str,
     params: &BTreeMap<String, String>,
     creds: &Credentials,
@@ -130,7 +131,7 @@ pub fn verify_rpc(
     let key = creds
         .find(family, key_id)
         .ok_or(AcsAuthError::KeyNotFound)?;
-    let expected = acs_rpc_signature(method, params, &key.secret);
+    let expected = acs_rpc_signature(method, params, &Secret::new(key.secret.as_str()));
     if !same_signature(&expected, sig) {
         return Err(AcsAuthError::SignatureMismatch(acs_rpc_string_to_sign(
             method, params,
@@ -178,7 +179,7 @@ fn parse_acs3(auth: &str) -> Result<Acs3Auth<'_>, AcsAuthError> {
 }
 
 /// Verifies an `ACS3-HMAC-SHA256` request; `query` holds the decoded query parameters.
-pub fn verify_acs3(
+pub(crate) fn verify_acs3(
     req: &RawRequest,
     query: &BTreeMap<String, String>,
     creds: &Credentials,
@@ -217,7 +218,7 @@ pub fn verify_acs3(
         headers: &headers,
         payload: &req.body,
         access_key_id: &key.id,
-        secret: &key.secret,
+        secret: &Secret::new(key.secret.as_str()),
     });
     if !same_signature(&expected, a.signature) {
         return Err(AcsAuthError::SignatureMismatch(String::new()));
@@ -234,7 +235,8 @@ mod tests {
     use super::*;
     use axum::body::Bytes;
     use axum::http::{HeaderMap, HeaderValue};
-    use cloudimage::cloud::sign::{acs3_authorization, sha256_hex};
+    use cloudimage::cloud::alibaba::sign::acs3_authorization;
+    use cloudimage::cloud::sign::sha256_hex;
 
     const AK: &str = "LTAIsimAlicloudKey0000000";
     const SK: &str = "simAlicloudSecret000000000000000";
@@ -255,7 +257,7 @@ mod tests {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-        let sig = acs_rpc_signature("GET", &p, secret);
+        let sig = acs_rpc_signature("GET", &p, &Secret::new(secret));
         p.insert("Signature".into(), sig);
         p
     }
@@ -319,7 +321,7 @@ mod tests {
             headers: &headers,
             payload: &body,
             access_key_id: AK,
-            secret,
+            secret: &Secret::new(secret),
         });
         let mut h = HeaderMap::new();
         for (k, v) in &headers {

@@ -8,6 +8,8 @@ use hmac::{Hmac, Mac};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use sha1::Sha1;
 
+use crate::cloud::Secret;
+
 /// Everything except RFC 3986 unreserved characters is escaped.
 const ACS_SET: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
@@ -47,8 +49,12 @@ pub fn acs_rpc_string_to_sign(method: &str, params: &BTreeMap<String, String>) -
 }
 
 /// Base64 HMAC-SHA1 of the string to sign, keyed by `secret + "&"`.
-pub fn acs_rpc_signature(method: &str, params: &BTreeMap<String, String>, secret: &str) -> String {
-    let key = format!("{secret}&");
+pub fn acs_rpc_signature(
+    method: &str,
+    params: &BTreeMap<String, String>,
+    secret: &Secret,
+) -> String {
+    let key = format!("{}&", secret.expose());
     let sts = acs_rpc_string_to_sign(method, params);
     match Hmac::<Sha1>::new_from_slice(key.as_bytes()) {
         Ok(mut mac) => {
@@ -83,7 +89,7 @@ mod tests {
             "GET&%2F&AccessKeyId%3Dtestid%26Action%3DDescribeRegions%26Format%3DXML%26SignatureMethod%3DHMAC-SHA1%26SignatureNonce%3D3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf%26SignatureVersion%3D1.0%26Timestamp%3D2016-02-23T12%253A46%253A24Z%26Version%3D2014-05-26"
         );
         assert_eq!(
-            acs_rpc_signature("GET", &params, "testsecret"),
+            acs_rpc_signature("GET", &params, &Secret::new("testsecret")),
             "OLeaidS1JvxuMvnyHOwuJ+uX5qY="
         );
     }

@@ -2,19 +2,21 @@
 //! ModifyImageAttribute and DeleteImages. POST JSON with `X-TC-*` headers and a TC3 signature;
 //! every answer is HTTP 200 with `Response` (and `Response.Error` on failure).
 
+mod auth;
+mod rules;
+
 use std::sync::Arc;
 
 use axum::response::Response;
 use serde_json::{json, Map, Value};
 
+use self::auth as tc3;
 use crate::app::Sim;
-use crate::auth::tc3;
 use crate::clock;
 use crate::cloud::SimCloud;
 use crate::http::{RawRequest, Reply};
 use crate::ids;
 use crate::pipeline::{self, ConnKill, Gate};
-use crate::rules;
 use crate::state::{Image, Phase};
 
 const VERSION: &str = "2017-03-12";
@@ -24,7 +26,7 @@ const CLOUD: SimCloud = SimCloud::Tencentcloud;
 /// A `Response.Error` answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{code}: {message}")]
-pub struct TcError {
+pub(crate) struct TcError {
     /// Error code, e.g. `InvalidImageId.NotFound`.
     pub code: String,
     /// Message.
@@ -124,7 +126,7 @@ fn body(req: &RawRequest) -> Result<Map<String, Value>, TcError> {
 }
 
 /// Handles one request to `/tencentcloud`.
-pub async fn handle(sim: Arc<Sim>, kill: Option<ConnKill>, req: RawRequest) -> Response {
+pub(crate) async fn handle(sim: Arc<Sim>, kill: Option<ConnKill>, req: RawRequest) -> Response {
     let h = match head(&req) {
         Ok(h) => h,
         Err(e) => {
@@ -396,7 +398,7 @@ fn import(sim: &Sim, region: &str, b: &Map<String, Value>) -> Out {
         project: String::new(),
         created_ms: clock::now_ms(),
         import_ms: sim.import_ms(),
-        fails: rules::source_fails(url),
+        fails: crate::rules::source_fails(url),
         tags,
         data_disks: Vec::new(),
         task_id: String::new(),
@@ -447,7 +449,7 @@ fn tag_spec(b: &Map<String, Value>) -> Result<std::collections::BTreeMap<String,
 }
 
 /// Tencent `ImageState` word for a phase.
-pub fn state_word(phase: Phase) -> &'static str {
+pub(crate) fn state_word(phase: Phase) -> &'static str {
     match phase {
         Phase::Importing { .. } => "IMPORTING",
         Phase::Available => "NORMAL",

@@ -1,13 +1,13 @@
 //! Tencent Cloud API 3.0 signature, `TC3-HMAC-SHA256`.
 
-use std::fmt;
-
 use time::OffsetDateTime;
 
-use super::{hmac_sha256, sha256_hex};
+use crate::cloud::sign::{hmac_sha256, sha256_hex};
+use crate::cloud::Secret;
 
 /// Everything TC3 signs. `host` is the exact `Host` header (with `:port` when not default) and
 /// `path` the exact request path, which is the canonical URI.
+#[derive(Debug)]
 pub struct Tc3Request<'a> {
     /// HTTP method, upper case (`POST`).
     pub method: &'a str,
@@ -27,22 +27,8 @@ pub struct Tc3Request<'a> {
     pub timestamp: i64,
     /// SecretId.
     pub secret_id: &'a str,
-    /// SecretKey (never logged).
-    pub secret_key: &'a str,
-}
-
-impl fmt::Debug for Tc3Request<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Tc3Request")
-            .field("method", &self.method)
-            .field("host", &self.host)
-            .field("path", &self.path)
-            .field("service", &self.service)
-            .field("timestamp", &self.timestamp)
-            .field("secret_id", &self.secret_id)
-            .field("secret_key", &"<redacted>")
-            .finish()
-    }
+    /// SecretKey.
+    pub secret_key: &'a Secret,
 }
 
 const SIGNED_HEADERS: &str = "content-type;host";
@@ -81,7 +67,7 @@ pub fn tc3_signature(r: &Tc3Request) -> String {
         sha256_hex(tc3_canonical_request(r).as_bytes())
     );
     let k_date = hmac_sha256(
-        format!("TC3{}", r.secret_key).as_bytes(),
+        format!("TC3{}", r.secret_key.expose()).as_bytes(),
         utc_date(r.timestamp).as_bytes(),
     );
     let k_service = hmac_sha256(&k_date, r.service.as_bytes());
@@ -104,7 +90,7 @@ pub fn tc3_authorization(r: &Tc3Request) -> String {
 mod tests {
     use super::*;
 
-    fn example() -> Tc3Request<'static> {
+    fn example(key: &Secret) -> Tc3Request<'_> {
         Tc3Request {
             method: "POST",
             host: "cvm.tencentcloudapi.com",
@@ -115,13 +101,14 @@ mod tests {
             service: "cvm",
             timestamp: 1551113065,
             secret_id: "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE",
-            secret_key: "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE",
+            secret_key: key,
         }
     }
 
     #[test]
     fn official_example() {
-        let r = example();
+        let key = Secret::new("Gu5t9xGARNpq86cd98joQYCN3EXAMPLE");
+        let r = example(&key);
         assert_eq!(
             tc3_signature(&r),
             "72e494ea809ad7a8c8f7a4507b9bddcbaa8e581f516e8da2f66e2c5a96525168"
@@ -134,7 +121,10 @@ mod tests {
 
     #[test]
     fn debug_redacts_key() {
-        let s = format!("{:?}", example());
+        let s = format!(
+            "{:?}",
+            example(&Secret::new("Gu5t9xGARNpq86cd98joQYCN3EXAMPLE"))
+        );
         assert!(!s.contains("Gu5t9x"));
     }
 }

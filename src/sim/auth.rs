@@ -1,13 +1,9 @@
-//! Signature verification for the three API families. The algorithms themselves live in
-//! `cloudimage::cloud::sign` (shared with the clients); these modules only rebuild the signed
-//! material from the request as received, look up keys, and check clocks and tokens.
-
-pub mod acs;
-pub mod tc3;
-pub mod ucloud;
+//! What every family's signature verification shares. The verifiers are in the family folders (`ucloud::auth`,
+//! `tencent::auth`, `alibaba::auth`): they rebuild the signed material from the request as received, look up
+//! keys, check clocks and tokens, and sign with the clients' own algorithms (`cloudimage::cloud::<family>::sign`).
 
 /// True when two signature strings are equal, compared without early exit.
-pub fn same_signature(a: &str, b: &str) -> bool {
+pub(crate) fn same_signature(a: &str, b: &str) -> bool {
     a.len() == b.len()
         && a.bytes()
             .zip(b.bytes())

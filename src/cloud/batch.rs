@@ -7,7 +7,7 @@
 //! arrive together are sent together: a refresh of N images at parallelism P costs about N/P calls.
 //!
 //! How: the first request for a (cloud, region) opens a batch and later ones join it. A batch is sent when
-//! - it holds as many ids as one API call takes ([`batch_limit`]), or
+//! - it holds as many ids as one API call takes ([`ImageApi::describe_limit`]), or
 //! - it holds as many ids as the largest recent batch of its key (everyone from the last round is back), or
 //! - its window has passed: [`BatchConfig::window`] normally, [`BatchConfig::patience`] while the recent batches
 //!   of the key were larger than this one (so a round that got split in two merges again instead of staying split).
@@ -27,7 +27,7 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
-use crate::cloud::{Cloud, CloudError, Env, ErrorKind, Image, ImageApi};
+use super::{Cloud, CloudError, Env, ErrorKind, Image, ImageApi};
 
 /// What one describe of one id yields: the image, `None` when the cloud does not list it, or the error.
 pub type Outcome = Result<Option<Image>, CloudError>;
@@ -85,17 +85,6 @@ impl BatchConfig {
             config.patience = Duration::from_millis(ms.saturating_mul(4));
         }
         config
-    }
-}
-
-/// How many ids one describe call of `cloud` takes. The clients split longer lists themselves, but sequentially,
-/// so a batch never grows beyond one call. ENS's DescribeSelfImages takes a single id: nothing to gain there.
-pub fn batch_limit(cloud: Cloud) -> usize {
-    match cloud {
-        // Tencent DescribeImages, UCloud DescribeImage, ECS and Apsara DescribeImages: 100 ids a call.
-        Cloud::UCloud | Cloud::SurferCloud | Cloud::TencentCloud => 100,
-        Cloud::AliCloud | Cloud::ApsaraStack => 100,
-        Cloud::AliCloudEns => 1,
     }
 }
 
@@ -191,7 +180,7 @@ impl Drop for InFlight {
     }
 }
 
-/// The per-provider-process batcher (one per [`super::Clouds`]).
+/// The per-provider-process batcher (one per configured provider, shared by all its clients).
 #[derive(Clone)]
 pub struct DescribeBatcher {
     inner: Arc<Inner>,
@@ -209,18 +198,13 @@ impl DescribeBatcher {
     }
 
     /// One image of `region`, described together with whatever else is being described there right now.
-    pub async fn describe(
-        &self,
-        client: Arc<dyn ImageApi>,
-        cloud: Cloud,
-        region: &str,
-        id: &str,
-    ) -> Outcome {
-        if !self.inner.config.enabled || batch_limit(cloud) <= 1 {
+    pub async fn describe(&self, client: Arc<dyn ImageApi>, region: &str, id: &str) -> Outcome {
+        let cloud = client.cloud();
+        if !self.inner.config.enabled || client.describe_limit() <= 1 {
             return describe_one(client.as_ref(), region, id).await;
         }
         let (tx, rx) = oneshot::channel();
-        self.enqueue(client, cloud, region, id, tx);
+        self.enqueue(client, region, id, tx);
         match rx.await {
             Ok(outcome) => outcome,
             // Only when the runtime shuts down under the batch; say so rather than claim the image is gone.
@@ -238,14 +222,13 @@ impl DescribeBatcher {
     fn enqueue(
         &self,
         client: Arc<dyn ImageApi>,
-        cloud: Cloud,
         region: &str,
         id: &str,
         tx: oneshot::Sender<Outcome>,
     ) {
         let config = self.inner.config;
-        let limit = batch_limit(cloud);
-        let key: Key = (cloud, region.to_string());
+        let limit = client.describe_limit();
+        let key: Key = (client.cloud(), region.to_string());
         let now = Instant::now();
         let mut lanes = self.inner.lanes();
         let lane = lanes.entry(key.clone()).or_default();
@@ -378,7 +361,7 @@ fn answer(senders: Vec<oneshot::Sender<Outcome>>, outcome: Outcome) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cloud::{ImageState, ImageUpdate, ImportRequest};
+    use crate::cloud::{ImageState, ImageUpdate, ImportRequest, ImportStarted};
     use std::collections::BTreeSet;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -440,7 +423,13 @@ mod tests {
         fn cloud(&self) -> Cloud {
             Cloud::TencentCloud
         }
-        async fn import_image(&self, _req: &ImportRequest) -> Result<String, CloudError> {
+        fn account(&self) -> String {
+            String::new()
+        }
+        fn describe_limit(&self) -> usize {
+            100
+        }
+        async fn import(&self, _req: &ImportRequest) -> Result<ImportStarted, CloudError> {
             unimplemented!()
         }
         async fn describe_images(
@@ -505,7 +494,7 @@ mod tests {
     ) -> Vec<Outcome> {
         let futures = items.iter().map(|(r, i)| {
             let client: Arc<dyn ImageApi> = api.clone();
-            b.describe(client, Cloud::TencentCloud, r, i)
+            b.describe(client, r, i)
         });
         futures_util::future::join_all(futures).await
     }
@@ -607,12 +596,9 @@ mod tests {
         let b = batcher();
         // Gone before the batch is sent: it is left out of the call.
         let client: Arc<dyn ImageApi> = api.clone();
-        let early = tokio::time::timeout(
-            Duration::from_millis(1),
-            b.describe(client, Cloud::TencentCloud, "r", "a"),
-        );
+        let early = tokio::time::timeout(Duration::from_millis(1), b.describe(client, "r", "a"));
         let client: Arc<dyn ImageApi> = api.clone();
-        let stays = b.describe(client, Cloud::TencentCloud, "r", "b");
+        let stays = b.describe(client, "r", "b");
         let (early, stays) = tokio::join!(early, stays);
         assert!(early.is_err(), "the first caller timed out");
         assert_eq!(stays.unwrap().unwrap().id, "b");
@@ -622,12 +608,12 @@ mod tests {
         let client: Arc<dyn ImageApi> = api.clone();
         let task = tokio::spawn({
             let b = b.clone();
-            async move { b.describe(client, Cloud::TencentCloud, "r", "a").await }
+            async move { b.describe(client, "r", "a").await }
         });
         let client: Arc<dyn ImageApi> = api.clone();
         let other = tokio::spawn({
             let b = b.clone();
-            async move { b.describe(client, Cloud::TencentCloud, "r", "b").await }
+            async move { b.describe(client, "r", "b").await }
         });
         while api.in_flight.load(Ordering::SeqCst) == 0 {
             tokio::time::sleep(Duration::from_millis(1)).await;
@@ -638,11 +624,8 @@ mod tests {
 
         // Everyone gone: no call at all.
         let client: Arc<dyn ImageApi> = api.clone();
-        let gone = tokio::time::timeout(
-            Duration::from_millis(1),
-            b.describe(client, Cloud::TencentCloud, "r", "a"),
-        )
-        .await;
+        let gone =
+            tokio::time::timeout(Duration::from_millis(1), b.describe(client, "r", "a")).await;
         assert!(gone.is_err());
         tokio::time::sleep(Duration::from_millis(500)).await;
         assert_eq!(api.calls().len(), 2);
@@ -681,13 +664,7 @@ mod tests {
     #[test]
     fn config_from_env() {
         use crate::cloud::MapEnv;
-        let env = |pairs: &[(&str, &str)]| MapEnv {
-            vars: pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            home: None,
-        };
+        let env = MapEnv::from_pairs;
         assert_eq!(BatchConfig::from_env(&env(&[])), BatchConfig::default());
         assert!(!BatchConfig::from_env(&env(&[(ENV_ENABLED, "0")])).enabled);
         assert!(!BatchConfig::from_env(&env(&[(ENV_ENABLED, "off")])).enabled);
@@ -699,7 +676,14 @@ mod tests {
             BatchConfig::from_env(&env(&[(ENV_WINDOW_MS, "soon")])),
             BatchConfig::default()
         );
-        assert_eq!(batch_limit(Cloud::AliCloudEns), 1);
+        let ens = crate::cloud::connect(
+            Cloud::AliCloudEns,
+            &crate::cloud::Settings::default(),
+            &env(&[("ALICLOUD_ACCESS_KEY", "a"), ("ALICLOUD_SECRET_KEY", "s")]),
+            &crate::cloud::http::ClientOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(ens.describe_limit(), 1);
     }
 
     /// Terraform's refresh: `parallelism` reads in flight, each starting when another finishes, arriving a few
@@ -729,7 +713,7 @@ mod tests {
                 let pause = rng.lock().unwrap().random_range(0..=8u64);
                 tokio::time::sleep(Duration::from_millis(pause)).await;
                 let client: Arc<dyn ImageApi> = api.clone();
-                let got = b.describe(client, Cloud::TencentCloud, "r", &id).await;
+                let got = b.describe(client, "r", &id).await;
                 assert_eq!(got.unwrap().unwrap().id, id, "each read gets its own image");
             }));
         }

@@ -5,47 +5,39 @@
 //! ucloud/core/client/_client.py `_build_http_request`), so this client does the same.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use serde_json::Value;
 use url::Url;
 
-use super::guard::guarded_import;
-use super::http::{ClientOptions, Failure, HttpCore, Parsed};
-use super::json::{arr_field, str_field, u64_field, unix_to_rfc3339};
 use super::sign::ucloud_signature;
-use super::{
+use crate::cloud::guard::{guarded_import, image_id};
+use crate::cloud::http::{unreadable_answer, ClientOptions, Failure, HttpCore, Parsed};
+use crate::cloud::json::{arr_field, str_field, u64_field, unix_to_rfc3339};
+use crate::cloud::ops::{self, Page, PAGE};
+use crate::cloud::types::format_word;
+use crate::cloud::{
     Cloud, CloudError, ErrorKind, Image, ImageApi, ImageState, ImageUpdate, ImportRequest,
+    ImportStarted, Secret,
 };
 
-/// Default UCloud endpoint.
-pub const UCLOUD_ENDPOINT: &str = "https://api.ucloud.cn";
-/// Default SurferCloud endpoint.
-pub const SURFERCLOUD_ENDPOINT: &str = "https://api.surfercloud.com";
-
-const PAGE: usize = 100;
-const MAX_PAGES: usize = 50;
+/// The key pair (and STS token) calls are signed with.
+#[derive(Debug, Clone)]
+pub struct Keys {
+    /// `PublicKey`, sent with every call.
+    pub public_key: String,
+    /// The private key the signature is made with.
+    pub private_key: Secret,
+    /// `SecurityToken`, for temporary keys.
+    pub security_token: Option<Secret>,
+}
 
 /// Client for the UCloud API family (UHost image actions).
+#[derive(Debug)]
 pub struct UCloudClient {
     core: HttpCore,
     endpoint: Url,
-    public_key: String,
-    private_key: String,
-    security_token: Option<String>,
+    keys: Keys,
     project_id: Option<String>,
-}
-
-impl fmt::Debug for UCloudClient {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UCloudClient")
-            .field("cloud", &self.core.cloud)
-            .field("endpoint", &self.endpoint.as_str())
-            .field("public_key", &self.public_key)
-            .field("private_key", &"<redacted>")
-            .field("project_id", &self.project_id)
-            .finish()
-    }
 }
 
 /// Maps UCloud's image `State` word.
@@ -121,22 +113,9 @@ pub fn parse_image(v: &Value) -> Image {
     }
 }
 
-/// UCloud's `Format` spelling (RAW, VHD, VMDK, qcow2).
-fn format_word(f: &str) -> String {
-    match f.to_ascii_lowercase().as_str() {
-        "raw" => "RAW".into(),
-        "vhd" => "VHD".into(),
-        "vmdk" => "VMDK".into(),
-        "qcow2" => "qcow2".into(),
-        _ => f.to_string(),
-    }
-}
-
 /// The flattened `ImportCustomImage` parameters for a request.
 pub fn import_params(req: &ImportRequest) -> BTreeMap<String, String> {
-    let mut p = BTreeMap::new();
-    p.insert("ImageName".into(), req.name.clone());
-    p.insert("UFileUrl".into(), req.source_url.clone());
+    let mut p = ops::params([("ImageName", &req.name), ("UFileUrl", &req.source_url)]);
     let os_type = req
         .platform
         .clone()
@@ -173,18 +152,14 @@ impl UCloudClient {
     pub fn new(
         cloud: Cloud,
         endpoint: Url,
-        public_key: String,
-        private_key: String,
-        security_token: Option<String>,
+        keys: Keys,
         project_id: Option<String>,
         options: &ClientOptions,
-    ) -> Result<Self, CloudError> {
+    ) -> Result<Self, crate::cloud::ConfigError> {
         Ok(UCloudClient {
             core: HttpCore::new(cloud, options, &[])?,
             endpoint,
-            public_key,
-            private_key,
-            security_token,
+            keys,
             project_id,
         })
     }
@@ -197,17 +172,17 @@ impl UCloudClient {
     ) -> BTreeMap<String, String> {
         let mut p = params.clone();
         p.insert("Action".into(), action.into());
-        p.insert("PublicKey".into(), self.public_key.clone());
+        p.insert("PublicKey".into(), self.keys.public_key.clone());
         if !region.is_empty() {
             p.insert("Region".into(), region.into());
         }
         if let Some(pid) = &self.project_id {
             p.insert("ProjectId".into(), pid.clone());
         }
-        if let Some(t) = &self.security_token {
-            p.insert("SecurityToken".into(), t.clone());
+        if let Some(t) = &self.keys.security_token {
+            p.insert("SecurityToken".into(), t.expose().to_string());
         }
-        let sig = ucloud_signature(&p, &self.private_key);
+        let sig = ucloud_signature(&p, &self.keys.private_key);
         p.insert("Signature".into(), sig);
         p
     }
@@ -232,12 +207,12 @@ impl UCloudClient {
             let v: Value = match serde_json::from_slice::<Value>(body) {
                 Ok(v) if v.get("RetCode").is_some() => v,
                 _ => {
-                    return Err(CloudError::new(
+                    return Err(unreadable_answer(
                         cloud,
                         classify_http(status),
                         action,
-                        format!("HTTP{status}"),
-                        format!("unexpected non-JSON response (HTTP {status})"),
+                        status,
+                        "unexpected non-JSON response (HTTP {status})",
                         request_id,
                     ));
                 }
@@ -259,11 +234,11 @@ impl UCloudClient {
                         request_id,
                     ))
                 }
-                None => Err(CloudError::new(
+                None => Err(unreadable_answer(
                     cloud,
                     classify_http(status),
                     action,
-                    format!("HTTP{status}"),
+                    status,
                     "response has no RetCode",
                     request_id,
                 )),
@@ -274,24 +249,6 @@ impl UCloudClient {
             .await
             .map(|p| p.body)
     }
-
-    async fn list_custom(&self, region: &str, name: &str) -> Result<Vec<Image>, CloudError> {
-        let mut out = Vec::new();
-        for page in 0..MAX_PAGES {
-            let mut p = BTreeMap::new();
-            p.insert("ImageType".into(), "Custom".into());
-            p.insert("Limit".into(), PAGE.to_string());
-            p.insert("Offset".into(), (page * PAGE).to_string());
-            let v = self.call("DescribeImage", region, p, true).await?;
-            let set = arr_field(&v, "ImageSet");
-            out.extend(set.iter().map(parse_image).filter(|i| i.name == name));
-            let total = u64_field(&v, "TotalCount").unwrap_or(0) as usize;
-            if set.len() < PAGE || (page + 1) * PAGE >= total {
-                break;
-            }
-        }
-        Ok(out)
-    }
 }
 
 #[async_trait::async_trait]
@@ -301,18 +258,20 @@ impl ImageApi for UCloudClient {
     }
 
     fn account(&self) -> String {
-        format!("{} {}", self.endpoint, self.public_key)
+        format!("{} {}", self.endpoint, self.keys.public_key)
     }
 
-    async fn import_image(&self, req: &ImportRequest) -> Result<String, CloudError> {
+    /// DescribeImage takes up to 100 `ImageIds`.
+    fn describe_limit(&self) -> usize {
+        PAGE
+    }
+
+    async fn import(&self, req: &ImportRequest) -> Result<ImportStarted, CloudError> {
         if !req.data_disks.is_empty() {
-            return Err(CloudError::new(
+            return Err(CloudError::unsupported(
                 self.core.cloud,
-                ErrorKind::InvalidParameter,
                 "ImportCustomImage",
-                "Unsupported",
                 "ImportCustomImage imports a single system disk; data_disks are not supported",
-                None,
             ));
         }
         let params = import_params(req);
@@ -332,20 +291,12 @@ impl ImageApi for UCloudClient {
                         }
                         other => other,
                     })?;
-                str_field(&v, "ImageId").ok_or_else(|| {
-                    Failure::Definite(CloudError::new(
-                        cloud,
-                        ErrorKind::Other,
-                        "ImportCustomImage",
-                        "NoImageId",
-                        "response has no ImageId",
-                        None,
-                    ))
-                })
+                image_id(cloud, "ImportCustomImage", &v).map_err(Failure::Definite)
             },
             || self.find_images_by_name(&req.region, &req.name),
         )
         .await
+        .map(ImportStarted::of)
     }
 
     async fn describe_images(
@@ -353,19 +304,13 @@ impl ImageApi for UCloudClient {
         region: &str,
         ids: &[String],
     ) -> Result<Vec<Image>, CloudError> {
-        let mut out = Vec::new();
-        for chunk in ids.chunks(PAGE) {
+        ops::describe_in_chunks(ids, PAGE, ops::no_id_fault, |chunk| async move {
             let v = self
-                .call("DescribeImage", region, describe_params(chunk), true)
+                .call("DescribeImage", region, describe_params(&chunk), true)
                 .await?;
-            out.extend(
-                arr_field(&v, "ImageSet")
-                    .iter()
-                    .map(parse_image)
-                    .filter(|i| chunk.contains(&i.id)),
-            );
-        }
-        Ok(out)
+            Ok(arr_field(&v, "ImageSet").iter().map(parse_image).collect())
+        })
+        .await
     }
 
     async fn find_images_by_name(
@@ -373,7 +318,19 @@ impl ImageApi for UCloudClient {
         region: &str,
         name: &str,
     ) -> Result<Vec<Image>, CloudError> {
-        self.list_custom(region, name).await
+        ops::find_by_name(name, |page| async move {
+            let p = ops::params([
+                ("ImageType", "Custom"),
+                ("Limit", &PAGE.to_string()),
+                ("Offset", &(page * PAGE).to_string()),
+            ]);
+            let v = self.call("DescribeImage", region, p, true).await?;
+            Ok(Page::of(
+                arr_field(&v, "ImageSet").iter().map(parse_image).collect(),
+                &v,
+            ))
+        })
+        .await
     }
 
     async fn update_image(
@@ -386,34 +343,24 @@ impl ImageApi for UCloudClient {
         if update.name.is_none() && update.description.is_none() && !tags_change {
             return Ok(());
         }
-        Err(CloudError::new(
+        Err(CloudError::unsupported(
             self.core.cloud,
-            ErrorKind::InvalidParameter,
             "UpdateImage",
-            "Unsupported",
             "the UCloud API cannot rename, re-describe or tag an existing custom image; changing these requires a new image",
-            None,
         ))
     }
 
     async fn delete_image(&self, region: &str, id: &str) -> Result<(), CloudError> {
-        let mut p = BTreeMap::new();
-        p.insert("ImageId".into(), id.to_string());
-        match self.call("TerminateCustomImage", region, p, true).await {
-            Ok(_) => Ok(()),
-            Err(f) => {
-                let e = f.into_error();
-                if matches!(e.kind, ErrorKind::Auth | ErrorKind::Config) {
-                    return Err(e);
-                }
-                // No official source names UCloud's "no such image" RetCode: the image is gone when
-                // DescribeImage, asked for exactly this id in this region, does not list it.
-                match self.describe_images(region, &[id.to_string()]).await {
-                    Ok(found) if found.is_empty() => Ok(()),
-                    _ => Err(e),
-                }
-            }
-        }
+        let p = ops::params([("ImageId", id)]);
+        let ids = [id.to_string()];
+        // No official source names UCloud's "no such image" RetCode: the image is gone when DescribeImage, asked
+        // for exactly this id in this region, does not list it.
+        ops::delete_confirmed(
+            || self.call("TerminateCustomImage", region, p, true),
+            |kind| !matches!(kind, ErrorKind::Auth | ErrorKind::Config),
+            || self.describe_images(region, &ids),
+        )
+        .await
     }
 }
 
@@ -427,9 +374,11 @@ mod tests {
         UCloudClient::new(
             Cloud::UCloud,
             Url::parse(url).unwrap(),
-            "pub".into(),
-            "priv".into(),
-            None,
+            Keys {
+                public_key: "pub".into(),
+                private_key: Secret::new("priv"),
+                security_token: None,
+            },
             Some("org-1".into()),
             &fast_options(),
         )
@@ -509,7 +458,7 @@ mod tests {
         assert_eq!(f["ImageIds.1"], "uimage-b");
         assert_eq!(f["ProjectId"], "org-1");
         assert_eq!(f["Region"], "cn-bj2");
-        assert_eq!(f["Signature"], ucloud_signature(&f, "priv"));
+        assert_eq!(f["Signature"], ucloud_signature(&f, &Secret::new("priv")));
     }
 
     #[tokio::test]
@@ -569,7 +518,7 @@ mod tests {
             format: Some("qcow2".into()),
             ..Default::default()
         };
-        assert_eq!(c.import_image(&req).await.unwrap(), "uimage-made");
+        assert_eq!(c.import(&req).await.unwrap().image_id, "uimage-made");
         let actions: Vec<String> = log
             .lock()
             .unwrap()

@@ -1,31 +1,48 @@
-//! Alibaba Cloud ECS images (version 2014-05-26), also used for Apsara Stack's ECS through its
-//! `/apsara/route/Ecs/<Action>` gateway (see [`super::apsara`]).
+//! Alibaba Cloud ECS images (version 2014-05-26), also used for Apsara Stack's ECS (see [`super::apsara`]): the
+//! client, and how the `alicloud` block (shared with ENS) makes it.
+
+pub mod params;
 
 use std::collections::BTreeMap;
-use std::fmt;
+use std::sync::Arc;
 
 use serde_json::Value;
 use url::Url;
 
-use super::apsara;
-use super::{ecs_format, valid_region, AcsRpc, RpcTarget};
-use crate::cloud::guard::guarded_import;
-use crate::cloud::http::Failure;
-use crate::cloud::json::{arr_field, percent, str_field, u64_field};
-use crate::cloud::source_url::parse_oss;
+pub use params::{images_of, import_params, map_state, parse_image, ALL_STATUSES};
+
+use super::apsara::{self, ApsaraApiStyle};
+use super::rpc::{valid_region, AcsRpc, RpcTarget};
+use super::{account, rules};
+use crate::cloud::guard::{answered_or_found, guarded_import, image_id};
+use crate::cloud::http::{self, ClientOptions, Failure};
+use crate::cloud::json::{arr_field, str_field};
+use crate::cloud::ops::{self, Page, PAGE};
+use crate::cloud::settings::Resolved;
 use crate::cloud::{
-    ApsaraApiStyle, Cloud, CloudError, ErrorKind, Image, ImageApi, ImageState, ImageUpdate,
-    ImportRequest, ImportStarted,
+    Cloud, CloudError, ConfigError, ErrorKind, Image, ImageApi, ImageUpdate, ImportRequest,
+    ImportStarted,
 };
 
 /// ECS API version.
 pub const ECS_VERSION: &str = "2014-05-26";
-/// Every status an image can be in; `DescribeImages` defaults to `Available` only. `Deprecated` is a valid status
-/// (alibabacloud-go/ecs-20140526 client.go `DescribeImagesRequest.Status`): without it a deprecated image would look
-/// deleted and be imported again.
-pub const ALL_STATUSES: &str = "Creating,Waiting,Available,UnAvailable,CreateFailed,Deprecated";
-const PAGE: usize = 100;
-const MAX_PAGES: usize = 50;
+
+/// Makes the public ECS client from the `alicloud` block.
+pub(super) fn connect(
+    settings: &Resolved,
+    options: &ClientOptions,
+) -> Result<Arc<dyn ImageApi>, ConfigError> {
+    let cloud = Cloud::AliCloud;
+    let rpc = account::rpc(cloud, settings, options)?;
+    let endpoint = settings
+        .text(account::ECS_ENDPOINT)
+        .map(|e| http::endpoint(cloud, e))
+        .transpose()?;
+    Ok(Arc::new(EcsClient::new(
+        rpc,
+        EcsFlavor::Public { endpoint },
+    )))
+}
 
 /// Which deployment the ECS API is reached through.
 #[derive(Debug, Clone)]
@@ -49,177 +66,10 @@ pub enum EcsFlavor {
 }
 
 /// Client for ECS-style image APIs (public ECS or Apsara Stack).
+#[derive(Debug)]
 pub struct EcsClient {
     rpc: AcsRpc,
     flavor: EcsFlavor,
-}
-
-impl fmt::Debug for EcsClient {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EcsClient")
-            .field("rpc", &self.rpc)
-            .field("flavor", &self.flavor)
-            .finish()
-    }
-}
-
-/// Maps the ECS image `Status`.
-pub fn map_state(raw: &str) -> ImageState {
-    match raw {
-        "Available" | "Deprecated" => ImageState::Available,
-        "UnAvailable" | "CreateFailed" => ImageState::Failed,
-        // Creating, Waiting and anything new.
-        _ => ImageState::Importing,
-    }
-}
-
-/// Parses one `Images.Image[]` entry.
-///
-/// Where the API reports `Usable` (a boolean, alibabacloud-go/ecs-20140526 `DescribeImagesResponseBodyImagesImage`),
-/// an `Available` image that is not yet usable still counts as importing: aliyun/terraform-provider-alicloud waits
-/// for `Usable=true` because `Status=Available` can come first (alicloud/resource_alicloud_image.go, PR #10176).
-pub fn parse_image(v: &Value) -> Image {
-    let raw = str_field(v, "Status").unwrap_or_default();
-    let not_usable = v.get("Usable").and_then(Value::as_bool) == Some(false);
-    let state = match map_state(&raw) {
-        ImageState::Available if not_usable => ImageState::Importing,
-        s => s,
-    };
-    let tags = v
-        .get("Tags")
-        .map(|t| arr_field(t, "Tag"))
-        .unwrap_or(&[])
-        .iter()
-        .filter_map(|t| {
-            let k = str_field(t, "TagKey").or_else(|| str_field(t, "Key"))?;
-            let val = str_field(t, "TagValue")
-                .or_else(|| str_field(t, "Value"))
-                .unwrap_or_default();
-            Some((k, val))
-        })
-        .collect();
-    Image {
-        id: str_field(v, "ImageId").unwrap_or_default(),
-        name: str_field(v, "ImageName").unwrap_or_default(),
-        description: str_field(v, "Description"),
-        state,
-        raw_state: raw,
-        progress: percent(v, "Progress"),
-        size_gb: u64_field(v, "Size"),
-        created_at: str_field(v, "CreationTime"),
-        os_type: str_field(v, "OSType"),
-        platform: str_field(v, "Platform"),
-        os_version: str_field(v, "OSName"),
-        architecture: str_field(v, "Architecture"),
-        tags,
-        failure_reason: None,
-        ..imported_files(v)
-    }
-}
-
-/// The files an image was imported from, as `DiskDeviceMappings` reports them: `ImportOSSBucket`,
-/// `ImportOSSObject`, `Format`, `Size` and `Type` (`system` or `data`) per disk (alibabacloud ECS SDK 2014-05-26,
-/// `DescribeImagesResponseBodyImagesImageDiskDeviceMappingsDiskDeviceMapping`). Images not made by ImportImage
-/// report no bucket; they report nothing here.
-fn imported_files(v: &Value) -> Image {
-    let mappings = v
-        .get("DiskDeviceMappings")
-        .map(|m| arr_field(m, "DiskDeviceMapping"))
-        .unwrap_or(&[]);
-    let mut out = Image::default();
-    let mut data = Vec::new();
-    for m in mappings {
-        let (Some(bucket), Some(object)) = (
-            str_field(m, "ImportOSSBucket").filter(|b| !b.is_empty()),
-            str_field(m, "ImportOSSObject").filter(|o| !o.is_empty()),
-        ) else {
-            // One disk without an import source: the image was not (wholly) imported, so say nothing.
-            return Image::default();
-        };
-        let url = format!("oss://{bucket}/{object}");
-        let format = str_field(m, "Format")
-            .filter(|f| !f.is_empty())
-            .map(|f| f.to_ascii_lowercase());
-        if str_field(m, "Type").as_deref() == Some("data") {
-            data.push(crate::cloud::DataDisk {
-                source_url: url,
-                format,
-                size_gb: None,
-            });
-        } else {
-            out.source_url = Some(url);
-            out.format = format;
-        }
-    }
-    if out.source_url.is_some() {
-        out.data_disks = Some(data);
-    }
-    out
-}
-
-/// The images in an ECS `DescribeImages` answer.
-pub fn images_of(v: &Value) -> Vec<Image> {
-    v.get("Images")
-        .map(|i| arr_field(i, "Image"))
-        .unwrap_or(&[])
-        .iter()
-        .map(parse_image)
-        .collect()
-}
-
-/// `ImportImage` parameters. `public` adds the ECS-only fields (ClientToken, BootMode, Tag.N, DetectionStrategy,
-/// Features.NvmeSupport); Apsara Stack's page (seed 004) lists the rest, including RoleName. Names as in
-/// alibabacloud-go/ecs-20140526 client.go `ImportImageRequest`.
-pub fn import_params(
-    req: &ImportRequest,
-    public: bool,
-) -> Result<BTreeMap<String, String>, String> {
-    let mut p = BTreeMap::new();
-    p.insert("RegionId".into(), req.region.clone());
-    p.insert("ImageName".into(), req.name.clone());
-    let mut opt = |k: &str, v: &Option<String>| {
-        if let Some(v) = v {
-            p.insert(k.to_string(), v.clone());
-        }
-    };
-    opt("Description", &req.description);
-    opt("Architecture", &req.architecture);
-    opt("Platform", &req.platform);
-    opt("OSType", &req.os_type);
-    opt("LicenseType", &req.license_type);
-    opt("RoleName", &req.role_name);
-    if public {
-        opt("BootMode", &req.boot_mode);
-        opt("DetectionStrategy", &req.detection_strategy);
-        opt("Features.NvmeSupport", &req.nvme_support);
-        p.insert("ClientToken".into(), req.idempotency_token.clone());
-        for (i, (k, v)) in req.tags.iter().enumerate() {
-            p.insert(format!("Tag.{}.Key", i + 1), k.clone());
-            p.insert(format!("Tag.{}.Value", i + 1), v.clone());
-        }
-    }
-    let sys = parse_oss(&req.source_url)?;
-    let disks = std::iter::once((sys, req.format.clone(), req.system_disk_size_gb)).chain(
-        req.data_disks
-            .iter()
-            .map(|d| Ok::<_, String>((parse_oss(&d.source_url)?, d.format.clone(), d.size_gb)))
-            .collect::<Result<Vec<_>, _>>()?,
-    );
-    for (i, (loc, format, size)) in disks.enumerate() {
-        let n = i + 1;
-        p.insert(format!("DiskDeviceMapping.{n}.OSSBucket"), loc.bucket);
-        p.insert(format!("DiskDeviceMapping.{n}.OSSObject"), loc.object);
-        if let Some(f) = format {
-            p.insert(format!("DiskDeviceMapping.{n}.Format"), ecs_format(&f));
-        }
-        if let Some(s) = size {
-            p.insert(
-                format!("DiskDeviceMapping.{n}.DiskImageSize"),
-                s.to_string(),
-            );
-        }
-    }
-    Ok(p)
 }
 
 impl EcsClient {
@@ -240,7 +90,7 @@ impl EcsClient {
                     None => {
                         let r = valid_region(self.cloud_id(), region)?;
                         Url::parse(&format!("https://ecs.{r}.aliyuncs.com/")).map_err(|e| {
-                            CloudError::config(self.cloud_id(), format!("bad ECS endpoint: {e}"))
+                            ConfigError::new(self.cloud_id(), format!("bad ECS endpoint: {e}"))
                         })?
                     }
                 };
@@ -314,9 +164,7 @@ impl EcsClient {
         let remove: Vec<&String> = current
             .keys()
             .filter(|k| !want.contains_key(*k))
-            .filter(|k| {
-                !k.starts_with("acs:") && !k.starts_with("aliyun") && !k.starts_with("cloudimage:")
-            })
+            .filter(|k| !rules::ECS.is_system_tag(k) && !k.starts_with("cloudimage:"))
             .collect();
         let base = |p: &mut BTreeMap<String, String>| {
             p.insert("RegionId".into(), region.to_string());
@@ -354,22 +202,12 @@ impl EcsClient {
     ) -> Result<ImportStarted, CloudError> {
         // ClientToken makes the call idempotent, so transport failures and 5xx are re-sent.
         match self.call("ImportImage", &req.region, &params, true).await {
-            Ok(v) => match str_field(&v, "ImageId") {
-                // The answer carries the import's TaskId, which CancelTask takes (ecs-20140526
-                // ImportImageResponseBody: ImageId, RegionId, RequestId, TaskId).
-                Some(image_id) => Ok(ImportStarted {
-                    image_id,
-                    task_id: str_field(&v, "TaskId").filter(|t| !t.is_empty()),
-                }),
-                None => Err(CloudError::new(
-                    self.cloud_id(),
-                    ErrorKind::Other,
-                    "ImportImage",
-                    "NoImageId",
-                    "response has no ImageId",
-                    None,
-                )),
-            },
+            // The answer carries the import's TaskId, which CancelTask takes (ecs-20140526
+            // ImportImageResponseBody: ImageId, RegionId, RequestId, TaskId).
+            Ok(v) => Ok(ImportStarted {
+                image_id: image_id(self.cloud_id(), "ImportImage", &v)?,
+                task_id: str_field(&v, "TaskId").filter(|t| !t.is_empty()),
+            }),
             Err(f) => {
                 let mut e = f.into_error();
                 if let ErrorKind::Duplicate { existing_id } = &mut e.kind {
@@ -382,45 +220,13 @@ impl EcsClient {
         }
     }
 
-    /// One DescribeImages call for `ids`. `InvalidImageId.NotFound` means gone (aliyun/terraform-provider-alicloud
-    /// alicloud/service_alicloud_ecs_v2.go `describeEcsImage`); for a batch it is not known which id it names, so
-    /// the ids are asked one by one.
-    async fn describe_batch(&self, region: &str, ids: &[String]) -> Result<Vec<Image>, CloudError> {
-        let mut p = BTreeMap::new();
-        p.insert("RegionId".into(), region.to_string());
-        p.insert("ImageId".into(), ids.join(","));
-        p.insert("Status".into(), ALL_STATUSES.into());
-        p.insert("PageSize".into(), PAGE.to_string());
-        match self.call("DescribeImages", region, &p, true).await {
-            Ok(v) => Ok(images_of(&v)
-                .into_iter()
-                .filter(|i| ids.contains(&i.id))
-                .collect()),
-            Err(f) => {
-                let e = f.into_error();
-                if e.kind != ErrorKind::NotFound {
-                    return Err(e);
-                }
-                if ids.len() == 1 {
-                    return Ok(Vec::new());
-                }
-                let mut out = Vec::new();
-                for id in ids {
-                    out.extend(
-                        Box::pin(self.describe_batch(region, std::slice::from_ref(id))).await?,
-                    );
-                }
-                Ok(out)
-            }
-        }
-    }
-
     async fn import_apsara(
         &self,
         req: &ImportRequest,
         params: BTreeMap<String, String>,
     ) -> Result<String, CloudError> {
-        let id = guarded_import(
+        let lookup = || self.find_images_by_name(&req.region, &req.name);
+        let answered = guarded_import(
             &self.rpc.core.retry,
             || async {
                 let v = self
@@ -428,36 +234,18 @@ impl EcsClient {
                     .await?;
                 Ok(str_field(&v, "ImageId").unwrap_or_default())
             },
-            || self.find_images_by_name(&req.region, &req.name),
+            lookup,
         )
         .await?;
-        if !id.is_empty() {
-            return Ok(id);
-        }
         // The Apsara ImportImage answer documents only a RequestID: find the new image by name.
-        let retry = self.rpc.core.retry;
-        for attempt in 1..=retry.max_attempts.max(1) {
-            if let Some(img) = self
-                .find_images_by_name(&req.region, &req.name)
-                .await?
-                .into_iter()
-                .next()
-            {
-                return Ok(img.id);
-            }
-            tokio::time::sleep(retry.delay(attempt)).await;
-        }
-        Err(CloudError::new(
+        answered_or_found(
             self.cloud_id(),
-            ErrorKind::Other,
-            "ImportImage",
-            "NoImageId",
-            format!(
-                "ImportImage succeeded without an ImageId and no image named {:?} appeared",
-                req.name
-            ),
-            None,
-        ))
+            &req.name,
+            &self.rpc.core.retry,
+            answered,
+            lookup,
+        )
+        .await
     }
 }
 
@@ -467,11 +255,7 @@ impl ImageApi for EcsClient {
         self.cloud_id()
     }
 
-    async fn import_image(&self, req: &ImportRequest) -> Result<String, CloudError> {
-        Ok(self.start_import(req).await?.image_id)
-    }
-
-    async fn start_import(&self, req: &ImportRequest) -> Result<ImportStarted, CloudError> {
+    async fn import(&self, req: &ImportRequest) -> Result<ImportStarted, CloudError> {
         match self.flavor {
             EcsFlavor::Public { .. } => {
                 let params =
@@ -481,10 +265,7 @@ impl ImageApi for EcsClient {
             EcsFlavor::Apsara { .. } => {
                 let params =
                     apsara::import_params(req).map_err(|m| self.bad_request("ImportImage", m))?;
-                Ok(ImportStarted {
-                    image_id: self.import_apsara(req, params).await?,
-                    task_id: None,
-                })
+                self.import_apsara(req, params).await.map(ImportStarted::of)
             }
         }
     }
@@ -506,10 +287,11 @@ impl ImageApi for EcsClient {
         let task = match task_id {
             Some(t) => t.to_string(),
             None => {
-                let mut p = BTreeMap::new();
-                p.insert("RegionId".into(), region.to_string());
-                p.insert("TaskAction".into(), "ImportImage".into());
-                p.insert("ResourceIds.1".into(), image_id.to_string());
+                let p = ops::params([
+                    ("RegionId", region),
+                    ("TaskAction", "ImportImage"),
+                    ("ResourceIds.1", image_id),
+                ]);
                 let v = self.call("DescribeTasks", region, &p, true).await?;
                 let running = v
                     .get("TaskSet")
@@ -530,9 +312,7 @@ impl ImageApi for EcsClient {
                 }
             }
         };
-        let mut p = BTreeMap::new();
-        p.insert("RegionId".into(), region.to_string());
-        p.insert("TaskId".into(), task);
+        let p = ops::params([("RegionId", region), ("TaskId", &task)]);
         self.call("CancelTask", region, &p, true).await?;
         Ok(true)
     }
@@ -548,16 +328,29 @@ impl ImageApi for EcsClient {
         format!("{place} {}", self.rpc.access_key())
     }
 
+    /// DescribeImages takes up to 100 comma-separated `ImageId`s.
+    fn describe_limit(&self) -> usize {
+        PAGE
+    }
+
     async fn describe_images(
         &self,
         region: &str,
         ids: &[String],
     ) -> Result<Vec<Image>, CloudError> {
-        let mut out = Vec::new();
-        for chunk in ids.chunks(PAGE) {
-            out.extend(self.describe_batch(region, chunk).await?);
-        }
-        Ok(out)
+        // `InvalidImageId.NotFound` means gone (aliyun/terraform-provider-alicloud alicloud/service_alicloud_ecs_v2.go
+        // `describeEcsImage`); for a list it is not known which id it names, so the ids are asked one by one.
+        ops::describe_in_chunks(ids, PAGE, ops::not_found, |chunk| async move {
+            let p = ops::params([
+                ("RegionId", region),
+                ("ImageId", &chunk.join(",")),
+                ("Status", ALL_STATUSES),
+                ("PageSize", &PAGE.to_string()),
+            ]);
+            let v = self.call("DescribeImages", region, &p, true).await?;
+            Ok(images_of(&v))
+        })
+        .await
     }
 
     async fn find_images_by_name(
@@ -565,25 +358,19 @@ impl ImageApi for EcsClient {
         region: &str,
         name: &str,
     ) -> Result<Vec<Image>, CloudError> {
-        let mut out = Vec::new();
-        for page in 1..=MAX_PAGES {
-            let mut p = BTreeMap::new();
-            p.insert("RegionId".into(), region.to_string());
-            p.insert("ImageName".into(), name.to_string());
-            p.insert("ImageOwnerAlias".into(), "self".into());
-            p.insert("Status".into(), ALL_STATUSES.into());
-            p.insert("PageSize".into(), PAGE.to_string());
-            p.insert("PageNumber".into(), page.to_string());
+        ops::find_by_name(name, |page| async move {
+            let p = ops::params([
+                ("RegionId", region),
+                ("ImageName", name),
+                ("ImageOwnerAlias", "self"),
+                ("Status", ALL_STATUSES),
+                ("PageSize", &PAGE.to_string()),
+                ("PageNumber", &(page + 1).to_string()),
+            ]);
             let v = self.call("DescribeImages", region, &p, true).await?;
-            let imgs = images_of(&v);
-            let n = imgs.len();
-            out.extend(imgs.into_iter().filter(|i| i.name == name));
-            let total = u64_field(&v, "TotalCount").unwrap_or(0) as usize;
-            if n < PAGE || page * PAGE >= total {
-                break;
-            }
-        }
-        Ok(out)
+            Ok(Page::of(images_of(&v), &v))
+        })
+        .await
     }
 
     async fn update_image(
@@ -593,9 +380,7 @@ impl ImageApi for EcsClient {
         update: &ImageUpdate,
     ) -> Result<(), CloudError> {
         if update.name.is_some() || update.description.is_some() {
-            let mut p = BTreeMap::new();
-            p.insert("RegionId".into(), region.to_string());
-            p.insert("ImageId".into(), id.to_string());
+            let mut p = ops::params([("RegionId", region), ("ImageId", id)]);
             if let Some(n) = &update.name {
                 p.insert("ImageName".into(), n.clone());
             }
@@ -608,13 +393,10 @@ impl ImageApi for EcsClient {
             match self.flavor {
                 EcsFlavor::Public { .. } => self.set_tags(region, id, tags).await?,
                 EcsFlavor::Apsara { .. } => {
-                    return Err(CloudError::new(
+                    return Err(CloudError::unsupported(
                         self.cloud_id(),
-                        ErrorKind::InvalidParameter,
                         "TagResources",
-                        "Unsupported",
                         "changing image tags is not supported on Apsara Stack by this provider",
-                        None,
                     ))
                 }
             }
@@ -623,37 +405,27 @@ impl ImageApi for EcsClient {
     }
 
     async fn delete_image(&self, region: &str, id: &str) -> Result<(), CloudError> {
-        let mut p = BTreeMap::new();
-        p.insert("RegionId".into(), region.to_string());
-        p.insert("ImageId".into(), id.to_string());
-        match self.call("DeleteImage", region, &p, true).await {
-            Ok(_) => Ok(()),
-            Err(f) => {
-                let e = f.into_error();
-                if e.kind == ErrorKind::NotFound {
-                    Ok(())
-                } else {
-                    Err(e)
-                }
-            }
-        }
+        let p = ops::params([("RegionId", region), ("ImageId", id)]);
+        ops::delete_answered(|| self.call("DeleteImage", region, &p, true)).await
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cloud::sign::acs_rpc_signature;
+    use crate::cloud::alibaba::rpc::{Keys, SignatureVersion};
+    use crate::cloud::alibaba::sign::acs_rpc_signature;
     use crate::cloud::testutil::{fast_options, serve, Recorded};
-    use crate::cloud::{DataDisk, SignatureVersion};
-    use std::sync::Arc;
+    use crate::cloud::{DataDisk, Secret};
 
     fn client(url: &str, sig: SignatureVersion) -> EcsClient {
         let rpc = AcsRpc::new(
             Cloud::AliCloud,
-            "ak".into(),
-            "sk".into(),
-            Some("tok".into()),
+            Keys {
+                access_key: "ak".into(),
+                secret: Secret::new("sk"),
+                token: Some(Secret::new("tok")),
+            },
             sig,
             &fast_options(),
         )
@@ -714,22 +486,6 @@ mod tests {
         assert!(!a.contains_key("DetectionStrategy") && !a.contains_key("Features.NvmeSupport"));
     }
 
-    #[test]
-    fn states_and_parse() {
-        assert_eq!(map_state("Creating"), ImageState::Importing);
-        assert_eq!(map_state("Waiting"), ImageState::Importing);
-        assert_eq!(map_state("Available"), ImageState::Available);
-        assert_eq!(map_state("UnAvailable"), ImageState::Failed);
-        assert_eq!(map_state("CreateFailed"), ImageState::Failed);
-        let v = serde_json::json!({"Images": {"Image": [{"ImageId": "m-1", "ImageName": "n",
-            "Status": "Creating", "Progress": "50%", "Size": 40,
-            "Tags": {"Tag": [{"TagKey": "a", "TagValue": "b"}]}}]}, "TotalCount": 1});
-        let imgs = images_of(&v);
-        assert_eq!(imgs[0].progress, Some(50));
-        assert_eq!(imgs[0].tags["a"], "b");
-        assert!(images_of(&serde_json::json!({})).is_empty());
-    }
-
     #[tokio::test]
     async fn describe_sends_status_and_signed_form() {
         let (url, log) = serve(Arc::new(|_, _| {
@@ -750,22 +506,10 @@ mod tests {
         assert_eq!(f["Status"], ALL_STATUSES);
         assert_eq!(f["SecurityToken"], "tok");
         assert_eq!(f["Version"], ECS_VERSION);
-        assert_eq!(f["Signature"], acs_rpc_signature("POST", &f, "sk"));
-    }
-
-    #[test]
-    fn available_but_not_usable_is_still_importing() {
-        let i = parse_image(
-            &serde_json::json!({"ImageId": "m-1", "Status": "Available", "Usable": false}),
+        assert_eq!(
+            f["Signature"],
+            acs_rpc_signature("POST", &f, &Secret::new("sk"))
         );
-        assert_eq!(i.state, ImageState::Importing);
-        let i = parse_image(
-            &serde_json::json!({"ImageId": "m-1", "Status": "Available", "Usable": true}),
-        );
-        assert_eq!(i.state, ImageState::Available);
-        let i = parse_image(&serde_json::json!({"ImageId": "m-1", "Status": "Deprecated"}));
-        assert_eq!(i.state, ImageState::Available);
-        assert!(ALL_STATUSES.split(',').any(|s| s == "Deprecated"));
     }
 
     #[tokio::test]
@@ -846,9 +590,10 @@ mod tests {
         }))
         .await;
         let id = client(&url, SignatureVersion::RpcV1)
-            .import_image(&req())
+            .import(&req())
             .await
-            .unwrap();
+            .unwrap()
+            .image_id;
         assert_eq!(id, "m-new");
         let log = log.lock().unwrap();
         assert_eq!(log.len(), 2);
@@ -877,8 +622,11 @@ mod tests {
         }))
         .await;
         let c = client(&url, SignatureVersion::RpcV1);
-        let e = c.import_image(&req()).await.unwrap_err();
-        assert_eq!(e.kind, ErrorKind::MissingRole);
+        let e = c.import(&req()).await.unwrap_err();
+        assert_eq!(
+            crate::cloud::Backend::hint(&super::super::ECS, &e),
+            Some(crate::cloud::alibaba::rpc::ROLE_HINT)
+        );
         c.delete_image("cn-hangzhou", "m-x").await.unwrap();
     }
 

@@ -1,7 +1,8 @@
 //! Tencent Cloud `TC3-HMAC-SHA256` verification: Authorization header parsing, the 5-minute
 //! timestamp window, credential scope, SecretId lookup, signature and `X-TC-Token`.
 
-use cloudimage::cloud::sign::{tc3_signature, Tc3Request};
+use cloudimage::cloud::tencent::sign::{tc3_signature, Tc3Request};
+use cloudimage::cloud::Secret;
 use time::OffsetDateTime;
 
 use crate::auth::same_signature;
@@ -10,11 +11,11 @@ use crate::creds::Credentials;
 use crate::http::RawRequest;
 
 /// Allowed distance between `X-TC-Timestamp` and the server clock.
-pub const MAX_SKEW_SECS: i64 = 300;
+pub(super) const MAX_SKEW_SECS: i64 = 300;
 
 /// Why a Tencent request was refused; each maps to an `AuthFailure.*` code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TcAuthError {
+pub(super) enum TcAuthError {
     /// Authorization header missing or malformed.
     #[error("{0}")]
     InvalidAuthorization(String),
@@ -41,7 +42,7 @@ pub enum TcAuthError {
 
 impl TcAuthError {
     /// The Tencent error code.
-    pub fn code(&self) -> &'static str {
+    pub(super) fn code(&self) -> &'static str {
         match self {
             TcAuthError::InvalidAuthorization(_) => "AuthFailure.InvalidAuthorization",
             TcAuthError::SignatureExpire { .. } => "AuthFailure.SignatureExpire",
@@ -108,7 +109,7 @@ fn utc_date(ts: i64) -> String {
 }
 
 /// Verifies a TC3-signed request whose `X-TC-Timestamp` is `ts`, at server time `now`.
-pub fn verify(
+pub(super) fn verify(
     req: &RawRequest,
     ts: i64,
     service: &str,
@@ -150,7 +151,7 @@ pub fn verify(
         service,
         timestamp: ts,
         secret_id: &key.id,
-        secret_key: &key.secret,
+        secret_key: &Secret::new(key.secret.as_str()),
     });
     if !same_signature(&expected, &p.signature) {
         return Err(TcAuthError::SignatureFailure(String::new()));
@@ -170,7 +171,7 @@ mod tests {
     use super::*;
     use axum::body::Bytes;
     use axum::http::{HeaderMap, HeaderValue};
-    use cloudimage::cloud::sign::tc3_authorization;
+    use cloudimage::cloud::tencent::sign::tc3_authorization;
 
     const ID: &str = "AKIDsimTencentSecretId000000000000";
     const KEY: &str = "simTencentSecretKey0000000000000";
@@ -186,7 +187,7 @@ mod tests {
             service: "cvm",
             timestamp: ts,
             secret_id: id,
-            secret_key: key,
+            secret_key: &Secret::new(key),
         });
         let mut h = HeaderMap::new();
         h.insert("host", HeaderValue::from_static("127.0.0.1:8080"));

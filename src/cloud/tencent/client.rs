@@ -1,45 +1,44 @@
 //! Tencent Cloud CVM image API (version 2017-03-12), JSON POSTs signed with TC3-HMAC-SHA256.
 
-use std::fmt;
-
 use serde_json::{json, Value};
 use url::Url;
 
-use super::guard::guarded_import;
-use super::http::{host_header, ClientOptions, Failure, HttpCore, Parsed};
-use super::json::{arr_field, percent, str_field, u64_field};
 use super::sign::{tc3_authorization, Tc3Request};
-use super::{
-    Cloud, CloudError, ErrorKind, Image, ImageApi, ImageState, ImageUpdate, ImportRequest,
+use crate::cloud::guard::{answered_or_found, guarded_import};
+use crate::cloud::http::{
+    host_header, json_answer, status_kind, unreadable_answer, ClientOptions, Failure, HttpCore,
+    Parsed,
+};
+use crate::cloud::json::{arr_field, percent, str_field, u64_field};
+use crate::cloud::ops::{self, Page, PAGE};
+use crate::cloud::{
+    Cloud, CloudError, ConfigError, ErrorKind, Image, ImageApi, ImageState, ImageUpdate,
+    ImportRequest, ImportStarted, Secret,
 };
 
-/// Default CVM endpoint.
-pub const TENCENT_ENDPOINT: &str = "https://cvm.tencentcloudapi.com";
 /// CVM API version.
 pub const TENCENT_VERSION: &str = "2017-03-12";
 const SERVICE: &str = "cvm";
 const CONTENT_TYPE: &str = "application/json; charset=utf-8";
-const PAGE: usize = 100;
-const MAX_PAGES: usize = 50;
+
+/// The SecretId / SecretKey pair (and STS token) calls are signed with.
+#[derive(Debug, Clone)]
+pub struct Keys {
+    /// SecretId, named in every signature.
+    pub secret_id: String,
+    /// SecretKey, the signing key.
+    pub secret_key: Secret,
+    /// `X-TC-Token`, for temporary keys.
+    pub token: Option<Secret>,
+}
 
 /// Client for Tencent Cloud CVM images.
+#[derive(Debug)]
 pub struct TencentClient {
     core: HttpCore,
     endpoint: Url,
-    secret_id: String,
-    secret_key: String,
-    token: Option<String>,
+    keys: Keys,
     plan_dry_run: bool,
-}
-
-impl fmt::Debug for TencentClient {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TencentClient")
-            .field("endpoint", &self.endpoint.as_str())
-            .field("secret_id", &self.secret_id)
-            .field("secret_key", &"<redacted>")
-            .finish()
-    }
 }
 
 /// Maps Tencent's `ImageState`.
@@ -196,19 +195,11 @@ pub fn import_body(req: &ImportRequest) -> Value {
 
 impl TencentClient {
     /// Builds a client; `endpoint` is already checked.
-    pub fn new(
-        endpoint: Url,
-        secret_id: String,
-        secret_key: String,
-        token: Option<String>,
-        options: &ClientOptions,
-    ) -> Result<Self, CloudError> {
+    pub fn new(endpoint: Url, keys: Keys, options: &ClientOptions) -> Result<Self, ConfigError> {
         Ok(TencentClient {
             core: HttpCore::new(Cloud::TencentCloud, options, &[("ImportImage", 10.0)])?,
             endpoint,
-            secret_id,
-            secret_key,
-            token,
+            keys,
             plan_dry_run: false,
         })
     }
@@ -253,8 +244,8 @@ impl TencentClient {
                 payload: &payload,
                 service: SERVICE,
                 timestamp: ts,
-                secret_id: &self.secret_id,
-                secret_key: &self.secret_key,
+                secret_id: &self.keys.secret_id,
+                secret_key: &self.keys.secret_key,
             });
             let mut rb = self
                 .core
@@ -269,8 +260,8 @@ impl TencentClient {
             if !region.is_empty() {
                 rb = rb.header("X-TC-Region", region);
             }
-            if let Some(t) = &self.token {
-                rb = rb.header("X-TC-Token", t.as_str());
+            if let Some(t) = &self.keys.token {
+                rb = rb.header("X-TC-Token", t.expose());
             }
             Ok(rb)
         };
@@ -282,54 +273,12 @@ impl TencentClient {
             .await
             .map(|p| p.body)
     }
-
-    async fn describe_batch(&self, region: &str, ids: &[String]) -> Result<Vec<Image>, CloudError> {
-        let body = json!({"ImageIds": ids, "Limit": PAGE});
-        match self.call("DescribeImages", region, &body, true).await {
-            Ok(v) => Ok(arr_field(&v, "ImageSet")
-                .iter()
-                .map(parse_image)
-                .filter(|i| ids.contains(&i.id))
-                .collect()),
-            Err(f) => {
-                let e = f.into_error();
-                let bad_id = e.code.starts_with("InvalidImageId");
-                if bad_id && ids.len() == 1 {
-                    Ok(Vec::new())
-                } else if bad_id {
-                    // One malformed or unknown id fails the whole batch: ask one by one.
-                    let mut out = Vec::new();
-                    for id in ids {
-                        out.extend(
-                            Box::pin(self.describe_batch(region, std::slice::from_ref(id))).await?,
-                        );
-                    }
-                    Ok(out)
-                } else {
-                    Err(e)
-                }
-            }
-        }
-    }
 }
 
 /// Parses a TC3 API answer: `{"Response": {..., "Error": {...}, "RequestId": ...}}`.
 pub fn parse_response(action: &str, status: u16, body: &[u8]) -> Result<Parsed, CloudError> {
     let cloud = Cloud::TencentCloud;
-    let v: Value = serde_json::from_slice(body).map_err(|_| {
-        CloudError::new(
-            cloud,
-            if status >= 500 {
-                ErrorKind::Server
-            } else {
-                ErrorKind::Other
-            },
-            action,
-            format!("HTTP{status}"),
-            format!("unexpected non-JSON response (HTTP {status})"),
-            None,
-        )
-    })?;
+    let v = json_answer(cloud, action, status, body)?;
     let resp = v.get("Response").cloned().unwrap_or(Value::Null);
     let request_id = str_field(&resp, "RequestId");
     if let Some(err) = resp.get("Error") {
@@ -345,15 +294,11 @@ pub fn parse_response(action: &str, status: u16, body: &[u8]) -> Result<Parsed, 
         ));
     }
     if resp.is_null() {
-        return Err(CloudError::new(
+        return Err(unreadable_answer(
             cloud,
-            if status >= 500 {
-                ErrorKind::Server
-            } else {
-                ErrorKind::Other
-            },
+            status_kind(status),
             action,
-            format!("HTTP{status}"),
+            status,
             "response has no Response object",
             None,
         ));
@@ -371,46 +316,36 @@ impl ImageApi for TencentClient {
     }
 
     fn account(&self) -> String {
-        format!("{} {}", self.endpoint, self.secret_id)
+        format!("{} {}", self.endpoint, self.keys.secret_id)
     }
 
-    async fn import_image(&self, req: &ImportRequest) -> Result<String, CloudError> {
+    /// DescribeImages takes up to 100 `ImageIds`.
+    fn describe_limit(&self) -> usize {
+        PAGE
+    }
+
+    async fn import(&self, req: &ImportRequest) -> Result<ImportStarted, CloudError> {
         let body = import_body(req);
-        let id = guarded_import(
+        let lookup = || self.find_images_by_name(&req.region, &req.name);
+        let answered = guarded_import(
             &self.core.retry,
             || async {
                 let v = self.call("ImportImage", &req.region, &body, false).await?;
                 Ok(str_field(&v, "ImageId").unwrap_or_default())
             },
-            || self.find_images_by_name(&req.region, &req.name),
+            lookup,
         )
         .await?;
-        if !id.is_empty() {
-            return Ok(id);
-        }
-        // Older API revisions answer ImportImage with only a RequestId: find the new image.
-        for attempt in 1..=self.core.retry.max_attempts.max(1) {
-            if let Some(img) = self
-                .find_images_by_name(&req.region, &req.name)
-                .await?
-                .into_iter()
-                .next()
-            {
-                return Ok(img.id);
-            }
-            tokio::time::sleep(self.core.retry.delay(attempt)).await;
-        }
-        Err(CloudError::new(
+        // Older API revisions answer ImportImage with only a RequestId: then the new image is found by name.
+        answered_or_found(
             Cloud::TencentCloud,
-            ErrorKind::Other,
-            "ImportImage",
-            "NoImageId",
-            format!(
-                "ImportImage succeeded without an ImageId and no image named {:?} appeared",
-                req.name
-            ),
-            None,
-        ))
+            &req.name,
+            &self.core.retry,
+            answered,
+            lookup,
+        )
+        .await
+        .map(ImportStarted::of)
     }
 
     /// ImportImage with `DryRun: true` ("only check the parameters, do not run the task", cvm/v20170312
@@ -443,11 +378,14 @@ impl ImageApi for TencentClient {
         region: &str,
         ids: &[String],
     ) -> Result<Vec<Image>, CloudError> {
-        let mut out = Vec::new();
-        for chunk in ids.chunks(PAGE) {
-            out.extend(self.describe_batch(region, chunk).await?);
-        }
-        Ok(out)
+        // One malformed or unknown id fails a whole list with `InvalidImageId.*`.
+        let bad_id = |e: &CloudError| e.code.starts_with("InvalidImageId");
+        ops::describe_in_chunks(ids, PAGE, bad_id, |chunk| async move {
+            let body = json!({"ImageIds": chunk, "Limit": PAGE});
+            let v = self.call("DescribeImages", region, &body, true).await?;
+            Ok(arr_field(&v, "ImageSet").iter().map(parse_image).collect())
+        })
+        .await
     }
 
     async fn find_images_by_name(
@@ -455,8 +393,7 @@ impl ImageApi for TencentClient {
         region: &str,
         name: &str,
     ) -> Result<Vec<Image>, CloudError> {
-        let mut out = Vec::new();
-        for page in 0..MAX_PAGES {
+        ops::find_by_name(name, |page| async move {
             let body = json!({
                 "Filters": [
                     {"Name": "image-name", "Values": [name]},
@@ -465,16 +402,14 @@ impl ImageApi for TencentClient {
                 "Limit": PAGE,
                 "Offset": page * PAGE,
             });
+            // The image-name filter is fuzzy: `find_by_name` keeps exact matches only.
             let v = self.call("DescribeImages", region, &body, true).await?;
-            let set = arr_field(&v, "ImageSet");
-            // The image-name filter is fuzzy: keep exact matches only.
-            out.extend(set.iter().map(parse_image).filter(|i| i.name == name));
-            let total = u64_field(&v, "TotalCount").unwrap_or(0) as usize;
-            if set.len() < PAGE || (page + 1) * PAGE >= total {
-                break;
-            }
-        }
-        Ok(out)
+            Ok(Page::of(
+                arr_field(&v, "ImageSet").iter().map(parse_image).collect(),
+                &v,
+            ))
+        })
+        .await
     }
 
     async fn update_image(
@@ -484,13 +419,10 @@ impl ImageApi for TencentClient {
         update: &ImageUpdate,
     ) -> Result<(), CloudError> {
         if update.tags.is_some() {
-            return Err(CloudError::new(
+            return Err(CloudError::unsupported(
                 Cloud::TencentCloud,
-                ErrorKind::InvalidParameter,
                 "ModifyImageAttribute",
-                "Unsupported",
                 "changing tags of an existing Tencent Cloud image needs the Tag API, which this provider does not call; tags are set at import",
-                None,
             ));
         }
         if update.name.is_none() && update.description.is_none() {
@@ -512,33 +444,25 @@ impl ImageApi for TencentClient {
 
     async fn delete_image(&self, region: &str, id: &str) -> Result<(), CloudError> {
         let body = json!({"ImageIds": [id]});
-        match self.call("DeleteImages", region, &body, true).await {
-            Ok(_) => Ok(()),
-            Err(f) => {
-                let e = f.into_error();
-                if e.kind == ErrorKind::NotFound {
-                    Ok(())
-                } else {
-                    Err(e)
-                }
-            }
-        }
+        ops::delete_answered(|| self.call("DeleteImages", region, &body, true)).await
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cloud::sign::{tc3_signature, Tc3Request};
+    use crate::cloud::tencent::sign::tc3_signature;
     use crate::cloud::testutil::{fast_options, serve, Recorded};
     use std::sync::Arc;
 
     fn client(url: &str) -> TencentClient {
         TencentClient::new(
             Url::parse(url).unwrap(),
-            "AKIDtest".into(),
-            "sekrit".into(),
-            Some("tok".into()),
+            Keys {
+                secret_id: "AKIDtest".into(),
+                secret_key: Secret::new("sekrit"),
+                token: Some(Secret::new("tok")),
+            },
             &fast_options(),
         )
         .unwrap()
@@ -675,7 +599,7 @@ mod tests {
             service: "cvm",
             timestamp: ts,
             secret_id: "AKIDtest",
-            secret_key: "sekrit",
+            secret_key: &Secret::new("sekrit"),
         });
         assert!(r.header("Authorization").unwrap().ends_with(&expect));
         assert_eq!(r.json()["ImageIds"][0], "img-1");
@@ -711,7 +635,7 @@ mod tests {
             source_url: "https://b-125.cos.ap-guangzhou.myqcloud.com/x".into(),
             ..Default::default()
         };
-        let e = client(&url).import_image(&req).await.unwrap_err();
+        let e = client(&url).import(&req).await.unwrap_err();
         assert_eq!(
             e.kind,
             ErrorKind::Duplicate {

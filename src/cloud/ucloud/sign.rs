@@ -6,11 +6,13 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 use sha1::{Digest, Sha1};
 
+use crate::cloud::Secret;
+
 /// Computes UCloud's `Signature` parameter (lower-case hex SHA-1).
 ///
 /// `params` must already be flattened (see [`ucloud_flatten`]) and must not contain `Signature`
 /// itself; a `Signature` entry is skipped so a verifier can pass the received map unchanged.
-pub fn ucloud_signature(params: &BTreeMap<String, String>, private_key: &str) -> String {
+pub fn ucloud_signature(params: &BTreeMap<String, String>, private_key: &Secret) -> String {
     let mut h = Sha1::new();
     for (k, v) in params {
         if k == "Signature" {
@@ -19,7 +21,7 @@ pub fn ucloud_signature(params: &BTreeMap<String, String>, private_key: &str) ->
         h.update(k.as_bytes());
         h.update(v.as_bytes());
     }
-    h.update(private_key.as_bytes());
+    h.update(private_key.expose().as_bytes());
     hex::encode(h.finalize())
 }
 
@@ -85,7 +87,10 @@ mod tests {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
         assert_eq!(
-            ucloud_signature(&params, "46f09bb9fab4f12dfc160dae12273d5332b5debe"),
+            ucloud_signature(
+                &params,
+                &Secret::new("46f09bb9fab4f12dfc160dae12273d5332b5debe")
+            ),
             "4f9ef5df2abab2c6fccd1e9515cb7e2df8c6bb65"
         );
     }
@@ -94,9 +99,10 @@ mod tests {
     fn signature_param_is_ignored() {
         let mut p = BTreeMap::new();
         p.insert("Action".to_string(), "X".to_string());
-        let a = ucloud_signature(&p, "k");
+        let k = Secret::new("k");
+        let a = ucloud_signature(&p, &k);
         p.insert("Signature".to_string(), "abc".to_string());
-        assert_eq!(a, ucloud_signature(&p, "k"));
+        assert_eq!(a, ucloud_signature(&p, &k));
     }
 
     #[test]

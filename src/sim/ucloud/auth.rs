@@ -7,7 +7,8 @@
 
 use std::collections::BTreeMap;
 
-use cloudimage::cloud::sign::ucloud_signature;
+use cloudimage::cloud::ucloud::sign::ucloud_signature;
+use cloudimage::cloud::Secret;
 use serde_json::{Map, Value};
 
 use crate::auth::same_signature;
@@ -16,7 +17,7 @@ use crate::creds::Credentials;
 
 /// Why a UCloud request was refused; each maps to the gateway's RetCode.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum UAuthError {
+pub(crate) enum UAuthError {
     /// No `Signature` parameter (RetCode 170).
     #[error("Missing signature")]
     MissingSignature,
@@ -33,7 +34,7 @@ pub enum UAuthError {
 
 impl UAuthError {
     /// The RetCode UCloud's gateway answers with.
-    pub fn ret_code(&self) -> i64 {
+    pub(crate) fn ret_code(&self) -> i64 {
         match self {
             UAuthError::MissingSignature => 170,
             UAuthError::BadSignature => 171,
@@ -61,12 +62,12 @@ fn concat(v: &Value) -> String {
 }
 
 /// The signed parameter map of a JSON body (Go SDK JSON-encoder semantics).
-pub fn json_signing_params(obj: &Map<String, Value>) -> BTreeMap<String, String> {
+pub(crate) fn json_signing_params(obj: &Map<String, Value>) -> BTreeMap<String, String> {
     obj.iter().map(|(k, v)| (k.clone(), concat(v))).collect()
 }
 
 /// Verifies `signed` (every signed parameter, including `Signature` and `PublicKey`).
-pub fn verify(
+pub(crate) fn verify(
     signed: &BTreeMap<String, String>,
     creds: &Credentials,
     family: KeyFamily,
@@ -79,7 +80,7 @@ pub fn verify(
         .get("PublicKey")
         .and_then(|pk| creds.find(family, pk))
         .ok_or(UAuthError::UnknownKey)?;
-    let expected = ucloud_signature(signed, &key.secret);
+    let expected = ucloud_signature(signed, &Secret::new(key.secret.as_str()));
     if !same_signature(&expected, &sig.to_ascii_lowercase()) {
         return Err(UAuthError::BadSignature);
     }
@@ -170,11 +171,11 @@ mod tests {
         c.ucloud[0].token = Some("tok".into());
         let mut p = doc_params();
         p.insert("SecurityToken".into(), "tok".into());
-        let sig = ucloud_signature(&p, &c.ucloud[0].secret);
+        let sig = ucloud_signature(&p, &Secret::new(c.ucloud[0].secret.as_str()));
         p.insert("Signature".into(), sig);
         assert_eq!(verify(&p, &c, KeyFamily::Ucloud), Ok(()));
         let mut p2 = doc_params();
-        let sig = ucloud_signature(&p2, &c.ucloud[0].secret);
+        let sig = ucloud_signature(&p2, &Secret::new(c.ucloud[0].secret.as_str()));
         p2.insert("Signature".into(), sig);
         assert_eq!(
             verify(&p2, &c, KeyFamily::Ucloud),

@@ -1,0 +1,96 @@
+//! OSS object locations: the Alibaba family imports from a bucket and an object key, which users write as
+//! `oss://bucket/key` or as the object's https URL.
+
+use url::Url;
+
+use crate::cloud::http::is_loopback_url;
+
+/// An OSS object location.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OssLocation {
+    /// Bucket name.
+    pub bucket: String,
+    /// Object key (decoded).
+    pub object: String,
+    /// Region from the endpoint host (`oss-<region>[-internal]`), when present.
+    pub region: Option<String>,
+}
+
+fn decoded_key(path: &str) -> String {
+    percent_encoding::percent_decode_str(path.trim_start_matches('/'))
+        .decode_utf8_lossy()
+        .to_string()
+}
+
+/// Parses `oss://bucket/key`, `https://bucket.oss-<region>[-internal].<domain>/key`, or a
+/// loopback path-style `http://127.0.0.1:port/bucket/key` (the simulator).
+pub fn parse_oss(raw: &str) -> Result<OssLocation, String> {
+    let url = Url::parse(raw.trim()).map_err(|e| format!("{raw:?} is not a valid URL: {e}"))?;
+    let loc = match url.scheme() {
+        "oss" => {
+            let bucket = url.host_str().unwrap_or_default().to_string();
+            OssLocation {
+                bucket,
+                object: decoded_key(url.path()),
+                region: None,
+            }
+        }
+        "http" | "https" if is_loopback_url(&url) => {
+            let path = url.path().trim_start_matches('/');
+            let (bucket, key) = path.split_once('/').unwrap_or((path, ""));
+            OssLocation {
+                bucket: bucket.to_string(),
+                object: decoded_key(key),
+                region: None,
+            }
+        }
+        "http" | "https" => {
+            let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+            let (bucket, rest) = host
+                .split_once('.')
+                .ok_or_else(|| format!("{raw:?}: host is not <bucket>.oss-<region>.<domain>"))?;
+            let ep = rest.split('.').next().unwrap_or_default();
+            let region = ep
+                .strip_prefix("oss-")
+                .ok_or_else(|| format!("{raw:?}: host is not <bucket>.oss-<region>.<domain>"))?;
+            let region = region.strip_suffix("-internal").unwrap_or(region);
+            OssLocation {
+                bucket: bucket.to_string(),
+                object: decoded_key(url.path()),
+                region: Some(region.to_string()).filter(|r| !r.is_empty()),
+            }
+        }
+        other => {
+            return Err(format!(
+                "{raw:?}: unsupported scheme {other:?}; use oss:// or https://"
+            ))
+        }
+    };
+    if loc.bucket.is_empty() || loc.object.is_empty() {
+        return Err(format!("{raw:?}: expected a bucket and an object key"));
+    }
+    Ok(loc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn oss_forms() {
+        let l = parse_oss("oss://bkt/dir/img%201.qcow2").unwrap();
+        assert_eq!(
+            (l.bucket.as_str(), l.object.as_str()),
+            ("bkt", "dir/img 1.qcow2")
+        );
+        let l = parse_oss("https://bkt.oss-cn-hangzhou-internal.aliyuncs.com/a/b.raw").unwrap();
+        assert_eq!(l.bucket, "bkt");
+        assert_eq!(l.object, "a/b.raw");
+        assert_eq!(l.region.as_deref(), Some("cn-hangzhou"));
+        let l = parse_oss("http://127.0.0.1:9000/bkt/k.vhd").unwrap();
+        assert_eq!((l.bucket.as_str(), l.object.as_str()), ("bkt", "k.vhd"));
+        assert!(parse_oss("oss://bkt/").is_err());
+        assert!(parse_oss("https://example.com/x").is_err());
+        assert!(parse_oss("s3://b/k").is_err());
+    }
+}

@@ -1,0 +1,366 @@
+//! UCloud and SurferCloud: one API (UHost image actions, signed form POSTs), two brands with their own endpoints,
+//! accounts and keys. Everything the provider knows about them is here: the client, the signature, the provider
+//! blocks and their credential lookup, the rules, and the UFile URL check.
+
+pub mod client;
+pub mod sign;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde::Deserialize;
+
+pub use client::UCloudClient;
+
+use crate::cloud::http::{self, ClientOptions};
+use crate::cloud::registry::Backend;
+use crate::cloud::rules::{param, Allowed, CloudRules};
+use crate::cloud::settings::{read_profile_json, BlockSpec, Kind, Profile, Resolved, Setting};
+use crate::cloud::source_url::http_object_host;
+use crate::cloud::{Cloud, ConfigError, Env, ImageApi};
+
+/// Default UCloud endpoint.
+pub const UCLOUD_ENDPOINT: &str = "https://api.ucloud.cn";
+/// Default SurferCloud endpoint.
+pub const SURFERCLOUD_ENDPOINT: &str = "https://api.surfercloud.com";
+
+/// The variable naming the UCloud CLI profile to read.
+const PROFILE_ENV: &str = "UCLOUD_PROFILE";
+
+const PUBLIC_KEY: &str = "public_key";
+const PRIVATE_KEY: &str = "private_key";
+const SECURITY_TOKEN: &str = "security_token";
+const PROJECT_ID: &str = "project_id";
+const ENDPOINT: &str = "endpoint";
+
+/// One brand of the UCloud API.
+#[derive(Debug)]
+pub struct UCloudBackend {
+    cloud: Cloud,
+    brand: &'static str,
+    block_description: &'static str,
+    /// Environment variable prefixes, read in this order (SurferCloud falls back to UCloud's).
+    env_prefixes: &'static [&'static str],
+    endpoint: &'static str,
+    /// Whether the UCloud CLI profile applies (SurferCloud accounts are separate from UCloud ones).
+    reads_cli_profile: bool,
+}
+
+/// UCloud.
+pub static UCLOUD: UCloudBackend = UCloudBackend {
+    cloud: Cloud::UCloud,
+    brand: "UCloud",
+    block_description: "UCloud credentials and defaults.",
+    env_prefixes: &["UCLOUD"],
+    endpoint: UCLOUD_ENDPOINT,
+    reads_cli_profile: true,
+};
+
+/// SurferCloud, UCloud's international brand.
+pub static SURFERCLOUD: UCloudBackend = UCloudBackend {
+    cloud: Cloud::SurferCloud,
+    brand: "SurferCloud",
+    block_description: "SurferCloud (UCloud's international brand) credentials and defaults.",
+    env_prefixes: &["SURFERCLOUD", "UCLOUD"],
+    endpoint: SURFERCLOUD_ENDPOINT,
+    reads_cli_profile: false,
+};
+
+/// What UCloud's ImportCustomImage takes. Parameter names from ucloud-sdk-go services/uhost and the seed pages.
+const RULES: CloudRules = CloudRules {
+    name_len: (1, 63),
+    name_starts_with_letter: false,
+    rename_in_place: false,
+    description: true,
+    description_in_place: false,
+    tags_in_place: false,
+    format: Allowed::OneOf(&["raw", "vhd", "vmdk", "qcow2"]),
+    os_type: Allowed::OneOf(&["linux", "windows"]),
+    platform: Allowed::Any,
+    os_version: Allowed::Any,
+    architecture: Allowed::Unsupported,
+    boot_mode: Allowed::Unsupported,
+    license_type: Allowed::Unsupported,
+    tags: false,
+    data_disks: false,
+    image_family: Allowed::Unsupported,
+    role_name: Allowed::Unsupported,
+    detection_strategy: Allowed::Unsupported,
+    nvme_support: Allowed::Unsupported,
+    target_oss_region_id: Allowed::Unsupported,
+    force: false,
+    system_disk_size: false,
+    required: &[param::FORMAT, param::PLATFORM, param::OS_VERSION],
+    unique_names: false,
+    max_tags: 50,
+    system_disk_sizes: (1, 2048),
+    data_disk_sizes: None,
+    data_disk_format: true,
+    system_tag_prefixes: &[],
+    api_parameters: &[&[
+        (param::REGION, "Region"),
+        (param::NAME, "ImageName"),
+        (param::DESCRIPTION, "ImageDescription"),
+        (param::SOURCE_URL, "UFileUrl"),
+        (param::FORMAT, "Format"),
+        (param::PLATFORM, "OsType"),
+        (param::OS_VERSION, "OsName"),
+    ]],
+};
+
+impl UCloudBackend {
+    /// The variables for one setting: `<PREFIX>_<suffix>` for each prefix.
+    fn env(&self, suffix: &str) -> Vec<String> {
+        self.env_prefixes
+            .iter()
+            .map(|p| format!("{p}_{suffix}"))
+            .collect()
+    }
+}
+
+impl Backend for UCloudBackend {
+    fn cloud(&self) -> Cloud {
+        self.cloud
+    }
+
+    fn block(&self) -> BlockSpec {
+        let brand = self.brand;
+        BlockSpec {
+            name: self.cloud.as_str(),
+            description: self.block_description,
+            settings: vec![
+                Setting::new(PUBLIC_KEY, Kind::Text, format!("{brand} API public key."))
+                    .env(self.env("PUBLIC_KEY"), 1),
+                Setting::new(PRIVATE_KEY, Kind::Secret, format!("{brand} API private key."))
+                    .env(self.env("PRIVATE_KEY"), 1),
+                Setting::new(
+                    SECURITY_TOKEN,
+                    Kind::Secret,
+                    "Temporary security token (STS), if the keys are temporary.",
+                )
+                .env(self.env("SECURITY_TOKEN"), 0),
+                Setting::new(
+                    param::REGION,
+                    Kind::Region,
+                    "Default region for images, e.g. `cn-bj2`.",
+                )
+                .env(self.env("REGION"), 1),
+                Setting::new(PROJECT_ID, Kind::Text, "Project ID.").env(self.env("PROJECT_ID"), 1),
+                Setting::new(ENDPOINT, Kind::Endpoint, "API endpoint URL.").default_value(self.endpoint),
+            ],
+            env_summary: (self.env_prefixes.len() > 1).then(|| {
+                let prefixes: Vec<String> =
+                    self.env_prefixes.iter().map(|p| format!("`{p}_*`")).collect();
+                format!("{}, with the same suffixes", prefixes.join(", then "))
+            }),
+            profile: self.reads_cli_profile.then(|| {
+                format!(
+                    "`~/.ucloud/credential.json` and `config.json` (profile from `{PROFILE_ENV}`, else the active \
+                     one, else `default`)"
+                )
+            }),
+        }
+    }
+
+    fn profile(&self, env: &dyn Env) -> Profile {
+        if self.reads_cli_profile {
+            cli_profile(env)
+        } else {
+            Profile::default()
+        }
+    }
+
+    fn connect(
+        &self,
+        settings: &Resolved,
+        options: &ClientOptions,
+    ) -> Result<Arc<dyn ImageApi>, ConfigError> {
+        let keys = client::Keys {
+            public_key: settings.require_text(PUBLIC_KEY, "public key")?,
+            private_key: settings.require_secret(PRIVATE_KEY, "private key")?,
+            security_token: settings.secret(SECURITY_TOKEN).cloned(),
+        };
+        let endpoint =
+            http::endpoint(self.cloud, settings.text(ENDPOINT).unwrap_or(self.endpoint))?;
+        Ok(Arc::new(UCloudClient::new(
+            self.cloud,
+            endpoint,
+            keys,
+            settings.text(PROJECT_ID).map(str::to_string),
+            options,
+        )?))
+    }
+
+    fn rules(&self) -> &'static CloudRules {
+        &RULES
+    }
+
+    fn check_source_url(&self, url: &str) -> Result<(), String> {
+        if is_ufile_host(&http_object_host(url)?) {
+            Ok(())
+        } else {
+            Err(format!(
+                "{url:?}: expected a UFile URL such as https://<bucket>.<region>.ufileos.com/<key>"
+            ))
+        }
+    }
+}
+
+/// Is `host` a UFile (US3) host, e.g. `<bucket>.cn-bj.ufileos.com`?
+fn is_ufile_host(host: &str) -> bool {
+    host.ends_with(".ufileos.com")
+        || host.ends_with(".ufile.ucloud.cn")
+        || host.ends_with(".ufile.ucloud.com.cn")
+        || host.ends_with(".ufile.surfercloud.com")
+}
+
+#[derive(Deserialize, Default)]
+struct CliCredential {
+    #[serde(default)]
+    public_key: Option<String>,
+    #[serde(default)]
+    private_key: Option<String>,
+    #[serde(default)]
+    profile: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct CliConfig {
+    #[serde(default)]
+    profile: Option<String>,
+    #[serde(default)]
+    active: bool,
+    #[serde(default)]
+    project_id: Option<String>,
+    #[serde(default)]
+    region: Option<String>,
+    #[serde(default)]
+    base_url: Option<String>,
+}
+
+/// `credential.json` / `config.json` are arrays of profiles (older CLIs wrote one object).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany<T> {
+    Many(Vec<T>),
+    One(T),
+}
+
+fn profiles<T: for<'de> Deserialize<'de>>(path: PathBuf) -> Vec<T> {
+    match read_profile_json::<OneOrMany<T>>(&path) {
+        Some(OneOrMany::Many(v)) => v,
+        Some(OneOrMany::One(t)) => vec![t],
+        None => Vec::new(),
+    }
+}
+
+/// The UCloud CLI's `~/.ucloud/credential.json` and `config.json`: the profile named by `UCLOUD_PROFILE`, else
+/// the active one, else `default`.
+fn cli_profile(env: &dyn Env) -> Profile {
+    let mut out = Profile::new();
+    let Some(home) = env.home_dir() else {
+        return out;
+    };
+    let dir = home.join(".ucloud");
+    let creds: Vec<CliCredential> = profiles(dir.join("credential.json"));
+    let configs: Vec<CliConfig> = profiles(dir.join("config.json"));
+    let wanted = env
+        .var(PROFILE_ENV)
+        .or_else(|| {
+            configs
+                .iter()
+                .find(|c| c.active)
+                .and_then(|c| c.profile.clone())
+        })
+        .unwrap_or_else(|| "default".to_string());
+    let matches = |p: &Option<String>| p.as_deref().unwrap_or("default") == wanted;
+    if let Some(c) = creds.into_iter().find(|c| matches(&c.profile)) {
+        out.extend(c.public_key.map(|v| (PUBLIC_KEY, v)));
+        out.extend(c.private_key.map(|v| (PRIVATE_KEY, v)));
+    }
+    if let Some(c) = configs.into_iter().find(|c| matches(&c.profile)) {
+        out.extend(c.region.map(|v| (param::REGION, v)));
+        out.extend(c.project_id.map(|v| (PROJECT_ID, v)));
+        out.extend(c.base_url.map(|v| (ENDPOINT, v)));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cloud::settings::{resolve, Settings};
+    use crate::cloud::testutil::{env_with, home_with};
+
+    #[test]
+    fn ucloud_order_attrs_env_profile() {
+        let home = home_with(&[
+            (
+                ".ucloud/credential.json",
+                r#"[{"public_key":"pub-other","private_key":"x","profile":"other"},
+                    {"public_key":"pub-file","private_key":"priv-file","profile":"default"}]"#,
+            ),
+            (
+                ".ucloud/config.json",
+                r#"[{"profile":"default","active":true,"region":"cn-file","project_id":"org-file","base_url":"https://api.ucloud.cn/"}]"#,
+            ),
+        ]);
+        let none = Settings::default();
+        // profile only
+        let env = env_with(&[], Some(home.path()));
+        let c = resolve(&UCLOUD, &none, &env);
+        assert_eq!(c.text("public_key"), Some("pub-file"));
+        assert_eq!(
+            c.secret("private_key").map(|s| s.expose()),
+            Some("priv-file")
+        );
+        assert_eq!(c.text("region"), Some("cn-file"));
+        assert_eq!(c.text("project_id"), Some("org-file"));
+        // env beats profile
+        let env = env_with(
+            &[
+                ("UCLOUD_PUBLIC_KEY", "pub-env"),
+                ("UCLOUD_REGION", "cn-env"),
+            ],
+            Some(home.path()),
+        );
+        let c = resolve(&UCLOUD, &none, &env);
+        assert_eq!(c.text("public_key"), Some("pub-env"));
+        assert_eq!(c.text("region"), Some("cn-env"));
+        assert_eq!(
+            c.secret("private_key").map(|s| s.expose()),
+            Some("priv-file")
+        );
+        // attrs beat env
+        let mut attrs = Settings::default();
+        attrs.set("ucloud", "public_key", "pub-attr");
+        let c = resolve(&UCLOUD, &attrs, &env);
+        assert_eq!(c.text("public_key"), Some("pub-attr"));
+        assert!(!format!("{c:?}").contains("priv-file"));
+    }
+
+    #[test]
+    fn surfercloud_prefers_its_env_then_ucloud() {
+        let env = env_with(
+            &[
+                ("SURFERCLOUD_PUBLIC_KEY", "s-pub"),
+                ("UCLOUD_PUBLIC_KEY", "u-pub"),
+                ("UCLOUD_PRIVATE_KEY", "u-priv"),
+            ],
+            None,
+        );
+        let c = resolve(&SURFERCLOUD, &Settings::default(), &env);
+        assert_eq!(c.text("public_key"), Some("s-pub"));
+        assert_eq!(c.secret("private_key").map(|s| s.expose()), Some("u-priv"));
+    }
+
+    #[test]
+    fn ufile_urls() {
+        assert!(UCLOUD
+            .check_source_url("https://b.cn-bj.ufileos.com/img.qcow2")
+            .is_ok());
+        assert!(UCLOUD
+            .check_source_url("https://example.com/img.qcow2")
+            .is_err());
+    }
+}

@@ -1,0 +1,428 @@
+//! The typed model of `cloudimage_custom_image`: a configuration, plan or state is read into an [`ImageModel`]
+//! once (as terraform-plugin-framework's `Plan.Get` does) and the resource works with its fields; [`to_value`]
+//! writes it back. Attribute names are written once, here ([`attr`]), for the schema and the model alike.
+//!
+//! Every field is a [`Field`]: null, unknown (with what Terraform already knows about it) or known, so reading
+//! and writing back loses nothing.
+//!
+//! [`to_value`]: ImageModel::to_value
+
+use std::collections::BTreeMap;
+
+use crate::cloud::rules::param;
+use crate::cty::{Number, Refinements, Value};
+
+/// The attribute names of `cloudimage_custom_image`. Those that are import parameters are named by the cloud
+/// layer's [`param`] table, so the rules tables and the schema cannot drift apart.
+pub mod attr {
+    use super::param;
+
+    /// The cloud's image ID.
+    pub const ID: &str = "id";
+    /// Which cloud.
+    pub const CLOUD: &str = param::CLOUD;
+    /// Region.
+    pub const REGION: &str = param::REGION;
+    /// Image name.
+    pub const NAME: &str = param::NAME;
+    /// Description.
+    pub const DESCRIPTION: &str = param::DESCRIPTION;
+    /// System disk file.
+    pub const SOURCE_URL: &str = param::SOURCE_URL;
+    /// File format.
+    pub const FORMAT: &str = param::FORMAT;
+    /// `linux` / `windows`.
+    pub const OS_TYPE: &str = param::OS_TYPE;
+    /// Distribution.
+    pub const PLATFORM: &str = param::PLATFORM;
+    /// OS version.
+    pub const OS_VERSION: &str = param::OS_VERSION;
+    /// CPU architecture.
+    pub const ARCHITECTURE: &str = param::ARCHITECTURE;
+    /// Boot mode.
+    pub const BOOT_MODE: &str = param::BOOT_MODE;
+    /// License type.
+    pub const LICENSE_TYPE: &str = param::LICENSE_TYPE;
+    /// Tencent image family.
+    pub const IMAGE_FAMILY: &str = param::IMAGE_FAMILY;
+    /// Tencent `Force`.
+    pub const FORCE: &str = param::FORCE;
+    /// ECS / Apsara import role.
+    pub const ROLE_NAME: &str = param::ROLE_NAME;
+    /// ECS image check.
+    pub const DETECTION_STRATEGY: &str = param::DETECTION_STRATEGY;
+    /// ECS NVMe support.
+    pub const NVME_SUPPORT: &str = param::NVME_SUPPORT;
+    /// System disk size.
+    pub const SYSTEM_DISK_SIZE_GB: &str = param::SYSTEM_DISK_SIZE_GB;
+    /// ENS storage region.
+    pub const TARGET_OSS_REGION_ID: &str = param::TARGET_OSS_REGION_ID;
+    /// Tags.
+    pub const TAGS: &str = param::TAGS;
+    /// Neutral status word.
+    pub const STATUS: &str = "status";
+    /// Image size as reported.
+    pub const SIZE_GB: &str = param::SIZE_GB;
+    /// Creation time as reported.
+    pub const CREATED_AT: &str = "created_at";
+    /// Data disk blocks.
+    pub const DATA_DISKS: &str = param::DATA_DISKS;
+    /// Operation timeouts block.
+    pub const TIMEOUTS: &str = "timeouts";
+    /// `timeouts.create`.
+    pub const CREATE: &str = "create";
+    /// `timeouts.update`.
+    pub const UPDATE: &str = "update";
+    /// `timeouts.delete`.
+    pub const DELETE: &str = "delete";
+}
+
+/// One attribute's value as Terraform holds it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Field<T> {
+    /// Null: not set.
+    #[default]
+    Null,
+    /// Not known until apply, with what is known about it already.
+    Unknown(Refinements),
+    /// Known.
+    Known(T),
+}
+
+impl<T> Field<T> {
+    /// The value when known.
+    pub fn known(&self) -> Option<&T> {
+        match self {
+            Field::Known(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// Null.
+    pub fn is_null(&self) -> bool {
+        matches!(self, Field::Null)
+    }
+
+    /// Not null (known or unknown): the configuration sets it.
+    pub fn is_set(&self) -> bool {
+        !self.is_null()
+    }
+
+    /// Not unknown.
+    pub fn is_known(&self) -> bool {
+        !matches!(self, Field::Unknown(_))
+    }
+
+    /// A plain unknown.
+    pub fn unknown() -> Self {
+        Field::Unknown(Refinements::default())
+    }
+
+    /// `Known(v)`, or null for `None`.
+    pub fn from_option(v: Option<T>) -> Self {
+        v.map_or(Field::Null, Field::Known)
+    }
+}
+
+impl Field<String> {
+    /// The known text.
+    pub fn text(&self) -> Option<&str> {
+        self.known().map(String::as_str)
+    }
+
+    /// The known text, owned.
+    pub fn string(&self) -> Option<String> {
+        self.known().cloned()
+    }
+}
+
+/// How a field's known value is written in cty.
+pub trait FieldValue: Sized {
+    /// The known value in `v`, `None` if `v` is not of this shape.
+    fn from_cty(v: &Value) -> Option<Self>;
+    /// The cty value.
+    fn to_cty(&self) -> Value;
+}
+
+impl FieldValue for String {
+    fn from_cty(v: &Value) -> Option<Self> {
+        v.as_str().map(str::to_string)
+    }
+    fn to_cty(&self) -> Value {
+        Value::string(self.clone())
+    }
+}
+
+impl FieldValue for bool {
+    fn from_cty(v: &Value) -> Option<Self> {
+        v.as_bool()
+    }
+    fn to_cty(&self) -> Value {
+        Value::Bool(*self)
+    }
+}
+
+impl FieldValue for Number {
+    fn from_cty(v: &Value) -> Option<Self> {
+        v.as_number().cloned()
+    }
+    fn to_cty(&self) -> Value {
+        Value::Number(self.clone())
+    }
+}
+
+impl FieldValue for BTreeMap<String, Field<String>> {
+    fn from_cty(v: &Value) -> Option<Self> {
+        Some(
+            v.as_map()?
+                .iter()
+                .map(|(k, e)| (k.clone(), Field::read(e)))
+                .collect(),
+        )
+    }
+    fn to_cty(&self) -> Value {
+        Value::Map(self.iter().map(|(k, e)| (k.clone(), e.write())).collect())
+    }
+}
+
+impl<T: FieldValue> FieldValue for Vec<T> {
+    fn from_cty(v: &Value) -> Option<Self> {
+        match v {
+            Value::List(items) => items.iter().map(T::from_cty).collect(),
+            _ => None,
+        }
+    }
+    fn to_cty(&self) -> Value {
+        Value::List(self.iter().map(T::to_cty).collect())
+    }
+}
+
+impl<T: FieldValue> Field<T> {
+    /// Reads a field from its cty value.
+    pub fn read(v: &Value) -> Self {
+        match v {
+            Value::Null => Field::Null,
+            Value::Unknown(r) => Field::Unknown(r.clone()),
+            known => T::from_cty(known).map_or(Field::Null, Field::Known),
+        }
+    }
+
+    /// The field's cty value.
+    pub fn write(&self) -> Value {
+        match self {
+            Field::Null => Value::Null,
+            Field::Unknown(r) => Value::Unknown(r.clone()),
+            Field::Known(v) => v.to_cty(),
+        }
+    }
+}
+
+/// The field `name` of an object value (null when missing).
+fn attribute<T: FieldValue>(v: &Value, name: &str) -> Field<T> {
+    v.get_attr(name).map(Field::read).unwrap_or_default()
+}
+
+/// Declares a block model: its struct, and reading from / writing to a cty object, from one list of fields.
+macro_rules! block_model {
+    ($(#[$doc:meta])* $name:ident { $( $(#[$fdoc:meta])* $field:ident : $ty:ty = $attr:expr, )* }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Default)]
+        pub struct $name {
+            $( $(#[$fdoc])* pub $field: Field<$ty>, )*
+        }
+
+        impl $name {
+            /// Reads the block from an object value (missing attributes are null).
+            pub fn from_value(v: &Value) -> Self {
+                Self { $( $field: attribute(v, $attr), )* }
+            }
+
+            /// The object value, every attribute present.
+            pub fn to_value(&self) -> Value {
+                Value::object([ $( ($attr, self.$field.write()), )* ])
+            }
+
+            /// Top-level unknown values become null (what an object keeps when nothing more will be learned).
+            pub fn unknowns_to_null(&mut self) {
+                $( if !self.$field.is_known() { self.$field = Field::Null; } )*
+            }
+        }
+
+        impl FieldValue for $name {
+            fn from_cty(v: &Value) -> Option<Self> {
+                v.as_object().map(|_| Self::from_value(v))
+            }
+            fn to_cty(&self) -> Value {
+                self.to_value()
+            }
+        }
+    };
+}
+
+block_model! {
+    /// One `data_disks` block.
+    DataDiskModel {
+        /// `source_url`.
+        source_url: String = attr::SOURCE_URL,
+        /// `format`.
+        format: String = attr::FORMAT,
+        /// `size_gb`.
+        size_gb: Number = attr::SIZE_GB,
+    }
+}
+
+block_model! {
+    /// The `timeouts` block.
+    TimeoutsModel {
+        /// `create`.
+        create: String = attr::CREATE,
+        /// `update`.
+        update: String = attr::UPDATE,
+        /// `delete`.
+        delete: String = attr::DELETE,
+    }
+}
+
+block_model! {
+    /// A `cloudimage_custom_image` configuration, plan or state.
+    ImageModel {
+        /// `id`.
+        id: String = attr::ID,
+        /// `cloud`.
+        cloud: String = attr::CLOUD,
+        /// `region`.
+        region: String = attr::REGION,
+        /// `name`.
+        name: String = attr::NAME,
+        /// `description`.
+        description: String = attr::DESCRIPTION,
+        /// `source_url`.
+        source_url: String = attr::SOURCE_URL,
+        /// `format`.
+        format: String = attr::FORMAT,
+        /// `os_type`.
+        os_type: String = attr::OS_TYPE,
+        /// `platform`.
+        platform: String = attr::PLATFORM,
+        /// `os_version`.
+        os_version: String = attr::OS_VERSION,
+        /// `architecture`.
+        architecture: String = attr::ARCHITECTURE,
+        /// `boot_mode`.
+        boot_mode: String = attr::BOOT_MODE,
+        /// `license_type`.
+        license_type: String = attr::LICENSE_TYPE,
+        /// `image_family`.
+        image_family: String = attr::IMAGE_FAMILY,
+        /// `force`.
+        force: bool = attr::FORCE,
+        /// `role_name`.
+        role_name: String = attr::ROLE_NAME,
+        /// `detection_strategy`.
+        detection_strategy: String = attr::DETECTION_STRATEGY,
+        /// `nvme_support`.
+        nvme_support: String = attr::NVME_SUPPORT,
+        /// `system_disk_size_gb`.
+        system_disk_size_gb: Number = attr::SYSTEM_DISK_SIZE_GB,
+        /// `target_oss_region_id`.
+        target_oss_region_id: String = attr::TARGET_OSS_REGION_ID,
+        /// `tags`.
+        tags: BTreeMap<String, Field<String>> = attr::TAGS,
+        /// `status`.
+        status: String = attr::STATUS,
+        /// `size_gb`.
+        size_gb: Number = attr::SIZE_GB,
+        /// `created_at`.
+        created_at: String = attr::CREATED_AT,
+        /// `data_disks`.
+        data_disks: Vec<DataDiskModel> = attr::DATA_DISKS,
+        /// `timeouts`.
+        timeouts: TimeoutsModel = attr::TIMEOUTS,
+    }
+}
+
+impl ImageModel {
+    /// The cloud, when known and valid.
+    pub fn cloud(&self) -> Option<crate::cloud::Cloud> {
+        self.cloud.text()?.parse().ok()
+    }
+
+    /// The known tags (unknown elements left out), empty when null.
+    pub fn known_tags(&self) -> BTreeMap<String, String> {
+        self.tags
+            .known()
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| v.string().map(|v| (k.clone(), v)))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The data disks, empty when null or unknown.
+    pub fn disks(&self) -> &[DataDiskModel] {
+        self.data_disks.known().map(Vec::as_slice).unwrap_or(&[])
+    }
+}
+
+/// A number of GiB as a whole number, if it is one.
+pub fn gib(n: &Field<Number>) -> Option<u64> {
+    n.known().and_then(Number::to_u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reading_and_writing_back_loses_nothing() {
+        let refined = Value::Unknown(Refinements::not_null());
+        let v = ImageModel {
+            cloud: Field::Known("alicloud".into()),
+            region: Field::Unknown(Refinements::not_null()),
+            tags: Field::Known(
+                [
+                    ("a".to_string(), Field::Known("b".to_string())),
+                    ("c".to_string(), Field::unknown()),
+                ]
+                .into(),
+            ),
+            force: Field::Known(true),
+            size_gb: Field::Known(Number::from_u64(40)),
+            data_disks: Field::Known(vec![DataDiskModel {
+                source_url: Field::Known("oss://b/k".into()),
+                size_gb: Field::unknown(),
+                ..Default::default()
+            }]),
+            timeouts: Field::Null,
+            ..Default::default()
+        }
+        .to_value();
+        assert_eq!(v.get_attr("region"), Some(&refined));
+        let again = ImageModel::from_value(&v).to_value();
+        assert_eq!(again, v);
+        let unknown_list = Value::object([(attr::DATA_DISKS, Value::unknown())]);
+        assert_eq!(
+            ImageModel::from_value(&unknown_list).data_disks,
+            Field::unknown()
+        );
+    }
+
+    #[test]
+    fn every_schema_attribute_is_a_field() {
+        let block = super::super::schema::resource_schema().block;
+        let mut names: Vec<String> = block
+            .attributes
+            .iter()
+            .map(|a| a.name.clone())
+            .chain(block.blocks.iter().map(|b| b.type_name.clone()))
+            .collect();
+        names.sort();
+        let model: Vec<String> = ImageModel::default()
+            .to_value()
+            .as_object()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default();
+        assert_eq!(model, names);
+    }
+}

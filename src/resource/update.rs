@@ -1,0 +1,91 @@
+//! Updating an image in place: a rename, a new description or new tags, where the cloud allows it; everything
+//! else the plan recorded without a call (import settings, values an imported image could not report).
+
+use crate::cloud::ImageUpdate;
+use crate::provider::framework::{ApplyOutcome, ApplyRequest};
+use crate::provider::Diagnostic;
+
+use super::diagnostics::{cloud_diagnostic, not_configured};
+use super::image::{locate, CustomImage};
+use super::model::{attr, ImageModel};
+use super::private::Private;
+use super::state;
+
+impl CustomImage {
+    /// ApplyResourceChange for an existing image.
+    pub(super) async fn apply_update(&self, request: ApplyRequest<'_>) -> ApplyOutcome {
+        let mut out = ApplyOutcome::default();
+        let prior = request
+            .prior
+            .map(ImageModel::from_value)
+            .unwrap_or_default();
+        let Some((cloud, region, id)) = locate(&prior) else {
+            out.diagnostics.push(Diagnostic::error(
+                "Cannot update: the state has no image ID",
+                "",
+            ));
+            return out;
+        };
+        let planned = ImageModel::from_value(request.planned);
+        let mut change = ImageUpdate::default();
+        if planned.name != prior.name {
+            change.name = planned.name.string();
+        }
+        if planned.description != prior.description {
+            change.description = Some(planned.description.string().unwrap_or_default());
+        }
+        if planned.tags != prior.tags {
+            change.tags = Some(planned.known_tags());
+        }
+        if change.name.is_some() || change.description.is_some() || change.tags.is_some() {
+            let client = match self.client(cloud) {
+                Ok(c) => c,
+                Err(e) => {
+                    out.diagnostics.push(not_configured(&e));
+                    return out;
+                }
+            };
+            let config = ImageModel::from_value(request.config);
+            let timeout = state::timeout(&config, attr::UPDATE);
+            match tokio::time::timeout(timeout, client.update_image(&region, &id, &change)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    out.diagnostics.push(cloud_diagnostic(&e, "image update"));
+                    return out;
+                }
+                Err(_) => {
+                    out.diagnostics.push(Diagnostic::error(
+                        format!("Timed out updating {cloud} image {id}"),
+                        "Raise timeouts.update.",
+                    ));
+                    return out;
+                }
+            }
+        }
+        // Read back what the cloud now reports; attributes it cannot report come from the plan.
+        match self.look(cloud, &region, &id).await {
+            Ok(Some(image)) => {
+                let mut merged = state::merge_image(cloud, &planned, &region, &image);
+                // Name, description and tags as planned: a cloud that lists with a delay must not look like drift.
+                merged.name = planned.name.clone();
+                merged.description = planned.description.clone();
+                merged.tags = planned.tags.clone();
+                let state = merged.to_value();
+                // What configuration now gives is no longer waiting to be filled in.
+                let before = Private::decode(request.private);
+                out.private = Private {
+                    unreported: state::still_unreported(&before, &state),
+                    ..before
+                }
+                .encode();
+                out.state = Some(state);
+            }
+            Ok(None) => out.diagnostics.push(Diagnostic::error(
+                format!("{cloud} image {id} is gone"),
+                "The image disappeared during the update; the next plan will re-create it.",
+            )),
+            Err(e) => out.diagnostics.push(cloud_diagnostic(&e, "image read")),
+        }
+        out
+    }
+}

@@ -1,0 +1,503 @@
+//! Plan-time validation of a resource configuration against the chosen cloud's rules (`CloudRules`, from its
+//! backend): which attributes apply, their allowed values, the documented limits. Unknown values are skipped; they
+//! are checked again once known.
+
+use crate::cloud::rules::{Allowed, CloudRules};
+use crate::cloud::source_url::check_source_url;
+use crate::cloud::Cloud;
+use crate::cty::{Path, Value};
+use crate::provider::{Diagnostic, Diagnostics};
+
+use super::limits;
+use super::model::{attr, DataDiskModel, Field, ImageModel};
+
+/// A message as a sentence: capital first letter, full stop.
+fn capitalised(message: &str) -> String {
+    let mut chars = message.chars();
+    let mut out: String = chars
+        .next()
+        .map(|c| c.to_uppercase().collect())
+        .unwrap_or_default();
+    out.push_str(chars.as_str());
+    if !out.ends_with('.') {
+        out.push('.');
+    }
+    out
+}
+
+fn at(attribute: &str) -> Path {
+    Path::root().attr(attribute)
+}
+
+/// `a, b and c`.
+fn and_list(words: &[&str]) -> String {
+    match words {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// The clouds whose rules say yes, by name.
+fn clouds_where(yes: impl Fn(&CloudRules) -> bool) -> String {
+    let names: Vec<&str> = Cloud::ALL
+        .into_iter()
+        .filter(|c| yes(c.backend().rules()))
+        .map(Cloud::as_str)
+        .collect();
+    and_list(&names)
+}
+
+/// The error for an attribute the cloud's import has no parameter for.
+fn unsupported(cloud: Cloud, attribute: &str) -> Diagnostic {
+    Diagnostic::error(
+        format!("{attribute} is not supported on {cloud}"),
+        format!("{cloud}'s image import has no {attribute} parameter; remove it."),
+    )
+    .at(at(attribute))
+}
+
+/// Validates a resource configuration.
+pub(super) fn validate(config: &Value) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    let m = ImageModel::from_value(config);
+    let Some(cloud_name) = m.cloud.text() else {
+        return diags;
+    };
+    let cloud: Cloud = match cloud_name.parse() {
+        Ok(c) => c,
+        Err(message) => {
+            diags.push(Diagnostic::error("Unknown cloud", message).at(at(attr::CLOUD)));
+            return diags;
+        }
+    };
+    let r = cloud.backend().rules();
+    texts(cloud, r, &m, &mut diags);
+    sizes(r, &m, &mut diags);
+    if let Some(url) = m.source_url.text() {
+        if let Err(message) = check_source_url(cloud, url) {
+            diags.push(Diagnostic::error("Invalid source_url", message).at(at(attr::SOURCE_URL)));
+        }
+    }
+    parameters(cloud, r, config, &m, &mut diags);
+    for (i, disk) in m.disks().iter().enumerate() {
+        data_disk(
+            cloud,
+            r,
+            disk,
+            Path::root().attr(attr::DATA_DISKS).index(i as u64),
+            &mut diags,
+        );
+    }
+    timeouts(&m, &mut diags);
+    diags
+}
+
+/// Name, description, region and tags against the cloud's documented limits.
+fn texts(cloud: Cloud, r: &CloudRules, m: &ImageModel, diags: &mut Diagnostics) {
+    if let Some(name) = m.name.text() {
+        let len = name.chars().count();
+        let (min, max) = r.name_len;
+        let problem = if len < min || len > max {
+            Some(format!(
+                "On {cloud} an image name has {min} to {max} characters; {name:?} has {len}."
+            ))
+        } else if r.name_starts_with_letter && !name.chars().next().is_some_and(char::is_alphabetic)
+        {
+            Some(format!(
+                "On {cloud} an image name must start with a letter; {name:?} does not."
+            ))
+        } else {
+            limits::name_problem(cloud, name).map(|p| capitalised(&p))
+        };
+        if let Some(problem) = problem {
+            diags.push(Diagnostic::error("Invalid image name", problem).at(at(attr::NAME)));
+        }
+    }
+    if let Some(problem) = m
+        .description
+        .text()
+        .and_then(|d| limits::description_problem(cloud, d))
+    {
+        diags.push(
+            Diagnostic::error("Invalid description", capitalised(&problem))
+                .at(at(attr::DESCRIPTION)),
+        );
+    }
+    if let Some(problem) = m.region.text().and_then(limits::region_problem) {
+        diags.push(Diagnostic::error("Invalid region", capitalised(&problem)).at(at(attr::REGION)));
+    }
+    if let Some(tags) = m.tags.known() {
+        if r.tags && tags.values().all(Field::is_known) {
+            let pairs = tags
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.text().unwrap_or_default()));
+            for (key, problem) in limits::tag_problems(cloud, pairs) {
+                let path = match key {
+                    Some(k) => at(attr::TAGS).key(k),
+                    None => at(attr::TAGS),
+                };
+                diags.push(Diagnostic::error("Invalid tags", capitalised(&problem)).at(path));
+            }
+        }
+    }
+}
+
+/// The system disk size against the cloud's range.
+fn sizes(r: &CloudRules, m: &ImageModel, diags: &mut Diagnostics) {
+    if let Some(size) = m.system_disk_size_gb.known() {
+        if let Some(problem) = limits::size_problem(size, r.system_disk_sizes) {
+            diags.push(
+                Diagnostic::error("Invalid system_disk_size_gb", capitalised(&problem))
+                    .at(at(attr::SYSTEM_DISK_SIZE_GB)),
+            );
+        }
+    }
+}
+
+/// Which parameters the cloud takes, which it requires, and the words it accepts.
+fn parameters(
+    cloud: Cloud,
+    r: &CloudRules,
+    config: &Value,
+    m: &ImageModel,
+    diags: &mut Diagnostics,
+) {
+    let value = |name: &str| config.get_attr(name);
+    let is_set = |name: &str| value(name).is_some_and(|v| !v.is_null());
+    for (attribute, allowed) in r.choices() {
+        match (
+            allowed,
+            value(attribute)
+                .filter(|v| v.is_known())
+                .and_then(Value::as_str),
+        ) {
+            (Allowed::Unsupported, _) if is_set(attribute) => {
+                diags.push(unsupported(cloud, attribute))
+            }
+            (Allowed::OneOf(values), Some(v))
+                if !values.iter().any(|a| a.eq_ignore_ascii_case(v)) =>
+            {
+                diags.push(
+                    Diagnostic::error(
+                        format!("Invalid {attribute}"),
+                        format!(
+                            "On {cloud}, {attribute} must be one of {}; got {v:?}.",
+                            values.join(", ")
+                        ),
+                    )
+                    .at(at(attribute)),
+                )
+            }
+            _ => {}
+        }
+    }
+    for (attribute, supported) in r.flags() {
+        if !supported && is_set(attribute) {
+            diags.push(unsupported(cloud, attribute));
+        }
+    }
+    for attribute in r.required {
+        if value(attribute).is_some_and(Value::is_null) {
+            diags.push(
+                Diagnostic::error(
+                    format!("{attribute} is required on {cloud}"),
+                    format!("{cloud}'s image import needs {attribute}; set it in this resource."),
+                )
+                .at(at(attribute)),
+            );
+        }
+    }
+    if !r.description && m.description.is_set() {
+        diags.push(
+            Diagnostic::error(
+                format!("description is not supported on {cloud}"),
+                format!("{cloud} images have no description; remove it."),
+            )
+            .at(at(attr::DESCRIPTION)),
+        );
+    }
+    if !r.tags && m.tags.known().is_some_and(|t| !t.is_empty()) {
+        diags.push(
+            Diagnostic::error(
+                format!("tags are not supported on {cloud}"),
+                format!(
+                    "Tags can be set on {} images only.",
+                    clouds_where(|r| r.tags)
+                ),
+            )
+            .at(at(attr::TAGS)),
+        );
+    }
+    if !r.data_disks && !m.disks().is_empty() {
+        diags.push(
+            Diagnostic::error(
+                format!("data_disks are not supported on {cloud}"),
+                format!(
+                    "Data disks can be imported on {} only.",
+                    clouds_where(|r| r.data_disks)
+                ),
+            )
+            .at(at(attr::DATA_DISKS)),
+        );
+    }
+}
+
+/// One data disk: its object, size and format.
+fn data_disk(
+    cloud: Cloud,
+    r: &CloudRules,
+    disk: &DataDiskModel,
+    path: Path,
+    diags: &mut Diagnostics,
+) {
+    if let Some(url) = disk.source_url.text() {
+        if let Err(message) = check_source_url(cloud, url) {
+            diags.push(
+                Diagnostic::error("Invalid data disk source_url", message)
+                    .at(path.clone().attr(attr::SOURCE_URL)),
+            );
+        }
+    }
+    if disk.size_gb.is_set() {
+        let problem = match (r.data_disk_sizes, disk.size_gb.known()) {
+            (None, _) => Some(format!(
+                "{cloud}'s import takes no data disk size (the cloud sizes the disk from the file); remove it"
+            )),
+            (Some(range), Some(n)) => limits::size_problem(n, range),
+            (Some(_), None) => None,
+        };
+        if let Some(problem) = problem {
+            diags.push(
+                Diagnostic::error("Invalid data disk size_gb", capitalised(&problem))
+                    .at(path.clone().attr(attr::SIZE_GB)),
+            );
+        }
+    }
+    if !r.data_disk_format && disk.format.is_set() {
+        diags.push(
+            Diagnostic::error(
+                "Invalid data disk format",
+                format!("{cloud}'s import takes no data disk format (it detects it); remove it."),
+            )
+            .at(path.clone().attr(attr::FORMAT)),
+        );
+    }
+    if let (Allowed::OneOf(values), Some(f)) = (r.format, disk.format.text()) {
+        if !values.iter().any(|a| a.eq_ignore_ascii_case(f)) {
+            diags.push(
+                Diagnostic::error(
+                    "Invalid data disk format",
+                    format!("Use one of {}.", values.join(", ")),
+                )
+                .at(path.attr(attr::FORMAT)),
+            );
+        }
+    }
+}
+
+/// Durations that parse and are not absurd.
+fn timeouts(m: &ImageModel, diags: &mut Diagnostics) {
+    let Some(t) = m.timeouts.known() else {
+        return;
+    };
+    for (op, value) in [
+        (attr::CREATE, &t.create),
+        (attr::UPDATE, &t.update),
+        (attr::DELETE, &t.delete),
+    ] {
+        if let Some(problem) = value.text().and_then(|v| limits::parse_timeout(v).err()) {
+            diags.push(
+                Diagnostic::error("Invalid timeout", capitalised(&problem))
+                    .at(at(attr::TIMEOUTS).attr(op)),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(pairs: &[(&str, Value)]) -> Value {
+        let block = crate::resource::schema::resource_schema().block;
+        let mut attrs: std::collections::BTreeMap<String, Value> = block
+            .attributes
+            .iter()
+            .map(|a| a.name.clone())
+            .chain(block.blocks.iter().map(|b| b.type_name.clone()))
+            .map(|n| (n, Value::Null))
+            .collect();
+        for (k, v) in pairs {
+            attrs.insert(k.to_string(), v.clone());
+        }
+        Value::Object(attrs)
+    }
+
+    fn paths(d: &Diagnostics) -> Vec<String> {
+        d.0.iter()
+            .map(|d| {
+                d.attribute
+                    .as_ref()
+                    .map(|p| p.to_string())
+                    .unwrap_or_default()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn alibaba_name_rules() {
+        let d = validate(&config(&[
+            ("cloud", Value::string("alicloud")),
+            ("name", Value::string("1bad")),
+            ("source_url", Value::string("oss://b/k.qcow2")),
+        ]));
+        assert_eq!(paths(&d), ["name"]);
+        let d = validate(&config(&[
+            ("cloud", Value::string("alicloud")),
+            ("name", Value::string("x")),
+            ("source_url", Value::string("oss://b/k.qcow2")),
+        ]));
+        assert_eq!(paths(&d), ["name"]);
+    }
+
+    #[test]
+    fn tencent_name_length_and_required() {
+        let long = "n".repeat(61);
+        let d = validate(&config(&[
+            ("cloud", Value::string("tencentcloud")),
+            ("name", Value::string(long)),
+            (
+                "source_url",
+                Value::string("https://b-1250000000.cos.ap-guangzhou.myqcloud.com/a.qcow2"),
+            ),
+        ]));
+        assert_eq!(paths(&d), ["name", "platform", "os_version"]);
+    }
+
+    #[test]
+    fn unsupported_and_enum_values_point_at_the_attribute() {
+        let d = validate(&config(&[
+            ("cloud", Value::string("alicloud_ens")),
+            ("name", Value::string("edge")),
+            ("source_url", Value::string("oss://b/k.qcow2")),
+            ("format", Value::string("vhd")),
+            ("platform", Value::string("Ubuntu")),
+            ("description", Value::string("edge image")),
+            ("role_name", Value::string("R")),
+            ("force", Value::Bool(true)),
+        ]));
+        assert_eq!(paths(&d), ["format", "role_name", "force", "description"]);
+    }
+
+    #[test]
+    fn every_seed_parameter_is_reachable() {
+        // ENS Platform, LicenseType, TargetOSSRegionId and data disks; Tencent Force and ImageFamily; ECS and
+        // Apsara RoleName; ECS DetectionStrategy and Features.NvmeSupport.
+        let ok = |cloud: &str, extra: &[(&str, Value)]| {
+            let mut pairs = vec![
+                ("cloud", Value::string(cloud)),
+                ("name", Value::string("img-a")),
+            ];
+            pairs.extend(extra.iter().cloned());
+            validate(&config(&pairs))
+        };
+        let d = ok(
+            "alicloud_ens",
+            &[
+                ("platform", Value::string("centos")),
+                ("license_type", Value::string("BYOL")),
+                ("target_oss_region_id", Value::string("cn-beijing")),
+            ],
+        );
+        assert!(d.is_empty(), "{d:?}");
+        let d = ok(
+            "tencentcloud",
+            &[
+                ("platform", Value::string("CentOS")),
+                ("os_version", Value::string("7")),
+                ("force", Value::Bool(true)),
+                ("image_family", Value::string("web")),
+            ],
+        );
+        assert!(d.is_empty(), "{d:?}");
+        let d = ok(
+            "alicloud",
+            &[
+                ("role_name", Value::string("R")),
+                ("detection_strategy", Value::string("standard")),
+                ("nvme_support", Value::string("supported")),
+                (
+                    "system_disk_size_gb",
+                    Value::Number(crate::cty::Number::from_u64(40)),
+                ),
+            ],
+        );
+        assert!(d.is_empty(), "{d:?}");
+        let d = ok("apsarastack", &[("role_name", Value::string("R"))]);
+        assert!(d.is_empty(), "{d:?}");
+        let d = ok(
+            "apsarastack",
+            &[("nvme_support", Value::string("supported"))],
+        );
+        assert_eq!(paths(&d), ["nvme_support"]);
+        assert_eq!(
+            Cloud::AliCloud
+                .backend()
+                .rules()
+                .api_parameter("nvme_support"),
+            Some("Features.NvmeSupport")
+        );
+        assert_eq!(
+            Cloud::AliCloudEns
+                .backend()
+                .rules()
+                .api_parameter("target_oss_region_id"),
+            Some("TargetOSSRegionId")
+        );
+    }
+
+    #[test]
+    fn unknown_values_are_skipped() {
+        let d = validate(&config(&[
+            ("cloud", Value::string("ucloud")),
+            ("name", Value::unknown()),
+            ("source_url", Value::unknown()),
+            ("format", Value::unknown()),
+            ("platform", Value::unknown()),
+            ("os_version", Value::unknown()),
+        ]));
+        assert!(d.is_empty(), "{d:?}");
+        assert!(validate(&config(&[("cloud", Value::unknown())])).is_empty());
+    }
+
+    #[test]
+    fn wrong_storage_for_the_cloud() {
+        let d = validate(&config(&[
+            ("cloud", Value::string("ucloud")),
+            ("name", Value::string("img")),
+            ("source_url", Value::string("oss://bucket/key")),
+            ("format", Value::string("qcow2")),
+            ("platform", Value::string("Ubuntu")),
+            ("os_version", Value::string("22.04")),
+        ]));
+        assert_eq!(paths(&d), ["source_url"]);
+    }
+
+    #[test]
+    fn canonical_spelling() {
+        let rules = |c: Cloud| c.backend().rules();
+        assert_eq!(
+            rules(Cloud::AliCloud).canonical("boot_mode", "uefi"),
+            Some("UEFI")
+        );
+        assert_eq!(
+            rules(Cloud::AliCloud).canonical("format", "QCOW2"),
+            Some("qcow2")
+        );
+        assert_eq!(
+            rules(Cloud::UCloud).canonical("architecture", "x86_64"),
+            None
+        );
+    }
+}
