@@ -282,3 +282,31 @@ fn create_timeout_then_apply_again_replaces_the_image() {
         assert_eq!(env.state_attr("status"), "available");
     }
 }
+
+/// The image an interrupted create recorded was deleted before the next apply: that apply imports afresh, with a
+/// new idempotency token (ECS would answer the old token with the deleted image).
+#[test]
+fn a_recorded_image_deleted_meanwhile_is_imported_afresh() {
+    let cloud = "alicloud";
+    let b = backend(cloud);
+    let env = Env::new(Tf::Path, IMPORT_SECONDS);
+    env.config(b, "crash-deleted", "crash-deleted", "");
+    let apply = spawn_apply(&env);
+    wait_until("the import is under way", || {
+        !sim_ids(&env, cloud).is_empty()
+    });
+    std::thread::sleep(Duration::from_millis(700));
+    kill_provider(&env, apply);
+    let first = sim_ids(&env, cloud);
+    let url = env
+        .sim
+        .url(&format!("/_sim/images/{cloud}/{}/{}", b.region, first[0]));
+    let status = env
+        .rt
+        .block_on(async { env.sim.http().delete(url).send().await.map(|r| r.status()) })
+        .expect("delete through the admin API");
+    assert!(status.is_success(), "{status}");
+    env.ws.apply();
+    assert_converged(&env, cloud, "after the recorded image was deleted");
+    assert_ne!(state_ids(&env), first);
+}

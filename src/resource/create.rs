@@ -179,12 +179,15 @@ impl CustomImage {
                 (a.id, a.task_id)
             }
             None => {
+                // An earlier attempt whose call was never answered is repeated with its token (ECS then returns
+                // the image that call made). One whose recorded image is gone starts afresh: its token would
+                // name that image again.
+                let repeat = earlier.as_ref().filter(|e| e.image_id.is_none());
                 let entry = Entry {
-                    token: earlier
-                        .as_ref()
+                    token: repeat
                         .map(|e| e.token.clone())
                         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
-                    sent_at: earlier.as_ref().map_or_else(now_secs, |e| e.sent_at),
+                    sent_at: repeat.map_or_else(now_secs, |e| e.sent_at),
                     image_id: None,
                     task_id: None,
                 };
@@ -212,7 +215,7 @@ impl CustomImage {
                             region,
                             &import,
                             &key,
-                            earlier.as_ref(),
+                            repeat,
                             e,
                         )
                         .await
@@ -274,6 +277,8 @@ impl CustomImage {
                 }
             }
         }
+        // An attempt whose recorded image is gone proves nothing about other images of the name.
+        let earlier = earlier.filter(|e| e.image_id.is_none());
         // Clouds that refuse a second image of a name answer the import itself with a duplicate error; the others
         // are asked first, so that they never get a second image.
         let unique = cloud.backend().rules().unique_names;
