@@ -155,26 +155,25 @@ pub(crate) async fn open_sparse(file: Arc<dyn ReadAt>) -> Result<Opened, DiskErr
         .capacity
         .checked_mul(SECTOR)
         .ok_or_else(|| DiskError::corrupt(FORMAT, "capacity overflows"))?;
-    let guest: Result<Arc<dyn ReadAt>, String> = if header.flags & FLAG_COMPRESSED != 0
-        || header.compress_algorithm != 0
-    {
-        Err(
+    let guest: Result<Arc<dyn ReadAt>, String> =
+        if header.flags & FLAG_COMPRESSED != 0 || header.compress_algorithm != 0 {
+            Err(
             "the VMDK extent is compressed (streamOptimized); its grains are not decompressed here"
                 .into(),
         )
-    } else if descriptor.has_parent {
-        Err("the VMDK is a delta disk; its parent holds the unchanged sectors".into())
-    } else if header.gd_offset == GD_AT_END {
-        Err("the VMDK grain directory location is missing".into())
-    } else {
-        Ok(Arc::new(VmdkGuest {
-            file,
-            grain_bytes: header.grain_size * SECTOR,
-            gtes_per_gt: u64::from(header.gtes_per_gt),
-            gd_offset: header.gd_offset,
-            size: virtual_size,
-        }))
-    };
+        } else if descriptor.has_parent {
+            Err("the VMDK is a delta disk; its parent holds the unchanged sectors".into())
+        } else if header.gd_offset == GD_AT_END {
+            Err("the VMDK grain directory location is missing".into())
+        } else {
+            Ok(Arc::new(VmdkGuest {
+                file,
+                grain_bytes: header.grain_size * SECTOR,
+                gtes_per_gt: u64::from(header.gtes_per_gt),
+                gd_offset: header.gd_offset,
+                size: virtual_size,
+            }))
+        };
     Ok(Opened {
         detail: Detail::Vmdk(VmdkDetail {
             kind: VmdkKind::Sparse,
