@@ -12,6 +12,7 @@ pub mod credentials;
 pub mod http;
 pub mod sign;
 pub mod source_url;
+pub mod storage;
 pub mod tencent;
 pub mod ucloud;
 

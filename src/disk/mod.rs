@@ -30,7 +30,7 @@ use std::sync::Arc;
 pub use error::DiskError;
 pub use partition::{BootMode, Partition, PartitionTable, PartitionType};
 pub use qcow2::Qcow2Detail;
-pub use read_at::{BytesReader, CachedReader, FileReader, ReadAt, MAX_READ_LEN};
+pub use read_at::{check_read_len, BytesReader, CachedReader, FileReader, ReadAt, MAX_READ_LEN};
 pub use vhd::{VhdDetail, VhdDiskType};
 pub use vmdk::{VmdkDetail, VmdkKind};
 

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use super::error::DiskError;
 use super::fields::{be32, be64};
-use super::read_at::{check_len, ReadAt};
+use super::read_at::{check_read_len, ReadAt};
 use super::{read_exact, Detail, Opened};
 
 pub(crate) const MAGIC: &[u8; 4] = b"QFI\xfb";
@@ -245,7 +245,7 @@ impl ReadAt for Qcow2Guest {
     }
 
     async fn read_at(&self, offset: u64, len: usize) -> io::Result<Vec<u8>> {
-        check_len(len)?;
+        check_read_len(len)?;
         read_mapped(
             self.size,
             1u64 << self.cluster_bits,

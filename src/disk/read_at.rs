@@ -26,7 +26,7 @@ pub trait ReadAt: Send + Sync {
 }
 
 /// Checks a requested length against [`MAX_READ_LEN`]; implementations call it first.
-pub fn check_len(len: usize) -> io::Result<()> {
+pub fn check_read_len(len: usize) -> io::Result<()> {
     if len > MAX_READ_LEN {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -75,7 +75,7 @@ impl ReadAt for FileReader {
     }
 
     async fn read_at(&self, offset: u64, len: usize) -> io::Result<Vec<u8>> {
-        check_len(len)?;
+        check_read_len(len)?;
         let file = Arc::clone(&self.file);
         tokio::task::spawn_blocking(move || pread_up_to(&file, offset, len))
             .await
@@ -121,7 +121,7 @@ impl ReadAt for BytesReader {
     }
 
     async fn read_at(&self, offset: u64, len: usize) -> io::Result<Vec<u8>> {
-        check_len(len)?;
+        check_read_len(len)?;
         let Ok(start) = usize::try_from(offset) else {
             return Ok(Vec::new());
         };
@@ -196,7 +196,7 @@ impl ReadAt for CachedReader {
     }
 
     async fn read_at(&self, offset: u64, len: usize) -> io::Result<Vec<u8>> {
-        check_len(len)?;
+        check_read_len(len)?;
         let end = offset.saturating_add(len as u64).min(self.size());
         let mut out = Vec::with_capacity(end.saturating_sub(offset) as usize);
         let mut pos = offset;

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use super::error::DiskError;
 use super::fields::{be32, be64, slice};
 use super::qcow2::read_mapped;
-use super::read_at::{check_len, ReadAt};
+use super::read_at::{check_read_len, ReadAt};
 use super::{read_exact, Detail, Opened};
 
 pub(crate) const COOKIE: &[u8; 8] = b"conectix";
@@ -124,7 +124,7 @@ impl ReadAt for Window {
     }
 
     async fn read_at(&self, offset: u64, len: usize) -> io::Result<Vec<u8>> {
-        check_len(len)?;
+        check_read_len(len)?;
         let len = self.size.saturating_sub(offset).min(len as u64) as usize;
         if len == 0 {
             return Ok(Vec::new());
@@ -206,7 +206,7 @@ impl ReadAt for DynamicGuest {
     }
 
     async fn read_at(&self, offset: u64, len: usize) -> io::Result<Vec<u8>> {
-        check_len(len)?;
+        check_read_len(len)?;
         read_mapped(
             self.size,
             self.block_size,

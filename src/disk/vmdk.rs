@@ -11,7 +11,7 @@ use std::sync::Arc;
 use super::error::DiskError;
 use super::fields::{le16, le32, le64, slice};
 use super::qcow2::read_mapped;
-use super::read_at::{check_len, ReadAt};
+use super::read_at::{check_read_len, ReadAt};
 use super::{read_exact, Detail, Opened};
 
 pub(crate) const MAGIC: &[u8; 4] = b"KDMV";
@@ -279,7 +279,7 @@ impl ReadAt for VmdkGuest {
     }
 
     async fn read_at(&self, offset: u64, len: usize) -> io::Result<Vec<u8>> {
-        check_len(len)?;
+        check_read_len(len)?;
         read_mapped(
             self.size,
             self.grain_bytes,
