@@ -446,7 +446,8 @@ pub(crate) mod tests {
         let mut guest = vec![0u8; 512];
         write_mbr(&mut guest, &[(0x83, true, 2048, 100)], true);
         let base = tiny_qcow2(&guest, 1 << 30);
-        let cases: Vec<(&str, Box<dyn Fn(&mut Vec<u8>)>)> = vec![
+        type Breaker = Box<dyn Fn(&mut Vec<u8>)>;
+        let cases: Vec<(&str, Breaker)> = vec![
             (
                 "cluster bits",
                 Box::new(|f| f[20..24].copy_from_slice(&63u32.to_be_bytes())),
@@ -457,7 +458,7 @@ pub(crate) mod tests {
             ),
             (
                 "l1 offset",
-                Box::new(|f| f[40..48].copy_from_slice(&(u64::MAX & !0xffff).to_be_bytes())),
+                Box::new(|f| f[40..48].copy_from_slice(&(!0xffffu64).to_be_bytes())),
             ),
             (
                 "l2 offset",

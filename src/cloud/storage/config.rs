@@ -8,6 +8,7 @@
 //! - UCloud / SurferCloud US3: `https://s3-<region>.ufileos.com` (UCloud docs, ufile "AWS S3 Protocol Support";
 //!   HTTPS only in some regions there). The signing region US3 expects is not stated; the region id is used
 //!   (a known guess, see docs/simulator.md).
+//!
 //! A local S3-compatible server (the tests' moto) is reached path style over loopback http.
 
 use url::Url;

@@ -236,6 +236,9 @@ fn file_err(path: &Path) -> impl Fn(std::io::Error) -> StorageError + '_ {
     }
 }
 
+/// A part's bytes, MD5 and (when the payload is signed) hex SHA-256.
+type ReadPart = (Vec<u8>, [u8; 16], Option<String>);
+
 /// Reads part bytes into `buf` (reusing its allocation) and hashes them.
 fn read_part(
     file: &std::fs::File,
@@ -244,7 +247,7 @@ fn read_part(
     offset: u64,
     len: u64,
     sign: bool,
-) -> Result<(Vec<u8>, [u8; 16], Option<String>), StorageError> {
+) -> Result<ReadPart, StorageError> {
     use std::os::unix::fs::FileExt;
     let len = usize::try_from(len)
         .map_err(|_| StorageError::Config("part too large for memory".into()))?;
