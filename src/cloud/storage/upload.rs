@@ -483,7 +483,16 @@ impl S3Client {
             return Ok(report);
         }
 
-        let found = self.find_resumable(req, layout, &file).await?;
+        // Resuming is an optimisation: a service that cannot list unfinished uploads gets a fresh one.
+        let found = match self.find_resumable(req, layout, &file).await {
+            Ok(found) => found,
+            Err(e @ (StorageError::File { .. } | StorageError::FileChanged(_))) => return Err(e),
+            Err(e) => {
+                tracing::warn!(bucket = req.bucket, key = req.key, error = %e,
+                    "cannot look for an unfinished upload to resume; starting a new one");
+                None
+            }
+        };
         let (upload_id, existing) = match found {
             Some((id, parts)) => {
                 report.resumed = true;
