@@ -265,10 +265,12 @@ async fn an_upload_killed_half_way_resumes_with_the_missing_parts_only() {
             "1",
             "--part-delay-ms",
             "400",
+            "--progress-secs",
+            "0.2",
         ])
         .envs(moto.env())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(dir.path().join("stderr.log")).expect("stderr file"))
         .spawn()
         .expect("start cloudimage-upload");
     let stdout = child.stdout.take().expect("stdout");
@@ -288,6 +290,18 @@ async fn an_upload_killed_half_way_resumes_with_the_missing_parts_only() {
     assert!(
         !status.success(),
         "the upload finished before it was killed"
+    );
+    // It logged INFO progress lines (bytes, percent, rate) while it ran.
+    let log = std::fs::read_to_string(dir.path().join("stderr.log")).expect("stderr log");
+    let progress = log
+        .lines()
+        .find(|l| {
+            l.contains(" INFO ") && l.contains("uploading ") && l.contains("MiB of 60.00 MiB (")
+        })
+        .unwrap_or_else(|| panic!("no progress line in:\n{log}"));
+    assert!(
+        progress.contains("%), ") && progress.contains(" MiB/s"),
+        "{progress}"
     );
 
     // The server holds one unfinished upload with the parts sent before the kill.
