@@ -72,7 +72,8 @@ async fn uploads_of(client: &S3Client, bucket: &str, key: &str) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn multipart_upload_is_verified_end_to_end() {
     let moto = Moto::start();
-    let client = moto.client();
+    // With S3 flexible checksums too (x-amz-checksum-sha256 per part, SHA256 on the upload).
+    let client = moto.client_sha256();
     client.create_bucket("images").await.expect("create bucket");
     let dir = tempfile::tempdir().expect("tempdir");
     let data = pseudo_random(23 * MIB + 12_345, 1);
@@ -237,7 +238,8 @@ fn upload_tool() -> PathBuf {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_upload_killed_half_way_resumes_with_the_missing_parts_only() {
     let moto = Moto::start();
-    let client = moto.client();
+    // Both runs send S3 flexible checksums: the resumed parts' ChecksumSHA256 must be carried into Complete.
+    let client = moto.client_sha256();
     client.create_bucket("resume").await.expect("create bucket");
     let dir = tempfile::tempdir().expect("tempdir");
     let data = pseudo_random(12 * 5 * MIB - 777, 3);
@@ -267,6 +269,7 @@ async fn an_upload_killed_half_way_resumes_with_the_missing_parts_only() {
             "400",
             "--progress-secs",
             "0.2",
+            "--sha256-checksums",
         ])
         .envs(moto.env())
         .stdout(Stdio::piped())
@@ -277,10 +280,12 @@ async fn an_upload_killed_half_way_resumes_with_the_missing_parts_only() {
     let mut lines = BufReader::new(stdout).lines();
     let mut parts_reported = 0;
     while parts_reported < 3 {
-        let line = lines
-            .next()
-            .expect("upload tool ended early")
-            .expect("read line");
+        let Some(Ok(line)) = lines.next() else {
+            panic!(
+                "the upload tool ended early:\n{}",
+                std::fs::read_to_string(dir.path().join("stderr.log")).unwrap_or_default()
+            );
+        };
         if line.starts_with("part ") {
             parts_reported += 1;
         }

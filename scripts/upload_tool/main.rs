@@ -55,6 +55,12 @@ struct Args {
     /// Hash cache directory (default: the user's cache directory).
     #[arg(long)]
     cache_dir: Option<PathBuf>,
+    /// Send S3 flexible checksums (`x-amz-checksum-sha256`) with every part, as against S3 itself.
+    #[arg(long)]
+    sha256_checksums: bool,
+    /// Send `UNSIGNED-PAYLOAD` instead of each part's SHA-256 (Content-MD5 is still sent).
+    #[arg(long)]
+    unsigned_payload: bool,
     /// Only compute (or look up) the file's SHA-256 and print it with the time taken.
     #[arg(long)]
     hash_only: bool,
@@ -117,12 +123,9 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     } else {
         Addressing::VirtualHosted
     };
-    let client = S3Client::new(StorageConfig::new(
-        endpoint,
-        &args.region,
-        addressing,
-        credentials,
-    )?)?;
+    let config = StorageConfig::new(endpoint, &args.region, addressing, credentials)?
+        .with_sha256_checksums(args.sha256_checksums);
+    let client = S3Client::new(config)?;
     if args.create_bucket {
         client.create_bucket(bucket).await?;
     }
@@ -130,6 +133,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let options = UploadOptions {
         part_size: args.part_size_mib.map(|m| m << 20),
         concurrency: args.concurrency,
+        sign_payload: !args.unsigned_payload,
         progress_interval: Duration::from_secs_f64(args.progress_secs.max(0.1)),
         on_part: Some(Arc::new(move |e| {
             use std::io::Write;

@@ -117,10 +117,20 @@ impl Moto {
         self.client_with(self.credentials.clone(), &self.endpoint)
     }
 
+    /// A client that also sends S3 flexible checksums (`x-amz-checksum-sha256`).
+    pub fn client_sha256(&self) -> S3Client {
+        self.build(self.credentials.clone(), &self.endpoint, true)
+    }
+
     /// A client with other credentials or another endpoint (a proxy in front of moto).
     pub fn client_with(&self, credentials: StorageCredentials, endpoint: &str) -> S3Client {
+        self.build(credentials, endpoint, false)
+    }
+
+    fn build(&self, credentials: StorageCredentials, endpoint: &str, sha256: bool) -> S3Client {
         let config = StorageConfig::new(endpoint, REGION, Addressing::Path, credentials)
-            .expect("storage config");
+            .expect("storage config")
+            .with_sha256_checksums(sha256);
         S3Client::with_options(
             config,
             ClientOptions {

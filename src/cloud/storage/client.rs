@@ -22,6 +22,7 @@ use reqsign_core::{Context, Signer};
 use super::config::{check_bucket, check_key, Addressing, StorageConfig};
 use super::error::StorageError;
 use super::xml;
+pub use super::xml::CompletedPart;
 
 /// Unreserved characters (RFC 3986), which SigV4 leaves unencoded.
 const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
@@ -86,6 +87,8 @@ pub struct PartInfo {
     pub etag: String,
     /// Size in bytes.
     pub size: u64,
+    /// Base64 SHA-256 the service keeps for the part (uploads with the SHA256 checksum algorithm).
+    pub checksum_sha256: Option<String>,
 }
 
 /// One unfinished multipart upload.
@@ -97,6 +100,8 @@ pub struct UploadInfo {
     pub upload_id: String,
     /// When it was started (ISO 8601, as the service wrote it).
     pub initiated: Option<String>,
+    /// The checksum algorithm it was created with (`SHA256`, ...), if any.
+    pub checksum_algorithm: Option<String>,
 }
 
 /// A part body with the digests the client sends along.
@@ -106,16 +111,31 @@ pub struct PartBody {
     pub data: Bytes,
     /// MD5 of `data` (sent as `Content-MD5`, which the service verifies, and compared with the returned ETag).
     pub md5: [u8; 16],
-    /// Hex SHA-256 of `data` for a signed payload, or `None` for `UNSIGNED-PAYLOAD`.
-    pub sha256: Option<String>,
+    /// SHA-256 of `data`: the signed payload hash (`x-amz-content-sha256`) and, with
+    /// [`StorageConfig::sha256_checksums`], `x-amz-checksum-sha256`. `None`: `UNSIGNED-PAYLOAD` (the checksum
+    /// header, when configured, is then computed here).
+    pub sha256: Option<[u8; 32]>,
 }
 
 impl PartBody {
     /// Computes the digests of `data` (both MD5 and SHA-256).
     pub fn new(data: Bytes) -> Self {
         let md5 = md5::Md5::digest(&data).into();
-        let sha256 = Some(hex::encode(sha2::Sha256::digest(&data)));
+        let sha256 = Some(sha2::Sha256::digest(&data).into());
         Self { data, md5, sha256 }
+    }
+
+    /// Base64 of the SHA-256, as `x-amz-checksum-sha256` and `ChecksumSHA256` carry it.
+    pub fn sha256_base64(&self) -> String {
+        let digest: [u8; 32] = self
+            .sha256
+            .unwrap_or_else(|| sha2::Sha256::digest(&self.data).into());
+        b64(&digest)
+    }
+
+    fn payload_hash(&self) -> String {
+        self.sha256
+            .map_or_else(|| UNSIGNED_PAYLOAD.to_string(), hex::encode)
     }
 }
 
@@ -506,12 +526,10 @@ impl S3Client {
         check_key(key)?;
         let mut call = self.call("PutObject", Method::PUT, bucket, Some(key));
         call.body = body.data.clone();
-        call.payload_hash = body
-            .sha256
-            .clone()
-            .unwrap_or_else(|| UNSIGNED_PAYLOAD.into());
+        call.payload_hash = body.payload_hash();
         call.headers
             .push((HeaderName::from_static("content-md5"), b64(&body.md5)));
+        self.push_checksum(&mut call, body);
         push_metadata(&mut call.headers, metadata)?;
         let response = self.send(&call, true).await?;
         let etag = etag_of(response.headers()).ok_or_else(|| self.protocol(&call, "no ETag"))?;
@@ -531,6 +549,12 @@ impl S3Client {
         check_key(key)?;
         let mut call = self.call("CreateMultipartUpload", Method::POST, bucket, Some(key));
         call.query.push(("uploads", String::new()));
+        if self.inner.config.sha256_checksums {
+            call.headers.push((
+                HeaderName::from_static("x-amz-checksum-algorithm"),
+                "SHA256".into(),
+            ));
+        }
         push_metadata(&mut call.headers, metadata)?;
         let text = self.send_xml(&call, false).await?;
         let r: xml::InitiateResult = xml::parse(&text).map_err(|e| self.protocol(&call, e))?;
@@ -554,16 +578,24 @@ impl S3Client {
         call.query.push(("partNumber", number.to_string()));
         call.query.push(("uploadId", upload_id.to_string()));
         call.body = body.data.clone();
-        call.payload_hash = body
-            .sha256
-            .clone()
-            .unwrap_or_else(|| UNSIGNED_PAYLOAD.into());
+        call.payload_hash = body.payload_hash();
         call.headers
             .push((HeaderName::from_static("content-md5"), b64(&body.md5)));
+        self.push_checksum(&mut call, body);
         let response = self.send(&call, false).await?;
         let etag = etag_of(response.headers()).ok_or_else(|| self.protocol(&call, "no ETag"))?;
         self.check_etag(&call, &etag, &body.md5)?;
         Ok(etag)
+    }
+
+    /// Adds `x-amz-checksum-sha256` when the configuration asks for S3 flexible checksums.
+    fn push_checksum(&self, call: &mut Call<'_>, body: &PartBody) {
+        if self.inner.config.sha256_checksums {
+            call.headers.push((
+                HeaderName::from_static("x-amz-checksum-sha256"),
+                body.sha256_base64(),
+            ));
+        }
     }
 
     fn check_etag(&self, call: &Call<'_>, etag: &str, md5: &[u8; 16]) -> Result<(), StorageError> {
@@ -602,6 +634,7 @@ impl S3Client {
                 number: p.part_number,
                 etag: p.etag,
                 size: p.size,
+                checksum_sha256: p.checksum_sha256,
             }));
             match page
                 .next_part_number_marker
@@ -640,6 +673,7 @@ impl S3Client {
                 key: u.key,
                 upload_id: u.upload_id,
                 initiated: u.initiated,
+                checksum_algorithm: u.checksum_algorithm.filter(|a| !a.trim().is_empty()),
             }));
             let next = (
                 page.next_key_marker.unwrap_or_default(),
@@ -662,7 +696,7 @@ impl S3Client {
         bucket: &str,
         key: &str,
         upload_id: &str,
-        parts: &[(u32, String)],
+        parts: &[CompletedPart],
     ) -> Result<(), StorageError> {
         let mut call = self.call("CompleteMultipartUpload", Method::POST, bucket, Some(key));
         call.query.push(("uploadId", upload_id.to_string()));

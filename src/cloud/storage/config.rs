@@ -60,6 +60,10 @@ pub struct StorageConfig {
     pub addressing: Addressing,
     /// Access keys.
     pub credentials: StorageCredentials,
+    /// Also send S3's flexible checksum `x-amz-checksum-sha256` with every part and object (the upload is created
+    /// with `x-amz-checksum-algorithm: SHA256`), which S3 verifies besides `Content-MD5`. Off by default: the OSS,
+    /// COS and US3 S3-compatible APIs do not document these headers.
+    pub sha256_checksums: bool,
 }
 
 impl StorageConfig {
@@ -111,7 +115,14 @@ impl StorageConfig {
             region: region.trim().to_string(),
             addressing,
             credentials,
+            sha256_checksums: false,
         })
+    }
+
+    /// The same configuration with [`StorageConfig::sha256_checksums`] set.
+    pub fn with_sha256_checksums(mut self, on: bool) -> Self {
+        self.sha256_checksums = on;
+        self
     }
 
     /// Alibaba Cloud OSS through its S3-compatible endpoint (`region` like `cn-hangzhou`; `internal` for the VPC

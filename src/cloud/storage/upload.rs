@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use md5::Digest as _;
 
-use super::client::{backoff, etag_md5, PartBody, S3Client};
+use super::client::{backoff, etag_md5, CompletedPart, PartBody, S3Client};
 use super::config::{check_bucket, check_key};
 use super::error::StorageError;
 
@@ -236,8 +236,8 @@ fn file_err(path: &Path) -> impl Fn(std::io::Error) -> StorageError + '_ {
     }
 }
 
-/// A part's bytes, MD5 and (when the payload is signed) hex SHA-256.
-type ReadPart = (Vec<u8>, [u8; 16], Option<String>);
+/// A part's bytes, MD5 and (when asked for) SHA-256.
+type ReadPart = (Vec<u8>, [u8; 16], Option<[u8; 32]>);
 
 /// Reads part bytes into `buf` (reusing its allocation) and hashes them.
 fn read_part(
@@ -263,19 +263,21 @@ fn read_part(
         }
     }
     let md5: [u8; 16] = md5::Md5::digest(&buf).into();
-    let sha = sign.then(|| hex::encode(sha2::Sha256::digest(&buf)));
+    let sha = sign.then(|| sha2::Sha256::digest(&buf).into());
     Ok((buf, md5, sha))
 }
 
-/// MD5 (hex) of `len` bytes at `offset`, read in small chunks.
-fn md5_of_range(
+/// MD5 (hex) and SHA-256 (base64) of `len` bytes at `offset`, read in small chunks.
+fn digests_of_range(
     file: &std::fs::File,
     path: &Path,
     offset: u64,
     len: u64,
-) -> Result<String, StorageError> {
+) -> Result<(String, String), StorageError> {
+    use base64::Engine as _;
     use std::os::unix::fs::FileExt;
     let mut hasher = md5::Md5::new();
+    let mut sha = sha2::Sha256::new();
     let mut buf = vec![0u8; VERIFY_CHUNK];
     let mut pos = 0u64;
     while pos < len {
@@ -284,13 +286,17 @@ fn md5_of_range(
             Ok(0) => return Err(StorageError::FileChanged(path.to_path_buf())),
             Ok(n) => {
                 hasher.update(&buf[..n]);
+                sha.update(&buf[..n]);
                 pos += n as u64;
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => return Err(file_err(path)(e)),
         }
     }
-    Ok(hex::encode(hasher.finalize()))
+    Ok((
+        hex::encode(hasher.finalize()),
+        base64::engine::general_purpose::STANDARD.encode(sha.finalize()),
+    ))
 }
 
 /// State shared by the part workers.
@@ -320,7 +326,7 @@ impl Shared {
         self.queue.lock().ok()?.pop_front()
     }
 
-    async fn worker(self: Arc<Self>) -> Result<Vec<(u32, String)>, StorageError> {
+    async fn worker(self: Arc<Self>) -> Result<Vec<CompletedPart>, StorageError> {
         let result = self.run_worker().await;
         if result.is_err() {
             self.failed.store(true, Ordering::SeqCst);
@@ -328,14 +334,14 @@ impl Shared {
         result
     }
 
-    async fn run_worker(&self) -> Result<Vec<(u32, String)>, StorageError> {
+    async fn run_worker(&self) -> Result<Vec<CompletedPart>, StorageError> {
         let mut done = Vec::new();
         let mut buf = Vec::new();
         while let Some(number) = self.next_part() {
             let (offset, len) = self.layout.range(number);
             let file = Arc::clone(&self.file);
             let path = self.path.clone();
-            let sign = self.options.sign_payload;
+            let sign = self.options.sign_payload || self.client.config().sha256_checksums;
             let (data, md5, sha256) = tokio::task::spawn_blocking(move || {
                 read_part(&file, &path, buf, offset, len, sign)
             })
@@ -371,6 +377,11 @@ impl Shared {
                     Err(e) => return Err(e),
                 }
             };
+            let checksum_sha256 = self
+                .client
+                .config()
+                .sha256_checksums
+                .then(|| body.sha256_base64());
             // Take the buffer back for the next part when no one else holds it.
             buf = body.data.try_into_mut().map(Vec::from).unwrap_or_default();
             self.bytes_done.fetch_add(len, Ordering::SeqCst);
@@ -386,7 +397,11 @@ impl Shared {
                     total: self.layout.count,
                 });
             }
-            done.push((number, etag));
+            done.push(CompletedPart {
+                number,
+                etag,
+                checksum_sha256,
+            });
         }
         Ok(done)
     }
@@ -464,7 +479,7 @@ impl S3Client {
         let metadata = [(META_SHA256, sha256.as_str())];
         if size <= part_size {
             // One request: small enough for a single PutObject.
-            let sign = options.sign_payload;
+            let sign = options.sign_payload || self.config().sha256_checksums;
             let (f, p) = (Arc::clone(&file), path.to_path_buf());
             let (data, md5, sha) =
                 tokio::task::spawn_blocking(move || read_part(&f, &p, Vec::new(), 0, size, sign))
@@ -547,7 +562,7 @@ impl S3Client {
         for _ in 0..concurrency {
             workers.spawn(Arc::clone(&shared).worker());
         }
-        let mut parts: Vec<(u32, String)> = existing.into_iter().collect();
+        let mut parts: Vec<CompletedPart> = existing.into_values().collect();
         let mut failure: Option<StorageError> = None;
         while let Some(joined) = workers.join_next().await {
             match joined {
@@ -678,7 +693,7 @@ impl S3Client {
         req: &UploadRequest<'_>,
         layout: Layout,
         file: &Arc<std::fs::File>,
-    ) -> Result<Option<(String, BTreeMap<u32, String>)>, StorageError> {
+    ) -> Result<Option<(String, BTreeMap<u32, CompletedPart>)>, StorageError> {
         let mut uploads: Vec<_> = self
             .list_multipart_uploads(req.bucket, req.key)
             .await?
@@ -686,7 +701,20 @@ impl S3Client {
             .filter(|u| u.key == req.key)
             .collect();
         uploads.sort_by(|a, b| b.initiated.cmp(&a.initiated));
+        let sha256_mode = self.config().sha256_checksums;
         for upload in uploads.into_iter().take(MAX_RESUME_CANDIDATES) {
+            // Parts of an upload created with another checksum setting could not be completed together.
+            let upload_sha256 = upload
+                .checksum_algorithm
+                .as_deref()
+                .is_some_and(|a| a.eq_ignore_ascii_case("SHA256"));
+            if upload_sha256 != sha256_mode
+                || (upload.checksum_algorithm.is_some() && !upload_sha256)
+            {
+                tracing::info!(bucket = req.bucket, key = req.key, upload_id = %upload.upload_id,
+                    "not resuming an unfinished upload with another checksum algorithm");
+                continue;
+            }
             let parts = match self
                 .list_parts(req.bucket, req.key, &upload.upload_id)
                 .await
@@ -710,14 +738,26 @@ impl S3Client {
                 };
                 let (offset, len) = layout.range(part.number);
                 let (f, p) = (Arc::clone(file), req.path.to_path_buf());
-                let local = tokio::task::spawn_blocking(move || md5_of_range(&f, &p, offset, len))
-                    .await
-                    .map_err(|e| file_err(req.path)(std::io::Error::other(e)))??;
-                if local != remote {
+                let (local_md5, local_sha256) =
+                    tokio::task::spawn_blocking(move || digests_of_range(&f, &p, offset, len))
+                        .await
+                        .map_err(|e| file_err(req.path)(std::io::Error::other(e)))??;
+                let sha_differs = part
+                    .checksum_sha256
+                    .as_deref()
+                    .is_some_and(|c| c.trim() != local_sha256);
+                if local_md5 != remote || sha_differs {
                     foreign = Some(format!("part {} holds other bytes", part.number));
                     break;
                 }
-                verified.insert(part.number, part.etag.clone());
+                verified.insert(
+                    part.number,
+                    CompletedPart {
+                        number: part.number,
+                        etag: part.etag.clone(),
+                        checksum_sha256: sha256_mode.then_some(local_sha256),
+                    },
+                );
             }
             match foreign {
                 None => return Ok(Some((upload.upload_id, verified))),

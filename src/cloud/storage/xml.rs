@@ -21,6 +21,8 @@ pub(crate) struct PartXml {
     #[serde(rename = "ETag")]
     pub(crate) etag: String,
     pub(crate) size: u64,
+    #[serde(rename = "ChecksumSHA256", default)]
+    pub(crate) checksum_sha256: Option<String>,
 }
 
 /// `ListPartsResult`.
@@ -43,6 +45,8 @@ pub(crate) struct UploadXml {
     pub(crate) upload_id: String,
     #[serde(default)]
     pub(crate) initiated: Option<String>,
+    #[serde(default)]
+    pub(crate) checksum_algorithm: Option<String>,
 }
 
 /// `ListMultipartUploadsResult`.
@@ -103,17 +107,33 @@ fn escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// The `CompleteMultipartUpload` body for `(part number, ETag)` pairs, in part-number order.
-pub(crate) fn complete_body(parts: &[(u32, String)]) -> String {
-    let mut sorted: Vec<&(u32, String)> = parts.iter().collect();
-    sorted.sort_by_key(|(n, _)| *n);
+/// One part of a `CompleteMultipartUpload` body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompletedPart {
+    /// Part number.
+    pub number: u32,
+    /// The ETag UploadPart returned.
+    pub etag: String,
+    /// Base64 SHA-256 of the part, for uploads created with the SHA256 checksum algorithm.
+    pub checksum_sha256: Option<String>,
+}
+
+/// The `CompleteMultipartUpload` body, in part-number order.
+pub(crate) fn complete_body(parts: &[CompletedPart]) -> String {
+    let mut sorted: Vec<&CompletedPart> = parts.iter().collect();
+    sorted.sort_by_key(|p| p.number);
     let mut s =
         String::from("<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">");
-    for (n, etag) in sorted {
+    for p in sorted {
         s.push_str(&format!(
-            "<Part><PartNumber>{n}</PartNumber><ETag>{}</ETag></Part>",
-            escape(etag)
+            "<Part><PartNumber>{}</PartNumber><ETag>{}</ETag>",
+            p.number,
+            escape(&p.etag)
         ));
+        if let Some(c) = &p.checksum_sha256 {
+            s.push_str(&format!("<ChecksumSHA256>{}</ChecksumSHA256>", escape(c)));
+        }
+        s.push_str("</Part>");
     }
     s.push_str("</CompleteMultipartUpload>");
     s
@@ -160,7 +180,19 @@ mod tests {
 
     #[test]
     fn complete_body_is_sorted_and_escaped() {
-        let body = complete_body(&[(2, "\"b\"".into()), (1, "\"a&\"".into())]);
-        assert!(body.contains("<Part><PartNumber>1</PartNumber><ETag>&quot;a&amp;&quot;</ETag></Part><Part><PartNumber>2"));
+        let part = |number, etag: &str, c: Option<&str>| CompletedPart {
+            number,
+            etag: etag.into(),
+            checksum_sha256: c.map(str::to_string),
+        };
+        let body = complete_body(&[part(2, "\"b\"", Some("c2=")), part(1, "\"a&\"", None)]);
+        assert!(
+            body.contains("<Part><PartNumber>1</PartNumber><ETag>&quot;a&amp;&quot;</ETag></Part><Part><PartNumber>2"),
+            "{body}"
+        );
+        assert!(
+            body.contains("<ChecksumSHA256>c2=</ChecksumSHA256></Part></Complete"),
+            "{body}"
+        );
     }
 }
