@@ -6,6 +6,7 @@
 
 pub mod cloud;
 pub mod cty;
+pub mod disk;
 pub mod logging;
 pub mod plugin;
 pub mod provider;

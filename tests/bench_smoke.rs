@@ -59,3 +59,56 @@ fn bench_smoke_runs_and_batching_saves_describes() {
         "{plan}"
     );
 }
+
+/// `scripts/bench --upload --smoke`: the upload benchmark end to end with 48 MiB (moto, our debug upload tool,
+/// `aws s3 cp`), so the harness cannot rot between full runs.
+#[test]
+fn bench_upload_smoke_runs_both_clients() {
+    // install-test-tools (run by `terraform`) put moto and awscli in the venv.
+    let _ = support::terraform(support::Tf::Path);
+    let python = support::repo_root().join(".venv/bin/python");
+    let tool = support::product_binary()
+        .parent()
+        .expect("binary directory")
+        .join("examples/cloudimage-upload");
+    assert!(
+        tool.exists(),
+        "{} not built; run through `cargo test`",
+        tool.display()
+    );
+    let out_dir = tempfile::tempdir().expect("tempdir");
+    let json_path = out_dir.path().join("upload.json");
+    let out = Command::new(&python)
+        .arg(support::repo_root().join("scripts/bench"))
+        .args(["--upload", "--smoke", "--upload-tool"])
+        .arg(&tool)
+        .arg("--json")
+        .arg(&json_path)
+        .output()
+        .expect("run scripts/bench --upload");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "scripts/bench --upload --smoke failed:\n{stdout}\n{stderr}"
+    );
+    assert!(stdout.contains("aws s3 cp"), "no table printed:\n{stdout}");
+    let text = std::fs::read_to_string(&json_path).expect("upload.json");
+    let res: serde_json::Value = serde_json::from_str(&text).expect("upload.json is JSON");
+    for k in [
+        "ours_wall_s",
+        "aws_wall_s",
+        "ours_peak_rss",
+        "aws_peak_rss",
+        "ratio",
+        "hash_cold_s",
+    ] {
+        assert!(res[k].as_f64().unwrap_or(0.0) > 0.0, "{k}: {res}");
+    }
+    // The unchanged file was looked up, not re-read: far below the cold hash time of the same file.
+    assert!(
+        res["hash_cached_ms"].as_f64().unwrap_or(f64::MAX) < 50.0,
+        "{res}"
+    );
+    assert_eq!(res["size"], 48 << 20);
+}

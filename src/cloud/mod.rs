@@ -17,6 +17,7 @@ pub mod rules;
 pub mod settings;
 pub mod sign;
 pub mod source_url;
+pub mod storage;
 pub mod tencent;
 pub mod ucloud;
 

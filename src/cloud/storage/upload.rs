@@ -1,0 +1,827 @@
+//! Uploading a local disk image: multipart with bounded parallelism and memory, per-part retries and checksums,
+//! resume of an interrupted upload, abort on failure, progress lines, and a final size check.
+//!
+//! Identity of the content: the caller passes the file's SHA-256 (from [`crate::disk::hash_cache`]). It is stored
+//! as the object's `x-amz-meta-cloudimage-sha256`, so an object that already holds this content is not sent again.
+//!
+//! Resume: S3 has no call that shows an unfinished upload's metadata, so an unfinished upload of the same key is
+//! adopted only when every part it holds has this run's part size at its position and an ETag equal to the MD5 of
+//! the same byte range of the local file (each such range is read and hashed locally, which is much cheaper than
+//! sending it). An upload holding any other bytes is left alone. Parts whose ETag is not an MD5 are sent again.
+//!
+//! Abort: a failed upload (a part that still fails after its retries, a file that changed underneath) is aborted so
+//! no parts linger and cost storage. A cancelled or killed run aborts nothing; the next run resumes it.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use md5::Digest as _;
+
+use super::client::{backoff, etag_md5, CompletedPart, PartBody, S3Client};
+use super::config::{check_bucket, check_key};
+use super::error::StorageError;
+
+/// Smallest part S3 and the three clouds accept (all but the last part).
+pub const MIN_PART_SIZE: u64 = 5 << 20;
+/// Largest part S3 and the three clouds accept.
+pub const MAX_PART_SIZE: u64 = 5 << 30;
+/// Most parts in one upload.
+pub const MAX_PARTS: u64 = 10_000;
+/// Part size when the caller does not choose one and the file needs no larger parts.
+pub const DEFAULT_PART_SIZE: u64 = 8 << 20;
+/// User metadata name holding the content's SHA-256.
+pub const META_SHA256: &str = "cloudimage-sha256";
+/// Unfinished uploads examined for resumption, newest first.
+const MAX_RESUME_CANDIDATES: usize = 5;
+/// Read size while hashing local ranges for resume checks.
+const VERIFY_CHUNK: usize = 1 << 20;
+
+/// What to upload where.
+#[derive(Debug, Clone, Copy)]
+pub struct UploadRequest<'a> {
+    /// The local file.
+    pub path: &'a Path,
+    /// Target bucket.
+    pub bucket: &'a str,
+    /// Target key.
+    pub key: &'a str,
+    /// Lower-case hex SHA-256 of the file's content.
+    pub sha256: &'a str,
+}
+
+/// A part finished (sent or found already there); given to [`UploadOptions::on_part`].
+#[derive(Debug, Clone)]
+pub struct PartEvent {
+    /// Part number.
+    pub number: u32,
+    /// Part size in bytes.
+    pub size: u64,
+    /// Tries it took.
+    pub attempts: u32,
+    /// Parts complete so far (including those found from an earlier run).
+    pub done: u32,
+    /// Parts in the upload.
+    pub total: u32,
+}
+
+/// Observer of finished parts (progress display, tests).
+pub type PartObserver = Arc<dyn Fn(&PartEvent) + Send + Sync>;
+
+/// How to upload.
+#[derive(Clone)]
+pub struct UploadOptions {
+    /// Part size; `None` picks [`DEFAULT_PART_SIZE`] or the smallest whole MiB that keeps to [`MAX_PARTS`].
+    pub part_size: Option<u64>,
+    /// Parts in flight at most.
+    pub concurrency: usize,
+    /// Memory for part buffers: fewer parts fly at once when `concurrency` parts would not fit (at least one).
+    pub memory_budget: u64,
+    /// Tries per part before the upload fails.
+    pub part_attempts: u32,
+    /// First delay between tries of a part (doubled each time, with jitter).
+    pub retry_delay: Duration,
+    /// Time between INFO progress lines.
+    pub progress_interval: Duration,
+    /// Sign each part's SHA-256 (`x-amz-content-sha256`), a second check the service makes besides `Content-MD5`;
+    /// off sends `UNSIGNED-PAYLOAD` and saves one hash per byte.
+    pub sign_payload: bool,
+    /// Called after each part completes.
+    pub on_part: Option<PartObserver>,
+}
+
+impl Default for UploadOptions {
+    fn default() -> Self {
+        Self {
+            part_size: None,
+            concurrency: 4,
+            memory_budget: 48 << 20,
+            part_attempts: 5,
+            retry_delay: Duration::from_secs(1),
+            progress_interval: Duration::from_secs(10),
+            sign_payload: true,
+            on_part: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for UploadOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UploadOptions")
+            .field("part_size", &self.part_size)
+            .field("concurrency", &self.concurrency)
+            .field("memory_budget", &self.memory_budget)
+            .field("part_attempts", &self.part_attempts)
+            .field("progress_interval", &self.progress_interval)
+            .field("sign_payload", &self.sign_payload)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What an upload did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadReport {
+    /// The multipart upload id (`None` for a single PutObject or an object already there).
+    pub upload_id: Option<String>,
+    /// True when an unfinished upload from an earlier run was continued.
+    pub resumed: bool,
+    /// True when the object already held this content and nothing was sent.
+    pub already_present: bool,
+    /// Object size in bytes.
+    pub size: u64,
+    /// Part size used.
+    pub part_size: u64,
+    /// Parts in the upload.
+    pub parts_total: u32,
+    /// Parts sent by this run.
+    pub parts_sent: u32,
+    /// Parts found already uploaded (verified) and not sent again.
+    pub parts_reused: u32,
+    /// Bytes sent by this run (successful part bodies).
+    pub bytes_sent: u64,
+    /// Part tries that failed and were retried.
+    pub retries: u32,
+}
+
+/// The part size and count for a file of `size` bytes: `requested` if valid, else the default rule.
+pub fn plan_parts(size: u64, requested: Option<u64>) -> Result<(u64, u32), StorageError> {
+    let part_size = match requested {
+        Some(p) => {
+            if !(MIN_PART_SIZE..=MAX_PART_SIZE).contains(&p) {
+                return Err(StorageError::Config(format!(
+                    "part size {p} is outside {MIN_PART_SIZE}..={MAX_PART_SIZE}"
+                )));
+            }
+            p
+        }
+        None => DEFAULT_PART_SIZE.max(size.div_ceil(MAX_PARTS).div_ceil(1 << 20) << 20),
+    };
+    let count = size.div_ceil(part_size).max(1);
+    if count > MAX_PARTS {
+        return Err(StorageError::Config(format!(
+            "{size} bytes in parts of {part_size} would need {count} parts (at most {MAX_PARTS})"
+        )));
+    }
+    Ok((part_size, count as u32))
+}
+
+/// Byte ranges of the parts.
+#[derive(Debug, Clone, Copy)]
+struct Layout {
+    size: u64,
+    part_size: u64,
+    count: u32,
+}
+
+impl Layout {
+    /// `(offset, length)` of part `n` (1-based).
+    fn range(&self, n: u32) -> (u64, u64) {
+        let offset = u64::from(n - 1) * self.part_size;
+        (offset, self.part_size.min(self.size - offset))
+    }
+}
+
+/// What identifies the local file's version during the upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FileState {
+    size: u64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+    inode: u64,
+}
+
+impl FileState {
+    fn of(m: &std::fs::Metadata) -> Self {
+        Self {
+            size: m.len(),
+            mtime: (m.mtime(), m.mtime_nsec()),
+            ctime: (m.ctime(), m.ctime_nsec()),
+            inode: m.ino(),
+        }
+    }
+}
+
+/// Aborts a spawned task when dropped (the progress ticker must not outlive a cancelled upload).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// `1.50 GiB`-style sizes for progress lines.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.2} {}", UNITS[u])
+    }
+}
+
+fn file_err(path: &Path) -> impl Fn(std::io::Error) -> StorageError + '_ {
+    move |source| StorageError::File {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// A part's bytes, MD5 and (when asked for) SHA-256.
+type ReadPart = (Vec<u8>, [u8; 16], Option<[u8; 32]>);
+
+/// Reads part bytes into `buf` (reusing its allocation) and hashes them.
+fn read_part(
+    file: &std::fs::File,
+    path: &Path,
+    mut buf: Vec<u8>,
+    offset: u64,
+    len: u64,
+    sign: bool,
+) -> Result<ReadPart, StorageError> {
+    use std::os::unix::fs::FileExt;
+    let len = usize::try_from(len)
+        .map_err(|_| StorageError::Config("part too large for memory".into()))?;
+    buf.clear();
+    buf.resize(len, 0);
+    let mut done = 0;
+    while done < len {
+        match file.read_at(&mut buf[done..], offset + done as u64) {
+            Ok(0) => return Err(StorageError::FileChanged(path.to_path_buf())),
+            Ok(n) => done += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(file_err(path)(e)),
+        }
+    }
+    let md5: [u8; 16] = md5::Md5::digest(&buf).into();
+    let sha = sign.then(|| sha2::Sha256::digest(&buf).into());
+    Ok((buf, md5, sha))
+}
+
+/// MD5 (hex) and SHA-256 (base64) of `len` bytes at `offset`, read in small chunks.
+fn digests_of_range(
+    file: &std::fs::File,
+    path: &Path,
+    offset: u64,
+    len: u64,
+) -> Result<(String, String), StorageError> {
+    use base64::Engine as _;
+    use std::os::unix::fs::FileExt;
+    let mut hasher = md5::Md5::new();
+    let mut sha = sha2::Sha256::new();
+    let mut buf = vec![0u8; VERIFY_CHUNK];
+    let mut pos = 0u64;
+    while pos < len {
+        let want = (len - pos).min(VERIFY_CHUNK as u64) as usize;
+        match file.read_at(&mut buf[..want], offset + pos) {
+            Ok(0) => return Err(StorageError::FileChanged(path.to_path_buf())),
+            Ok(n) => {
+                hasher.update(&buf[..n]);
+                sha.update(&buf[..n]);
+                pos += n as u64;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(file_err(path)(e)),
+        }
+    }
+    Ok((
+        hex::encode(hasher.finalize()),
+        base64::engine::general_purpose::STANDARD.encode(sha.finalize()),
+    ))
+}
+
+/// State shared by the part workers.
+struct Shared {
+    client: S3Client,
+    bucket: String,
+    key: String,
+    upload_id: String,
+    path: PathBuf,
+    file: Arc<std::fs::File>,
+    layout: Layout,
+    options: UploadOptions,
+    queue: Mutex<VecDeque<u32>>,
+    failed: AtomicBool,
+    bytes_done: AtomicU64,
+    bytes_sent: AtomicU64,
+    parts_done: AtomicU32,
+    parts_sent: AtomicU32,
+    retries: AtomicU32,
+}
+
+impl Shared {
+    fn next_part(&self) -> Option<u32> {
+        if self.failed.load(Ordering::SeqCst) {
+            return None;
+        }
+        self.queue.lock().ok()?.pop_front()
+    }
+
+    async fn worker(self: Arc<Self>) -> Result<Vec<CompletedPart>, StorageError> {
+        let result = self.run_worker().await;
+        if result.is_err() {
+            self.failed.store(true, Ordering::SeqCst);
+        }
+        result
+    }
+
+    async fn run_worker(&self) -> Result<Vec<CompletedPart>, StorageError> {
+        let mut done = Vec::new();
+        let mut buf = Vec::new();
+        while let Some(number) = self.next_part() {
+            let (offset, len) = self.layout.range(number);
+            let file = Arc::clone(&self.file);
+            let path = self.path.clone();
+            let sign = self.options.sign_payload || self.client.config().sha256_checksums;
+            let (data, md5, sha256) = tokio::task::spawn_blocking(move || {
+                read_part(&file, &path, buf, offset, len, sign)
+            })
+            .await
+            .map_err(|e| StorageError::File {
+                path: self.path.clone(),
+                source: std::io::Error::other(e),
+            })??;
+            let body = PartBody {
+                data: Bytes::from(data),
+                md5,
+                sha256,
+            };
+            let mut attempts = 0;
+            let etag = loop {
+                attempts += 1;
+                match self
+                    .client
+                    .upload_part(&self.bucket, &self.key, &self.upload_id, number, &body)
+                    .await
+                {
+                    Ok(etag) => break etag,
+                    Err(e) if attempts < self.options.part_attempts.max(1) && e.is_retryable() => {
+                        self.retries.fetch_add(1, Ordering::SeqCst);
+                        let delay = backoff(self.options.retry_delay, attempts);
+                        tracing::warn!(bucket = %self.bucket, key = %self.key, part = number, attempt = attempts,
+                            error = %e, "part upload failed; retrying in {:.1} s", delay.as_secs_f64());
+                        tokio::time::sleep(delay).await;
+                        if self.failed.load(Ordering::SeqCst) {
+                            return Ok(done);
+                        }
+                    }
+                    Err(e) => return Err(e),
+                }
+            };
+            let checksum_sha256 = self
+                .client
+                .config()
+                .sha256_checksums
+                .then(|| body.sha256_base64());
+            // Take the buffer back for the next part when no one else holds it.
+            buf = body.data.try_into_mut().map(Vec::from).unwrap_or_default();
+            self.bytes_done.fetch_add(len, Ordering::SeqCst);
+            self.bytes_sent.fetch_add(len, Ordering::SeqCst);
+            self.parts_sent.fetch_add(1, Ordering::SeqCst);
+            let finished = self.parts_done.fetch_add(1, Ordering::SeqCst) + 1;
+            if let Some(observer) = &self.options.on_part {
+                observer(&PartEvent {
+                    number,
+                    size: len,
+                    attempts,
+                    done: finished,
+                    total: self.layout.count,
+                });
+            }
+            done.push(CompletedPart {
+                number,
+                etag,
+                checksum_sha256,
+            });
+        }
+        Ok(done)
+    }
+}
+
+/// Checks that `sha256` is 64 hex digits; returns it lower-case.
+fn check_sha256(sha256: &str) -> Result<String, StorageError> {
+    if sha256.len() == 64 && sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(sha256.to_ascii_lowercase())
+    } else {
+        Err(StorageError::Config(format!(
+            "content SHA-256 {sha256:?} is not 64 hex digits"
+        )))
+    }
+}
+
+impl S3Client {
+    /// Uploads a local file to `bucket/key` (see the module documentation for the rules).
+    pub async fn upload_file(
+        &self,
+        req: &UploadRequest<'_>,
+        options: &UploadOptions,
+    ) -> Result<UploadReport, StorageError> {
+        check_bucket(req.bucket)?;
+        check_key(req.key)?;
+        let sha256 = check_sha256(req.sha256)?;
+        let path = req.path;
+        let file = Arc::new(std::fs::File::open(path).map_err(file_err(path))?);
+        let meta = file.metadata().map_err(file_err(path))?;
+        if !meta.is_file() {
+            return Err(StorageError::Config(format!(
+                "{} is not a regular file",
+                path.display()
+            )));
+        }
+        let state = FileState::of(&meta);
+        let size = state.size;
+        let (part_size, count) = plan_parts(size, options.part_size)?;
+        let layout = Layout {
+            size,
+            part_size,
+            count,
+        };
+        let mut report = UploadReport {
+            upload_id: None,
+            resumed: false,
+            already_present: false,
+            size,
+            part_size,
+            parts_total: count,
+            parts_sent: 0,
+            parts_reused: 0,
+            bytes_sent: 0,
+            retries: 0,
+        };
+
+        if let Some(info) = self.head_object(req.bucket, req.key).await? {
+            if info.size == size
+                && info
+                    .metadata
+                    .get(META_SHA256)
+                    .is_some_and(|s| s.eq_ignore_ascii_case(&sha256))
+            {
+                tracing::info!(
+                    bucket = req.bucket,
+                    key = req.key,
+                    "object already holds this content ({}); not uploading",
+                    human_bytes(size)
+                );
+                report.already_present = true;
+                return Ok(report);
+            }
+        }
+
+        let metadata = [(META_SHA256, sha256.as_str())];
+        if size <= part_size {
+            // One request: small enough for a single PutObject.
+            let sign = options.sign_payload || self.config().sha256_checksums;
+            let (f, p) = (Arc::clone(&file), path.to_path_buf());
+            let (data, md5, sha) =
+                tokio::task::spawn_blocking(move || read_part(&f, &p, Vec::new(), 0, size, sign))
+                    .await
+                    .map_err(|e| file_err(path)(std::io::Error::other(e)))??;
+            let body = PartBody {
+                data: Bytes::from(data),
+                md5,
+                sha256: sha,
+            };
+            self.put_object(req.bucket, req.key, &body, &metadata)
+                .await?;
+            report.parts_sent = 1;
+            report.bytes_sent = size;
+            self.verify_object(req, size, &sha256).await?;
+            return Ok(report);
+        }
+
+        // Resuming is an optimisation: a service that cannot list unfinished uploads gets a fresh one.
+        let found = match self.find_resumable(req, layout, &file).await {
+            Ok(found) => found,
+            Err(e @ (StorageError::File { .. } | StorageError::FileChanged(_))) => return Err(e),
+            Err(e) => {
+                tracing::warn!(bucket = req.bucket, key = req.key, error = %e,
+                    "cannot look for an unfinished upload to resume; starting a new one");
+                None
+            }
+        };
+        let (upload_id, existing) = match found {
+            Some((id, parts)) => {
+                report.resumed = true;
+                (id, parts)
+            }
+            None => (
+                self.create_multipart_upload(req.bucket, req.key, &metadata)
+                    .await?,
+                BTreeMap::new(),
+            ),
+        };
+        report.upload_id = Some(upload_id.clone());
+        report.parts_reused = existing.len() as u32;
+        let reused_bytes: u64 = existing.keys().map(|&n| layout.range(n).1).sum();
+        if report.resumed {
+            tracing::info!(
+                bucket = req.bucket,
+                key = req.key,
+                "resuming an unfinished upload: {} of {} parts ({}) already there",
+                existing.len(),
+                count,
+                human_bytes(reused_bytes)
+            );
+        }
+
+        let concurrency = options
+            .concurrency
+            .clamp(1, 64)
+            .min((options.memory_budget / part_size).max(1) as usize);
+        let missing: VecDeque<u32> = (1..=count).filter(|n| !existing.contains_key(n)).collect();
+        let shared = Arc::new(Shared {
+            client: self.clone(),
+            bucket: req.bucket.to_string(),
+            key: req.key.to_string(),
+            upload_id: upload_id.clone(),
+            path: path.to_path_buf(),
+            file: Arc::clone(&file),
+            layout,
+            options: options.clone(),
+            queue: Mutex::new(missing),
+            failed: AtomicBool::new(false),
+            bytes_done: AtomicU64::new(reused_bytes),
+            bytes_sent: AtomicU64::new(0),
+            parts_done: AtomicU32::new(existing.len() as u32),
+            parts_sent: AtomicU32::new(0),
+            retries: AtomicU32::new(0),
+        });
+
+        let started = Instant::now();
+        let _ticker = AbortOnDrop(tokio::spawn(progress(Arc::clone(&shared), started)));
+        let mut workers = tokio::task::JoinSet::new();
+        for _ in 0..concurrency {
+            workers.spawn(Arc::clone(&shared).worker());
+        }
+        let mut parts: Vec<CompletedPart> = existing.into_values().collect();
+        let mut failure: Option<StorageError> = None;
+        while let Some(joined) = workers.join_next().await {
+            match joined {
+                Ok(Ok(done)) => parts.extend(done),
+                Ok(Err(e)) => {
+                    // Keep the first real cause.
+                    failure.get_or_insert(e);
+                }
+                Err(e) => {
+                    failure.get_or_insert(StorageError::File {
+                        path: path.to_path_buf(),
+                        source: std::io::Error::other(e),
+                    });
+                }
+            }
+        }
+        report.parts_sent = shared.parts_sent.load(Ordering::SeqCst);
+        report.bytes_sent = shared.bytes_sent.load(Ordering::SeqCst);
+        report.retries = shared.retries.load(Ordering::SeqCst);
+
+        if failure.is_none() {
+            let now = file.metadata().map_err(file_err(path))?;
+            if FileState::of(&now) != state {
+                failure = Some(StorageError::FileChanged(path.to_path_buf()));
+            } else if parts.len() != count as usize {
+                failure = Some(StorageError::Protocol {
+                    op: "UploadPart",
+                    target: format!("{}/{}", req.bucket, req.key),
+                    message: format!("{} of {count} parts uploaded", parts.len()),
+                });
+            }
+        }
+        if let Some(e) = failure {
+            self.abort_after_failure(req, &upload_id, &e).await;
+            return Err(e);
+        }
+
+        if let Err(e) = self
+            .complete_multipart_upload(req.bucket, req.key, &upload_id, &parts)
+            .await
+        {
+            // A retried Complete whose first try succeeded answers NoSuchUpload: the object tells.
+            let done = e.is_not_found()
+                && self
+                    .head_object(req.bucket, req.key)
+                    .await
+                    .ok()
+                    .flatten()
+                    .is_some_and(|i| {
+                        i.size == size && i.metadata.get(META_SHA256) == Some(&sha256)
+                    });
+            if !done {
+                self.abort_after_failure(req, &upload_id, &e).await;
+                return Err(e);
+            }
+        }
+        self.verify_object(req, size, &sha256).await?;
+        let secs = started.elapsed().as_secs_f64().max(1e-3);
+        tracing::info!(
+            bucket = req.bucket,
+            key = req.key,
+            "uploaded {} to {}/{}: {} parts sent, {} reused, {}/s",
+            human_bytes(size),
+            req.bucket,
+            req.key,
+            report.parts_sent,
+            report.parts_reused,
+            human_bytes((report.bytes_sent as f64 / secs) as u64)
+        );
+        Ok(report)
+    }
+
+    /// HeadObject after the upload: the object must have the file's size (and our content tag when it kept one).
+    async fn verify_object(
+        &self,
+        req: &UploadRequest<'_>,
+        size: u64,
+        sha256: &str,
+    ) -> Result<(), StorageError> {
+        let target = format!("{}/{}", req.bucket, req.key);
+        let info = self
+            .head_object(req.bucket, req.key)
+            .await?
+            .ok_or_else(|| StorageError::Integrity {
+                target: target.clone(),
+                message: "the object does not exist after the upload".into(),
+            })?;
+        if info.size != size {
+            return Err(StorageError::Integrity {
+                target,
+                message: format!("the object has {} bytes, the file {size}", info.size),
+            });
+        }
+        match info.metadata.get(META_SHA256) {
+            Some(s) if !s.eq_ignore_ascii_case(sha256) => Err(StorageError::Integrity {
+                target,
+                message: format!("the object's {META_SHA256} is {s}, the file's {sha256}"),
+            }),
+            Some(_) => Ok(()),
+            None => {
+                tracing::warn!(bucket = req.bucket, key = req.key,
+                    "the uploaded object has no {META_SHA256} metadata (resumed from an upload started elsewhere?)");
+                Ok(())
+            }
+        }
+    }
+
+    async fn abort_after_failure(
+        &self,
+        req: &UploadRequest<'_>,
+        upload_id: &str,
+        cause: &StorageError,
+    ) {
+        tracing::warn!(bucket = req.bucket, key = req.key, error = %cause, "upload failed; aborting the multipart upload");
+        if let Err(e) = self
+            .abort_multipart_upload(req.bucket, req.key, upload_id)
+            .await
+        {
+            tracing::warn!(bucket = req.bucket, key = req.key, error = %e,
+                "could not abort the multipart upload; its parts stay until a lifecycle rule or a later run removes them");
+        }
+    }
+
+    /// An unfinished upload of `req.key` whose parts are all this file's bytes at this layout, with its verified
+    /// parts.
+    async fn find_resumable(
+        &self,
+        req: &UploadRequest<'_>,
+        layout: Layout,
+        file: &Arc<std::fs::File>,
+    ) -> Result<Option<(String, BTreeMap<u32, CompletedPart>)>, StorageError> {
+        let mut uploads: Vec<_> = self
+            .list_multipart_uploads(req.bucket, req.key)
+            .await?
+            .into_iter()
+            .filter(|u| u.key == req.key)
+            .collect();
+        uploads.sort_by(|a, b| b.initiated.cmp(&a.initiated));
+        let sha256_mode = self.config().sha256_checksums;
+        for upload in uploads.into_iter().take(MAX_RESUME_CANDIDATES) {
+            // Parts of an upload created with another checksum setting could not be completed together.
+            let upload_sha256 = upload
+                .checksum_algorithm
+                .as_deref()
+                .is_some_and(|a| a.eq_ignore_ascii_case("SHA256"));
+            if upload_sha256 != sha256_mode
+                || (upload.checksum_algorithm.is_some() && !upload_sha256)
+            {
+                tracing::info!(bucket = req.bucket, key = req.key, upload_id = %upload.upload_id,
+                    "not resuming an unfinished upload with another checksum algorithm");
+                continue;
+            }
+            let parts = match self
+                .list_parts(req.bucket, req.key, &upload.upload_id)
+                .await
+            {
+                Ok(p) => p,
+                Err(e) if e.is_not_found() => continue,
+                Err(e) => return Err(e),
+            };
+            let mut verified = BTreeMap::new();
+            let mut foreign = None;
+            for part in &parts {
+                if part.number == 0
+                    || part.number > layout.count
+                    || part.size != layout.range(part.number).1
+                {
+                    foreign = Some(format!("part {} has {} bytes", part.number, part.size));
+                    break;
+                }
+                let Some(remote) = etag_md5(&part.etag) else {
+                    continue; // not verifiable: sent again
+                };
+                let (offset, len) = layout.range(part.number);
+                let (f, p) = (Arc::clone(file), req.path.to_path_buf());
+                let (local_md5, local_sha256) =
+                    tokio::task::spawn_blocking(move || digests_of_range(&f, &p, offset, len))
+                        .await
+                        .map_err(|e| file_err(req.path)(std::io::Error::other(e)))??;
+                let sha_differs = part
+                    .checksum_sha256
+                    .as_deref()
+                    .is_some_and(|c| c.trim() != local_sha256);
+                if local_md5 != remote || sha_differs {
+                    foreign = Some(format!("part {} holds other bytes", part.number));
+                    break;
+                }
+                verified.insert(
+                    part.number,
+                    CompletedPart {
+                        number: part.number,
+                        etag: part.etag.clone(),
+                        checksum_sha256: sha256_mode.then_some(local_sha256),
+                    },
+                );
+            }
+            match foreign {
+                None => return Ok(Some((upload.upload_id, verified))),
+                Some(why) => {
+                    tracing::info!(bucket = req.bucket, key = req.key, upload_id = %upload.upload_id,
+                    "not resuming an unfinished upload of another content: {why}")
+                }
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// Logs a progress line every `progress_interval` until aborted.
+async fn progress(shared: Arc<Shared>, started: Instant) {
+    let every = shared
+        .options
+        .progress_interval
+        .max(Duration::from_millis(100));
+    let total = shared.layout.size;
+    let start_bytes = shared.bytes_done.load(Ordering::SeqCst);
+    loop {
+        tokio::time::sleep(every).await;
+        let done = shared.bytes_done.load(Ordering::SeqCst);
+        let secs = started.elapsed().as_secs_f64().max(1e-3);
+        let rate = (done.saturating_sub(start_bytes) as f64 / secs) as u64;
+        let pct = if total == 0 {
+            100.0
+        } else {
+            done as f64 * 100.0 / total as f64
+        };
+        tracing::info!(bucket = %shared.bucket, key = %shared.key, bytes = done, total, "uploading {} to {}/{}: {} of {} ({pct:.0}%), {}/s",
+            shared.path.display(), shared.bucket, shared.key, human_bytes(done), human_bytes(total), human_bytes(rate));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn part_plans() {
+        assert_eq!(plan_parts(0, None).unwrap(), (DEFAULT_PART_SIZE, 1));
+        assert_eq!(plan_parts(2 << 30, None).unwrap(), (8 << 20, 256));
+        // 200 GiB needs parts over 8 MiB: the smallest whole MiB that keeps to 10,000 parts.
+        let (p, n) = plan_parts(200 << 30, None).unwrap();
+        assert_eq!(p, 21 << 20);
+        assert!(u64::from(n) <= MAX_PARTS);
+        assert_eq!(plan_parts(12 << 20, Some(5 << 20)).unwrap(), (5 << 20, 3));
+        assert!(plan_parts(12 << 20, Some(1 << 20)).is_err());
+        assert!(plan_parts(60 << 30, Some(5 << 20)).is_err());
+        let l = Layout {
+            size: 12 << 20,
+            part_size: 5 << 20,
+            count: 3,
+        };
+        assert_eq!(l.range(3), (10 << 20, 2 << 20));
+    }
+
+    #[test]
+    fn sizes_and_hashes() {
+        assert_eq!(human_bytes(512), "512 B");
+        assert_eq!(human_bytes(3 << 29), "1.50 GiB");
+        assert!(check_sha256(&"A".repeat(64)).is_ok());
+        assert!(check_sha256("abc").is_err());
+    }
+}
