@@ -1,6 +1,7 @@
 //! `scripts/bench --smoke`: the benchmark harness end to end in seconds (5 images, 3 handshakes, debug binaries),
-//! so the harness cannot rot between full runs. Checks that every phase produced numbers and that describe
-//! batching cut the refresh's describe calls.
+//! so the harness cannot rot between full runs. Checks that every phase produced numbers, that describe
+//! batching cut the refresh's describe calls, and that no phase got a throttled answer. The API-call budget
+//! itself is guarded by tests/api_call_budget.rs.
 
 mod support;
 
@@ -49,11 +50,19 @@ fn bench_smoke_runs_and_batching_saves_describes() {
     assert_eq!(apply["calls"]["by_action"]["ImportImage"], 5, "{apply}");
     assert!(apply["ratio"].as_f64().unwrap_or(0.0) > 0.0);
 
+    assert_eq!(
+        apply["calls"]["throttled"], 0,
+        "the client's rate limiter let a throttled answer through: {apply}"
+    );
+
     let plan = &res["plan"][0];
     let on = plan["on"]["describe_calls"].as_u64().unwrap_or(u64::MAX);
     let off = plan["off"]["describe_calls"].as_u64().unwrap_or(0);
     assert_eq!(off, 5, "without batching every read is one call: {plan}");
     assert!(on < off, "batching saved nothing: {plan}");
+    for mode in ["on", "off"] {
+        assert_eq!(plan[mode]["throttled"], 0, "batching {mode}: {plan}");
+    }
     assert!(
         plan["on"]["peak_rss_bytes"].as_u64().unwrap_or(0) > 0,
         "{plan}"

@@ -7,10 +7,16 @@
 //! which `TF_LOG=info` shows.
 //!
 //! Wake-ups are rounded up to a process-wide grid (200 ms), so waits of images imported a little apart still look
-//! at the same moment and share one describe call (see `batch`) instead of each costing its own.
+//! at the same moment and share one describe call (see `batch`) instead of each costing its own. A wait's first
+//! look also joins a look the running waits already have planned when one falls between 0.7 s after its start and
+//! the wake-up the grid gives it: Terraform starts the creates of a round over up to a few hundred milliseconds when
+//! its state is large, and a create that started just past a grid slot would otherwise begin a poll cadence of its
+//! own, which every later create in its Terraform slot inherits (at 1,000 images the waits split into ever more
+//! cadences and describe calls per image grew from 0.35 to 1.4 between runs).
 
+use std::collections::BTreeMap;
 use std::future::Future;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -57,6 +63,65 @@ impl PollSchedule {
         static EPOCH: OnceLock<Instant> = OnceLock::new();
         let epoch = *EPOCH.get_or_init(|| at + self.align / 2);
         round_up(at, epoch, self.align)
+    }
+}
+
+/// How early a wait's first look may come to join the looks of waits already running, as a share of
+/// [`PollSchedule::first`].
+const FIRST_LOOK_EARLIEST: f64 = 0.7;
+
+/// The wake-ups waits are sleeping until, so that a new wait's first look can join them.
+#[derive(Debug, Default)]
+struct Wakes {
+    pending: Mutex<BTreeMap<Instant, usize>>,
+}
+
+impl Wakes {
+    /// The wake-ups of every wait in this process (waits of all clouds and regions: joining a look of another
+    /// region costs nothing, the describe calls are still made per region).
+    fn process() -> &'static Wakes {
+        static WAKES: OnceLock<Wakes> = OnceLock::new();
+        WAKES.get_or_init(Wakes::default)
+    }
+
+    fn pending(&self) -> std::sync::MutexGuard<'_, BTreeMap<Instant, usize>> {
+        // Counts only: a panic elsewhere cannot leave them half-changed.
+        self.pending.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The planned wake-up in `from..=to` that the most waits share (the later one of equals), if any.
+    fn busiest(&self, from: Instant, to: Instant) -> Option<Instant> {
+        if from > to {
+            return None;
+        }
+        self.pending()
+            .range(from..=to)
+            .max_by(|a, b| a.1.cmp(b.1).then(a.0.cmp(b.0)))
+            .map(|(at, _)| *at)
+    }
+
+    /// Notes that a wait sleeps until `at`, until the returned booking is dropped.
+    fn book(&self, at: Instant) -> Booking<'_> {
+        *self.pending().entry(at).or_default() += 1;
+        Booking { wakes: self, at }
+    }
+}
+
+/// One wait's planned wake-up, listed in [`Wakes`] while it lasts (also when the wait is dropped mid-sleep).
+struct Booking<'a> {
+    wakes: &'a Wakes,
+    at: Instant,
+}
+
+impl Drop for Booking<'_> {
+    fn drop(&mut self) {
+        let mut pending = self.wakes.pending();
+        if let Some(n) = pending.get_mut(&self.at) {
+            *n -= 1;
+            if *n == 0 {
+                pending.remove(&self.at);
+            }
+        }
     }
 }
 
@@ -114,6 +179,23 @@ pub(super) async fn wait_for<F, Fut>(
     timeout: Duration,
     schedule: PollSchedule,
     stop: &Signal,
+    look: F,
+) -> WaitEnd
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Option<Image>, CloudError>>,
+{
+    wait_with(goal, label, timeout, schedule, stop, Wakes::process(), look).await
+}
+
+/// [`wait_for`] with the wake-ups of `wakes` to join (tests use their own).
+async fn wait_with<F, Fut>(
+    goal: Goal,
+    label: &str,
+    timeout: Duration,
+    schedule: PollSchedule,
+    stop: &Signal,
+    wakes: &Wakes,
     mut look: F,
 ) -> WaitEnd
 where
@@ -124,14 +206,22 @@ where
     let deadline = started + timeout;
     let mut last: Option<Image> = None;
     let mut last_seen: (Option<ImageState>, Option<u8>) = (None, None);
+    let mut first = true;
     loop {
-        let wake = schedule
-            .wake(Instant::now(), started.elapsed())
-            .min(deadline);
+        let now = Instant::now();
+        let mut wake = schedule.wake(now, started.elapsed());
+        if first && !schedule.align.is_zero() {
+            let earliest = now + schedule.first.mul_f64(FIRST_LOOK_EARLIEST);
+            wake = wakes.busiest(earliest, wake).unwrap_or(wake);
+        }
+        first = false;
+        let wake = wake.min(deadline);
+        let booking = wakes.book(wake);
         tokio::select! {
             _ = stop.wait() => return WaitEnd::Stopped(last),
             _ = tokio::time::sleep_until(wake) => {}
         }
+        drop(booking);
         let found = match look().await {
             Ok(found) => found,
             Err(e) => return WaitEnd::Error(e),
@@ -288,6 +378,82 @@ mod tests {
                 assert!(looks.len() <= 215, "an hour took {} looks", looks.len());
             }
         }
+    }
+
+    /// Runs a wait with its own wake-up list from `start_after` on, for an image that becomes available at
+    /// `available_at`; returns the times of its looks.
+    async fn looks_of(
+        wakes: Arc<Wakes>,
+        t0: Instant,
+        start_after: Duration,
+        available_at: Duration,
+    ) -> Vec<Duration> {
+        tokio::time::sleep_until(t0 + start_after).await;
+        let looks = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = looks.clone();
+        let end = wait_with(
+            Goal::Available,
+            "img-1",
+            Duration::from_secs(600),
+            PollSchedule::default(),
+            &Signal::new(),
+            &wakes,
+            move || {
+                let at = t0.elapsed();
+                seen.lock().unwrap().push(at);
+                async move {
+                    Ok(Some(if at >= available_at {
+                        image(ImageState::Available, 100)
+                    } else {
+                        image(ImageState::Importing, 50)
+                    }))
+                }
+            },
+        )
+        .await;
+        assert!(matches!(end, WaitEnd::Done(Some(_))), "{end:?}");
+        let looks = looks.lock().unwrap().clone();
+        looks
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_wait_started_late_joins_the_looks_already_planned() {
+        let ms = Duration::from_millis;
+        // Up to 0.3 s late (the other's first look lies 1.0-1.2 s after its start, wherever the grid falls).
+        for late in [ms(100), ms(150), ms(300)] {
+            let wakes = Arc::new(Wakes::default());
+            let t0 = Instant::now();
+            let (early, late_looks) = tokio::join!(
+                looks_of(wakes.clone(), t0, ms(0), ms(5000)),
+                looks_of(wakes.clone(), t0, late, ms(5000)),
+            );
+            // Its first look comes no sooner than 0.7 s after it started, and every look is one of the other's:
+            // both waits cost one describe call per look together.
+            assert!(late_looks[0] >= late + ms(700), "{late:?}: {late_looks:?}");
+            assert!(
+                late_looks.iter().all(|t| early.contains(t)),
+                "{late:?}: {late_looks:?} vs {early:?}"
+            );
+            assert!(pair_gaps_at_least_a_second(&late_looks), "{late_looks:?}");
+            assert!(wakes.pending().is_empty(), "bookings left behind");
+        }
+        // Too late to join without looking sooner than 0.7 s after starting: a cadence of its own.
+        let wakes = Arc::new(Wakes::default());
+        let t0 = Instant::now();
+        let (early, late_looks) = tokio::join!(
+            looks_of(wakes.clone(), t0, ms(0), ms(5000)),
+            looks_of(wakes.clone(), t0, ms(700), ms(5000)),
+        );
+        assert!(
+            !early.contains(&late_looks[0]),
+            "{late_looks:?} vs {early:?}"
+        );
+    }
+
+    fn pair_gaps_at_least_a_second(looks: &[Duration]) -> bool {
+        looks
+            .windows(2)
+            .all(|p| p[1] - p[0] >= Duration::from_secs(1))
     }
 
     #[tokio::test(start_paused = true)]
