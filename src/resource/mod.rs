@@ -21,9 +21,11 @@ mod plan;
 mod private;
 mod provider_block;
 mod read;
+mod source;
 pub mod schema;
 mod state;
 mod update;
+mod upload;
 mod validate;
 mod wait;
 
