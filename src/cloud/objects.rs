@@ -165,7 +165,10 @@ mod tests {
             assert_eq!(o.bucket, "images");
             assert_eq!(o.key, "dir/a b.qcow2");
             assert_eq!(o.local_endpoint.as_deref(), Some("http://127.0.0.1:9000"));
-            assert!(stored_object(c, "http://127.0.0.1:9000/images").is_err(), "{c}");
+            assert!(
+                stored_object(c, "http://127.0.0.1:9000/images").is_err(),
+                "{c}"
+            );
             assert!(stored_object(c, "http://127.0.0.1:9000/Bad_Bucket/k").is_err());
         }
     }

@@ -12,7 +12,9 @@ use std::sync::{Arc, Mutex, RwLock};
 use crate::cloud::batch::{BatchConfig, DescribeBatcher};
 use crate::cloud::http::ClientOptions;
 use crate::cloud::storage::{self, S3Client};
-use crate::cloud::{self, Cloud, CloudError, ConfigError, Env, Image, ImageApi, Settings, StoredObject};
+use crate::cloud::{
+    self, Cloud, CloudError, ConfigError, Env, Image, ImageApi, Settings, StoredObject,
+};
 use crate::disk::hash_cache::{self, HashCache};
 
 /// What a storage client is for: a plan reads a few sectors and gives up quickly (a plan never waits on storage

@@ -103,7 +103,10 @@ fn same_disks(cloud: Cloud, a: &Value, b: &Value, private: &Private) -> bool {
     };
     xs.len() == ys.len()
         && xs.iter().zip(&ys).all(|(x, y)| {
-            let hashes = (x.get_attr(attr::SOURCE_SHA256), y.get_attr(attr::SOURCE_SHA256));
+            let hashes = (
+                x.get_attr(attr::SOURCE_SHA256),
+                y.get_attr(attr::SOURCE_SHA256),
+            );
             if let (Some(hx), Some(hy)) = hashes {
                 if !hx.is_null() && !hy.is_null() && hx != hy {
                     return false;

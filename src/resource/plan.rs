@@ -43,7 +43,10 @@ pub(super) fn same_value(
     // The same object, now uploaded from a local file: `upload_to` names what `source_url` named.
     if attribute == attr::SOURCE_URL && configured.is_null() {
         if let (Some(to), Some(was)) = (
-            request.config.get_attr(attr::UPLOAD_TO).and_then(Value::as_str),
+            request
+                .config
+                .get_attr(attr::UPLOAD_TO)
+                .and_then(Value::as_str),
             prior.as_str(),
         ) {
             return same_word(cloud, attr::SOURCE_URL, to, was);
@@ -144,9 +147,7 @@ impl CustomImage {
         // provider's `plan_dry_run`); only once every value is known, and not for a local file, whose object does
         // not exist before apply uploads it.
         if let (None, Some(region)) = (&prior, &region) {
-            let uploads = sources
-                .iter()
-                .any(|s| !matches!(s.origin, Origin::Url(_)));
+            let uploads = sources.iter().any(|s| !matches!(s.origin, Origin::Url(_)));
             if request.config.is_wholly_known() && !uploads && !diags.has_errors() {
                 let effective = state::effective(&config, &planned);
                 let import = state::import_request(cloud, &effective, region, String::new());
@@ -173,9 +174,7 @@ fn push_replace(replace: &mut Vec<Path>, path: Path) {
 /// the file is not known, null for a `source_url`.
 fn planned_sha(source: Option<&DiskSource>, findings: Option<&Findings>) -> Field<String> {
     match source.map(|s| &s.origin) {
-        Some(Origin::File { .. }) => {
-            Field::from_option(findings.and_then(|f| f.sha256.clone()))
-        }
+        Some(Origin::File { .. }) => Field::from_option(findings.and_then(|f| f.sha256.clone())),
         Some(Origin::Unknown) => Field::unknown(),
         Some(Origin::Url(_)) | None => Field::Null,
     }
@@ -253,7 +252,10 @@ fn plan_sources(
     if config.source_sha256.is_null() {
         planned.source_sha256 = planned_sha(system.map(|s| s.0), system.and_then(|s| s.1));
         if prior.is_some()
-            && matches!(system.map(|s| &s.0.origin), Some(Origin::File { .. } | Origin::Unknown))
+            && matches!(
+                system.map(|s| &s.0.origin),
+                Some(Origin::File { .. } | Origin::Unknown)
+            )
             && changed(prior.map(|p| &p.source_sha256), &planned.source_sha256)
         {
             push_replace(replace, Path::root().attr(attr::SOURCE_SHA256));
@@ -303,8 +305,10 @@ fn plan_sources(
             }
             let s = of(Slot::Data(i));
             disk.source_sha256 = planned_sha(s.map(|s| s.0), s.and_then(|s| s.1));
-            if matches!(s.map(|s| &s.0.origin), Some(Origin::File { .. } | Origin::Unknown))
-                && changed(before.get(i).map(|d| &d.source_sha256), &disk.source_sha256)
+            if matches!(
+                s.map(|s| &s.0.origin),
+                Some(Origin::File { .. } | Origin::Unknown)
+            ) && changed(before.get(i).map(|d| &d.source_sha256), &disk.source_sha256)
             {
                 push_replace(replace, Path::root().attr(attr::DATA_DISKS));
             }

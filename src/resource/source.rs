@@ -75,11 +75,7 @@ pub(super) struct DiskSource {
 }
 
 /// Reads one disk's source from its attributes; `None` when neither `source_url` nor `source_file` is set.
-fn origin(
-    url: &Field<String>,
-    file: &Field<String>,
-    upload_to: &Field<String>,
-) -> Option<Origin> {
+fn origin(url: &Field<String>, file: &Field<String>, upload_to: &Field<String>) -> Option<Origin> {
     if !url.is_known() || !file.is_known() {
         return Some(Origin::Unknown);
     }
@@ -153,8 +149,7 @@ impl CustomImage {
             let found = match &s.origin {
                 Origin::File { path, .. } => self.examine_file(s.slot, path, diags).await,
                 Origin::Url(url) if inspect_urls => {
-                    self.examine_object(cloud, region, s.slot, url, diags)
-                        .await
+                    self.examine_object(cloud, region, s.slot, url, diags).await
                 }
                 Origin::Url(_) | Origin::Unknown => Findings::default(),
             };
@@ -177,7 +172,9 @@ impl CustomImage {
                     slot,
                     attr::SOURCE_FILE,
                     "Cannot read source_file",
-                    format!("{e}. The file must exist on the machine running Terraform when it plans."),
+                    format!(
+                        "{e}. The file must exist on the machine running Terraform when it plans."
+                    ),
                 ));
                 return Findings::default();
             }
@@ -467,7 +464,12 @@ mod tests {
 
     fn paths(d: &Diagnostics) -> Vec<String> {
         d.0.iter()
-            .map(|d| d.attribute.as_ref().map(|p| p.to_string()).unwrap_or_default())
+            .map(|d| {
+                d.attribute
+                    .as_ref()
+                    .map(|p| p.to_string())
+                    .unwrap_or_default()
+            })
             .collect()
     }
 
@@ -513,45 +515,93 @@ mod tests {
     fn wrong_format_and_boot_mode_are_errors_at_their_attribute() {
         let c = Cloud::AliCloud;
         let cfg = file_config(Some("raw"), Some("BIOS"));
-        let d = check(c, &cfg, &sources(&cfg), &found(Format::Qcow2, BootMode::Uefi));
+        let d = check(
+            c,
+            &cfg,
+            &sources(&cfg),
+            &found(Format::Qcow2, BootMode::Uefi),
+        );
         assert_eq!(paths(&d), ["format", "boot_mode"], "{d:?}");
         // The reverse: a BIOS-only disk and UEFI.
         let cfg = file_config(Some("QCOW2"), Some("uefi"));
-        let d = check(c, &cfg, &sources(&cfg), &found(Format::Qcow2, BootMode::Bios));
+        let d = check(
+            c,
+            &cfg,
+            &sources(&cfg),
+            &found(Format::Qcow2, BootMode::Bios),
+        );
         assert_eq!(paths(&d), ["boot_mode"]);
         // Agreeing values, and a disk either firmware boots, pass.
         let cfg = file_config(Some("qcow2"), Some("BIOS"));
-        assert!(check(c, &cfg, &sources(&cfg), &found(Format::Qcow2, BootMode::Hybrid)).is_empty());
+        assert!(check(
+            c,
+            &cfg,
+            &sources(&cfg),
+            &found(Format::Qcow2, BootMode::Hybrid)
+        )
+        .is_empty());
     }
 
     #[test]
     fn formats_the_cloud_does_not_take() {
         let cfg = file_config(None, None);
-        let d = check(Cloud::AliCloud, &cfg, &sources(&cfg), &found(Format::Vmdk, BootMode::Unknown));
+        let d = check(
+            Cloud::AliCloud,
+            &cfg,
+            &sources(&cfg),
+            &found(Format::Vmdk, BootMode::Unknown),
+        );
         assert_eq!(paths(&d), ["source_file"]);
         assert!(d.0[0].detail.contains("raw, vhd, qcow2"), "{:?}", d.0[0]);
-        let d = check(Cloud::AliCloudEns, &cfg, &sources(&cfg), &found(Format::Raw, BootMode::Unknown));
+        let d = check(
+            Cloud::AliCloudEns,
+            &cfg,
+            &sources(&cfg),
+            &found(Format::Raw, BootMode::Unknown),
+        );
         assert_eq!(paths(&d), ["source_file"]);
-        let d = check(Cloud::UCloud, &cfg, &sources(&cfg), &found(Format::Vhdx, BootMode::Unknown));
+        let d = check(
+            Cloud::UCloud,
+            &cfg,
+            &sources(&cfg),
+            &found(Format::Vhdx, BootMode::Unknown),
+        );
         assert_eq!(paths(&d), ["source_file"]);
         // ISO: Tencent Cloud with force only.
         let mut tc = file_config(None, None);
         tc.cloud = Field::Known("tencentcloud".into());
         let iso = found(Format::Iso, BootMode::Unknown);
-        assert_eq!(paths(&check(Cloud::TencentCloud, &tc, &sources(&tc), &iso)), ["force"]);
+        assert_eq!(
+            paths(&check(Cloud::TencentCloud, &tc, &sources(&tc), &iso)),
+            ["force"]
+        );
         tc.force = Field::Known(true);
         assert!(check(Cloud::TencentCloud, &tc, &sources(&tc), &iso).is_empty());
-        assert_eq!(paths(&check(Cloud::UCloud, &tc, &sources(&tc), &iso)), ["source_file"]);
+        assert_eq!(
+            paths(&check(Cloud::UCloud, &tc, &sources(&tc), &iso)),
+            ["source_file"]
+        );
     }
 
     #[test]
     fn a_configured_hash_must_be_the_files() {
         let mut cfg = file_config(None, None);
         cfg.source_sha256 = Field::Known("cd".repeat(32));
-        let d = check(Cloud::AliCloud, &cfg, &sources(&cfg), &found(Format::Raw, BootMode::Bios));
+        let d = check(
+            Cloud::AliCloud,
+            &cfg,
+            &sources(&cfg),
+            &found(Format::Raw, BootMode::Bios),
+        );
         assert_eq!(paths(&d), ["source_sha256"]);
         cfg.source_sha256 = Field::Known("AB".repeat(32));
-        assert!(check(Cloud::AliCloud, &cfg, &sources(&cfg), &found(Format::Raw, BootMode::Bios)).is_empty());
+        assert!(check(
+            Cloud::AliCloud,
+            &cfg,
+            &sources(&cfg),
+            &found(Format::Raw, BootMode::Bios)
+        )
+        .is_empty());
     }
 
     #[test]
@@ -566,9 +616,15 @@ mod tests {
             (Some("qcow2".into()), Some("BIOS".into()))
         );
         // No boot mode parameter on UCloud; data disks get nothing filled.
-        assert_eq!(fills(Cloud::UCloud, Slot::System, f), (Some("qcow2".into()), None));
+        assert_eq!(
+            fills(Cloud::UCloud, Slot::System, f),
+            (Some("qcow2".into()), None)
+        );
         assert_eq!(fills(Cloud::AliCloud, Slot::Data(0), f), (None, None));
         let hybrid = &found(Format::Raw, BootMode::Hybrid)[0];
-        assert_eq!(fills(Cloud::AliCloud, Slot::System, hybrid), (Some("raw".into()), None));
+        assert_eq!(
+            fills(Cloud::AliCloud, Slot::System, hybrid),
+            (Some("raw".into()), None)
+        );
     }
 }

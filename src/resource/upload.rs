@@ -71,15 +71,10 @@ impl CustomImage {
                 continue;
             };
             let path = PathBuf::from(path);
-            let digest = self
-                .clouds
-                .hash_cache()
-                .sha256(&path)
-                .await
-                .map_err(|e| {
-                    Diagnostic::error("Cannot read source_file", e.to_string())
-                        .at(slot.path(attr::SOURCE_FILE))
-                })?;
+            let digest = self.clouds.hash_cache().sha256(&path).await.map_err(|e| {
+                Diagnostic::error("Cannot read source_file", e.to_string())
+                    .at(slot.path(attr::SOURCE_FILE))
+            })?;
             if let Some(want) = planned_sha.text() {
                 if !want.eq_ignore_ascii_case(&digest.sha256) {
                     return Err(Diagnostic::error(
@@ -121,7 +116,11 @@ impl CustomImage {
 
     /// Uploads every file, one after the other (each upload has its own parallel parts). Stops when Terraform asks
     /// to: an upload interrupted that way (or by a crash) is resumed by the next apply, and no image exists yet.
-    pub(super) async fn upload_all(&self, uploads: &[Upload], stop: &Signal) -> Result<(), Diagnostic> {
+    pub(super) async fn upload_all(
+        &self,
+        uploads: &[Upload],
+        stop: &Signal,
+    ) -> Result<(), Diagnostic> {
         for u in uploads {
             let request = UploadRequest {
                 path: &u.path,

@@ -147,7 +147,8 @@ fn source(cloud: Cloud, d: Disk<'_>, base: &Path, diags: &mut Diagnostics) {
     }
     if d.source_file.text().is_some_and(|p| p.trim().is_empty()) {
         diags.push(
-            Diagnostic::error("Invalid source_file", "The path is empty.").at(here(attr::SOURCE_FILE)),
+            Diagnostic::error("Invalid source_file", "The path is empty.")
+                .at(here(attr::SOURCE_FILE)),
         );
     }
     if d.source_file.is_set() && d.upload_to.is_null() {
@@ -511,7 +512,10 @@ mod tests {
             let mut pairs = vec![
                 ("cloud", Value::string(cloud)),
                 ("name", Value::string("img-a")),
-                ("source_url", Value::string("http://127.0.0.1:9000/images/k.qcow2")),
+                (
+                    "source_url",
+                    Value::string("http://127.0.0.1:9000/images/k.qcow2"),
+                ),
             ];
             pairs.extend(extra.iter().cloned());
             validate(&config(&pairs))
@@ -647,7 +651,10 @@ mod tests {
             ("cloud", Value::string("ucloud")),
             ("name", Value::string("img")),
             ("source_file", Value::string("/tmp/k.qcow2")),
-            ("upload_to", Value::string("https://images.cn-bj.ufileos.com/k.qcow2")),
+            (
+                "upload_to",
+                Value::string("https://images.cn-bj.ufileos.com/k.qcow2"),
+            ),
             ("platform", Value::string("Ubuntu")),
             ("os_version", Value::string("22.04")),
         ]));
