@@ -185,7 +185,11 @@ fn disk_file(ws: &Workspace, name: &str, raw: &[u8], format: &str, options: &str
 /// sector, a qcow2's last data cluster, the last data sector before a fixed VHD's footer).
 fn flip_last_data_byte(path: &Path, footer: u64) {
     use std::os::unix::fs::FileExt;
-    let f = std::fs::OpenOptions::new().read(true).write(true).open(path).unwrap();
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .unwrap();
     let at = f.metadata().unwrap().len() - footer - 1;
     let mut b = [0u8];
     f.read_exact_at(&mut b, at).unwrap();
@@ -289,12 +293,18 @@ fn qcow2_to_alicloud_through_oss() {
     // A format the bytes contradict, and a boot mode the disk cannot boot with: errors at plan, at the attribute.
     rig.config(&alicloud_resource(&file, upload_to, "format = \"raw\""));
     let out = rig.plan_fails();
-    assert!(out.contains("format does not match the disk image"), "{out}");
+    assert!(
+        out.contains("format does not match the disk image"),
+        "{out}"
+    );
     assert!(out.contains("is a qcow2 image"), "{out}");
     assert!(out.contains(r#"format = "raw""#), "{out}");
     rig.config(&alicloud_resource(&file, upload_to, "boot_mode = \"BIOS\""));
     let out = rig.plan_fails();
-    assert!(out.contains("boot_mode does not match the disk image"), "{out}");
+    assert!(
+        out.contains("boot_mode does not match the disk image"),
+        "{out}"
+    );
     assert!(out.contains("boots only with UEFI"), "{out}");
     // A file that is not there.
     let gone = rig.ws.dir.path().join("disks/missing.qcow2");
@@ -323,15 +333,29 @@ resource "cloudimage_custom_image" "web" {
     rig.config(url_resource);
     let r = rig.ws.run(&["apply", "-auto-approve", "-no-color"]);
     assert_ne!(r.code, 0);
-    assert!(flat(&r.all()).contains("InvalidOSSObject.NotFound"), "{}", r.all());
-    assert!(rig.images("alicloud").is_empty(), "{:?}", rig.images("alicloud"));
+    assert!(
+        flat(&r.all()).contains("InvalidOSSObject.NotFound"),
+        "{}",
+        r.all()
+    );
+    assert!(
+        rig.images("alicloud").is_empty(),
+        "{:?}",
+        rig.images("alicloud")
+    );
 }
 
 /// Tencent COS (a raw disk that boots with BIOS, its uploaded object kept) and UCloud US3 (a fixed VHD).
 #[test]
 fn raw_to_tencent_through_cos_and_vhd_to_ucloud_through_us3() {
     let rig = Rig::new(&["cos-images-1250000000", "us3-images"]);
-    let raw = disk_file(&rig.ws, "web.raw", &raw_disk(Layout::BiosMbr, 8 * MIB), "raw", "");
+    let raw = disk_file(
+        &rig.ws,
+        "web.raw",
+        &raw_disk(Layout::BiosMbr, 8 * MIB),
+        "raw",
+        "",
+    );
     let vhd = disk_file(
         &rig.ws,
         "web.vhd",
@@ -370,18 +394,28 @@ resource "cloudimage_custom_image" "legacy" {{
     let apply = rig.ws.apply();
     let state = rig.ws.state_json();
     let web = resource_in_state(&state, ADDR).unwrap()["values"].clone();
-    let legacy = resource_in_state(&state, "cloudimage_custom_image.legacy").unwrap()["values"].clone();
+    let legacy =
+        resource_in_state(&state, "cloudimage_custom_image.legacy").unwrap()["values"].clone();
     assert_eq!(web["status"], "available", "{}", apply.all());
-    assert_eq!((&web["format"], &web["boot_mode"]), (&json!("raw"), &json!("Legacy BIOS")));
+    assert_eq!(
+        (&web["format"], &web["boot_mode"]),
+        (&json!("raw"), &json!("Legacy BIOS"))
+    );
     assert_eq!(web["source_sha256"], sha_hex(&raw));
     assert_eq!(legacy["status"], "available");
     // UCloud takes no boot mode; its required format came from the file.
-    assert_eq!((&legacy["format"], &legacy["boot_mode"]), (&json!("vhd"), &Value::Null));
+    assert_eq!(
+        (&legacy["format"], &legacy["boot_mode"]),
+        (&json!("vhd"), &Value::Null)
+    );
     assert_eq!(rig.images("tencentcloud").len(), 1);
     assert_eq!(rig.images("ucloud").len(), 1);
     // Kept where asked, deleted otherwise.
     let raw_len = std::fs::metadata(&raw).unwrap().len();
-    assert_eq!(rig.object("cos-images-1250000000", "up/web.raw"), Some(raw_len));
+    assert_eq!(
+        rig.object("cos-images-1250000000", "up/web.raw"),
+        Some(raw_len)
+    );
     assert_eq!(rig.object("us3-images", "up/web.vhd"), None);
     assert_eq!(rig.ws.plan_code(&[]), 0);
 
@@ -426,7 +460,10 @@ fn kill_provider(ws: &Workspace, mut apply: Child) {
         assert!(ok.success());
     }
     let status = apply.wait().expect("wait for terraform");
-    assert!(!status.success(), "apply succeeded although its provider was killed");
+    assert!(
+        !status.success(),
+        "apply succeeded although its provider was killed"
+    );
 }
 
 /// A 48 MiB image in six 8 MiB parts, through a proxy that lets one part pass every 600 ms: the provider is killed
@@ -479,7 +516,10 @@ fn an_upload_killed_half_way_resumes_with_the_missing_parts() {
     let mut second = gate.take_parts();
     second.sort_unstable();
     let missing: Vec<u32> = (1..=6).filter(|n| !held.contains(n)).collect();
-    assert_eq!(second, missing, "the resumed apply re-sent a part moto held");
+    assert_eq!(
+        second, missing,
+        "the resumed apply re-sent a part moto held"
+    );
     let out = again.all();
     assert!(
         out.contains(&format!(

@@ -27,8 +27,10 @@ pub fn resource_schema() -> Schema {
     Schema {
         version: SCHEMA_VERSION,
         block: Block {
-            description: "A custom image imported from object storage into one of the supported clouds. Creating \
-                          it starts the cloud's image import and waits until the image can boot instances."
+            description: "A custom image imported into one of the supported clouds, from an object already in the \
+                          cloud's object storage (`source_url`) or from a disk image file on this machine, which it \
+                          checks at plan time and uploads first (`source_file`). Creating it starts the cloud's \
+                          image import and waits until the image can boot instances."
                 .to_string(),
             attributes: vec![
                 Attribute::computed(ID, s.clone(), "The cloud's image ID, e.g. `img-0a1b2c3d` or `m-bp1...`.")

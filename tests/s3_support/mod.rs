@@ -343,7 +343,8 @@ impl PartGate {
 
     /// Lets requests through again.
     pub(crate) fn open(&self) {
-        self.closed.store(false, std::sync::atomic::Ordering::SeqCst);
+        self.closed
+            .store(false, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// The part numbers moto accepted through this proxy so far, in order, and forgets them.
