@@ -61,7 +61,8 @@ impl Rig {
         }]);
         std::fs::write(
             &creds,
-            json!({"ucloud": pair, "tencentcloud": pair, "alicloud": pair}).to_string(),
+            json!({"ucloud": pair, "tencentcloud": pair, "alicloud": pair, "apsarastack": pair})
+                .to_string(),
         )
         .unwrap();
         let sim = SimProcess::start(
@@ -538,4 +539,142 @@ fn an_upload_killed_half_way_resumes_with_the_missing_parts() {
         .block_on(client.list_multipart_uploads("oss-images", "uploads/big.raw"))
         .unwrap()
         .is_empty());
+}
+
+/// `cloudimage-sim --object-store`, driven by the provider's own clients: an import of an object that is not in
+/// the store fails as each cloud fails it (ECS and Apsara Stack `InvalidOSSObject.NotFound`, ECS
+/// `InvalidOSSBucket.NotFound` for a missing bucket, ENS `InvalidParameter.OSSObject`; Tencent Cloud and UCloud
+/// take the import and the image fails), and one of an object that is there succeeds.
+#[test]
+fn the_simulator_fails_imports_of_missing_objects_as_each_cloud_does() {
+    use cloudimage::cloud::{connect, Cloud, ImageState, ImportRequest, MapEnv, Settings};
+    let rig = Rig::new(&["sim-objects", "sim-objects-1250000000"]);
+    let client = rig.moto.client();
+    for bucket in ["sim-objects", "sim-objects-1250000000"] {
+        rig.rt
+            .block_on(client.put_object(
+                bucket,
+                "there.qcow2",
+                &cloudimage::cloud::storage::PartBody::new(bytes::Bytes::from_static(b"QFI\xfb")),
+                &[],
+            ))
+            .expect("put object");
+    }
+    let key = rig.moto.credentials.access_key_id.clone();
+    let secret = rig.moto.credentials.secret_access_key.clone();
+    let base = rig.sim.base.clone();
+    let api = |cloud: Cloud| {
+        let mut s = Settings::default();
+        let block = cloud.backend().block().name;
+        let (id, sk, endpoints): (&str, &str, Vec<(&str, String)>) = match cloud {
+            Cloud::UCloud => (
+                "public_key",
+                "private_key",
+                vec![("endpoint", format!("{base}/ucloud"))],
+            ),
+            Cloud::TencentCloud => (
+                "secret_id",
+                "secret_key",
+                vec![("endpoint", format!("{base}/tencentcloud"))],
+            ),
+            Cloud::ApsaraStack => (
+                "access_key",
+                "secret_key",
+                vec![("endpoint", format!("{base}/apsarastack"))],
+            ),
+            _ => (
+                "access_key",
+                "secret_key",
+                vec![
+                    ("ecs_endpoint", format!("{base}/alicloud/ecs")),
+                    ("ens_endpoint", format!("{base}/alicloud/ens")),
+                ],
+            ),
+        };
+        s.set(block, id, key.clone());
+        s.set(block, sk, secret.clone());
+        for (name, value) in endpoints {
+            s.set(block, name, value);
+        }
+        connect(cloud, &s, &MapEnv::default(), &Default::default()).expect("client")
+    };
+    let request = |region: &str, url: &str| ImportRequest {
+        region: region.into(),
+        name: format!("img-{}", uuid::Uuid::new_v4().simple()),
+        source_url: url.into(),
+        format: Some("qcow2".into()),
+        os_type: Some("linux".into()),
+        platform: Some("CentOS".into()),
+        os_version: Some("7".into()),
+        architecture: Some("x86_64".into()),
+        ..ImportRequest::default()
+    };
+    rig.rt.block_on(async {
+        for (cloud, region, code) in [
+            (
+                Cloud::AliCloud,
+                "ap-southeast-1",
+                "InvalidOSSObject.NotFound",
+            ),
+            (
+                Cloud::ApsaraStack,
+                "cn-qingdao-env17-d01",
+                "InvalidOSSObject.NotFound",
+            ),
+            (
+                Cloud::AliCloudEns,
+                "cn-beijing",
+                "InvalidParameter.OSSObject",
+            ),
+        ] {
+            let e = api(cloud)
+                .import(&request(region, "oss://sim-objects/missing.qcow2"))
+                .await
+                .expect_err("a missing object is refused");
+            assert_eq!(e.code, code, "{cloud}: {e}");
+            api(cloud)
+                .import(&request(region, "oss://sim-objects/there.qcow2"))
+                .await
+                .unwrap_or_else(|e| panic!("{cloud}: {e}"));
+        }
+        let e = api(Cloud::AliCloud)
+            .import(&request("ap-southeast-1", "oss://no-such-bucket/x.qcow2"))
+            .await
+            .expect_err("a missing bucket is refused");
+        assert_eq!(e.code, "InvalidOSSBucket.NotFound");
+        for (cloud, region, missing, there) in [
+            (
+                Cloud::TencentCloud,
+                "ap-guangzhou",
+                "https://sim-objects-1250000000.cos.ap-guangzhou.myqcloud.com/missing.qcow2",
+                "https://sim-objects-1250000000.cos.ap-guangzhou.myqcloud.com/there.qcow2",
+            ),
+            (
+                Cloud::UCloud,
+                "hk",
+                "https://sim-objects.hk.ufileos.com/missing.qcow2",
+                "https://sim-objects.hk.ufileos.com/there.qcow2",
+            ),
+        ] {
+            let client = api(cloud);
+            let failing = client
+                .import(&request(region, missing))
+                .await
+                .expect("taken")
+                .image_id;
+            let fine = client
+                .import(&request(region, &there))
+                .await
+                .expect("taken")
+                .image_id;
+            tokio::time::sleep(Duration::from_millis(1300)).await;
+            let images = client
+                .describe_images(region, &[failing.clone(), fine.clone()])
+                .await
+                .expect("describe");
+            let state = |id: &str| images.iter().find(|i| i.id == id).map(|i| i.state);
+            assert_eq!(state(&failing), Some(ImageState::Failed), "{cloud}");
+            assert_eq!(state(&fine), Some(ImageState::Available), "{cloud}");
+        }
+    });
 }

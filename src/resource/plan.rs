@@ -316,3 +316,181 @@ fn plan_sources(
     }
     filled
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::disk::{BootMode, Detail, Format, GuestAccess, Inspection, PartitionTable};
+
+    fn file_source() -> Vec<DiskSource> {
+        vec![DiskSource {
+            slot: Slot::System,
+            origin: Origin::File {
+                path: "/tmp/a.qcow2".into(),
+                upload_to: "oss://bkt/a.qcow2".into(),
+            },
+            sha256: Field::Null,
+            format: Field::Null,
+        }]
+    }
+
+    fn url_source() -> Vec<DiskSource> {
+        vec![DiskSource {
+            slot: Slot::System,
+            origin: Origin::Url("oss://bkt/a.qcow2".into()),
+            sha256: Field::Null,
+            format: Field::Null,
+        }]
+    }
+
+    fn found(sha: &str, format: Format, boot: BootMode) -> Vec<Findings> {
+        vec![Findings {
+            sha256: Some(sha.repeat(64)),
+            inspection: Some(Inspection {
+                format,
+                detail: Detail::None,
+                virtual_size: None,
+                guest: GuestAccess::Read,
+                partition_table: PartitionTable::None,
+                boot_mode: boot,
+                boot_reason: String::new(),
+            }),
+        }]
+    }
+
+    struct Planned {
+        model: ImageModel,
+        replace: Vec<String>,
+        filled: Vec<String>,
+    }
+
+    fn plan(
+        config: &ImageModel,
+        prior: Option<&ImageModel>,
+        private: &Private,
+        sources: &[DiskSource],
+        findings: &[Findings],
+    ) -> Planned {
+        let mut model = config.clone();
+        let mut replace = Vec::new();
+        let filled = plan_sources(
+            Cloud::AliCloud,
+            config,
+            prior,
+            private,
+            sources,
+            findings,
+            &mut model,
+            &mut replace,
+        );
+        Planned {
+            model,
+            replace: replace.iter().map(ToString::to_string).collect(),
+            filled,
+        }
+    }
+
+    #[test]
+    fn a_new_file_image_gets_its_hash_format_and_boot_mode() {
+        let p = plan(
+            &ImageModel::default(),
+            None,
+            &Private::default(),
+            &file_source(),
+            &found("a", Format::Qcow2, BootMode::Uefi),
+        );
+        assert_eq!(p.model.source_sha256.text(), Some("a".repeat(64).as_str()));
+        assert_eq!(p.model.format.text(), Some("qcow2"));
+        assert_eq!(p.model.boot_mode.text(), Some("UEFI"));
+        assert_eq!(p.filled, ["format", "boot_mode"]);
+        assert!(p.replace.is_empty());
+    }
+
+    #[test]
+    fn only_other_content_replaces() {
+        let prior = ImageModel {
+            source_sha256: Field::Known("a".repeat(64)),
+            format: Field::Known("qcow2".into()),
+            boot_mode: Field::Known("UEFI".into()),
+            ..ImageModel::default()
+        };
+        let filled = Private {
+            filled: vec!["format".into(), "boot_mode".into()],
+            ..Private::default()
+        };
+        let same = plan(
+            &ImageModel::default(),
+            Some(&prior),
+            &filled,
+            &file_source(),
+            &found("a", Format::Qcow2, BootMode::Uefi),
+        );
+        assert!(same.replace.is_empty(), "{:?}", same.replace);
+        assert_eq!(same.model.source_sha256, prior.source_sha256);
+        let other = plan(
+            &ImageModel::default(),
+            Some(&prior),
+            &filled,
+            &file_source(),
+            &found("b", Format::Raw, BootMode::Uefi),
+        );
+        assert_eq!(other.replace, ["source_sha256", "format"]);
+        // Unknown until apply (the path comes from another resource): a replacement, the hash unknown.
+        let unknown = vec![DiskSource {
+            origin: Origin::Unknown,
+            ..file_source().remove(0)
+        }];
+        let u = plan(
+            &ImageModel::default(),
+            Some(&prior),
+            &filled,
+            &unknown,
+            &[Findings::default()],
+        );
+        assert_eq!(u.replace, ["source_sha256"]);
+        assert!(!u.model.source_sha256.is_known());
+    }
+
+    #[test]
+    fn source_url_images_behave_as_before() {
+        // Nothing is read: nothing is filled, no hash.
+        let p = plan(
+            &ImageModel::default(),
+            None,
+            &Private::default(),
+            &url_source(),
+            &[Findings::default()],
+        );
+        assert!(p.model.format.is_null() && p.model.boot_mode.is_null());
+        assert!(p.model.source_sha256.is_null() && p.filled.is_empty());
+        // A format the user configured and then removed replaces the image, as when format was not computed.
+        let configured_before = ImageModel {
+            format: Field::Known("qcow2".into()),
+            ..ImageModel::default()
+        };
+        let p = plan(
+            &ImageModel::default(),
+            Some(&configured_before),
+            &Private::default(),
+            &url_source(),
+            &[Findings::default()],
+        );
+        assert_eq!(p.replace, ["format"]);
+        assert!(p.model.format.is_null());
+        // One the provider filled in (inspect_source_url at create) is kept.
+        let filled = Private {
+            filled: vec!["format".into()],
+            ..Private::default()
+        };
+        let p = plan(
+            &ImageModel::default(),
+            Some(&configured_before),
+            &filled,
+            &url_source(),
+            &[Findings::default()],
+        );
+        assert!(p.replace.is_empty());
+        assert_eq!(p.model.format.text(), Some("qcow2"));
+        assert_eq!(p.filled, ["format"]);
+    }
+}

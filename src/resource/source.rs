@@ -229,6 +229,24 @@ impl CustomImage {
         };
         let reader = match ObjectReader::open(&client, &object.bucket, &object.key).await {
             Ok(Some(r)) => r,
+            // A HEAD answer has no body to tell a missing bucket from a missing key; a ranged GET does.
+            Ok(None)
+                if client
+                    .get_range(&object.bucket, &object.key, 0, 1)
+                    .await
+                    .is_err_and(|e| e.code() == Some("NoSuchBucket")) =>
+            {
+                diags.push(unreadable(
+                    slot,
+                    attr::SOURCE_URL,
+                    "source_url names no bucket",
+                    format!(
+                        "{cloud}'s object storage has no bucket {} (NoSuchBucket). The import would fail on it.",
+                        object.bucket
+                    ),
+                ));
+                return Findings::default();
+            }
             Ok(None) => {
                 diags.push(unreadable(
                     slot,

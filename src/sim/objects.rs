@@ -73,7 +73,15 @@ impl ObjectStore {
         for (bucket, key) in objects {
             match self.client.head_object(bucket, key).await {
                 Ok(Some(_)) => {}
-                Ok(None) => return Lookup::NoObject(format!("{bucket}/{key}")),
+                // A HEAD answer has no body to tell a missing bucket from a missing key; a ranged GET does.
+                Ok(None) => {
+                    return match self.client.get_range(bucket, key, 0, 1).await {
+                        Err(e) if e.code() == Some("NoSuchBucket") => {
+                            Lookup::NoBucket(bucket.clone())
+                        }
+                        _ => Lookup::NoObject(format!("{bucket}/{key}")),
+                    }
+                }
                 Err(e) if e.code() == Some("NoSuchBucket") => {
                     return Lookup::NoBucket(bucket.clone())
                 }
