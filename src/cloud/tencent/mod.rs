@@ -176,7 +176,8 @@ impl Backend for TencentBackend {
     }
 
     /// `https://<bucket>-<appid>.cos.<region>.myqcloud.com/<key>` (or `.tencentcos.cn`): the COS bucket name
-    /// includes the APPID (COS documentation, "Bucket overview"); the region is the host's third label.
+    /// includes the APPID (COS documentation, SDK "Preparations": `BucketName-APPID`); the region is the host's
+    /// third label.
     fn stored_object(&self, url: &str) -> Result<StoredObject, String> {
         let u = http_object_url(url)?;
         let host = u.host_str().unwrap_or_default().to_ascii_lowercase();
