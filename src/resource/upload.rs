@@ -29,14 +29,11 @@ pub(super) struct Upload {
     client: S3Client,
 }
 
-/// The upload settings: four parts in flight, at most 64 MiB of part buffers (the default 8 MiB parts; larger
-/// files get larger parts and fewer in flight), INFO progress every 10 seconds.
+/// The upload settings: the storage client's defaults (four parts in flight within 64 MiB of part buffers,
+/// `Content-MD5` and the signed payload SHA-256 per part, INFO progress every 10 seconds), which
+/// `scripts/bench --upload` measures through the `cloudimage-upload` example.
 fn options() -> UploadOptions {
-    UploadOptions {
-        concurrency: 4,
-        memory_budget: 64 << 20,
-        ..UploadOptions::default()
-    }
+    UploadOptions::default()
 }
 
 impl CustomImage {
