@@ -663,7 +663,7 @@ fn the_simulator_fails_imports_of_missing_objects_as_each_cloud_does() {
                 .expect("taken")
                 .image_id;
             let fine = client
-                .import(&request(region, &there))
+                .import(&request(region, there))
                 .await
                 .expect("taken")
                 .image_id;

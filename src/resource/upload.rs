@@ -47,7 +47,9 @@ impl CustomImage {
         config: &ImageModel,
         planned: &ImageModel,
     ) -> Result<Vec<Upload>, Diagnostic> {
-        let mut wanted: Vec<(Slot, &Field<String>, &Field<String>, &Field<String>)> = Vec::new();
+        // (disk, source_file, upload_to, planned source_sha256)
+        type Wanted<'a> = (Slot, &'a Field<String>, &'a Field<String>, &'a Field<String>);
+        let mut wanted: Vec<Wanted<'_>> = Vec::new();
         wanted.push((
             Slot::System,
             &config.source_file,

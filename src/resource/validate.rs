@@ -636,7 +636,7 @@ mod tests {
         let ok = base(&[
             ("source_file", Value::string("/tmp/k.qcow2")),
             ("upload_to", Value::string("oss://images/k.qcow2")),
-            ("source_sha256", Value::string(&"0a".repeat(32))),
+            ("source_sha256", Value::string("0a".repeat(32))),
             ("keep_uploaded_object", Value::Bool(false)),
         ]);
         assert!(ok.is_empty(), "{ok:?}");
