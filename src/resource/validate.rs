@@ -110,8 +110,42 @@ pub(super) fn validate(config: &Value) -> Diagnostics {
             &mut diags,
         );
     }
+    distinct_uploads(cloud, &m, &mut diags);
     timeouts(&m, &mut diags);
     diags
+}
+
+/// Two disks uploaded to one object would overwrite each other: every `upload_to` names its own object.
+fn distinct_uploads(cloud: Cloud, m: &ImageModel, diags: &mut Diagnostics) {
+    let mut seen: Vec<String> = Vec::new();
+    let targets = std::iter::once((Path::root(), &m.upload_to)).chain(
+        m.disks().iter().enumerate().map(|(i, d)| {
+            (
+                Path::root().attr(attr::DATA_DISKS).index(i as u64),
+                &d.upload_to,
+            )
+        }),
+    );
+    for (base, to) in targets {
+        let Some(object) = to
+            .text()
+            .and_then(|u| stored_object(cloud, u).ok())
+            .map(|o| o.display())
+        else {
+            continue;
+        };
+        if seen.contains(&object) {
+            diags.push(
+                Diagnostic::error(
+                    "upload_to names an object another disk is uploaded to",
+                    format!("{object} is already the upload_to of another disk of this image; give each its own."),
+                )
+                .at(base.attr(attr::UPLOAD_TO)),
+            );
+        } else {
+            seen.push(object);
+        }
+    }
 }
 
 /// The source attributes of one disk.
@@ -675,6 +709,25 @@ mod tests {
             ),
         ]);
         assert_eq!(paths(&disks), ["data_disks[0].upload_to"]);
+        let disk = |to: &str| {
+            Value::object([
+                ("source_url", Value::Null),
+                ("source_file", Value::string("/tmp/d.raw")),
+                ("upload_to", Value::string(to)),
+                ("source_sha256", Value::Null),
+                ("format", Value::Null),
+                ("size_gb", Value::Null),
+            ])
+        };
+        let twice = base(&[
+            ("source_file", Value::string("/tmp/k.qcow2")),
+            ("upload_to", Value::string("oss://bkt/k.qcow2")),
+            (
+                "data_disks",
+                Value::List(vec![disk("oss://bkt/d.raw"), disk("oss://bkt/k.qcow2")]),
+            ),
+        ]);
+        assert_eq!(paths(&twice), ["data_disks[1].upload_to"]);
     }
 
     #[test]
