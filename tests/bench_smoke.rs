@@ -120,6 +120,9 @@ fn bench_upload_smoke_runs_both_clients() {
         "ours_peak_rss",
         "aws_peak_rss",
         "ratio",
+        "ratio_md5",
+        "ours_cpu_s",
+        "aws_md5_cpu_s",
         "hash_cold_s",
     ] {
         assert!(res[k].as_f64().unwrap_or(0.0) > 0.0, "{k}: {res}");
