@@ -41,6 +41,10 @@ struct Rig {
 
 impl Rig {
     fn new(buckets: &[&str]) -> Rig {
+        Rig::with(Tf::Path, buckets)
+    }
+
+    fn with(tf: Tf, buckets: &[&str]) -> Rig {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -53,7 +57,7 @@ impl Rig {
                 client.create_bucket(b).await.expect("create bucket");
             }
         });
-        let mut ws = Workspace::new(Tf::Path, &product_binary());
+        let mut ws = Workspace::new(tf, &product_binary());
         let creds = ws.dir.path().join("sim-credentials.json");
         let pair = json!([{
             "id": moto.credentials.access_key_id,
@@ -346,10 +350,12 @@ resource "cloudimage_custom_image" "web" {
     );
 }
 
-/// Tencent COS (a raw disk that boots with BIOS, its uploaded object kept) and UCloud US3 (a fixed VHD).
+/// Tencent COS (a raw disk that boots with BIOS, its uploaded object kept) and UCloud US3 (a fixed VHD), on
+/// Terraform 1.15; then `terraform import` of the UCloud image under a `source_file` configuration plans no
+/// replacement and sends nothing.
 #[test]
 fn raw_to_tencent_through_cos_and_vhd_to_ucloud_through_us3() {
-    let rig = Rig::new(&["cos-images-1250000000", "us3-images"]);
+    let rig = Rig::with(Tf::V1_15, &["cos-images-1250000000", "us3-images"]);
     let raw = disk_file(
         &rig.ws,
         "web.raw",
@@ -420,6 +426,29 @@ resource "cloudimage_custom_image" "legacy" {{
     assert_eq!(rig.object("us3-images", "up/web.vhd"), None);
     assert_eq!(rig.ws.plan_code(&[]), 0);
 
+    // Imported into a state that forgot it: the configuration's file, its upload_to and its content hash are
+    // recorded in place; the file is not uploaded again (its object is gone) and no image is made.
+    const LEGACY: &str = "cloudimage_custom_image.legacy";
+    let id = legacy["id"].as_str().unwrap().to_string();
+    rig.ws.ok(&["state", "rm", "-no-color", LEGACY]);
+    rig.ws
+        .ok(&["import", "-no-color", LEGACY, &format!("ucloud/hk/{id}")]);
+    let plan = rig.ws.plan_json();
+    let actions = planned_actions(&plan, LEGACY);
+    assert!(
+        actions == ["update"] || actions == ["no-op"],
+        "{actions:?} {}",
+        plan["resource_changes"]
+    );
+    rig.ws.apply();
+    let state = rig.ws.state_json();
+    let back = resource_in_state(&state, LEGACY).unwrap()["values"].clone();
+    assert_eq!(back["id"], id.as_str());
+    assert_eq!(back["source_sha256"], sha_hex(&vhd));
+    assert_eq!(rig.images("ucloud").len(), 1);
+    assert_eq!(rig.object("us3-images", "up/web.vhd"), None);
+    assert_eq!(rig.ws.plan_code(&[]), 0);
+
     // One byte of the VHD's guest data: only that image is replaced.
     flip_last_data_byte(&vhd, 512);
     let plan = rig.ws.plan_json();
@@ -428,6 +457,36 @@ resource "cloudimage_custom_image" "legacy" {{
         ["delete", "create"]
     );
     assert_eq!(planned_actions(&plan, ADDR), ["no-op"]);
+}
+
+/// Terraform 0.14 (protocol 5): the plan's fills from the file (format, boot mode, content hash) and the upload
+/// work there too, and an unchanged file plans nothing.
+#[test]
+fn a_local_file_on_terraform_0_14() {
+    let rig = Rig::with(Tf::V0_14, &["oss-images"]);
+    let file = disk_file(
+        &rig.ws,
+        "old.raw",
+        &raw_disk(Layout::BiosMbr, 8 * MIB),
+        "raw",
+        "",
+    );
+    rig.config(&alicloud_resource(
+        &file,
+        "oss://oss-images/uploads/old.raw",
+        "",
+    ));
+    let apply = rig.ws.apply();
+    let state = rig.state();
+    assert_eq!(state["status"], "available", "{}", apply.all());
+    assert_eq!(
+        (&state["format"], &state["boot_mode"]),
+        (&json!("raw"), &json!("BIOS"))
+    );
+    assert_eq!(state["source_sha256"], sha_hex(&file));
+    assert_eq!(rig.images("alicloud").len(), 1);
+    assert_eq!(rig.object("oss-images", "uploads/old.raw"), None);
+    assert_eq!(rig.ws.plan_code(&[]), 0);
 }
 
 fn spawn_apply(ws: &Workspace, log: &Path) -> Child {
