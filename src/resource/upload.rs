@@ -48,7 +48,12 @@ impl CustomImage {
         planned: &ImageModel,
     ) -> Result<Vec<Upload>, Diagnostic> {
         // (disk, source_file, upload_to, planned source_sha256)
-        type Wanted<'a> = (Slot, &'a Field<String>, &'a Field<String>, &'a Field<String>);
+        type Wanted<'a> = (
+            Slot,
+            &'a Field<String>,
+            &'a Field<String>,
+            &'a Field<String>,
+        );
         let mut wanted: Vec<Wanted<'_>> = Vec::new();
         wanted.push((
             Slot::System,
