@@ -15,7 +15,7 @@ mod sim_support;
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use disk_support::{convert, raw_disk, Layout};
@@ -508,24 +508,6 @@ fn wait_until(what: &str, secs: u64, mut done: impl FnMut() -> bool) {
     }
 }
 
-/// SIGKILL to the provider process (not Terraform: a cancelled CI job, an OOM kill), and Terraform gives up.
-fn kill_provider(ws: &Workspace, mut apply: Child) {
-    let pids = ws.provider_pids();
-    assert!(!pids.is_empty(), "no provider process to kill");
-    for pid in pids {
-        let ok = Command::new("kill")
-            .args(["-KILL", &pid.to_string()])
-            .status()
-            .expect("kill");
-        assert!(ok.success());
-    }
-    let status = apply.wait().expect("wait for terraform");
-    assert!(
-        !status.success(),
-        "apply succeeded although its provider was killed"
-    );
-}
-
 /// A 48 MiB image in six 8 MiB parts, through a proxy that lets one part pass every 600 ms: the provider is killed
 /// after two parts reached moto; the next apply resumes that upload and sends only the parts moto does not hold.
 #[test]
@@ -548,7 +530,7 @@ fn an_upload_killed_half_way_resumes_with_the_missing_parts() {
     // Nothing more reaches moto from this run (requests still waiting in the proxy would otherwise arrive after the
     // kill), then the kill.
     gate.close();
-    kill_provider(&rig.ws, apply);
+    rig.ws.kill_provider(apply);
     std::thread::sleep(Duration::from_millis(700));
     let mut first = gate.take_parts();
     first.sort_unstable();
