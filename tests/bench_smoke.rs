@@ -87,10 +87,20 @@ fn bench_upload_smoke_runs_both_clients() {
     );
     let out_dir = tempfile::tempdir().expect("tempdir");
     let json_path = out_dir.path().join("upload.json");
+    let sim = support::product_binary()
+        .parent()
+        .expect("binary directory")
+        .join("cloudimage-sim");
     let out = Command::new(&python)
         .arg(support::repo_root().join("scripts/bench"))
         .args(["--upload", "--smoke", "--upload-tool"])
         .arg(&tool)
+        .arg("--provider")
+        .arg(support::product_binary())
+        .arg("--sim")
+        .arg(&sim)
+        .arg("--terraform")
+        .arg(support::terraform(support::Tf::Path))
         .arg("--json")
         .arg(&json_path)
         .output()
@@ -110,6 +120,9 @@ fn bench_upload_smoke_runs_both_clients() {
         "ours_peak_rss",
         "aws_peak_rss",
         "ratio",
+        "ratio_md5",
+        "ours_cpu_s",
+        "aws_md5_cpu_s",
         "hash_cold_s",
     ] {
         assert!(res[k].as_f64().unwrap_or(0.0) > 0.0, "{k}: {res}");
@@ -120,4 +133,14 @@ fn bench_upload_smoke_runs_both_clients() {
         "{res}"
     );
     assert_eq!(res["size"], 48 << 20);
+    // The provider phase: a source_file apply, then plans of the unchanged file that read nothing but a cache
+    // entry and a few sectors.
+    let p = &res["provider"];
+    assert!(p["apply_wall_s"].as_f64().unwrap_or(0.0) > 0.0, "{p}");
+    assert!(p["apply_peak_rss"].as_u64().unwrap_or(0) > 0, "{p}");
+    assert_eq!(p["plans"], 2, "{p}");
+    assert!(
+        p["plan_examined_max_ms"].as_f64().unwrap_or(f64::MAX) < 50.0,
+        "{p}"
+    );
 }

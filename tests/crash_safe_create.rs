@@ -12,7 +12,7 @@ mod sim_support;
 mod support;
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use image_support::{backend, Env, ADDR};
@@ -60,25 +60,6 @@ fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-}
-
-/// Kills the provider process of `env`'s running Terraform with SIGKILL and waits for Terraform to give up.
-fn kill_provider(env: &Env, apply: Child) {
-    let pids = env.ws.provider_pids();
-    assert!(!pids.is_empty(), "no provider process to kill");
-    for pid in pids {
-        let ok = Command::new("kill")
-            .args(["-KILL", &pid.to_string()])
-            .status()
-            .expect("kill");
-        assert!(ok.success());
-    }
-    let out = apply.wait_with_output().expect("wait for terraform");
-    assert_ne!(
-        out.status.code(),
-        Some(0),
-        "apply succeeded although its provider was killed"
-    );
 }
 
 fn state_ids(env: &Env) -> Vec<String> {
@@ -140,7 +121,7 @@ fn crash_safe_create(cloud: &str) {
         journal_entries(&env) == 1
     });
     std::thread::sleep(Duration::from_millis(500));
-    kill_provider(&env, apply);
+    env.ws.kill_provider(apply);
     env.faults(no_faults.clone());
     assert!(
         sim_ids(&env, cloud).is_empty(),
@@ -157,7 +138,7 @@ fn crash_safe_create(cloud: &str) {
     wait_until("the cloud made the image", || {
         !sim_ids(&env, cloud).is_empty()
     });
-    kill_provider(&env, apply);
+    env.ws.kill_provider(apply);
     env.faults(no_faults.clone());
     env.ws.apply();
     assert_converged(
@@ -174,7 +155,7 @@ fn crash_safe_create(cloud: &str) {
         !sim_ids(&env, cloud).is_empty()
     });
     std::thread::sleep(Duration::from_millis(700));
-    kill_provider(&env, apply);
+    env.ws.kill_provider(apply);
     env.ws.apply();
     assert_converged(&env, cloud, "after a kill during the wait");
     clean_up(&env, cloud);
@@ -185,7 +166,7 @@ fn crash_safe_create(cloud: &str) {
     wait_until("the import is under way", || {
         !sim_ids(&env, cloud).is_empty()
     });
-    kill_provider(&env, apply);
+    env.ws.kill_provider(apply);
     std::fs::remove_dir_all(journal_dir(&env)).expect("remove the journal");
     let orphan = sim_ids(&env, cloud);
     let again = env.ws.run(&["apply", "-auto-approve", "-no-color"]);
@@ -296,7 +277,7 @@ fn a_recorded_image_deleted_meanwhile_is_imported_afresh() {
         !sim_ids(&env, cloud).is_empty()
     });
     std::thread::sleep(Duration::from_millis(700));
-    kill_provider(&env, apply);
+    env.ws.kill_provider(apply);
     let first = sim_ids(&env, cloud);
     let url = env
         .sim

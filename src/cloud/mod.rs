@@ -12,6 +12,7 @@
 pub mod alibaba;
 pub mod batch;
 pub mod http;
+pub mod objects;
 pub mod registry;
 pub mod rules;
 pub mod settings;
@@ -34,6 +35,7 @@ mod types;
 
 pub use env::{Env, MapEnv, ProcessEnv};
 pub use error::{CloudError, ConfigError, ErrorKind};
+pub use objects::StoredObject;
 pub use registry::{backend, connect, default_region, Backend, Cloud};
 pub use secret::Secret;
 pub use settings::{SettingValue, Settings};

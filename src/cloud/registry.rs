@@ -10,8 +10,10 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use super::http::ClientOptions;
+use super::objects::{self, StoredObject};
 use super::rules::CloudRules;
 use super::settings::{self, BlockSpec, Profile, Resolved, Settings};
+use super::storage::{StorageConfig, StorageCredentials};
 use super::{alibaba, tencent, ucloud};
 use super::{CloudError, ConfigError, Env, ImageApi};
 
@@ -68,6 +70,18 @@ pub trait Backend: Send + Sync {
     fn hint(&self, _error: &CloudError) -> Option<&'static str> {
         None
     }
+
+    /// The object `url` (an `upload_to` or `source_url`, not a loopback URL) names in this cloud's own object
+    /// storage: bucket as its S3-compatible API spells it, key, and the storage region the URL names; an error
+    /// naming the accepted forms otherwise.
+    fn stored_object(&self, url: &str) -> Result<StoredObject, String>;
+
+    /// The cloud's S3-compatible storage endpoint for a bucket in `region`, `None` where there is no public
+    /// default (the block's `storage_endpoint` must then be set).
+    fn storage_endpoint(&self, region: &str) -> Option<String>;
+
+    /// The keys that sign storage requests: the block's own.
+    fn storage_credentials(&self, settings: &Resolved) -> Result<StorageCredentials, ConfigError>;
 }
 
 /// Declares the backends: the [`Cloud`] enum, its names and the [`Backend`] of each, from one line per cloud.
@@ -177,6 +191,24 @@ pub fn connect(
 ) -> Result<Arc<dyn ImageApi>, ConfigError> {
     let b = backend(cloud);
     b.connect(&settings::resolve(b, settings, env), options)
+}
+
+/// How to reach `object` (of a resource in `region`) in `cloud`'s object storage, with the block's credentials
+/// (see [`objects::storage_config`]).
+pub fn storage(
+    cloud: Cloud,
+    settings: &Settings,
+    env: &dyn Env,
+    object: &StoredObject,
+    region: &str,
+) -> Result<StorageConfig, ConfigError> {
+    let b = backend(cloud);
+    objects::storage_config(b, &settings::resolve(b, settings, env), object, region)
+}
+
+/// Whether `cloud`'s block asks plans to read `source_url` objects (`inspect_source_url`).
+pub fn inspects_source_url(cloud: Cloud, settings: &Settings, env: &dyn Env) -> bool {
+    settings::resolve(backend(cloud), settings, env).flag(objects::INSPECT_SOURCE_URL)
 }
 
 /// The region to use when a resource does not set one (attribute -> environment variable -> CLI profile).

@@ -11,7 +11,24 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use crate::cloud::batch::{BatchConfig, DescribeBatcher};
 use crate::cloud::http::ClientOptions;
-use crate::cloud::{self, Cloud, CloudError, ConfigError, Env, Image, ImageApi, Settings};
+use crate::cloud::storage::{self, S3Client};
+use crate::cloud::{
+    self, Cloud, CloudError, ConfigError, Env, Image, ImageApi, Settings, StoredObject,
+};
+use crate::disk::hash_cache::{self, HashCache};
+
+/// What a storage client is for: a plan reads a few sectors and gives up quickly (a plan never waits on storage
+/// for long); an apply uploads and deletes, with the client's full retries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StorageUse {
+    /// Plan-time reads (`inspect_source_url`).
+    Plan,
+    /// Uploads and deletes during apply.
+    Apply,
+}
+
+/// Storage clients by cloud, use, endpoint and signing region.
+type StorageClients = HashMap<(Cloud, StorageUse, String, String), S3Client>;
 
 /// The configured clouds of one provider process.
 pub struct Clouds {
@@ -20,6 +37,7 @@ pub struct Clouds {
     /// (block, attribute).
     pending: RwLock<Vec<(String, String)>>,
     clients: Mutex<HashMap<Cloud, Arc<dyn ImageApi>>>,
+    storage: Mutex<StorageClients>,
     env: Arc<dyn Env>,
     batcher: DescribeBatcher,
 }
@@ -33,6 +51,7 @@ impl Clouds {
             settings: RwLock::new(None),
             pending: RwLock::new(Vec::new()),
             clients: Mutex::new(HashMap::new()),
+            storage: Mutex::new(HashMap::new()),
             env,
             batcher,
         }
@@ -47,6 +66,9 @@ impl Clouds {
             *slot = pending;
         }
         if let Ok(mut clients) = self.clients.lock() {
+            clients.clear();
+        }
+        if let Ok(mut clients) = self.storage.lock() {
             clients.clear();
         }
     }
@@ -104,6 +126,59 @@ impl Clouds {
         )?;
         clients.insert(cloud, client.clone());
         Ok(client)
+    }
+
+    /// The S3-compatible client for `object` (of a resource in `region`) in `cloud`'s own object storage, made
+    /// once per endpoint and signing region. A configuration error says what to set.
+    pub fn storage(
+        &self,
+        cloud: Cloud,
+        object: &StoredObject,
+        region: &str,
+        purpose: StorageUse,
+    ) -> Result<S3Client, ConfigError> {
+        self.settings_known(cloud)?;
+        let config =
+            cloud::registry::storage(cloud, &self.settings(), self.env.as_ref(), object, region)?;
+        let key = (
+            cloud,
+            purpose,
+            config.endpoint.to_string(),
+            config.region.clone(),
+        );
+        let mut clients = self.storage.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = clients.get(&key) {
+            return Ok(c.clone());
+        }
+        let options = match purpose {
+            StorageUse::Apply => storage::ClientOptions::default(),
+            StorageUse::Plan => storage::ClientOptions {
+                attempts: 2,
+                connect_timeout: std::time::Duration::from_secs(5),
+                request_timeout: std::time::Duration::from_secs(15),
+                ..storage::ClientOptions::default()
+            },
+        };
+        let client = S3Client::with_options(config, options)
+            .map_err(|e| ConfigError::new(cloud, e.to_string()))?;
+        clients.insert(key, client.clone());
+        Ok(client)
+    }
+
+    /// Whether `cloud`'s block asks plans to read `source_url` objects.
+    pub fn inspects_source_url(&self, cloud: Cloud) -> bool {
+        cloud::registry::inspects_source_url(cloud, &self.settings(), self.env.as_ref())
+    }
+
+    /// The content-hash cache of the user this provider runs as (`$XDG_CACHE_HOME`, else `~/.cache`).
+    pub fn hash_cache(&self) -> HashCache {
+        match hash_cache::default_dir(
+            self.env.var("XDG_CACHE_HOME").map(Into::into),
+            self.env.home_dir().map(Into::into),
+        ) {
+            Some(dir) => HashCache::new(dir),
+            None => HashCache::disabled(),
+        }
     }
 
     /// The create journal of the user this provider runs as (see `journal`).

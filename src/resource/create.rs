@@ -147,8 +147,16 @@ impl CustomImage {
         mut planned: ImageModel,
         request: &ApplyRequest<'_>,
     ) -> ApplyOutcome {
-        let mut import = state::import_request(cloud, config, region, String::new());
-        let key = fingerprint(&client.account(), &import);
+        // A local file is checked against the plan and uploaded first (below, unless an earlier attempt's image is
+        // taken over); its content is part of what the create asks for.
+        let uploads = match self.prepare_uploads(cloud, region, config, &planned).await {
+            Ok(u) => u,
+            Err(d) => return failed(d),
+        };
+        let contents: Vec<String> = uploads.iter().map(|u| u.sha256.clone()).collect();
+        let effective = state::effective(config, &planned);
+        let mut import = state::import_request(cloud, &effective, region, String::new());
+        let key = fingerprint(&client.account(), &import, &contents);
         if cloud.backend().rules().tags {
             import.tags.insert(MARKER_TAG.to_string(), key.clone());
         }
@@ -179,6 +187,11 @@ impl CustomImage {
                 (a.id, a.task_id)
             }
             None => {
+                // No image exists before its files are in storage: an upload interrupted here leaves no image,
+                // and the next apply resumes it.
+                if let Err(d) = self.upload_all(&uploads, &request.stop).await {
+                    return failed(d);
+                }
                 // An earlier attempt whose call was never answered is repeated with its token (ECS then returns
                 // the image that call made). One whose recorded image is gone starts afresh: its token would
                 // name that image again.
@@ -243,8 +256,16 @@ impl CustomImage {
             // Terraform has the image now (tainted, if the wait failed): nothing left to find.
             self.journal.remove(&key);
         }
+        // The image is available: the import has read the uploaded objects.
+        let available = out.state.is_some() && !out.diagnostics.has_errors();
+        if available && config.keep_uploaded_object.known() != Some(&true) {
+            for w in self.remove_uploads(&uploads).await {
+                out.diagnostics.push(w);
+            }
+        }
         out.private = Private {
             import_task: task_id,
+            filled: Private::decode(request.private).filled,
             ..Private::default()
         }
         .encode();

@@ -77,8 +77,18 @@ pub(super) fn same_value(
     }
 }
 
-/// Data disk lists match when they have as many disks, in the same order, from the same objects, and each
-/// nested value matches (a value the cloud could not report matches anything).
+/// The object a data disk is imported from: its `source_url`, else the `upload_to` its `source_file` goes to.
+fn disk_object(d: &Value) -> Value {
+    match d.get_attr(attr::SOURCE_URL) {
+        Some(v) if !v.is_null() => v.clone(),
+        _ => d.get_attr(attr::UPLOAD_TO).cloned().unwrap_or(Value::Null),
+    }
+}
+
+/// Data disk lists match when they have as many disks, in the same order, from the same objects (a `source_file`
+/// moved to another path is the same disk; its content is compared by the plan through `source_sha256`), and each
+/// nested value matches (a value the cloud could not report matches anything; a content hash only where both
+/// sides have one).
 fn same_disks(cloud: Cloud, a: &Value, b: &Value, private: &Private) -> bool {
     let empty = Vec::new();
     let list = |v: &Value| -> Option<Vec<Value>> {
@@ -93,13 +103,23 @@ fn same_disks(cloud: Cloud, a: &Value, b: &Value, private: &Private) -> bool {
     };
     xs.len() == ys.len()
         && xs.iter().zip(&ys).all(|(x, y)| {
+            let hashes = (
+                x.get_attr(attr::SOURCE_SHA256),
+                y.get_attr(attr::SOURCE_SHA256),
+            );
+            if let (Some(hx), Some(hy)) = hashes {
+                if !hx.is_null() && !hy.is_null() && hx != hy {
+                    return false;
+                }
+            }
             [attr::SOURCE_URL, attr::FORMAT, attr::SIZE_GB]
                 .iter()
                 .all(|name| {
-                    let (vx, vy) = (
-                        x.get_attr(name).cloned().unwrap_or(Value::Null),
-                        y.get_attr(name).cloned().unwrap_or(Value::Null),
-                    );
+                    let value = |d: &Value| match *name {
+                        attr::SOURCE_URL => disk_object(d),
+                        _ => d.get_attr(name).cloned().unwrap_or(Value::Null),
+                    };
+                    let (vx, vy) = (value(x), value(y));
                     let unreported = private.is_unreported(&format!("{}.{name}", attr::DATA_DISKS));
                     vx == vy
                         || (unreported && (vx.is_null() || vy.is_null()))
@@ -175,6 +195,21 @@ mod tests {
             unreported: vec!["data_disks.size_gb".into()],
             ..Private::default()
         };
+        // The same object, now uploaded from a file.
+        let from_file = Value::List(vec![Value::object([
+            ("source_url", Value::Null),
+            ("source_file", Value::string("/tmp/d.raw")),
+            ("upload_to", Value::string("oss://b/d.raw")),
+            ("format", Value::string("raw")),
+            ("size_gb", Value::Null),
+        ])]);
+        assert!(same_value(
+            Cloud::AliCloud,
+            "data_disks",
+            &from_file,
+            &reported,
+            &imported
+        ));
         assert!(same_value(
             Cloud::AliCloud,
             "data_disks",

@@ -42,10 +42,11 @@ pub struct Journal {
     dir: Option<PathBuf>,
 }
 
-/// A fingerprint of everything an import call says about the image, for one account: two creates with the same
-/// fingerprint ask for the same image. It is also the marker tag put on images where the cloud takes tags at
-/// import, so the image itself proves which configuration made it.
-pub(super) fn fingerprint(account: &str, req: &ImportRequest) -> String {
+/// A fingerprint of everything an import call says about the image, for one account, and of the content of the
+/// local files it is uploaded from (`contents`: their SHA-256s, empty for `source_url` images, which keeps their
+/// fingerprints as they were): two creates with the same fingerprint ask for the same image. It is also the marker
+/// tag put on images where the cloud takes tags at import, so the image itself proves which configuration made it.
+pub(super) fn fingerprint(account: &str, req: &ImportRequest, contents: &[String]) -> String {
     let mut h = Sha256::new();
     let mut field = |name: &str, value: &str| {
         h.update(name.as_bytes());
@@ -84,6 +85,9 @@ pub(super) fn fingerprint(account: &str, req: &ImportRequest) -> String {
     for (k, v) in &req.tags {
         field("tag", k);
         field("value", v);
+    }
+    for c in contents {
+        field("content", c);
     }
     for d in &req.data_disks {
         field("disk", &d.source_url);
@@ -190,20 +194,24 @@ mod tests {
 
     #[test]
     fn fingerprint_follows_the_request_not_the_attempt() {
-        let a = fingerprint("acct", &request("web"));
+        let a = fingerprint("acct", &request("web"), &[]);
         let mut again = request("web");
         again.idempotency_token = "another".into();
-        assert_eq!(a, fingerprint("acct", &again));
-        assert_ne!(a, fingerprint("acct", &request("web2")));
-        assert_ne!(a, fingerprint("other account", &request("web")));
+        assert_eq!(a, fingerprint("acct", &again, &[]));
+        assert_ne!(a, fingerprint("acct", &request("web2"), &[]));
+        assert_ne!(a, fingerprint("other account", &request("web"), &[]));
         assert_eq!(a.len(), 32);
+        // Another content uploaded to the same object is another image.
+        let one = fingerprint("acct", &request("web"), &["1".repeat(64)]);
+        assert_ne!(one, a);
+        assert_ne!(one, fingerprint("acct", &request("web"), &["2".repeat(64)]));
     }
 
     #[test]
     fn entries_survive_and_go() {
         let dir = tempfile::tempdir().unwrap();
         let j = Journal::at(&dir.path().join("creates"));
-        let key = fingerprint("acct", &request("web"));
+        let key = fingerprint("acct", &request("web"), &[]);
         assert_eq!(j.load(&key), None);
         let e = Entry {
             token: "t".into(),

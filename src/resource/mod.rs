@@ -22,8 +22,10 @@ mod private;
 mod provider_block;
 mod read;
 pub mod schema;
+mod source;
 mod state;
 mod update;
+mod upload;
 mod validate;
 mod wait;
 

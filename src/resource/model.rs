@@ -29,6 +29,14 @@ pub mod attr {
     pub const DESCRIPTION: &str = param::DESCRIPTION;
     /// System disk file.
     pub const SOURCE_URL: &str = param::SOURCE_URL;
+    /// A local disk image file, uploaded before the import.
+    pub const SOURCE_FILE: &str = "source_file";
+    /// Where a `source_file` is uploaded, in the cloud's own object storage.
+    pub const UPLOAD_TO: &str = "upload_to";
+    /// Keep the uploaded object once the image is available.
+    pub const KEEP_UPLOADED_OBJECT: &str = "keep_uploaded_object";
+    /// The SHA-256 of the disk image's content.
+    pub const SOURCE_SHA256: &str = "source_sha256";
     /// File format.
     pub const FORMAT: &str = param::FORMAT;
     /// `linux` / `windows`.
@@ -264,6 +272,12 @@ block_model! {
     DataDiskModel {
         /// `source_url`.
         source_url: String = attr::SOURCE_URL,
+        /// `source_file`.
+        source_file: String = attr::SOURCE_FILE,
+        /// `upload_to`.
+        upload_to: String = attr::UPLOAD_TO,
+        /// `source_sha256`.
+        source_sha256: String = attr::SOURCE_SHA256,
         /// `format`.
         format: String = attr::FORMAT,
         /// `size_gb`.
@@ -298,6 +312,14 @@ block_model! {
         description: String = attr::DESCRIPTION,
         /// `source_url`.
         source_url: String = attr::SOURCE_URL,
+        /// `source_file`.
+        source_file: String = attr::SOURCE_FILE,
+        /// `upload_to`.
+        upload_to: String = attr::UPLOAD_TO,
+        /// `keep_uploaded_object`.
+        keep_uploaded_object: bool = attr::KEEP_UPLOADED_OBJECT,
+        /// `source_sha256`.
+        source_sha256: String = attr::SOURCE_SHA256,
         /// `format`.
         format: String = attr::FORMAT,
         /// `os_type`.

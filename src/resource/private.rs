@@ -20,6 +20,11 @@ pub(super) struct Private {
     /// running instead of failing on it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub import_task: Option<String>,
+    /// Attributes (`format`, `boot_mode`) whose value the provider read from the disk image itself because the
+    /// configuration left them unset: a configuration that still leaves them unset keeps them. (A value the user
+    /// configured and then removed replaces the image, as it always did: the import would differ.)
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub filled: Vec<String>,
 }
 
 impl Private {
@@ -43,6 +48,11 @@ impl Private {
     pub(super) fn is_unreported(&self, attribute: &str) -> bool {
         self.unreported.iter().any(|a| a == attribute)
     }
+
+    /// Whether the provider filled `attribute` in from the disk image.
+    pub(super) fn is_filled(&self, attribute: &str) -> bool {
+        self.filled.iter().any(|a| a == attribute)
+    }
 }
 
 #[cfg(test)]
@@ -54,6 +64,7 @@ mod tests {
         let p = Private {
             unreported: vec!["format".into(), "data_disks.size_gb".into()],
             import_task: Some("t-1".into()),
+            filled: vec!["format".into()],
         };
         assert_eq!(Private::decode(&p.encode()), p);
         assert!(Private::default().encode().is_empty());
@@ -61,5 +72,6 @@ mod tests {
         assert_eq!(Private::decode(br#"{"future":1}"#), Private::default());
         assert!(p.is_unreported("format"));
         assert!(!p.is_unreported("platform"));
+        assert!(p.is_filled("format") && !p.is_filled("boot_mode"));
     }
 }

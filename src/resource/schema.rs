@@ -27,8 +27,10 @@ pub fn resource_schema() -> Schema {
     Schema {
         version: SCHEMA_VERSION,
         block: Block {
-            description: "A custom image imported from object storage into one of the supported clouds. Creating \
-                          it starts the cloud's image import and waits until the image can boot instances."
+            description: "A custom image imported into one of the supported clouds, from an object already in the \
+                          cloud's object storage (`source_url`) or from a disk image file on this machine, which it \
+                          checks at plan time and uploads first (`source_file`). Creating it starts the cloud's \
+                          image import and waits until the image can boot instances."
                 .to_string(),
             attributes: vec![
                 Attribute::computed(ID, s.clone(), "The cloud's image ID, e.g. `img-0a1b2c3d` or `m-bp1...`.")
@@ -61,19 +63,60 @@ pub fn resource_schema() -> Schema {
                      change replaces the image on UCloud and SurferCloud. ENS images have no description.",
                 )
                 .requires_replace(),
-                replace(Attribute::required(
+                replace(Attribute::optional(
                     SOURCE_URL,
                     s.clone(),
-                    "The disk image to import. UCloud/SurferCloud: a UFile URL; Tencent Cloud: a COS URL; Alibaba \
-                     family: `oss://bucket/key` or `https://bucket.oss-<region>.aliyuncs.com/key`. The cloud cannot \
-                     report it back, so an imported image takes it from configuration.",
+                    "The disk image to import, already in the cloud's object storage. UCloud/SurferCloud: a UFile \
+                     URL; Tencent Cloud: a COS URL; Alibaba family: `oss://bucket/key` or \
+                     `https://bucket.oss-<region>.aliyuncs.com/key`. Exactly one of `source_url` and `source_file`. \
+                     The cloud cannot report it back, so an imported image takes it from configuration.",
                 ))
                 .not_reported(),
-                replace(Attribute::optional(
+                Attribute::optional(
+                    SOURCE_FILE,
+                    s.clone(),
+                    "A disk image file on the machine running Terraform, instead of `source_url`: `terraform plan` \
+                     checks it (format, boot mode), `terraform apply` uploads it to `upload_to` (multipart, \
+                     resumed after an interrupted apply, verified part by part) and imports the uploaded object. \
+                     A change of the file's content replaces the image (see `source_sha256`); moving an unchanged \
+                     file records the new path and calls nothing.",
+                )
+                .not_reported(),
+                Attribute::optional(
+                    UPLOAD_TO,
+                    s.clone(),
+                    "With `source_file`: the object to upload it to, in the cloud's own object storage and in the \
+                     forms `source_url` takes (UCloud/SurferCloud: `https://<bucket>.<region>.ufileos.com/<key>`; \
+                     Tencent Cloud: `https://<bucket>-<appid>.cos.<region>.myqcloud.com/<key>`; Alibaba family: \
+                     `oss://bucket/key`). The import reads this object. Uploaded with the provider block's keys to \
+                     the cloud's S3-compatible endpoint (its `storage_endpoint` overrides it).",
+                )
+                .not_reported(),
+                Attribute::optional(
+                    KEEP_UPLOADED_OBJECT,
+                    Type::Bool,
+                    "With `source_file`: keep the uploaded object once the image is available. Default `false`: \
+                     it is deleted then (never earlier: the import reads it until the image is available). \
+                     Changing it later records the new value and calls nothing.",
+                )
+                .not_reported(),
+                replace(Attribute::optional_computed(
+                    SOURCE_SHA256,
+                    s.clone(),
+                    "The SHA-256 (lower-case hex) of the disk image. With `source_file` the provider computes it at \
+                     plan time and remembers it per file (path, size, times, inode) in the user's cache directory, \
+                     so an unchanged file is not read again; set it yourself (e.g. `filesha256(...)`) to have it \
+                     checked against the file. With `source_url` only a configured value is kept, for you to mark a \
+                     new object.",
+                ))
+                .not_reported(),
+                replace(Attribute::optional_computed(
                     FORMAT,
                     s.clone(),
                     "The file format: `raw`, `vhd`, `vmdk` or `qcow2`, as the cloud accepts (ENS: `qcow2` only; \
-                     Alibaba ECS and Apsara Stack: `raw`, `vhd`, `qcow2`). Required on UCloud and SurferCloud.",
+                     Alibaba ECS and Apsara Stack: `raw`, `vhd`, `qcow2`). Required on UCloud and SurferCloud with \
+                     `source_url`. With `source_file` (or `inspect_source_url`) the plan reads the format from the \
+                     disk image's own bytes, fills it in when unset and refuses a configured one that differs.",
                 ))
                 .not_reported(),
                 replace(Attribute::optional_computed(
@@ -107,10 +150,13 @@ pub fn resource_schema() -> Schema {
                 ))
                 .keeps_prior_on_update()
                 .not_reported(),
-                replace(Attribute::optional(
+                replace(Attribute::optional_computed(
                     BOOT_MODE,
                     s.clone(),
-                    "Boot mode. Alibaba ECS: `BIOS` or `UEFI`; Tencent Cloud: `Legacy BIOS` or `UEFI`.",
+                    "Boot mode. Alibaba ECS: `BIOS` or `UEFI`; Tencent Cloud: `Legacy BIOS` or `UEFI`. With \
+                     `source_file` (or `inspect_source_url`) the plan reads the disk's partition table: a disk that \
+                     boots only with UEFI (an EFI system partition, no BIOS boot path) and `BIOS`, or the reverse, \
+                     is an error, and an unset boot mode is filled in on these two clouds.",
                 ))
                 .not_reported(),
                 replace(Attribute::optional(
@@ -194,8 +240,24 @@ pub fn resource_schema() -> Schema {
                                       replaces the image."
                             .into(),
                         attributes: vec![
-                            Attribute::required(SOURCE_URL, Type::String, "The data disk image, as `source_url`."),
-                            Attribute::optional(FORMAT, Type::String, "Its format, as `format`."),
+                            Attribute::optional(SOURCE_URL, Type::String, "The data disk image, as `source_url`."),
+                            Attribute::optional(
+                                SOURCE_FILE,
+                                Type::String,
+                                "A local data disk image, as `source_file` (exactly one of the two).",
+                            ),
+                            Attribute::optional(UPLOAD_TO, Type::String, "Where its `source_file` goes, as `upload_to`."),
+                            Attribute::optional_computed(
+                                SOURCE_SHA256,
+                                Type::String,
+                                "Its content's SHA-256, as `source_sha256`.",
+                            ),
+                            Attribute::optional(
+                                FORMAT,
+                                Type::String,
+                                "Its format, as `format` (checked against a `source_file`; the clouds detect it when \
+                                 unset).",
+                            ),
                             Attribute::optional(SIZE_GB, Type::Number, "The data disk size in GiB."),
                         ],
                         ..Block::default()

@@ -25,6 +25,30 @@ fn cloud_spelling(cloud: Cloud, attribute: &str, value: Option<String>) -> Optio
     )
 }
 
+/// The configuration as the import sees it: a `source_file` disk is imported from its `upload_to` object, and
+/// what the plan filled in from the disk image (`format`, `boot_mode`) is used where the configuration leaves it
+/// unset.
+pub(super) fn effective(config: &ImageModel, planned: &ImageModel) -> ImageModel {
+    let mut m = config.clone();
+    if m.source_url.is_null() && m.source_file.is_set() {
+        m.source_url = m.upload_to.clone();
+    }
+    if let Field::Known(disks) = &mut m.data_disks {
+        for d in disks.iter_mut() {
+            if d.source_url.is_null() && d.source_file.is_set() {
+                d.source_url = d.upload_to.clone();
+            }
+        }
+    }
+    if m.format.is_null() && planned.format.is_known() {
+        m.format = planned.format.clone();
+    }
+    if m.boot_mode.is_null() && planned.boot_mode.is_known() {
+        m.boot_mode = planned.boot_mode.clone();
+    }
+    m
+}
+
 /// Builds the import call from configuration. `token` makes retries of this create idempotent where the cloud
 /// supports it.
 pub(super) fn import_request(
@@ -215,6 +239,7 @@ pub(super) fn imported_state(cloud: Cloud, region: &str, image: &Image) -> (Imag
                             .map(|f| user_spelling(cloud, attr::FORMAT, f)),
                     ),
                     size_gb: Field::from_option(d.size_gb.map(Number::from_u64)),
+                    ..DataDiskModel::default()
                 })
                 .collect(),
         );
@@ -413,6 +438,38 @@ mod tests {
         assert_eq!(r.nvme_support.as_deref(), Some("supported"));
         assert_eq!(r.system_disk_size_gb, Some(40));
         assert_eq!(r.target_oss_region_id.as_deref(), Some("cn-beijing"));
+    }
+
+    #[test]
+    fn local_files_import_from_their_upload_and_fills_apply() {
+        let config = ImageModel {
+            name: Field::Known("web".into()),
+            source_file: Field::Known("/tmp/a.qcow2".into()),
+            upload_to: Field::Known("oss://b/a.qcow2".into()),
+            data_disks: Field::Known(vec![DataDiskModel {
+                source_file: Field::Known("/tmp/d.raw".into()),
+                upload_to: Field::Known("oss://b/d.raw".into()),
+                ..Default::default()
+            }]),
+            ..ImageModel::default()
+        };
+        let planned = ImageModel {
+            format: Field::Known("qcow2".into()),
+            boot_mode: Field::Known("UEFI".into()),
+            ..config.clone()
+        };
+        let req = import_request(
+            Cloud::AliCloud,
+            &effective(&config, &planned),
+            "cn-beijing",
+            "t".into(),
+        );
+        assert_eq!(req.source_url, "oss://b/a.qcow2");
+        assert_eq!(req.data_disks[0].source_url, "oss://b/d.raw");
+        assert_eq!(
+            (req.format.as_deref(), req.boot_mode.as_deref()),
+            (Some("qcow2"), Some("UEFI"))
+        );
     }
 
     #[test]

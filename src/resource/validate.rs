@@ -2,6 +2,7 @@
 //! backend): which attributes apply, their allowed values, the documented limits. Unknown values are skipped; they
 //! are checked again once known.
 
+use crate::cloud::objects::stored_object;
 use crate::cloud::rules::{Allowed, CloudRules};
 use crate::cloud::source_url::check_source_url;
 use crate::cloud::Cloud;
@@ -79,6 +80,26 @@ pub(super) fn validate(config: &Value) -> Diagnostics {
             diags.push(Diagnostic::error("Invalid source_url", message).at(at(attr::SOURCE_URL)));
         }
     }
+    source(
+        cloud,
+        Disk {
+            source_url: &m.source_url,
+            source_file: &m.source_file,
+            upload_to: &m.upload_to,
+            source_sha256: &m.source_sha256,
+        },
+        &Path::root(),
+        &mut diags,
+    );
+    if m.keep_uploaded_object.is_set() && m.source_file.is_null() {
+        diags.push(
+            Diagnostic::error(
+                "keep_uploaded_object applies to source_file only",
+                "Only an image made from a local file has an uploaded object to keep; remove it.",
+            )
+            .at(at(attr::KEEP_UPLOADED_OBJECT)),
+        );
+    }
     parameters(cloud, r, config, &m, &mut diags);
     for (i, disk) in m.disks().iter().enumerate() {
         data_disk(
@@ -89,8 +110,120 @@ pub(super) fn validate(config: &Value) -> Diagnostics {
             &mut diags,
         );
     }
+    distinct_uploads(cloud, &m, &mut diags);
     timeouts(&m, &mut diags);
     diags
+}
+
+/// Two disks uploaded to one object would overwrite each other: every `upload_to` names its own object.
+fn distinct_uploads(cloud: Cloud, m: &ImageModel, diags: &mut Diagnostics) {
+    let mut seen: Vec<String> = Vec::new();
+    let targets = std::iter::once((Path::root(), &m.upload_to)).chain(
+        m.disks().iter().enumerate().map(|(i, d)| {
+            (
+                Path::root().attr(attr::DATA_DISKS).index(i as u64),
+                &d.upload_to,
+            )
+        }),
+    );
+    for (base, to) in targets {
+        let Some(object) = to
+            .text()
+            .and_then(|u| stored_object(cloud, u).ok())
+            .map(|o| o.display())
+        else {
+            continue;
+        };
+        if seen.contains(&object) {
+            diags.push(
+                Diagnostic::error(
+                    "upload_to names an object another disk is uploaded to",
+                    format!("{object} is already the upload_to of another disk of this image; give each its own."),
+                )
+                .at(base.attr(attr::UPLOAD_TO)),
+            );
+        } else {
+            seen.push(object);
+        }
+    }
+}
+
+/// The source attributes of one disk.
+struct Disk<'a> {
+    source_url: &'a Field<String>,
+    source_file: &'a Field<String>,
+    upload_to: &'a Field<String>,
+    source_sha256: &'a Field<String>,
+}
+
+/// Exactly one of `source_url` and `source_file`; `upload_to` with (and only with) `source_file`, naming an object
+/// of the cloud's storage; `source_sha256` as 64 hex digits.
+fn source(cloud: Cloud, d: Disk<'_>, base: &Path, diags: &mut Diagnostics) {
+    let here = |name: &str| base.clone().attr(name);
+    let known = d.source_url.is_known() && d.source_file.is_known();
+    match (d.source_url.is_set(), d.source_file.is_set()) {
+        (false, false) if known => diags.push(
+            Diagnostic::error(
+                "No disk image",
+                "Set source_url (an object already in the cloud's storage) or source_file (a local file to upload).",
+            )
+            .at(here(attr::SOURCE_URL)),
+        ),
+        (true, true) => diags.push(
+            Diagnostic::error(
+                "source_url and source_file are exclusive",
+                "Set one of them: source_url for an object already in the cloud's storage, source_file (with \
+                 upload_to) for a local file to upload.",
+            )
+            .at(here(attr::SOURCE_FILE)),
+        ),
+        _ => {}
+    }
+    if d.source_file.text().is_some_and(|p| p.trim().is_empty()) {
+        diags.push(
+            Diagnostic::error("Invalid source_file", "The path is empty.")
+                .at(here(attr::SOURCE_FILE)),
+        );
+    }
+    if d.source_file.is_set() && d.upload_to.is_null() {
+        diags.push(
+            Diagnostic::error(
+                "upload_to is required with source_file",
+                format!(
+                    "Name the object the file is uploaded to, in {cloud}'s own object storage, in the form \
+                     source_url takes."
+                ),
+            )
+            .at(here(attr::UPLOAD_TO)),
+        );
+    }
+    if d.upload_to.is_set() && d.source_file.is_null() && d.source_file.is_known() {
+        diags.push(
+            Diagnostic::error(
+                "upload_to applies to source_file only",
+                "It names where a local file is uploaded; with source_url there is nothing to upload. Remove it.",
+            )
+            .at(here(attr::UPLOAD_TO)),
+        );
+    }
+    if let Some(url) = d.upload_to.text() {
+        if let Err(message) =
+            check_source_url(cloud, url).and_then(|()| stored_object(cloud, url).map(|_| ()))
+        {
+            diags.push(Diagnostic::error("Invalid upload_to", message).at(here(attr::UPLOAD_TO)));
+        }
+    }
+    if let Some(sha) = d.source_sha256.text() {
+        if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+            diags.push(
+                Diagnostic::error(
+                    "Invalid source_sha256",
+                    format!("A SHA-256 is 64 hex digits (as filesha256() gives); got {sha:?}."),
+                )
+                .at(here(attr::SOURCE_SHA256)),
+            );
+        }
+    }
 }
 
 /// Name, description, region and tags against the cloud's documented limits.
@@ -198,6 +331,10 @@ fn parameters(
         }
     }
     for attribute in r.required {
+        // A local file's format is read from its bytes at plan time.
+        if *attribute == attr::FORMAT && m.source_file.is_set() {
+            continue;
+        }
         if value(attribute).is_some_and(Value::is_null) {
             diags.push(
                 Diagnostic::error(
@@ -259,6 +396,17 @@ fn data_disk(
             );
         }
     }
+    source(
+        cloud,
+        Disk {
+            source_url: &disk.source_url,
+            source_file: &disk.source_file,
+            upload_to: &disk.upload_to,
+            source_sha256: &disk.source_sha256,
+        },
+        &path,
+        diags,
+    );
     if disk.size_gb.is_set() {
         let problem = match (r.data_disk_sizes, disk.size_gb.known()) {
             (None, _) => Some(format!(
@@ -398,6 +546,10 @@ mod tests {
             let mut pairs = vec![
                 ("cloud", Value::string(cloud)),
                 ("name", Value::string("img-a")),
+                (
+                    "source_url",
+                    Value::string("http://127.0.0.1:9000/images/k.qcow2"),
+                ),
             ];
             pairs.extend(extra.iter().cloned());
             validate(&config(&pairs))
@@ -482,6 +634,100 @@ mod tests {
             ("os_version", Value::string("22.04")),
         ]));
         assert_eq!(paths(&d), ["source_url"]);
+    }
+
+    #[test]
+    fn one_source_per_disk_and_upload_to_with_files_only() {
+        let base = |extra: &[(&str, Value)]| {
+            let mut pairs = vec![
+                ("cloud", Value::string("alicloud")),
+                ("name", Value::string("img-a")),
+            ];
+            pairs.extend(extra.iter().cloned());
+            validate(&config(&pairs))
+        };
+        assert_eq!(paths(&base(&[])), ["source_url"]);
+        let both = base(&[
+            ("source_url", Value::string("oss://bkt/k.qcow2")),
+            ("source_file", Value::string("/tmp/k.qcow2")),
+            ("upload_to", Value::string("oss://bkt/k.qcow2")),
+        ]);
+        assert_eq!(paths(&both), ["source_file"]);
+        let no_target = base(&[("source_file", Value::string("/tmp/k.qcow2"))]);
+        assert_eq!(paths(&no_target), ["upload_to"]);
+        let stray = base(&[
+            ("source_url", Value::string("oss://bkt/k.qcow2")),
+            ("upload_to", Value::string("oss://bkt/k.qcow2")),
+            ("keep_uploaded_object", Value::Bool(true)),
+        ]);
+        assert_eq!(paths(&stray), ["upload_to", "keep_uploaded_object"]);
+        let bad = base(&[
+            ("source_file", Value::string("/tmp/k.qcow2")),
+            ("upload_to", Value::string("https://b.example.com/k")),
+            ("source_sha256", Value::string("abc")),
+        ]);
+        assert_eq!(paths(&bad), ["upload_to", "source_sha256"]);
+        let ok = base(&[
+            ("source_file", Value::string("/tmp/k.qcow2")),
+            ("upload_to", Value::string("oss://images/k.qcow2")),
+            ("source_sha256", Value::string("0a".repeat(32))),
+            ("keep_uploaded_object", Value::Bool(false)),
+        ]);
+        assert!(ok.is_empty(), "{ok:?}");
+        // An unknown source may still turn out set.
+        assert!(base(&[
+            ("source_file", Value::unknown()),
+            ("upload_to", Value::unknown())
+        ])
+        .is_empty());
+        // UCloud's required format is read from a local file.
+        let u = validate(&config(&[
+            ("cloud", Value::string("ucloud")),
+            ("name", Value::string("img")),
+            ("source_file", Value::string("/tmp/k.qcow2")),
+            (
+                "upload_to",
+                Value::string("https://images.cn-bj.ufileos.com/k.qcow2"),
+            ),
+            ("platform", Value::string("Ubuntu")),
+            ("os_version", Value::string("22.04")),
+        ]));
+        assert!(u.is_empty(), "{u:?}");
+        // Data disks: the same rules at their own paths.
+        let disks = base(&[
+            ("source_url", Value::string("oss://b/k.qcow2")),
+            (
+                "data_disks",
+                Value::List(vec![Value::object([
+                    ("source_url", Value::Null),
+                    ("source_file", Value::string("/tmp/d.raw")),
+                    ("upload_to", Value::Null),
+                    ("source_sha256", Value::Null),
+                    ("format", Value::Null),
+                    ("size_gb", Value::Null),
+                ])]),
+            ),
+        ]);
+        assert_eq!(paths(&disks), ["data_disks[0].upload_to"]);
+        let disk = |to: &str| {
+            Value::object([
+                ("source_url", Value::Null),
+                ("source_file", Value::string("/tmp/d.raw")),
+                ("upload_to", Value::string(to)),
+                ("source_sha256", Value::Null),
+                ("format", Value::Null),
+                ("size_gb", Value::Null),
+            ])
+        };
+        let twice = base(&[
+            ("source_file", Value::string("/tmp/k.qcow2")),
+            ("upload_to", Value::string("oss://bkt/k.qcow2")),
+            (
+                "data_disks",
+                Value::List(vec![disk("oss://bkt/d.raw"), disk("oss://bkt/k.qcow2")]),
+            ),
+        ]);
+        assert_eq!(paths(&twice), ["data_disks[1].upload_to"]);
     }
 
     #[test]

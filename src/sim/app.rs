@@ -12,6 +12,7 @@ use crate::cloud::SimCloud;
 use crate::creds::Credentials;
 use crate::faults::Faults;
 use crate::journal::Journal;
+use crate::objects::ObjectStore;
 use crate::persist;
 use crate::state::Store;
 
@@ -76,6 +77,8 @@ pub(crate) struct Sim {
     persist_lock: Mutex<()>,
     /// Accepted key pairs.
     pub creds: Credentials,
+    /// The S3-compatible server imports read their objects from (`--object-store`), if any.
+    pub objects: Option<ObjectStore>,
     state_file: Option<PathBuf>,
 }
 
@@ -101,8 +104,24 @@ impl Sim {
             nonces: Mutex::new(NonceCache::default()),
             persist_lock: Mutex::new(()),
             creds,
+            objects: None,
             state_file,
         }
+    }
+
+    /// The same simulator reading imports' objects from `store`.
+    pub(crate) fn with_object_store(mut self, store: Option<ObjectStore>) -> Sim {
+        self.objects = store;
+        self
+    }
+
+    /// Marks an image just imported from a missing object as failing (the clouds that take such an import and
+    /// fail it later).
+    pub(crate) fn fail_import(&self, cloud: SimCloud, region: &str, id: &str) {
+        if let Some(image) = self.store().get_mut(cloud, region, id) {
+            image.fails = true;
+        }
+        self.persist();
     }
 
     /// The resource store (lock briefly; call [`Sim::persist`] after changing it).

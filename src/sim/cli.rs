@@ -10,6 +10,7 @@ use clap::Parser;
 use crate::app::{RuntimeConfig, Sim};
 use crate::creds::Credentials;
 use crate::error::SimError;
+use crate::objects::ObjectStore;
 use crate::{persist, server};
 
 /// Command line of `cloudimage-sim`.
@@ -35,6 +36,46 @@ pub(crate) struct Args {
     /// JSON file of accepted key pairs per cloud (replaces the built-in test keys it names).
     #[arg(long, env = "CLOUDIMAGE_SIM_CREDENTIALS")]
     pub credentials: Option<PathBuf>,
+    /// An S3-compatible server (path style, e.g. `http://127.0.0.1:9000`) holding every simulated cloud's buckets:
+    /// an import of an object that is not there fails the way that cloud fails it. Without it, objects are not
+    /// checked.
+    #[arg(long, env = "CLOUDIMAGE_SIM_OBJECT_STORE")]
+    pub object_store: Option<String>,
+    /// Access key id for `--object-store`.
+    #[arg(long, env = "CLOUDIMAGE_SIM_OBJECT_STORE_ACCESS_KEY")]
+    pub object_store_access_key: Option<String>,
+    /// Secret access key for `--object-store` (prefer the environment variable: a flag shows in `ps`).
+    #[arg(
+        long,
+        env = "CLOUDIMAGE_SIM_OBJECT_STORE_SECRET_KEY",
+        hide_env_values = true
+    )]
+    pub object_store_secret_key: Option<String>,
+    /// The region `--object-store` requests are signed for.
+    #[arg(
+        long,
+        env = "CLOUDIMAGE_SIM_OBJECT_STORE_REGION",
+        default_value = "us-east-1"
+    )]
+    pub object_store_region: String,
+}
+
+/// The object store the flags name, if any.
+fn object_store(args: &Args) -> Result<Option<ObjectStore>, SimError> {
+    let Some(url) = &args.object_store else {
+        return Ok(None);
+    };
+    let (Some(id), Some(secret)) = (&args.object_store_access_key, &args.object_store_secret_key)
+    else {
+        return Err(SimError::Config(
+            "--object-store needs --object-store-access-key and --object-store-secret-key (or \
+             CLOUDIMAGE_SIM_OBJECT_STORE_ACCESS_KEY / _SECRET_KEY)"
+                .into(),
+        ));
+    };
+    ObjectStore::new(url, &args.object_store_region, id, secret)
+        .map(Some)
+        .map_err(|e| SimError::Config(format!("--object-store {url}: {e}")))
 }
 
 async fn shutdown_signal() {
@@ -62,6 +103,7 @@ async fn shutdown_signal() {
 
 /// Runs the simulator until a shutdown signal.
 pub(crate) async fn run(args: Args) -> Result<(), SimError> {
+    let objects = object_store(&args)?;
     let creds = match &args.credentials {
         Some(p) => Credentials::load(p)?,
         None => Credentials::default(),
@@ -80,7 +122,12 @@ pub(crate) async fn run(args: Args) -> Result<(), SimError> {
         import_seconds: args.import_seconds.max(0.0),
         latency_ms: args.latency_ms,
     };
-    let sim = Arc::new(Sim::new(store, config, creds, args.state_file.clone()));
+    if let Some(url) = &args.object_store {
+        tracing::info!(%url, "imports read their objects from this object store");
+    }
+    let sim = Arc::new(
+        Sim::new(store, config, creds, args.state_file.clone()).with_object_store(objects),
+    );
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .map_err(|source| SimError::Bind {
@@ -127,5 +174,20 @@ mod tests {
         assert_eq!((a.import_seconds, a.latency_ms), (1.0, 20));
         assert_eq!(a.state_file, Some(PathBuf::from("/tmp/s.json")));
         assert!(Args::try_parse_from(["cloudimage-sim", "--bogus"]).is_err());
+        assert!(object_store(&a).unwrap().is_none());
+        let o = Args::try_parse_from(["cloudimage-sim", "--object-store", "http://127.0.0.1:9000"])
+            .unwrap();
+        assert!(object_store(&o).is_err(), "keys are required");
+        let o = Args::try_parse_from([
+            "cloudimage-sim",
+            "--object-store",
+            "http://127.0.0.1:9000",
+            "--object-store-access-key",
+            "a",
+            "--object-store-secret-key",
+            "b",
+        ])
+        .unwrap();
+        assert!(object_store(&o).unwrap().is_some());
     }
 }

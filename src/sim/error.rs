@@ -25,6 +25,9 @@ pub(crate) enum SimError {
     /// Serialising the state failed (should not happen for plain data).
     #[error("serialising state: {0}")]
     Serialize(serde_json::Error),
+    /// A flag's value cannot be used.
+    #[error("{0}")]
+    Config(String),
     /// Binding the listen address failed.
     #[error("cannot listen on {addr}: {source}")]
     Bind {

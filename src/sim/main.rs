@@ -18,6 +18,7 @@ mod faults;
 mod http;
 mod ids;
 mod journal;
+mod objects;
 mod persist;
 mod pipeline;
 mod root;

@@ -235,3 +235,125 @@ pub(crate) fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
     out.truncate(len);
     out
 }
+
+/// A proxy in front of moto that lets one UploadPart through at a time, each after `delay`, and counts the parts
+/// that reached moto and were answered: a test can slow an upload down enough to kill it half way, and count what
+/// each run sent. Every other request passes straight through. Signatures stay valid: requests are forwarded with
+/// their own `Host` header.
+pub(crate) struct PartGate {
+    /// `http://127.0.0.1:<port>`: the endpoint to give the uploader.
+    pub(crate) endpoint: String,
+    parts: Arc<Mutex<Vec<u32>>>,
+    closed: Arc<std::sync::atomic::AtomicBool>,
+    _task: tokio::task::JoinHandle<()>,
+}
+
+impl PartGate {
+    /// Starts the proxy on the current Tokio runtime.
+    pub(crate) async fn start(upstream: String, delay: Duration) -> PartGate {
+        use axum::body::{to_bytes, Body};
+        use axum::extract::Request;
+        use axum::response::Response;
+        let parts: Arc<Mutex<Vec<u32>>> = Arc::default();
+        let seen = Arc::clone(&parts);
+        let closed: Arc<std::sync::atomic::AtomicBool> = Arc::default();
+        let shut = Arc::clone(&closed);
+        let one_at_a_time = Arc::new(tokio::sync::Semaphore::new(1));
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("proxy client");
+        let handler = move |req: Request| {
+            let (seen, gate, http, upstream, shut) = (
+                Arc::clone(&seen),
+                Arc::clone(&one_at_a_time),
+                http.clone(),
+                upstream.clone(),
+                Arc::clone(&shut),
+            );
+            async move {
+                let (parts, body) = req.into_parts();
+                let body = to_bytes(body, usize::MAX).await.unwrap_or_default();
+                let part = parts
+                    .uri
+                    .query()
+                    .unwrap_or("")
+                    .split('&')
+                    .find_map(|kv| kv.strip_prefix("partNumber="))
+                    .and_then(|n| n.parse::<u32>().ok())
+                    .filter(|_| parts.method == http::Method::PUT);
+                let _permit = match part {
+                    Some(_) => {
+                        let permit = gate.acquire_owned().await.expect("semaphore");
+                        tokio::time::sleep(delay).await;
+                        Some(permit)
+                    }
+                    None => None,
+                };
+                if shut.load(std::sync::atomic::Ordering::SeqCst) {
+                    return Response::builder()
+                        .status(503)
+                        .body(Body::from("closed"))
+                        .expect("response");
+                }
+                let url = format!(
+                    "{upstream}{}",
+                    parts.uri.path_and_query().map_or("/", |p| p.as_str())
+                );
+                let mut forward = http.request(parts.method.clone(), url).body(body);
+                for (name, value) in &parts.headers {
+                    forward = forward.header(name, value);
+                }
+                let answer = forward.send().await.expect("forward to moto");
+                let status = answer.status();
+                let mut response = Response::builder().status(status);
+                for (name, value) in answer.headers() {
+                    if name != "transfer-encoding" && name != "connection" {
+                        response = response.header(name, value);
+                    }
+                }
+                let bytes = answer.bytes().await.unwrap_or_default();
+                if let (Some(n), true) = (part, status.is_success()) {
+                    seen.lock().expect("lock").push(n);
+                }
+                response.body(Body::from(bytes)).expect("response")
+            }
+        };
+        let app = axum::Router::new().fallback(handler);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind proxy");
+        let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        PartGate {
+            endpoint,
+            parts,
+            closed,
+            _task: task,
+        }
+    }
+
+    /// From now on nothing reaches moto (every request gets a 503), so a client about to be killed sends nothing
+    /// more; [`PartGate::open`] lets requests through again.
+    pub(crate) fn close(&self) {
+        self.closed.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Lets requests through again.
+    pub(crate) fn open(&self) {
+        self.closed
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// The part numbers moto accepted through this proxy so far, in order, and forgets them.
+    pub(crate) fn take_parts(&self) -> Vec<u32> {
+        std::mem::take(&mut *self.parts.lock().expect("lock"))
+    }
+
+    /// How many parts moto accepted through this proxy so far.
+    pub(crate) fn parts(&self) -> usize {
+        self.parts.lock().expect("lock").len()
+    }
+}

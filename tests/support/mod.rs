@@ -224,6 +224,25 @@ impl Workspace {
             .collect()
     }
 
+    /// SIGKILL to this workspace's provider processes (not Terraform: a cancelled CI job, an OOM kill), then waits
+    /// for the running Terraform (`apply`) to give up; fails the test if it succeeded anyway.
+    pub(crate) fn kill_provider(&self, apply: std::process::Child) {
+        let pids = self.provider_pids();
+        assert!(!pids.is_empty(), "no provider process to kill");
+        for pid in pids {
+            let ok = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status()
+                .expect("kill");
+            assert!(ok.success());
+        }
+        let out = apply.wait_with_output().expect("wait for terraform");
+        assert!(
+            !out.status.success(),
+            "apply succeeded although its provider was killed"
+        );
+    }
+
     /// Runs Terraform and fails the test with its output when it fails.
     pub(crate) fn ok(&self, args: &[&str]) -> Run {
         let r = self.run(args);

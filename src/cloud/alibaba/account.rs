@@ -45,7 +45,15 @@ pub(super) fn block() -> BlockSpec {
                 Kind::Choice(&["1.0", "v3"]),
                 "`1.0` (HMAC-SHA1 RPC signatures, the default) or `v3` (ACS3-HMAC-SHA256).",
             ),
-        ],
+        ]
+        .into_iter()
+        .chain(crate::cloud::objects::block_settings(
+            "OSS",
+            "Defaults to `https://s3.oss-<region>.aliyuncs.com`, the region taken from an OSS https URL, else the \
+             image's region (OSS takes virtual-hosted requests only; the ECS and ENS imports read the bucket in \
+             their own region).",
+        ))
+        .collect(),
         env_summary: None,
         profile: Some(format!(
             "`~/.aliyun/config.json` (profile from `{}` or `{}`, else `current`; modes `AK` and `StsToken`)",

@@ -87,7 +87,14 @@ pub(super) fn block() -> BlockSpec {
                  way the official Apsara Stack Terraform providers call it; `endpoint` is then the ECS \
                  (or ASAPI) endpoint.",
             ),
-        ],
+        ]
+        .into_iter()
+        .chain(crate::cloud::objects::block_settings(
+            "Apsara Stack OSS",
+            "No default: Apsara Stack's OSS endpoints are the deployment's own, so set this to use `source_file` \
+             or `inspect_source_url`.",
+        ))
+        .collect(),
         env_summary: None,
         profile: None,
     }

@@ -19,9 +19,11 @@ pub use ens::EnsClient;
 pub use rpc::{AcsRpc, SignatureVersion};
 
 use crate::cloud::http::ClientOptions;
+use crate::cloud::objects::{self, StoredObject};
 use crate::cloud::registry::Backend;
 use crate::cloud::rules::CloudRules;
 use crate::cloud::settings::{BlockSpec, Profile, Resolved};
+use crate::cloud::storage::StorageCredentials;
 use crate::cloud::{Cloud, CloudError, ConfigError, Env, ImageApi};
 
 /// Which product of the family a backend is.
@@ -138,5 +140,62 @@ impl Backend for AlibabaBackend {
 
     fn hint(&self, error: &CloudError) -> Option<&'static str> {
         rpc::hint(error)
+    }
+
+    /// `oss://bucket/key` or an OSS https URL (`https://bucket.oss-<region>[-internal].<domain>/key`); the family's
+    /// imports take the bucket and key (`DiskDeviceMapping.N.OSSBucket` / `OSSObject`, ENS `OSSBucket` /
+    /// `OSSObject`).
+    fn stored_object(&self, url: &str) -> Result<StoredObject, String> {
+        self.check_source_url(url)?;
+        let loc = oss::parse_oss(url)?;
+        objects::checked(StoredObject {
+            bucket: loc.bucket,
+            key: loc.object,
+            region: loc.region,
+            local_endpoint: None,
+        })
+    }
+
+    /// OSS's S3-compatible endpoint, `s3.oss-<region>.aliyuncs.com` (Alibaba Cloud help center, OSS "Access OSS
+    /// using an AWS SDK"). Apsara Stack's OSS is the deployment's own: no default.
+    fn storage_endpoint(&self, region: &str) -> Option<String> {
+        match self.product {
+            Product::Apsara => None,
+            Product::Ecs | Product::Ens => Some(format!("https://s3.oss-{region}.aliyuncs.com")),
+        }
+    }
+
+    /// The AccessKey pair (and STS token) sign OSS's S3-compatible API too (same OSS page).
+    fn storage_credentials(&self, settings: &Resolved) -> Result<StorageCredentials, ConfigError> {
+        let keys = account::keys(settings)?;
+        Ok(objects::credentials(
+            keys.access_key,
+            &keys.secret,
+            keys.token.as_ref(),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn oss_objects_and_endpoints() {
+        let o = ECS
+            .stored_object("https://imgs.oss-cn-hangzhou-internal.aliyuncs.com/a/b.qcow2")
+            .unwrap();
+        assert_eq!(
+            (o.bucket.as_str(), o.key.as_str(), o.region.as_deref()),
+            ("imgs", "a/b.qcow2", Some("cn-hangzhou"))
+        );
+        let o = ENS.stored_object("oss://imgs/k.qcow2").unwrap();
+        assert_eq!(o.region, None);
+        assert!(ECS.stored_object("https://imgs.example.com/k").is_err());
+        assert_eq!(
+            ECS.storage_endpoint("cn-beijing").as_deref(),
+            Some("https://s3.oss-cn-beijing.aliyuncs.com")
+        );
+        assert_eq!(APSARA.storage_endpoint("cn-qingdao-env17-d01"), None);
     }
 }

@@ -110,7 +110,9 @@ pub struct PartBody {
     /// The bytes.
     pub data: Bytes,
     /// MD5 of `data` (sent as `Content-MD5`, which the service verifies, and compared with the returned ETag).
-    pub md5: [u8; 16],
+    /// `None` only with [`StorageConfig::sha256_checksums`], whose `x-amz-checksum-sha256` the service verifies
+    /// instead (saving one hash per byte).
+    pub md5: Option<[u8; 16]>,
     /// SHA-256 of `data`: the signed payload hash (`x-amz-content-sha256`) and, with
     /// [`StorageConfig::sha256_checksums`], `x-amz-checksum-sha256`. `None`: `UNSIGNED-PAYLOAD` (the checksum
     /// header, when configured, is then computed here).
@@ -120,7 +122,7 @@ pub struct PartBody {
 impl PartBody {
     /// Computes the digests of `data` (both MD5 and SHA-256).
     pub fn new(data: Bytes) -> Self {
-        let md5 = md5::Md5::digest(&data).into();
+        let md5 = Some(md5::Md5::digest(&data).into());
         let sha256 = Some(sha2::Sha256::digest(&data).into());
         Self { data, md5, sha256 }
     }
@@ -527,13 +529,11 @@ impl S3Client {
         let mut call = self.call("PutObject", Method::PUT, bucket, Some(key));
         call.body = body.data.clone();
         call.payload_hash = body.payload_hash();
-        call.headers
-            .push((HeaderName::from_static("content-md5"), b64(&body.md5)));
-        self.push_checksum(&mut call, body);
+        self.push_digests(&mut call, body)?;
         push_metadata(&mut call.headers, metadata)?;
         let response = self.send(&call, true).await?;
         let etag = etag_of(response.headers()).ok_or_else(|| self.protocol(&call, "no ETag"))?;
-        self.check_etag(&call, &etag, &body.md5)?;
+        self.check_etag(&call, &etag, body.md5.as_ref())?;
         Ok(etag)
     }
 
@@ -579,26 +579,44 @@ impl S3Client {
         call.query.push(("uploadId", upload_id.to_string()));
         call.body = body.data.clone();
         call.payload_hash = body.payload_hash();
-        call.headers
-            .push((HeaderName::from_static("content-md5"), b64(&body.md5)));
-        self.push_checksum(&mut call, body);
+        self.push_digests(&mut call, body)?;
         let response = self.send(&call, false).await?;
         let etag = etag_of(response.headers()).ok_or_else(|| self.protocol(&call, "no ETag"))?;
-        self.check_etag(&call, &etag, &body.md5)?;
+        self.check_etag(&call, &etag, body.md5.as_ref())?;
         Ok(etag)
     }
 
-    /// Adds `x-amz-checksum-sha256` when the configuration asks for S3 flexible checksums.
-    fn push_checksum(&self, call: &mut Call<'_>, body: &PartBody) {
+    /// Adds the checksum the service verifies: `Content-MD5`, and `x-amz-checksum-sha256` when the configuration
+    /// asks for S3 flexible checksums. A body must carry at least one of the two.
+    fn push_digests(&self, call: &mut Call<'_>, body: &PartBody) -> Result<(), StorageError> {
+        if let Some(md5) = &body.md5 {
+            call.headers
+                .push((HeaderName::from_static("content-md5"), b64(md5)));
+        }
         if self.inner.config.sha256_checksums {
             call.headers.push((
                 HeaderName::from_static("x-amz-checksum-sha256"),
                 body.sha256_base64(),
             ));
+        } else if body.md5.is_none() {
+            return Err(StorageError::Config(format!(
+                "{}: a body without Content-MD5 needs SHA-256 checksums",
+                call.op
+            )));
         }
+        Ok(())
     }
 
-    fn check_etag(&self, call: &Call<'_>, etag: &str, md5: &[u8; 16]) -> Result<(), StorageError> {
+    /// The ETag must be the MD5 of what was sent, where the ETag is an MD5 and the MD5 was computed.
+    fn check_etag(
+        &self,
+        call: &Call<'_>,
+        etag: &str,
+        md5: Option<&[u8; 16]>,
+    ) -> Result<(), StorageError> {
+        let Some(md5) = md5 else {
+            return Ok(());
+        };
         match etag_md5(etag) {
             Some(got) if got != hex::encode(md5) => Err(StorageError::Integrity {
                 target: call.target(),

@@ -88,7 +88,9 @@ pub struct UploadOptions {
     /// Time between INFO progress lines.
     pub progress_interval: Duration,
     /// Sign each part's SHA-256 (`x-amz-content-sha256`), a second check the service makes besides `Content-MD5`;
-    /// off sends `UNSIGNED-PAYLOAD` and saves one hash per byte.
+    /// off sends `UNSIGNED-PAYLOAD` and saves one hash per byte. On by default: OSS's S3-compatible API takes
+    /// `UNSIGNED-PAYLOAD` only on requests without a body and wants the body's SHA-256 on PUT and POST (Alibaba
+    /// Cloud help center, OSS error 0002-00000427).
     pub sign_payload: bool,
     /// Called after each part completes.
     pub on_part: Option<PartObserver>,
@@ -99,7 +101,7 @@ impl Default for UploadOptions {
         Self {
             part_size: None,
             concurrency: 4,
-            memory_budget: 48 << 20,
+            memory_budget: 64 << 20,
             part_attempts: 5,
             retry_delay: Duration::from_secs(1),
             progress_interval: Duration::from_secs(10),
@@ -236,8 +238,26 @@ fn file_err(path: &Path) -> impl Fn(std::io::Error) -> StorageError + '_ {
     }
 }
 
-/// A part's bytes, MD5 and (when asked for) SHA-256.
-type ReadPart = (Vec<u8>, [u8; 16], Option<[u8; 32]>);
+/// A part's bytes, and (when asked for) its MD5 and SHA-256.
+type ReadPart = (Vec<u8>, Option<[u8; 16]>, Option<[u8; 32]>);
+
+/// Which digests a part needs: the SHA-256 to sign the payload or send S3's checksum header; the MD5 for
+/// `Content-MD5`, unless that checksum header is sent (the service verifies it instead).
+#[derive(Debug, Clone, Copy)]
+struct Digests {
+    md5: bool,
+    sha256: bool,
+}
+
+impl Digests {
+    fn of(client: &S3Client, options: &UploadOptions) -> Self {
+        let checksums = client.config().sha256_checksums;
+        Self {
+            md5: !checksums,
+            sha256: options.sign_payload || checksums,
+        }
+    }
+}
 
 /// Reads part bytes into `buf` (reusing its allocation) and hashes them.
 fn read_part(
@@ -246,7 +266,7 @@ fn read_part(
     mut buf: Vec<u8>,
     offset: u64,
     len: u64,
-    sign: bool,
+    digests: Digests,
 ) -> Result<ReadPart, StorageError> {
     use std::os::unix::fs::FileExt;
     let len = usize::try_from(len)
@@ -262,8 +282,8 @@ fn read_part(
             Err(e) => return Err(file_err(path)(e)),
         }
     }
-    let md5: [u8; 16] = md5::Md5::digest(&buf).into();
-    let sha = sign.then(|| sha2::Sha256::digest(&buf).into());
+    let md5 = digests.md5.then(|| md5::Md5::digest(&buf).into());
+    let sha = digests.sha256.then(|| sha2::Sha256::digest(&buf).into());
     Ok((buf, md5, sha))
 }
 
@@ -341,9 +361,9 @@ impl Shared {
             let (offset, len) = self.layout.range(number);
             let file = Arc::clone(&self.file);
             let path = self.path.clone();
-            let sign = self.options.sign_payload || self.client.config().sha256_checksums;
+            let digests = Digests::of(&self.client, &self.options);
             let (data, md5, sha256) = tokio::task::spawn_blocking(move || {
-                read_part(&file, &path, buf, offset, len, sign)
+                read_part(&file, &path, buf, offset, len, digests)
             })
             .await
             .map_err(|e| StorageError::File {
@@ -479,12 +499,13 @@ impl S3Client {
         let metadata = [(META_SHA256, sha256.as_str())];
         if size <= part_size {
             // One request: small enough for a single PutObject.
-            let sign = options.sign_payload || self.config().sha256_checksums;
+            let digests = Digests::of(self, options);
             let (f, p) = (Arc::clone(&file), path.to_path_buf());
-            let (data, md5, sha) =
-                tokio::task::spawn_blocking(move || read_part(&f, &p, Vec::new(), 0, size, sign))
-                    .await
-                    .map_err(|e| file_err(path)(std::io::Error::other(e)))??;
+            let (data, md5, sha) = tokio::task::spawn_blocking(move || {
+                read_part(&f, &p, Vec::new(), 0, size, digests)
+            })
+            .await
+            .map_err(|e| file_err(path)(std::io::Error::other(e)))??;
             let body = PartBody {
                 data: Bytes::from(data),
                 md5,

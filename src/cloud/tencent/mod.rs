@@ -11,10 +11,12 @@ use serde::Deserialize;
 pub use client::TencentClient;
 
 use crate::cloud::http::{self, ClientOptions};
+use crate::cloud::objects::{self, StoredObject};
 use crate::cloud::registry::Backend;
 use crate::cloud::rules::{param, Allowed, CloudRules};
 use crate::cloud::settings::{read_profile_json, BlockSpec, Kind, Profile, Resolved, Setting};
-use crate::cloud::source_url::http_object_host;
+use crate::cloud::source_url::{http_object_host, http_object_url};
+use crate::cloud::storage::StorageCredentials;
 use crate::cloud::{Cloud, ConfigError, Env, ImageApi};
 
 /// Default CVM endpoint.
@@ -119,7 +121,14 @@ impl Backend for TencentBackend {
                      ImportImage with `DryRun` (the parameters are validated, nothing is imported). Default \
                      `false`: plans make no API call.",
                 ),
-            ],
+            ]
+            .into_iter()
+            .chain(objects::block_settings(
+                "COS",
+                "Defaults to `https://cos.<region>.myqcloud.com`, the region taken from the object's host \
+                 (`<bucket>-<appid>.cos.<region>.myqcloud.com`).",
+            ))
+            .collect(),
             env_summary: None,
             profile: Some(format!(
                 "`~/.tccli/<profile>.credential` and `.configure` (profile from `{}` or `{}`, else `default`)",
@@ -164,6 +173,48 @@ impl Backend for TencentBackend {
                 "{url:?}: expected a COS URL such as https://<bucket>-<appid>.cos.<region>.myqcloud.com/<key>"
             ))
         }
+    }
+
+    /// `https://<bucket>-<appid>.cos.<region>.myqcloud.com/<key>` (or `.tencentcos.cn`): the COS bucket name
+    /// includes the APPID (COS documentation, SDK "Preparations": `BucketName-APPID`); the region is the host's
+    /// third label.
+    fn stored_object(&self, url: &str) -> Result<StoredObject, String> {
+        let u = http_object_url(url)?;
+        let host = u.host_str().unwrap_or_default().to_ascii_lowercase();
+        if !is_cos_host(&host) {
+            return Err(format!(
+                "{url:?}: expected a COS object URL https://<bucket>-<appid>.cos.<region>.myqcloud.com/<key>"
+            ));
+        }
+        let labels: Vec<&str> = host.split('.').collect();
+        let region = match labels.as_slice() {
+            [_, "cos", region, _, _] => Some(region.to_string()),
+            _ => None,
+        };
+        objects::checked(StoredObject {
+            bucket: labels.first().copied().unwrap_or_default().to_string(),
+            key: percent_encoding::percent_decode_str(u.path().trim_start_matches('/'))
+                .decode_utf8_lossy()
+                .to_string(),
+            region,
+            local_endpoint: None,
+        })
+    }
+
+    /// COS's S3-compatible endpoint, `cos.<region>.myqcloud.com` (Tencent Cloud COS documentation, "Accessing COS
+    /// with AWS S3 SDK").
+    fn storage_endpoint(&self, region: &str) -> Option<String> {
+        Some(format!("https://cos.{region}.myqcloud.com"))
+    }
+
+    /// SecretId and SecretKey sign COS's S3-compatible API too (same COS page), the STS token as
+    /// `x-amz-security-token`.
+    fn storage_credentials(&self, settings: &Resolved) -> Result<StorageCredentials, ConfigError> {
+        Ok(objects::credentials(
+            settings.require_text(SECRET_ID, "secret id")?,
+            &settings.require_secret(SECRET_KEY, "secret key")?,
+            settings.secret(SECURITY_TOKEN),
+        ))
     }
 
     /// Tencent Cloud's tag documentation: keys starting with `qcloud`, `tencent` or `project` are reserved; keys
@@ -301,6 +352,24 @@ mod tests {
             resolve(&TENCENT, &attrs, &env).text("secret_id"),
             Some("id-attr")
         );
+    }
+
+    #[test]
+    fn cos_objects() {
+        let o = TENCENT
+            .stored_object("https://images-1250000000.cos.ap-guangzhou.myqcloud.com/a/b.raw")
+            .unwrap();
+        assert_eq!(
+            (o.bucket.as_str(), o.key.as_str(), o.region.as_deref()),
+            ("images-1250000000", "a/b.raw", Some("ap-guangzhou"))
+        );
+        let d = TENCENT
+            .stored_object("http://111-1251233127.cosd.myqcloud.com/x.vmdk")
+            .unwrap();
+        assert_eq!(d.region, None);
+        assert!(TENCENT
+            .stored_object("https://images.cos.ap-guangzhou.myqcloud.com/a")
+            .is_err());
     }
 
     #[test]

@@ -13,10 +13,12 @@ use serde::Deserialize;
 pub use client::UCloudClient;
 
 use crate::cloud::http::{self, ClientOptions};
+use crate::cloud::objects::{self, StoredObject};
 use crate::cloud::registry::Backend;
 use crate::cloud::rules::{param, Allowed, CloudRules};
 use crate::cloud::settings::{read_profile_json, BlockSpec, Kind, Profile, Resolved, Setting};
-use crate::cloud::source_url::http_object_host;
+use crate::cloud::source_url::{http_object_host, http_object_url};
+use crate::cloud::storage::StorageCredentials;
 use crate::cloud::{Cloud, ConfigError, Env, ImageApi};
 
 /// Default UCloud endpoint.
@@ -147,7 +149,14 @@ impl Backend for UCloudBackend {
                 .env(self.env("REGION"), 1),
                 Setting::new(PROJECT_ID, Kind::Text, "Project ID.").env(self.env("PROJECT_ID"), 1),
                 Setting::new(ENDPOINT, Kind::Endpoint, "API endpoint URL.").default_value(self.endpoint),
-            ],
+            ]
+            .into_iter()
+            .chain(objects::block_settings(
+                "US3 (UFile)",
+                "Defaults to `https://s3-<region>.ufileos.com`, the region taken from the object's host \
+                 (`<bucket>.<region>.ufileos.com`).",
+            ))
+            .collect(),
             env_summary: (self.env_prefixes.len() > 1).then(|| {
                 let prefixes: Vec<String> =
                     self.env_prefixes.iter().map(|p| format!("`{p}_*`")).collect();
@@ -203,6 +212,44 @@ impl Backend for UCloudBackend {
                 "{url:?}: expected a UFile URL such as https://<bucket>.<region>.ufileos.com/<key>"
             ))
         }
+    }
+
+    /// `https://<bucket>.<region>.ufileos.com/<key>`, the form UCloud's and SurferCloud's ImportCustomImage pages
+    /// show for `UFileUrl` (seed pages 000, 001).
+    fn stored_object(&self, url: &str) -> Result<StoredObject, String> {
+        let u = http_object_url(url)?;
+        let host = u.host_str().unwrap_or_default().to_ascii_lowercase();
+        let labels: Vec<&str> = host.split('.').collect();
+        match labels.as_slice() {
+            [bucket, region, "ufileos", "com"] => objects::checked(StoredObject {
+                bucket: bucket.to_string(),
+                key: percent_encoding::percent_decode_str(u.path().trim_start_matches('/'))
+                    .decode_utf8_lossy()
+                    .to_string(),
+                region: Some(region.to_string()),
+                local_endpoint: None,
+            }),
+            _ => Err(format!(
+                "{url:?}: expected a US3 (UFile) object URL https://<bucket>.<region>.ufileos.com/<key>"
+            )),
+        }
+    }
+
+    /// US3's S3-compatible endpoint, `s3-<region>.ufileos.com` (UCloud documentation, US3 "AWS S3 Protocol
+    /// Support"). SurferCloud's objects live on the same `ufileos.com` hosts (seed page 000), so the same endpoint
+    /// is taken for it (a known guess, docs/simulator.md).
+    fn storage_endpoint(&self, region: &str) -> Option<String> {
+        Some(format!("https://s3-{region}.ufileos.com"))
+    }
+
+    /// The API key pair also signs US3 requests: US3's S3 page says ListBuckets lists "the buckets of the owner of
+    /// the public/private key or token" (ucloud-us3.github.io, php-sdk "S3协议支持说明").
+    fn storage_credentials(&self, settings: &Resolved) -> Result<StorageCredentials, ConfigError> {
+        Ok(objects::credentials(
+            settings.require_text(PUBLIC_KEY, "public key")?,
+            &settings.require_secret(PRIVATE_KEY, "private key")?,
+            settings.secret(SECURITY_TOKEN),
+        ))
     }
 }
 
@@ -352,6 +399,24 @@ mod tests {
         let c = resolve(&SURFERCLOUD, &Settings::default(), &env);
         assert_eq!(c.text("public_key"), Some("s-pub"));
         assert_eq!(c.secret("private_key").map(|s| s.expose()), Some("u-priv"));
+    }
+
+    #[test]
+    fn us3_objects() {
+        let o = UCLOUD
+            .stored_object("https://images.cn-bj.ufileos.com/dir/a%20b.qcow2")
+            .unwrap();
+        assert_eq!(
+            (o.bucket.as_str(), o.key.as_str(), o.region.as_deref()),
+            ("images", "dir/a b.qcow2", Some("cn-bj"))
+        );
+        assert!(UCLOUD
+            .stored_object("https://images.ufile.ucloud.cn/x.qcow2")
+            .is_err());
+        assert_eq!(
+            SURFERCLOUD.storage_endpoint("hk").as_deref(),
+            Some("https://s3-hk.ufileos.com")
+        );
     }
 
     #[test]

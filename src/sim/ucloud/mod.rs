@@ -18,6 +18,7 @@ use crate::clock;
 use crate::cloud::SimCloud;
 use crate::http::{RawRequest, Reply};
 use crate::ids;
+use crate::objects::{self, Lookup};
 use crate::pipeline::{self, ConnKill, Gate};
 use crate::state::{Image, Phase};
 
@@ -141,17 +142,47 @@ pub(crate) async fn handle(
                 };
                 error_reply(&action, &ue, format!("auth:{}", e.ret_code()))
             }
-            Ok(()) => match dispatch(&sim, cloud, &action, &parsed.params) {
-                Ok(mut body) => {
-                    body.insert("Action".into(), json!(format!("{action}Response")));
-                    body.insert("RetCode".into(), json!(0));
-                    Reply::json(200, &Value::Object(body), "ok")
+            Ok(()) => {
+                let missing = missing_source(&sim, cloud, &action, &parsed.params).await;
+                match dispatch(&sim, cloud, &action, &parsed.params) {
+                    Ok(mut body) => {
+                        let id = body
+                            .get("ImageId")
+                            .and_then(Value::as_str)
+                            .map(str::to_string);
+                        if let (Some(object), Some(id)) = (missing, id) {
+                            tracing::info!(%cloud, object, image = %id, "import of a missing object: the image will fail");
+                            sim.fail_import(cloud, &region, &id);
+                        }
+                        body.insert("Action".into(), json!(format!("{action}Response")));
+                        body.insert("RetCode".into(), json!(0));
+                        Reply::json(200, &Value::Object(body), "ok")
+                    }
+                    Err(e) => error_reply(&action, &e, format!("error:{}", e.ret_code)),
                 }
-                Err(e) => error_reply(&action, &e, format!("error:{}", e.ret_code)),
-            },
+            }
         },
     };
     pipeline::answer(&sim, cloud, &action, &region, reply).await
+}
+
+/// With `--object-store`: the object an ImportCustomImage's `UFileUrl` names, when it is not there. No UCloud source
+/// says how the cloud answers that; the simulator takes the import and the image ends `Unavailable` (a guess,
+/// docs/simulator.md).
+async fn missing_source(sim: &Sim, cloud: SimCloud, action: &str, p: &Params) -> Option<String> {
+    let store = sim.objects.as_ref()?;
+    if action != "ImportCustomImage" {
+        return None;
+    }
+    let object = objects::object_of_url(cloud, p.get("UFileUrl")?)?;
+    match store.lookup(&[object]).await {
+        Lookup::Found => None,
+        Lookup::NoObject(o) | Lookup::NoBucket(o) => Some(o),
+        Lookup::Unreachable(e) => {
+            tracing::warn!(error = %e, "the object store did not answer; taking the import as if the object were there");
+            None
+        }
+    }
 }
 
 fn dispatch(

@@ -1,0 +1,175 @@
+//! Each cloud's own object storage, as the resource meets it: the object an `upload_to` or `source_url` names
+//! ([`StoredObject`]), and how to reach the S3-compatible service holding it ([`storage_config`]) with the
+//! credentials of the cloud's provider block.
+//!
+//! What differs per cloud is asked of its [`Backend`]: the URL forms of its objects
+//! ([`Backend::stored_object`]), its default S3-compatible endpoint ([`Backend::storage_endpoint`]) and which of its
+//! credentials sign storage requests ([`Backend::storage_credentials`]). What every cloud shares is here: loopback
+//! URLs (a local S3-compatible server, path style), the `storage_endpoint` override and the
+//! `inspect_source_url` switch every block carries.
+
+use url::Url;
+
+use super::http::is_loopback_url;
+use super::registry::Backend;
+use super::settings::{Kind, Resolved, Setting};
+use super::storage::{check_bucket, check_key, Addressing, StorageConfig, StorageCredentials};
+use super::{Cloud, ConfigError};
+
+/// The provider-block setting that overrides a cloud's object-storage endpoint.
+pub const STORAGE_ENDPOINT: &str = "storage_endpoint";
+/// The provider-block switch for plan-time reads of `source_url` objects.
+pub const INSPECT_SOURCE_URL: &str = "inspect_source_url";
+
+/// An object in a cloud's own object storage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredObject {
+    /// Bucket name as the S3-compatible API spells it (COS: `<name>-<appid>`).
+    pub bucket: String,
+    /// Object key (decoded).
+    pub key: String,
+    /// The storage region the URL names (OSS, COS and US3 hosts carry it), if any.
+    pub region: Option<String>,
+    /// For a loopback URL (`http://127.0.0.1:PORT/bucket/key`: a local S3-compatible server): its origin, reached
+    /// path style.
+    pub local_endpoint: Option<String>,
+}
+
+impl StoredObject {
+    /// `bucket/key`, for messages.
+    pub fn display(&self) -> String {
+        format!("{}/{}", self.bucket, self.key)
+    }
+}
+
+/// The two settings every block carries for its object storage; `endpoint_about` says what the default endpoint is
+/// (or that there is none).
+pub fn block_settings(service: &str, endpoint_about: &str) -> Vec<Setting> {
+    vec![
+        Setting::new(
+            STORAGE_ENDPOINT,
+            Kind::Endpoint,
+            format!(
+                "{service} endpoint for `source_file` uploads and `inspect_source_url` reads, as \
+                 `https://host[:port]` (its S3-compatible API, AWS Signature V4 with this block's keys). \
+                 {endpoint_about}"
+            ),
+        ),
+        Setting::new(
+            INSPECT_SOURCE_URL,
+            Kind::Flag,
+            format!(
+                "When `true`, `terraform plan` of a new image reads the first sectors of its `source_url` \
+                 objects from {service} (HeadObject and a few ranged GetObject calls with this block's keys) and \
+                 checks them as it checks a `source_file`: the format, the boot mode, and that the object exists. \
+                 Storage that cannot be reached is skipped with a warning. Default `false`: plans of `source_url` \
+                 images make no storage call."
+            ),
+        ),
+    ]
+}
+
+/// Parses a path-style loopback URL `http://127.0.0.1:PORT/bucket/key`.
+fn local_object(url: &Url) -> Result<StoredObject, String> {
+    let path = url.path().trim_start_matches('/');
+    let (bucket, key) = path.split_once('/').unwrap_or((path, ""));
+    let key = percent_encoding::percent_decode_str(key)
+        .decode_utf8_lossy()
+        .to_string();
+    let mut origin = format!("{}://{}", url.scheme(), url.host_str().unwrap_or_default());
+    if let Some(port) = url.port() {
+        origin.push_str(&format!(":{port}"));
+    }
+    checked(StoredObject {
+        bucket: bucket.to_string(),
+        key,
+        region: None,
+        local_endpoint: Some(origin),
+    })
+}
+
+/// Checks bucket and key against the rules the S3-compatible APIs share.
+pub fn checked(object: StoredObject) -> Result<StoredObject, String> {
+    check_bucket(&object.bucket).map_err(|e| e.to_string())?;
+    check_key(&object.key).map_err(|e| e.to_string())?;
+    Ok(object)
+}
+
+/// The object `url` names in `cloud`'s storage: a loopback URL path style (a local S3-compatible server, as the
+/// simulator's tests use), else the backend's own URL forms.
+pub fn stored_object(cloud: Cloud, url: &str) -> Result<StoredObject, String> {
+    if let Ok(u) = Url::parse(url.trim()) {
+        if matches!(u.scheme(), "http" | "https") && is_loopback_url(&u) {
+            return local_object(&u);
+        }
+    }
+    cloud.backend().stored_object(url)
+}
+
+/// How to reach `object` (of a resource in `region`) with the S3-compatible client: the block's
+/// `storage_endpoint` when set, else a loopback URL's own server, else the backend's default endpoint for the
+/// object's region (or the resource's). Local servers are addressed path style, the clouds virtual-hosted (OSS
+/// takes nothing else). Credentials are the block's own.
+pub fn storage_config(
+    backend: &dyn Backend,
+    settings: &Resolved,
+    object: &StoredObject,
+    region: &str,
+) -> Result<StorageConfig, ConfigError> {
+    let cloud = backend.cloud();
+    let region = object.region.as_deref().unwrap_or(region);
+    let endpoint = match (settings.text(STORAGE_ENDPOINT), &object.local_endpoint) {
+        (Some(e), _) => e.to_string(),
+        (None, Some(local)) => local.clone(),
+        (None, None) => backend.storage_endpoint(region).ok_or_else(|| {
+            ConfigError::new(
+                cloud,
+                format!(
+                    "{cloud} has no default object-storage endpoint: set `{}.{STORAGE_ENDPOINT}` in the provider \
+                     block to its S3-compatible endpoint",
+                    backend.block().name
+                ),
+            )
+        })?,
+    };
+    let addressing = match Url::parse(&endpoint) {
+        Ok(u) if is_loopback_url(&u) => Addressing::Path,
+        _ => Addressing::VirtualHosted,
+    };
+    let credentials = backend.storage_credentials(settings)?;
+    StorageConfig::new(&endpoint, region, addressing, credentials)
+        .map_err(|e| ConfigError::new(cloud, e.to_string()))
+}
+
+/// Storage credentials from an access key pair and an optional session token.
+pub fn credentials(
+    access_key_id: String,
+    secret: &super::Secret,
+    token: Option<&super::Secret>,
+) -> StorageCredentials {
+    StorageCredentials {
+        access_key_id,
+        secret_access_key: secret.expose().to_string(),
+        session_token: token.map(|t| t.expose().to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_objects_are_path_style_on_every_cloud() {
+        for c in Cloud::ALL {
+            let o = stored_object(c, "http://127.0.0.1:9000/images/dir/a%20b.qcow2").unwrap();
+            assert_eq!(o.bucket, "images");
+            assert_eq!(o.key, "dir/a b.qcow2");
+            assert_eq!(o.local_endpoint.as_deref(), Some("http://127.0.0.1:9000"));
+            assert!(
+                stored_object(c, "http://127.0.0.1:9000/images").is_err(),
+                "{c}"
+            );
+            assert!(stored_object(c, "http://127.0.0.1:9000/Bad_Bucket/k").is_err());
+        }
+    }
+}

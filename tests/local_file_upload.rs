@@ -1,0 +1,721 @@
+//! `source_file` end to end: real Terraform, the provider binary, `cloudimage-sim --object-store` and a real
+//! S3-compatible server (moto, checking our signatures). One storage family per test: Alibaba OSS (a qcow2 that
+//! boots with UEFI), Tencent COS (a raw BIOS disk) and UCloud US3 (a fixed VHD), each uploaded, imported through the
+//! simulator, waited for, its uploaded object deleted (or kept when asked), and planned again with no changes; one
+//! changed byte plans a replacement; a wrong `format`, a BIOS/UEFI mismatch, a missing file and (with
+//! `inspect_source_url`) a missing `source_url` object fail at plan with the attribute's path; an import of a missing
+//! object fails as ECS fails it. Last, an apply whose provider is killed half way through an upload is applied again:
+//! it resumes, sending only the parts moto does not hold yet (counted by a proxy in front of moto).
+// Tests may panic on what they did not expect: that is how they fail.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod disk_support;
+mod s3_support;
+mod sim_support;
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use disk_support::{convert, raw_disk, Layout};
+use s3_support::{pseudo_random, Moto, PartGate};
+use serde_json::{json, Value};
+use sha2::Digest;
+use sim_support::SimProcess;
+use support::{planned_actions, product_binary, resource_in_state, Tf, Workspace};
+
+const ADDR: &str = "cloudimage_custom_image.web";
+const MIB: usize = 1 << 20;
+
+/// A moto server, a simulator reading its objects from it and accepting moto's key on every cloud, and a Terraform
+/// workspace whose provider block gives every cloud that key, the simulator's API and moto's S3 endpoint (or a
+/// proxy in front of it).
+struct Rig {
+    moto: Moto,
+    sim: SimProcess,
+    ws: Workspace,
+    rt: tokio::runtime::Runtime,
+    storage_endpoint: String,
+}
+
+impl Rig {
+    fn new(buckets: &[&str]) -> Rig {
+        Rig::with(Tf::Path, buckets)
+    }
+
+    fn with(tf: Tf, buckets: &[&str]) -> Rig {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let moto = Moto::start();
+        let client = moto.client();
+        rt.block_on(async {
+            for b in buckets {
+                client.create_bucket(b).await.expect("create bucket");
+            }
+        });
+        let mut ws = Workspace::new(tf, &product_binary());
+        let creds = ws.dir.path().join("sim-credentials.json");
+        let pair = json!([{
+            "id": moto.credentials.access_key_id,
+            "secret": moto.credentials.secret_access_key,
+        }]);
+        std::fs::write(
+            &creds,
+            json!({"ucloud": pair, "tencentcloud": pair, "alicloud": pair, "apsarastack": pair})
+                .to_string(),
+        )
+        .unwrap();
+        let sim = SimProcess::start(
+            1.0,
+            &[
+                "--credentials",
+                creds.to_str().unwrap(),
+                "--object-store",
+                &moto.endpoint,
+                "--object-store-access-key",
+                &moto.credentials.access_key_id,
+                "--object-store-secret-key",
+                &moto.credentials.secret_access_key,
+            ],
+        );
+        // This workspace's own hash cache, and the provider's INFO lines (upload progress) on stderr.
+        let cache = ws.dir.path().join("cache");
+        ws.set_env("XDG_CACHE_HOME", cache.to_str().unwrap());
+        ws.set_env("TF_LOG_PROVIDER", "INFO");
+        let storage_endpoint = moto.endpoint.clone();
+        Rig {
+            moto,
+            sim,
+            ws,
+            rt,
+            storage_endpoint,
+        }
+    }
+
+    fn provider(&self, extra: &str) -> String {
+        let key = &self.moto.credentials.access_key_id;
+        let secret = &self.moto.credentials.secret_access_key;
+        let (base, storage) = (&self.sim.base, &self.storage_endpoint);
+        format!(
+            r#"
+provider "cloudimage" {{
+  ucloud {{
+    public_key       = "{key}"
+    private_key      = "{secret}"
+    endpoint         = "{base}/ucloud"
+    storage_endpoint = "{storage}"
+  }}
+  tencentcloud {{
+    secret_id        = "{key}"
+    secret_key       = "{secret}"
+    endpoint         = "{base}/tencentcloud"
+    storage_endpoint = "{storage}"
+  }}
+  alicloud {{
+    access_key       = "{key}"
+    secret_key       = "{secret}"
+    ecs_endpoint     = "{base}/alicloud/ecs"
+    storage_endpoint = "{storage}"
+    {extra}
+  }}
+}}
+"#
+        )
+    }
+
+    fn config(&self, resource: &str) {
+        self.ws
+            .write_config(&format!("{}{resource}", self.provider("")));
+    }
+
+    fn object(&self, bucket: &str, key: &str) -> Option<u64> {
+        let client = self.moto.client();
+        self.rt
+            .block_on(client.head_object(bucket, key))
+            .expect("head object")
+            .map(|i| i.size)
+    }
+
+    fn images(&self, cloud: &str) -> Vec<Value> {
+        self.rt
+            .block_on(self.sim.images())
+            .into_iter()
+            .filter(|i| i["cloud"] == cloud)
+            .collect()
+    }
+
+    fn state(&self) -> Value {
+        resource_in_state(&self.ws.state_json(), ADDR).expect("resource in state")["values"].clone()
+    }
+
+    /// `terraform plan` that must fail; its output with runs of white space made one space (Terraform wraps
+    /// diagnostics).
+    fn plan_fails(&self) -> String {
+        let r = self.ws.run(&["plan", "-no-color"]);
+        assert_ne!(r.code, 0, "plan succeeded:\n{}", r.all());
+        flat(&r.all())
+    }
+}
+
+/// Text with every run of white space made one space.
+fn flat(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn sha_hex(path: &Path) -> String {
+    hex::encode(sha2::Sha256::digest(std::fs::read(path).unwrap()))
+}
+
+/// A file `name` in the workspace directory holding `raw` converted to `format` (`raw` writes it as it is).
+fn disk_file(ws: &Workspace, name: &str, raw: &[u8], format: &str, options: &str) -> PathBuf {
+    let dir = ws.dir.path().join("disks");
+    std::fs::create_dir_all(&dir).unwrap();
+    let raw_path = dir.join(format!("{name}.source"));
+    std::fs::write(&raw_path, raw).unwrap();
+    let path = dir.join(name);
+    if format == "raw" {
+        std::fs::rename(&raw_path, &path).unwrap();
+    } else {
+        convert(&raw_path, &path, format, options);
+        std::fs::remove_file(&raw_path).unwrap();
+    }
+    path
+}
+
+/// Flips the last byte of a file (guest data in every container format the tests write: a raw disk's last
+/// sector, a qcow2's last data cluster, the last data sector before a fixed VHD's footer).
+fn flip_last_data_byte(path: &Path, footer: u64) {
+    use std::os::unix::fs::FileExt;
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .unwrap();
+    let at = f.metadata().unwrap().len() - footer - 1;
+    let mut b = [0u8];
+    f.read_exact_at(&mut b, at).unwrap();
+    f.write_all_at(&[b[0] ^ 0xFF], at).unwrap();
+}
+
+fn planned_values(plan: &Value) -> Value {
+    plan["resource_changes"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["address"] == ADDR))
+        .map(|c| c["change"]["after"].clone())
+        .unwrap_or(Value::Null)
+}
+
+fn replace_paths(plan: &Value) -> Vec<String> {
+    plan["resource_changes"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["address"] == ADDR))
+        .and_then(|c| c["change"]["replace_paths"].as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .map(|p| p.to_string())
+        .collect()
+}
+
+fn alicloud_resource(file: &Path, upload_to: &str, extra: &str) -> String {
+    format!(
+        r#"
+resource "cloudimage_custom_image" "web" {{
+  cloud       = "alicloud"
+  region      = "ap-southeast-1"
+  name        = "web-from-file"
+  source_file = "{}"
+  upload_to   = "{upload_to}"
+  platform    = "CentOS"
+  {extra}
+}}
+"#,
+        file.display()
+    )
+}
+
+/// Alibaba OSS: a qcow2 whose partition table has only an EFI system partition.
+#[test]
+fn qcow2_to_alicloud_through_oss() {
+    let rig = Rig::new(&["oss-images"]);
+    let file = disk_file(
+        &rig.ws,
+        "web.qcow2",
+        &raw_disk(Layout::UefiGpt, 16 * MIB),
+        "qcow2",
+        "",
+    );
+    let upload_to = "oss://oss-images/uploads/web.qcow2";
+    rig.config(&alicloud_resource(&file, upload_to, ""));
+
+    // The plan reads the file: its content hash, format and boot mode are known before anything is sent.
+    let plan = rig.ws.plan_json();
+    let after = planned_values(&plan);
+    assert_eq!(after["source_sha256"], sha_hex(&file));
+    assert_eq!(after["format"], "qcow2");
+    assert_eq!(after["boot_mode"], "UEFI");
+
+    let apply = rig.ws.apply();
+    let state = rig.state();
+    assert_eq!(state["status"], "available", "{}", apply.all());
+    assert_eq!(
+        (&state["format"], &state["boot_mode"]),
+        (&json!("qcow2"), &json!("UEFI"))
+    );
+    let images = rig.images("alicloud");
+    assert_eq!(images.len(), 1);
+    assert_eq!(images[0]["source"], "oss-images/uploads/web.qcow2");
+    // Deleted once the image was available.
+    assert_eq!(rig.object("oss-images", "uploads/web.qcow2"), None);
+    assert!(
+        apply.all().contains("deleted the uploaded object"),
+        "{}",
+        apply.all()
+    );
+    // Nothing changed: nothing planned (and the file is not read again: the hash comes from the cache).
+    assert_eq!(rig.ws.plan_code(&[]), 0);
+
+    // One byte of the image's content: a replacement, named by the content hash.
+    flip_last_data_byte(&file, 0);
+    let plan = rig.ws.plan_json();
+    assert_eq!(planned_actions(&plan, ADDR), ["delete", "create"]);
+    assert!(
+        replace_paths(&plan).contains(&r#"["source_sha256"]"#.to_string()),
+        "{:?}",
+        replace_paths(&plan)
+    );
+    assert_eq!(planned_values(&plan)["source_sha256"], sha_hex(&file));
+    rig.ws.apply();
+    let images = rig.images("alicloud");
+    assert_eq!(images.len(), 1, "{images:?}");
+    assert_ne!(images[0]["id"], state["id"]);
+    assert_eq!(rig.state()["source_sha256"], sha_hex(&file));
+    assert_eq!(rig.ws.plan_code(&[]), 0);
+
+    // A format the bytes contradict, and a boot mode the disk cannot boot with: errors at plan, at the attribute.
+    rig.config(&alicloud_resource(&file, upload_to, "format = \"raw\""));
+    let out = rig.plan_fails();
+    assert!(
+        out.contains("format does not match the disk image"),
+        "{out}"
+    );
+    assert!(out.contains("is a qcow2 image"), "{out}");
+    assert!(out.contains(r#"format = "raw""#), "{out}");
+    rig.config(&alicloud_resource(&file, upload_to, "boot_mode = \"BIOS\""));
+    let out = rig.plan_fails();
+    assert!(
+        out.contains("boot_mode does not match the disk image"),
+        "{out}"
+    );
+    assert!(out.contains("boots only with UEFI"), "{out}");
+    // A file that is not there.
+    let gone = rig.ws.dir.path().join("disks/missing.qcow2");
+    rig.config(&alicloud_resource(&gone, upload_to, ""));
+    let out = rig.plan_fails();
+    assert!(out.contains("Cannot read source_file"), "{out}");
+
+    // A source_url object that does not exist: with inspect_source_url the plan says so; without it, the import
+    // fails as ECS fails it (the simulator reads moto).
+    let url_resource = r#"
+resource "cloudimage_custom_image" "web" {
+  cloud      = "alicloud"
+  region     = "ap-southeast-1"
+  name       = "web-from-url"
+  source_url = "oss://oss-images/nowhere.qcow2"
+  platform   = "CentOS"
+}
+"#;
+    rig.ws.write_config(&format!(
+        "{}{url_resource}",
+        rig.provider("inspect_source_url = true")
+    ));
+    let out = rig.plan_fails();
+    assert!(out.contains("source_url names no object"), "{out}");
+    assert!(out.contains("oss-images/nowhere.qcow2"), "{out}");
+    rig.config(url_resource);
+    let r = rig.ws.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_ne!(r.code, 0);
+    assert!(
+        flat(&r.all()).contains("InvalidOSSObject.NotFound"),
+        "{}",
+        r.all()
+    );
+    assert!(
+        rig.images("alicloud").is_empty(),
+        "{:?}",
+        rig.images("alicloud")
+    );
+}
+
+/// Tencent COS (a raw disk that boots with BIOS, its uploaded object kept) and UCloud US3 (a fixed VHD), on
+/// Terraform 1.15; then `terraform import` of the UCloud image under a `source_file` configuration plans no
+/// replacement and sends nothing.
+#[test]
+fn raw_to_tencent_through_cos_and_vhd_to_ucloud_through_us3() {
+    let rig = Rig::with(Tf::V1_15, &["cos-images-1250000000", "us3-images"]);
+    let raw = disk_file(
+        &rig.ws,
+        "web.raw",
+        &raw_disk(Layout::BiosMbr, 8 * MIB),
+        "raw",
+        "",
+    );
+    let vhd = disk_file(
+        &rig.ws,
+        "web.vhd",
+        &raw_disk(Layout::BiosGpt, 8 * MIB),
+        "vpc",
+        "subformat=fixed,force_size=on",
+    );
+    let cos = "https://cos-images-1250000000.cos.ap-guangzhou.myqcloud.com/up/web.raw";
+    let us3 = "https://us3-images.hk.ufileos.com/up/web.vhd";
+    rig.config(&format!(
+        r#"
+resource "cloudimage_custom_image" "web" {{
+  cloud                = "tencentcloud"
+  region               = "ap-guangzhou"
+  name                 = "web-from-raw"
+  source_file          = "{}"
+  upload_to            = "{cos}"
+  keep_uploaded_object = true
+  platform             = "CentOS"
+  os_version           = "7"
+}}
+
+resource "cloudimage_custom_image" "legacy" {{
+  cloud       = "ucloud"
+  region      = "hk"
+  name        = "legacy-from-vhd"
+  source_file = "{}"
+  upload_to   = "{us3}"
+  platform    = "CentOS"
+  os_version  = "CentOS 7.9 64"
+}}
+"#,
+        raw.display(),
+        vhd.display()
+    ));
+    let apply = rig.ws.apply();
+    let state = rig.ws.state_json();
+    let web = resource_in_state(&state, ADDR).unwrap()["values"].clone();
+    let legacy =
+        resource_in_state(&state, "cloudimage_custom_image.legacy").unwrap()["values"].clone();
+    assert_eq!(web["status"], "available", "{}", apply.all());
+    assert_eq!(
+        (&web["format"], &web["boot_mode"]),
+        (&json!("raw"), &json!("Legacy BIOS"))
+    );
+    assert_eq!(web["source_sha256"], sha_hex(&raw));
+    assert_eq!(legacy["status"], "available");
+    // UCloud takes no boot mode; its required format came from the file.
+    assert_eq!(
+        (&legacy["format"], &legacy["boot_mode"]),
+        (&json!("vhd"), &Value::Null)
+    );
+    assert_eq!(rig.images("tencentcloud").len(), 1);
+    assert_eq!(rig.images("ucloud").len(), 1);
+    // Kept where asked, deleted otherwise.
+    let raw_len = std::fs::metadata(&raw).unwrap().len();
+    assert_eq!(
+        rig.object("cos-images-1250000000", "up/web.raw"),
+        Some(raw_len)
+    );
+    assert_eq!(rig.object("us3-images", "up/web.vhd"), None);
+    assert_eq!(rig.ws.plan_code(&[]), 0);
+
+    // Imported into a state that forgot it: the configuration's file, its upload_to and its content hash are
+    // recorded in place; the file is not uploaded again (its object is gone) and no image is made.
+    const LEGACY: &str = "cloudimage_custom_image.legacy";
+    let id = legacy["id"].as_str().unwrap().to_string();
+    rig.ws.ok(&["state", "rm", "-no-color", LEGACY]);
+    rig.ws
+        .ok(&["import", "-no-color", LEGACY, &format!("ucloud/hk/{id}")]);
+    let plan = rig.ws.plan_json();
+    let actions = planned_actions(&plan, LEGACY);
+    assert!(
+        actions == ["update"] || actions == ["no-op"],
+        "{actions:?} {}",
+        plan["resource_changes"]
+    );
+    rig.ws.apply();
+    let state = rig.ws.state_json();
+    let back = resource_in_state(&state, LEGACY).unwrap()["values"].clone();
+    assert_eq!(back["id"], id.as_str());
+    assert_eq!(back["source_sha256"], sha_hex(&vhd));
+    assert_eq!(rig.images("ucloud").len(), 1);
+    assert_eq!(rig.object("us3-images", "up/web.vhd"), None);
+    assert_eq!(rig.ws.plan_code(&[]), 0);
+
+    // One byte of the VHD's guest data: only that image is replaced.
+    flip_last_data_byte(&vhd, 512);
+    let plan = rig.ws.plan_json();
+    assert_eq!(
+        planned_actions(&plan, "cloudimage_custom_image.legacy"),
+        ["delete", "create"]
+    );
+    assert_eq!(planned_actions(&plan, ADDR), ["no-op"]);
+}
+
+/// Terraform 0.14 (protocol 5): the plan's fills from the file (format, boot mode, content hash) and the upload
+/// work there too, and an unchanged file plans nothing.
+#[test]
+fn a_local_file_on_terraform_0_14() {
+    let rig = Rig::with(Tf::V0_14, &["oss-images"]);
+    let file = disk_file(
+        &rig.ws,
+        "old.raw",
+        &raw_disk(Layout::BiosMbr, 8 * MIB),
+        "raw",
+        "",
+    );
+    rig.config(&alicloud_resource(
+        &file,
+        "oss://oss-images/uploads/old.raw",
+        "",
+    ));
+    let apply = rig.ws.apply();
+    let state = rig.state();
+    assert_eq!(state["status"], "available", "{}", apply.all());
+    assert_eq!(
+        (&state["format"], &state["boot_mode"]),
+        (&json!("raw"), &json!("BIOS"))
+    );
+    assert_eq!(state["source_sha256"], sha_hex(&file));
+    assert_eq!(rig.images("alicloud").len(), 1);
+    assert_eq!(rig.object("oss-images", "uploads/old.raw"), None);
+    assert_eq!(rig.ws.plan_code(&[]), 0);
+}
+
+fn spawn_apply(ws: &Workspace, log: &Path) -> Child {
+    ws.command(&["apply", "-auto-approve", "-no-color"])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(log).unwrap())
+        .spawn()
+        .expect("spawn terraform apply")
+}
+
+fn wait_until(what: &str, secs: u64, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(
+            start.elapsed() < Duration::from_secs(secs),
+            "timed out waiting until {what}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A 48 MiB image in six 8 MiB parts, through a proxy that lets one part pass every 600 ms: the provider is killed
+/// after two parts reached moto; the next apply resumes that upload and sends only the parts moto does not hold.
+#[test]
+fn an_upload_killed_half_way_resumes_with_the_missing_parts() {
+    let mut rig = Rig::new(&["oss-images"]);
+    let gate = rig.rt.block_on(PartGate::start(
+        rig.moto.endpoint.clone(),
+        Duration::from_millis(600),
+    ));
+    rig.storage_endpoint = gate.endpoint.clone();
+    let mut disk = pseudo_random(48 * MIB, 7);
+    disk[..512].fill(0);
+    let file = disk_file(&rig.ws, "big.raw", &disk, "raw", "");
+    let upload_to = "oss://oss-images/uploads/big.raw";
+    rig.config(&alicloud_resource(&file, upload_to, ""));
+
+    let log = rig.ws.dir.path().join("first-apply.log");
+    let apply = spawn_apply(&rig.ws, &log);
+    wait_until("two parts reached moto", 120, || gate.parts() >= 2);
+    // Nothing more reaches moto from this run (requests still waiting in the proxy would otherwise arrive after the
+    // kill), then the kill.
+    gate.close();
+    rig.ws.kill_provider(apply);
+    std::thread::sleep(Duration::from_millis(700));
+    let mut first = gate.take_parts();
+    first.sort_unstable();
+    gate.open();
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("uploading the disk image"), "{text}");
+
+    // No image was made; moto holds one unfinished upload with the parts sent before the kill.
+    assert!(rig.images("alicloud").is_empty());
+    let client = rig.moto.client();
+    let uploads = rig
+        .rt
+        .block_on(client.list_multipart_uploads("oss-images", "uploads/big.raw"))
+        .unwrap();
+    assert_eq!(uploads.len(), 1, "{uploads:?}");
+    let held = rig
+        .rt
+        .block_on(client.list_parts("oss-images", "uploads/big.raw", &uploads[0].upload_id))
+        .unwrap();
+    let held: Vec<u32> = held.iter().map(|p| p.number).collect();
+    assert_eq!(held, first, "moto holds what the first run sent");
+    assert!((2..6).contains(&held.len()), "{held:?}");
+
+    let again = rig.ws.apply();
+    let mut second = gate.take_parts();
+    second.sort_unstable();
+    let missing: Vec<u32> = (1..=6).filter(|n| !held.contains(n)).collect();
+    assert_eq!(
+        second, missing,
+        "the resumed apply re-sent a part moto held"
+    );
+    let out = again.all();
+    assert!(
+        out.contains(&format!(
+            "resuming an unfinished upload: {} of 6 parts",
+            held.len()
+        )),
+        "{out}"
+    );
+    let state = rig.state();
+    assert_eq!(state["status"], "available");
+    assert_eq!(state["source_sha256"], sha_hex(&file));
+    assert_eq!(rig.images("alicloud").len(), 1);
+    assert_eq!(rig.object("oss-images", "uploads/big.raw"), None);
+    assert!(rig
+        .rt
+        .block_on(client.list_multipart_uploads("oss-images", "uploads/big.raw"))
+        .unwrap()
+        .is_empty());
+}
+
+/// `cloudimage-sim --object-store`, driven by the provider's own clients: an import of an object that is not in
+/// the store fails as each cloud fails it (ECS and Apsara Stack `InvalidOSSObject.NotFound`, ECS
+/// `InvalidOSSBucket.NotFound` for a missing bucket, ENS `InvalidParameter.OSSObject`; Tencent Cloud and UCloud
+/// take the import and the image fails), and one of an object that is there succeeds.
+#[test]
+fn the_simulator_fails_imports_of_missing_objects_as_each_cloud_does() {
+    use cloudimage::cloud::{connect, Cloud, ImageState, ImportRequest, MapEnv, Settings};
+    let rig = Rig::new(&["sim-objects", "sim-objects-1250000000"]);
+    let client = rig.moto.client();
+    for bucket in ["sim-objects", "sim-objects-1250000000"] {
+        rig.rt
+            .block_on(client.put_object(
+                bucket,
+                "there.qcow2",
+                &cloudimage::cloud::storage::PartBody::new(bytes::Bytes::from_static(b"QFI\xfb")),
+                &[],
+            ))
+            .expect("put object");
+    }
+    let key = rig.moto.credentials.access_key_id.clone();
+    let secret = rig.moto.credentials.secret_access_key.clone();
+    let base = rig.sim.base.clone();
+    let api = |cloud: Cloud| {
+        let mut s = Settings::default();
+        let block = cloud.backend().block().name;
+        let (id, sk, endpoints): (&str, &str, Vec<(&str, String)>) = match cloud {
+            Cloud::UCloud => (
+                "public_key",
+                "private_key",
+                vec![("endpoint", format!("{base}/ucloud"))],
+            ),
+            Cloud::TencentCloud => (
+                "secret_id",
+                "secret_key",
+                vec![("endpoint", format!("{base}/tencentcloud"))],
+            ),
+            Cloud::ApsaraStack => (
+                "access_key",
+                "secret_key",
+                vec![("endpoint", format!("{base}/apsarastack"))],
+            ),
+            _ => (
+                "access_key",
+                "secret_key",
+                vec![
+                    ("ecs_endpoint", format!("{base}/alicloud/ecs")),
+                    ("ens_endpoint", format!("{base}/alicloud/ens")),
+                ],
+            ),
+        };
+        s.set(block, id, key.clone());
+        s.set(block, sk, secret.clone());
+        for (name, value) in endpoints {
+            s.set(block, name, value);
+        }
+        connect(cloud, &s, &MapEnv::default(), &Default::default()).expect("client")
+    };
+    let request = |region: &str, url: &str| ImportRequest {
+        region: region.into(),
+        name: format!("img-{}", uuid::Uuid::new_v4().simple()),
+        source_url: url.into(),
+        format: Some("qcow2".into()),
+        os_type: Some("linux".into()),
+        platform: Some("CentOS".into()),
+        os_version: Some("7".into()),
+        architecture: Some("x86_64".into()),
+        ..ImportRequest::default()
+    };
+    rig.rt.block_on(async {
+        for (cloud, region, code) in [
+            (
+                Cloud::AliCloud,
+                "ap-southeast-1",
+                "InvalidOSSObject.NotFound",
+            ),
+            (
+                Cloud::ApsaraStack,
+                "cn-qingdao-env17-d01",
+                "InvalidOSSObject.NotFound",
+            ),
+            (
+                Cloud::AliCloudEns,
+                "cn-beijing",
+                "InvalidParameter.OSSObject",
+            ),
+        ] {
+            let e = api(cloud)
+                .import(&request(region, "oss://sim-objects/missing.qcow2"))
+                .await
+                .expect_err("a missing object is refused");
+            assert_eq!(e.code, code, "{cloud}: {e}");
+            api(cloud)
+                .import(&request(region, "oss://sim-objects/there.qcow2"))
+                .await
+                .unwrap_or_else(|e| panic!("{cloud}: {e}"));
+        }
+        let e = api(Cloud::AliCloud)
+            .import(&request("ap-southeast-1", "oss://no-such-bucket/x.qcow2"))
+            .await
+            .expect_err("a missing bucket is refused");
+        assert_eq!(e.code, "InvalidOSSBucket.NotFound");
+        for (cloud, region, missing, there) in [
+            (
+                Cloud::TencentCloud,
+                "ap-guangzhou",
+                "https://sim-objects-1250000000.cos.ap-guangzhou.myqcloud.com/missing.qcow2",
+                "https://sim-objects-1250000000.cos.ap-guangzhou.myqcloud.com/there.qcow2",
+            ),
+            (
+                Cloud::UCloud,
+                "hk",
+                "https://sim-objects.hk.ufileos.com/missing.qcow2",
+                "https://sim-objects.hk.ufileos.com/there.qcow2",
+            ),
+        ] {
+            let client = api(cloud);
+            let failing = client
+                .import(&request(region, missing))
+                .await
+                .expect("taken")
+                .image_id;
+            let fine = client
+                .import(&request(region, there))
+                .await
+                .expect("taken")
+                .image_id;
+            tokio::time::sleep(Duration::from_millis(1300)).await;
+            let images = client
+                .describe_images(region, &[failing.clone(), fine.clone()])
+                .await
+                .expect("describe");
+            let state = |id: &str| images.iter().find(|i| i.id == id).map(|i| i.state);
+            assert_eq!(state(&failing), Some(ImageState::Failed), "{cloud}");
+            assert_eq!(state(&fine), Some(ImageState::Available), "{cloud}");
+        }
+    });
+}
