@@ -8,10 +8,16 @@
 //!
 //! Entries live one per file in `$XDG_CACHE_HOME/terraform-provider-cloudimage/sha256/` (else
 //! `~/.cache/terraform-provider-cloudimage/sha256/`), written atomically; a damaged or foreign entry is a miss.
+//!
+//! Within one process, callers that ask for the same file while it is being read wait for that read instead of
+//! starting their own: Terraform plans up to ten resources at once, and a `for_each` over several clouds from one
+//! freshly built 10 GiB image would otherwise read it once per cloud, all at the same time.
 
+use std::collections::HashMap;
 use std::io::{self, Read};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sha2::{Digest, Sha256};
@@ -53,12 +59,27 @@ pub struct FileDigest {
     pub sha256: String,
     /// Size in bytes.
     pub size: u64,
-    /// True when it came from the cache (the file was not read).
+    /// True when this call did not read the file: a cache entry, or another caller's read of the same unchanged
+    /// file that was under way when this call came.
     pub from_cache: bool,
 }
 
+/// One read of a file shared by the callers that came while it ran: the digest, or `None` when that read failed
+/// (each waiter then reads for itself, to report its own error).
+type SharedRead = Arc<OnceLock<Option<FileDigest>>>;
+
+/// Reads under way in this process, by the identity of the file they read.
+fn reads_in_flight() -> &'static Mutex<HashMap<Identity, SharedRead>> {
+    static READS: OnceLock<Mutex<HashMap<Identity, SharedRead>>> = OnceLock::new();
+    READS.get_or_init(Mutex::default)
+}
+
+/// How many files this process has read to hash them (the tests count reads with it).
+#[cfg(test)]
+static FILES_READ: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 /// The identity of a file on disk that a cache entry is valid for.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 struct Identity {
     path: String,
     size: u64,
@@ -177,6 +198,43 @@ impl HashCache {
         if let Some(hit) = self.lookup_identity(&before) {
             return Ok(hit);
         }
+        let shared: SharedRead = Arc::clone(
+            reads_in_flight()
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .entry(before.clone())
+                .or_default(),
+        );
+        let mut read_here = None;
+        let outcome = shared.get_or_init(|| {
+            let result = self.read_and_store(&canonical, before.clone());
+            let digest = result.as_ref().ok().cloned();
+            read_here = Some(result);
+            digest
+        });
+        if read_here.is_some() {
+            let mut reads = reads_in_flight()
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if reads.get(&before).is_some_and(|r| Arc::ptr_eq(r, &shared)) {
+                reads.remove(&before);
+            }
+        }
+        match (read_here, outcome) {
+            (Some(result), _) => result,
+            (None, Some(digest)) => Ok(FileDigest {
+                from_cache: true,
+                ..digest.clone()
+            }),
+            (None, None) => self.read_and_store(&canonical, before),
+        }
+    }
+
+    /// Reads the whole file, checks that it did not change meanwhile, and remembers its digest.
+    fn read_and_store(&self, canonical: &Path, before: Identity) -> Result<FileDigest, HashError> {
+        #[cfg(test)]
+        FILES_READ.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let canonical = canonical.to_path_buf();
         let started = now_ns();
         let io_err = |source| HashError::Io {
             path: canonical.clone(),
@@ -340,6 +398,39 @@ mod tests {
             cache.sha256_blocking(&dir.path().join("nope")),
             Err(HashError::Io { .. })
         ));
+    }
+
+    #[test]
+    fn callers_that_come_during_a_read_share_it() {
+        use std::sync::atomic::Ordering;
+        let dir = tempfile::tempdir().unwrap();
+        let cache = HashCache::new(dir.path().join("cache"));
+        let file = dir.path().join("shared.img");
+        // Big enough that the read is still under way when the other callers come, even in a debug build.
+        std::fs::write(&file, vec![5u8; 96 << 20]).unwrap();
+        set_mtime(&file, old());
+        let before = FILES_READ.load(Ordering::SeqCst);
+        let barrier = std::sync::Barrier::new(6);
+        let digests: Vec<FileDigest> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..6)
+                .map(|_| {
+                    scope.spawn(|| {
+                        barrier.wait();
+                        cache.sha256_blocking(&file).unwrap()
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert!(digests.iter().all(|d| d.sha256 == digests[0].sha256));
+        assert_eq!(digests.iter().filter(|d| !d.from_cache).count(), 1);
+        // Other tests may read files meanwhile; this file was read once (a late caller finds the cache entry).
+        assert!(FILES_READ.load(Ordering::SeqCst) - before < 6);
+        assert!(reads_in_flight()
+            .lock()
+            .unwrap()
+            .keys()
+            .all(|id| !id.path.ends_with("shared.img")));
     }
 
     #[test]
