@@ -2,9 +2,9 @@
 //! S3-compatible server (moto, checking our signatures). One storage family per test: Alibaba OSS (a qcow2 that
 //! boots with UEFI), Tencent COS (a raw BIOS disk) and UCloud US3 (a fixed VHD), each uploaded, imported through the
 //! simulator, waited for, its uploaded object deleted (or kept when asked), and planned again with no changes; one
-//! changed byte plans a replacement; a wrong `format`, a BIOS/UEFI mismatch, a missing file and (with
-//! `inspect_source_url`) a missing `source_url` object fail at plan with the attribute's path; an import of a missing
-//! object fails as ECS fails it. Last, an apply whose provider is killed half way through an upload is applied again:
+//! changed byte plans a replacement; a wrong `format`, a BIOS/UEFI mismatch, a missing file and a missing
+//! `source_url` object fail at plan with the attribute's path; with `inspect_source_url = false` an import of a
+//! missing object fails as ECS fails it. Last, an apply whose provider is killed half way through an upload is applied again:
 //! it resumes, sending only the parts moto does not hold yet (counted by a proxy in front of moto).
 // Tests may panic on what they did not expect: that is how they fail.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -15,7 +15,7 @@ mod sim_support;
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use disk_support::{convert, raw_disk, Layout};
@@ -317,8 +317,9 @@ fn qcow2_to_alicloud_through_oss() {
     let out = rig.plan_fails();
     assert!(out.contains("Cannot read source_file"), "{out}");
 
-    // A source_url object that does not exist: with inspect_source_url the plan says so; without it, the import
-    // fails as ECS fails it (the simulator reads moto).
+    // A source_url object that does not exist: the plan says so (a block whose storage endpoint is known reads
+    // source_url objects by default); with inspect_source_url = false, the import fails as ECS fails it (the
+    // simulator reads moto).
     let url_resource = r#"
 resource "cloudimage_custom_image" "web" {
   cloud      = "alicloud"
@@ -328,14 +329,14 @@ resource "cloudimage_custom_image" "web" {
   platform   = "CentOS"
 }
 "#;
-    rig.ws.write_config(&format!(
-        "{}{url_resource}",
-        rig.provider("inspect_source_url = true")
-    ));
+    rig.config(url_resource);
     let out = rig.plan_fails();
     assert!(out.contains("source_url names no object"), "{out}");
     assert!(out.contains("oss-images/nowhere.qcow2"), "{out}");
-    rig.config(url_resource);
+    rig.ws.write_config(&format!(
+        "{}{url_resource}",
+        rig.provider("inspect_source_url = false")
+    ));
     let r = rig.ws.run(&["apply", "-auto-approve", "-no-color"]);
     assert_ne!(r.code, 0);
     assert!(
@@ -489,6 +490,109 @@ fn a_local_file_on_terraform_0_14() {
     assert_eq!(rig.ws.plan_code(&[]), 0);
 }
 
+/// A data disk from a local file beside the system disk (ECS `DiskDeviceMapping.2`): both files are hashed at plan
+/// and uploaded, the simulator finds both objects (it fails imports of missing ones), both are deleted once the
+/// image is available, and other content in the data disk's file replaces the image.
+#[test]
+fn a_data_disk_from_a_local_file() {
+    let rig = Rig::new(&["oss-images"]);
+    let system = disk_file(
+        &rig.ws,
+        "sys.qcow2",
+        &raw_disk(Layout::UefiGpt, 16 * MIB),
+        "qcow2",
+        "",
+    );
+    let mut bytes = pseudo_random(4 * MIB, 11);
+    bytes[..512].fill(0);
+    let data = disk_file(&rig.ws, "data.raw", &bytes, "raw", "");
+    let data_disk = format!(
+        r#"
+  data_disks {{
+    source_file = "{}"
+    upload_to   = "oss://oss-images/up/data.raw"
+    format      = "raw"
+    size_gb     = 5
+  }}"#,
+        data.display()
+    );
+    rig.config(&alicloud_resource(
+        &system,
+        "oss://oss-images/up/sys.qcow2",
+        &data_disk,
+    ));
+    let plan = rig.ws.plan_json();
+    let disks = &planned_values(&plan)["data_disks"];
+    assert_eq!(disks[0]["source_sha256"], sha_hex(&data), "{disks}");
+
+    let apply = rig.ws.apply();
+    let state = rig.state();
+    assert_eq!(state["status"], "available", "{}", apply.all());
+    assert_eq!(state["source_sha256"], sha_hex(&system));
+    assert_eq!(state["data_disks"][0]["source_sha256"], sha_hex(&data));
+    assert_eq!(rig.images("alicloud").len(), 1);
+    assert_eq!(rig.object("oss-images", "up/sys.qcow2"), None);
+    assert_eq!(rig.object("oss-images", "up/data.raw"), None);
+    assert_eq!(rig.ws.plan_code(&[]), 0);
+
+    flip_last_data_byte(&data, 0);
+    let plan = rig.ws.plan_json();
+    assert_eq!(planned_actions(&plan, ADDR), ["delete", "create"]);
+    rig.ws.apply();
+    let images = rig.images("alicloud");
+    assert_eq!(images.len(), 1, "{images:?}");
+    assert_ne!(images[0]["id"], state["id"]);
+    assert_eq!(
+        rig.state()["data_disks"][0]["source_sha256"],
+        sha_hex(&data)
+    );
+    assert_eq!(rig.ws.plan_code(&[]), 0);
+}
+
+/// Storage the plan cannot read (nothing listens at `storage_endpoint`) does not fail a plan of a `source_url`
+/// image: the check is skipped with a logged warning, and the import goes ahead (the object is in the store the
+/// simulator reads).
+#[test]
+fn unreadable_storage_skips_the_source_url_check() {
+    let mut rig = Rig::new(&["oss-images"]);
+    let client = rig.moto.client();
+    rig.rt
+        .block_on(client.put_object(
+            "oss-images",
+            "there.qcow2",
+            &cloudimage::cloud::storage::PartBody::new(bytes::Bytes::from_static(b"QFI\xfb")),
+            &[],
+        ))
+        .unwrap();
+    rig.storage_endpoint = "http://127.0.0.1:1".into();
+    rig.config(
+        r#"
+resource "cloudimage_custom_image" "web" {
+  cloud      = "alicloud"
+  region     = "ap-southeast-1"
+  name       = "web-from-url"
+  source_url = "oss://oss-images/there.qcow2"
+  format     = "qcow2"
+  platform   = "CentOS"
+}
+"#,
+    );
+    let plan = rig
+        .ws
+        .command(&["plan", "-no-color", "-detailed-exitcode"])
+        .env("TF_LOG_PROVIDER", "WARN")
+        .output()
+        .expect("terraform plan");
+    let text = String::from_utf8_lossy(&plan.stderr);
+    assert_eq!(plan.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("not inspecting source_url at plan time"),
+        "{text}"
+    );
+    let apply = rig.ws.apply();
+    assert_eq!(rig.state()["status"], "available", "{}", apply.all());
+}
+
 fn spawn_apply(ws: &Workspace, log: &Path) -> Child {
     ws.command(&["apply", "-auto-approve", "-no-color"])
         .stdout(Stdio::null())
@@ -509,7 +613,8 @@ fn wait_until(what: &str, secs: u64, mut done: impl FnMut() -> bool) {
 }
 
 /// A 48 MiB image in six 8 MiB parts, through a proxy that lets one part pass every 600 ms: the provider is killed
-/// after two parts reached moto; the next apply resumes that upload and sends only the parts moto does not hold.
+/// after two parts reached moto; the next apply resumes that upload and is interrupted with Ctrl-C after one more
+/// part; the third resumes again and sends only the parts moto does not hold.
 #[test]
 fn an_upload_killed_half_way_resumes_with_the_missing_parts() {
     let mut rig = Rig::new(&["oss-images"]);
@@ -552,7 +657,48 @@ fn an_upload_killed_half_way_resumes_with_the_missing_parts() {
         .unwrap();
     let held: Vec<u32> = held.iter().map(|p| p.number).collect();
     assert_eq!(held, first, "moto holds what the first run sent");
-    assert!((2..6).contains(&held.len()), "{held:?}");
+    assert!((2..5).contains(&held.len()), "{held:?}");
+
+    // Ctrl-C while the next apply resumes it: Terraform stops the provider, which says so and returns before any
+    // image exists; the unfinished upload is kept (not aborted) with what this run added.
+    let log = rig.ws.dir.path().join("interrupted-apply.log");
+    let apply = spawn_apply(&rig.ws, &log);
+    wait_until("one more part reached moto", 120, || gate.parts() >= 1);
+    let ok = Command::new("kill")
+        .args(["-INT", &apply.id().to_string()])
+        .status()
+        .expect("kill -INT");
+    assert!(ok.success());
+    let out = apply.wait_with_output().expect("wait for terraform");
+    assert!(!out.status.success(), "the interrupted apply succeeded");
+    gate.close();
+    std::thread::sleep(Duration::from_millis(700));
+    let during = gate.take_parts();
+    gate.open();
+    let text = flat(&std::fs::read_to_string(&log).unwrap());
+    assert!(
+        text.contains("Interrupted while uploading source_file"),
+        "{text}"
+    );
+    assert!(rig.images("alicloud").is_empty());
+    assert!(resource_in_state(&rig.ws.state_json(), ADDR).is_none());
+    let uploads_now = rig
+        .rt
+        .block_on(client.list_multipart_uploads("oss-images", "uploads/big.raw"))
+        .unwrap();
+    assert_eq!(uploads_now.len(), 1, "{uploads_now:?}");
+    assert_eq!(uploads_now[0].upload_id, uploads[0].upload_id);
+    let held: Vec<u32> = rig
+        .rt
+        .block_on(client.list_parts("oss-images", "uploads/big.raw", &uploads[0].upload_id))
+        .unwrap()
+        .iter()
+        .map(|p| p.number)
+        .collect();
+    let mut expected: Vec<u32> = first.iter().chain(&during).copied().collect();
+    expected.sort_unstable();
+    assert_eq!(held, expected, "moto holds what both runs sent");
+    assert!(held.len() < 6, "the interrupt came too late: {held:?}");
 
     let again = rig.ws.apply();
     let mut second = gate.take_parts();

@@ -59,14 +59,26 @@ pub fn block_settings(service: &str, endpoint_about: &str) -> Vec<Setting> {
             INSPECT_SOURCE_URL,
             Kind::Flag,
             format!(
-                "When `true`, `terraform plan` of a new image reads the first sectors of its `source_url` \
-                 objects from {service} (HeadObject and a few ranged GetObject calls with this block's keys) and \
-                 checks them as it checks a `source_file`: the format, the boot mode, and that the object exists. \
-                 Storage that cannot be reached is skipped with a warning. Default `false`: plans of `source_url` \
-                 images make no storage call."
+                "Whether `terraform plan` of a new image reads the first sectors of its `source_url` objects from \
+                 {service} (HeadObject and a few ranged GetObject calls with this block's keys) and checks them \
+                 as it checks a `source_file`: that the object exists, its format and its boot mode. Storage that \
+                 cannot be read (no permission, not reachable) is skipped with a logged warning; only a missing \
+                 object or bucket fails the plan. Default: on, unless this block sets an API endpoint and no \
+                 `{STORAGE_ENDPOINT}` (a private region or a test cloud, whose storage is not at the public \
+                 endpoint). `false` turns it off."
             ),
         ),
     ]
+}
+
+/// Whether plans read the `source_url` objects of new images: as `inspect_source_url` says when it is set; else
+/// unless the block points at another API (an endpoint other than `storage_endpoint` set) without saying where
+/// its storage is (`storage_endpoint` unset), since the public storage endpoint would then be a guess.
+pub fn inspects_source_url(settings: &Resolved) -> bool {
+    settings.flag_if_set(INSPECT_SOURCE_URL).unwrap_or_else(|| {
+        settings.text(STORAGE_ENDPOINT).is_some()
+            || !settings.overrides_endpoint(&[STORAGE_ENDPOINT])
+    })
 }
 
 /// Parses a path-style loopback URL `http://127.0.0.1:PORT/bucket/key`.

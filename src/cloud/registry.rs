@@ -206,9 +206,9 @@ pub fn storage(
     objects::storage_config(b, &settings::resolve(b, settings, env), object, region)
 }
 
-/// Whether `cloud`'s block asks plans to read `source_url` objects (`inspect_source_url`).
+/// Whether plans read the `source_url` objects of new images in `cloud` (see [`objects::inspects_source_url`]).
 pub fn inspects_source_url(cloud: Cloud, settings: &Settings, env: &dyn Env) -> bool {
-    settings::resolve(backend(cloud), settings, env).flag(objects::INSPECT_SOURCE_URL)
+    objects::inspects_source_url(&settings::resolve(backend(cloud), settings, env))
 }
 
 /// The region to use when a resource does not set one (attribute -> environment variable -> CLI profile).
@@ -222,6 +222,35 @@ pub fn default_region(cloud: Cloud, settings: &Settings, env: &dyn Env) -> Optio
 mod tests {
     use super::*;
     use crate::cloud::MapEnv;
+
+    #[test]
+    fn plans_read_source_url_objects_unless_the_api_is_elsewhere() {
+        let e = MapEnv::default();
+        let mut s = Settings::default();
+        // Public endpoints: on by default, off when asked.
+        assert!(inspects_source_url(Cloud::AliCloud, &s, &e));
+        assert!(inspects_source_url(Cloud::TencentCloud, &s, &e));
+        s.set("tencentcloud", "inspect_source_url", "false");
+        assert!(!inspects_source_url(Cloud::TencentCloud, &s, &e));
+        // Another API (a simulator, a private region) without a storage endpoint: storage would be a guess.
+        s.set("alicloud", "ecs_endpoint", "http://127.0.0.1:9/alicloud");
+        assert!(!inspects_source_url(Cloud::AliCloud, &s, &e));
+        // Unless the storage endpoint is given too, or reads are asked for.
+        s.set("alicloud", "storage_endpoint", "http://127.0.0.1:9000");
+        assert!(inspects_source_url(Cloud::AliCloud, &s, &e));
+        s.remove("alicloud", "storage_endpoint");
+        s.set("alicloud", "inspect_source_url", "true");
+        assert!(inspects_source_url(Cloud::AliCloud, &s, &e));
+        // An endpoint from the environment counts as set (Apsara Stack always has one: its own storage endpoint
+        // must be given).
+        let apsara =
+            MapEnv::from_pairs(&[("APSARASTACK_ENDPOINT", "https://ecs.example.internal")]);
+        assert!(!inspects_source_url(
+            Cloud::ApsaraStack,
+            &Settings::default(),
+            &apsara
+        ));
+    }
 
     #[test]
     fn cloud_round_trips() {

@@ -250,6 +250,25 @@ impl Resolved {
         matches!(self.values.get(name), Some(SettingValue::Flag(true)))
     }
 
+    /// A switch as set (attribute, variable or profile), `None` when unset: for switches whose default depends on
+    /// other settings.
+    pub fn flag_if_set(&self, name: &str) -> Option<bool> {
+        match self.values.get(name) {
+            Some(SettingValue::Flag(v)) => Some(*v),
+            _ => None,
+        }
+    }
+
+    /// Whether an endpoint setting other than those in `except` is set: the block talks to an API somewhere other
+    /// than the cloud's public default (a private region, a simulator).
+    pub fn overrides_endpoint(&self, except: &[&str]) -> bool {
+        self.spec.settings.iter().any(|s| {
+            s.kind == Kind::Endpoint
+                && !except.contains(&s.name)
+                && self.values.contains_key(s.name)
+        })
+    }
+
     /// The text of a setting the client cannot do without; the error names the attribute and variables to set.
     pub fn require_text(&self, name: &str, what: &str) -> Result<String, ConfigError> {
         self.text(name)

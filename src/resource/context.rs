@@ -6,7 +6,7 @@
 //! environment variables, and credentials (which may come from CLI profile files) are resolved when a client is
 //! first needed.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
 
 use crate::cloud::batch::{BatchConfig, DescribeBatcher};
@@ -38,6 +38,9 @@ pub struct Clouds {
     pending: RwLock<Vec<(String, String)>>,
     clients: Mutex<HashMap<Cloud, Arc<dyn ImageApi>>>,
     storage: Mutex<StorageClients>,
+    /// Storage endpoints a plan-time read could not reach in this process: later reads skip them at once instead
+    /// of waiting out the same timeout once per image.
+    unreachable_storage: Mutex<HashSet<String>>,
     env: Arc<dyn Env>,
     batcher: DescribeBatcher,
 }
@@ -52,9 +55,26 @@ impl Clouds {
             pending: RwLock::new(Vec::new()),
             clients: Mutex::new(HashMap::new()),
             storage: Mutex::new(HashMap::new()),
+            unreachable_storage: Mutex::new(HashSet::new()),
             env,
             batcher,
         }
+    }
+
+    /// Whether a plan-time read found `endpoint` unreachable earlier in this process.
+    pub fn storage_unreachable(&self, endpoint: &str) -> bool {
+        self.unreachable_storage
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(endpoint)
+    }
+
+    /// Remembers that a plan-time read could not reach `endpoint` (see [`Clouds::storage_unreachable`]).
+    pub fn mark_storage_unreachable(&self, endpoint: String) {
+        self.unreachable_storage
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(endpoint);
     }
 
     /// Stores the provider block's settings, and what it could not give yet; clients are made on first use.

@@ -115,8 +115,9 @@ pub fn resource_schema() -> Schema {
                     s.clone(),
                     "The file format: `raw`, `vhd`, `vmdk` or `qcow2`, as the cloud accepts (ENS: `qcow2` only; \
                      Alibaba ECS and Apsara Stack: `raw`, `vhd`, `qcow2`). Required on UCloud and SurferCloud with \
-                     `source_url`. With `source_file` (or `inspect_source_url`) the plan reads the format from the \
-                     disk image's own bytes, fills it in when unset and refuses a configured one that differs.",
+                     `source_url`. With `source_file`, or a `source_url` the plan can read (see \
+                     `inspect_source_url`), the plan reads the format from the disk image's own bytes, fills it in \
+                     when unset and refuses a configured one that differs.",
                 ))
                 .not_reported(),
                 replace(Attribute::optional_computed(
@@ -154,7 +155,7 @@ pub fn resource_schema() -> Schema {
                     BOOT_MODE,
                     s.clone(),
                     "Boot mode. Alibaba ECS: `BIOS` or `UEFI`; Tencent Cloud: `Legacy BIOS` or `UEFI`. With \
-                     `source_file` (or `inspect_source_url`) the plan reads the disk's partition table: a disk that \
+                     `source_file` (or a readable `source_url`) the plan reads the disk's partition table: a disk that \
                      boots only with UEFI (an EFI system partition, no BIOS boot path) and `BIOS`, or the reverse, \
                      is an error, and an unset boot mode is filled in on these two clouds.",
                 ))

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use crate::cloud::objects::stored_object;
 use crate::cloud::rules::{param, Allowed, CloudRules};
-use crate::cloud::storage::ObjectReader;
+use crate::cloud::storage::{ObjectReader, StorageError};
 use crate::cloud::Cloud;
 use crate::cty::Path;
 use crate::disk::{self, BootMode, CachedReader, Format, Inspection};
@@ -227,6 +227,12 @@ impl CustomImage {
             Ok(c) => c,
             Err(e) => return skip(e.message),
         };
+        let endpoint = client.config().endpoint.to_string();
+        if self.clouds.storage_unreachable(&endpoint) {
+            return skip(format!(
+                "{endpoint} could not be reached earlier in this run"
+            ));
+        }
         let reader = match ObjectReader::open(&client, &object.bucket, &object.key).await {
             Ok(Some(r)) => r,
             // A HEAD answer has no body to tell a missing bucket from a missing key; a ranged GET does.
@@ -269,7 +275,12 @@ impl CustomImage {
                 ));
                 return Findings::default();
             }
-            Err(e) => return skip(e.to_string()),
+            Err(e) => {
+                if matches!(e, StorageError::Transport { .. }) {
+                    self.clouds.mark_storage_unreachable(endpoint);
+                }
+                return skip(e.to_string());
+            }
         };
         match disk::inspect(Arc::new(CachedReader::new(Arc::new(reader), 16))).await {
             Ok(inspection) => Findings {
