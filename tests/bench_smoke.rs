@@ -123,6 +123,8 @@ fn bench_upload_smoke_runs_both_clients() {
         "ratio_md5",
         "ours_cpu_s",
         "aws_md5_cpu_s",
+        "ours_md5_server_cpu_s",
+        "aws_md5_server_cpu_s",
         "hash_cold_s",
     ] {
         assert!(res[k].as_f64().unwrap_or(0.0) > 0.0, "{k}: {res}");
