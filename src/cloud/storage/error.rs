@@ -77,13 +77,14 @@ pub enum StorageError {
 }
 
 impl StorageError {
-    /// True when trying the same request again may succeed: transport errors, 5xx, throttling, request timeouts,
-    /// and data corrupted in transit (`BadDigest`, payload hash mismatch, an ETag that is not the part's MD5).
+    /// True when trying the same request again may succeed: transport errors, 5xx (but 501: the service does not
+    /// implement the request, and never will on a retry), throttling, request timeouts, and data corrupted in
+    /// transit (`BadDigest`, payload hash mismatch, an ETag that is not the part's MD5).
     pub fn is_retryable(&self) -> bool {
         match self {
             StorageError::Transport { .. } | StorageError::Integrity { .. } => true,
             StorageError::Service { status, code, .. } => {
-                *status >= 500
+                (*status >= 500 && *status != 501 && code != "NotImplemented")
                     || *status == 429
                     || matches!(
                         code.as_str(),
@@ -124,5 +125,33 @@ impl StorageError {
                 self.code(),
                 Some("NoSuchKey" | "NoSuchUpload" | "NoSuchBucket")
             )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(status: u16, code: &str) -> StorageError {
+        StorageError::Service {
+            op: "ListMultipartUploads",
+            target: "b".into(),
+            status,
+            code: code.into(),
+            message: String::new(),
+            request_id: None,
+        }
+    }
+
+    #[test]
+    fn server_trouble_is_retried_but_not_what_is_not_implemented() {
+        assert!(answer(500, "InternalError").is_retryable());
+        assert!(answer(503, "SlowDown").is_retryable());
+        assert!(answer(429, "Too Many Requests").is_retryable());
+        assert!(answer(400, "RequestTimeout").is_retryable());
+        // A service without ListMultipartUploads (some S3-compatible servers) says so at once.
+        assert!(!answer(501, "NotImplemented").is_retryable());
+        assert!(!answer(403, "AccessDenied").is_retryable());
+        assert!(!answer(404, "NoSuchKey").is_retryable());
     }
 }
