@@ -549,9 +549,9 @@ fn a_data_disk_from_a_local_file() {
     assert_eq!(rig.ws.plan_code(&[]), 0);
 }
 
-/// Storage the plan cannot read (nothing listens at `storage_endpoint`) does not fail a plan of a `source_url`
-/// image: the check is skipped with a logged warning, and the import goes ahead (the object is in the store the
-/// simulator reads).
+/// Storage the plan cannot read (nothing listens at `storage_endpoint`) does not fail a plan of `source_url`
+/// images: the check is skipped with a logged warning (once per image; the endpoint is tried once per run), and
+/// the imports go ahead (the object is in the store the simulator reads).
 #[test]
 fn unreadable_storage_skips_the_source_url_check() {
     let mut rig = Rig::new(&["oss-images"]);
@@ -575,22 +575,39 @@ resource "cloudimage_custom_image" "web" {
   format     = "qcow2"
   platform   = "CentOS"
 }
+
+resource "cloudimage_custom_image" "web2" {
+  cloud      = "alicloud"
+  region     = "ap-southeast-1"
+  name       = "web-from-url-2"
+  source_url = "oss://oss-images/there.qcow2"
+  format     = "qcow2"
+  platform   = "CentOS"
+}
 "#,
     );
+    // One resource after the other: the second is not sent to the endpoint the first could not reach.
     let plan = rig
         .ws
-        .command(&["plan", "-no-color", "-detailed-exitcode"])
+        .command(&["plan", "-no-color", "-detailed-exitcode", "-parallelism=1"])
         .env("TF_LOG_PROVIDER", "WARN")
         .output()
         .expect("terraform plan");
     let text = String::from_utf8_lossy(&plan.stderr);
     assert_eq!(plan.status.code(), Some(2), "{text}");
+    assert_eq!(
+        text.matches("not inspecting source_url at plan time")
+            .count(),
+        2,
+        "{text}"
+    );
     assert!(
-        text.contains("not inspecting source_url at plan time"),
+        text.contains("could not be reached earlier in this run"),
         "{text}"
     );
     let apply = rig.ws.apply();
     assert_eq!(rig.state()["status"], "available", "{}", apply.all());
+    assert_eq!(rig.images("alicloud").len(), 2);
 }
 
 fn spawn_apply(ws: &Workspace, log: &Path) -> Child {
