@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod disk_support;
+mod support;
 
 use std::path::Path;
 use std::sync::Arc;

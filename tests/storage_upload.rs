@@ -8,6 +8,7 @@
 
 mod disk_support;
 mod s3_support;
+mod support;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -23,7 +24,7 @@ use cloudimage::cloud::storage::{
 };
 use cloudimage::disk::hash_cache::HashCache;
 use cloudimage::disk::{self, BootMode, CachedReader, Format, ReadAt, MAX_READ_LEN};
-use s3_support::{pseudo_random, Moto};
+use s3_support::{forward, proxy_client, pseudo_random, serve_proxy, upload_part_number, Moto};
 use sha2::Digest;
 
 const MIB: usize = 1 << 20;
@@ -445,10 +446,7 @@ impl FaultProxy {
         use axum::response::Response;
         let attempts: Arc<Mutex<HashMap<u32, u32>>> = Arc::default();
         let counts = Arc::clone(&attempts);
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("proxy client");
+        let http = proxy_client();
         let handler = move |req: Request| {
             let (counts, faults, http, upstream) = (
                 Arc::clone(&counts),
@@ -459,12 +457,7 @@ impl FaultProxy {
             async move {
                 let (parts, body) = req.into_parts();
                 let body = to_bytes(body, usize::MAX).await.unwrap_or_default();
-                let query = parts.uri.query().unwrap_or("");
-                let part = query
-                    .split('&')
-                    .find_map(|kv| kv.strip_prefix("partNumber="))
-                    .and_then(|n| n.parse::<u32>().ok());
-                if let (Some(n), true) = (part, parts.method == http::Method::PUT) {
+                if let Some(n) = upload_part_number(&parts) {
                     let attempt = {
                         let mut c = counts.lock().expect("lock");
                         let a = c.entry(n).or_insert(0);
@@ -480,33 +473,10 @@ impl FaultProxy {
                             .expect("response");
                     }
                 }
-                let url = format!(
-                    "{upstream}{}",
-                    parts.uri.path_and_query().map_or("/", |p| p.as_str())
-                );
-                let mut forward = http.request(parts.method.clone(), url).body(body);
-                for (name, value) in &parts.headers {
-                    forward = forward.header(name, value);
-                }
-                let answer = forward.send().await.expect("forward to moto");
-                let mut response = Response::builder().status(answer.status());
-                for (name, value) in answer.headers() {
-                    if name != "transfer-encoding" && name != "connection" {
-                        response = response.header(name, value);
-                    }
-                }
-                let bytes = answer.bytes().await.unwrap_or_default();
-                response.body(Body::from(bytes)).expect("response")
+                forward(&http, &upstream, &parts, body).await
             }
         };
-        let app = axum::Router::new().fallback(handler);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind proxy");
-        let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let (endpoint, task) = serve_proxy(axum::Router::new().fallback(handler)).await;
         FaultProxy {
             endpoint,
             attempts,

@@ -83,6 +83,20 @@ impl Diagnostics {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// The attribute path of each diagnostic (empty for one without), for tests that check where errors point.
+    #[cfg(test)]
+    pub(crate) fn attribute_paths(&self) -> Vec<String> {
+        self.0
+            .iter()
+            .map(|d| {
+                d.attribute
+                    .as_ref()
+                    .map(|p| p.to_string())
+                    .unwrap_or_default()
+            })
+            .collect()
+    }
 }
 
 impl From<Diagnostic> for Diagnostics {

@@ -483,14 +483,7 @@ mod tests {
     }
 
     fn paths(d: &Diagnostics) -> Vec<String> {
-        d.0.iter()
-            .map(|d| {
-                d.attribute
-                    .as_ref()
-                    .map(|p| p.to_string())
-                    .unwrap_or_default()
-            })
-            .collect()
+        d.attribute_paths()
     }
 
     #[test]

@@ -25,18 +25,9 @@ pub(crate) fn venv_bin(name: &str) -> PathBuf {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let bin = root.join(".venv/bin");
     INSTALLED.get_or_init(|| {
-        if bin.join("moto_server").exists() && bin.join("aws").exists() {
-            return;
+        if !(bin.join("moto_server").exists() && bin.join("aws").exists()) {
+            crate::support::tools_dir();
         }
-        let out = Command::new("bash")
-            .arg(root.join("scripts/install-test-tools"))
-            .output()
-            .expect("run scripts/install-test-tools");
-        assert!(
-            out.status.success(),
-            "scripts/install-test-tools failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
     });
     let p = bin.join(name);
     assert!(
@@ -236,6 +227,67 @@ pub(crate) fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
     out
 }
 
+/// The part number of an UploadPart request (a PUT with `partNumber`), for proxies that act on parts.
+pub(crate) fn upload_part_number(parts: &http::request::Parts) -> Option<u32> {
+    parts
+        .uri
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("partNumber="))
+        .and_then(|n| n.parse::<u32>().ok())
+        .filter(|_| parts.method == http::Method::PUT)
+}
+
+/// Forwards a request to `upstream` as it came (its own `Host` header, so signatures stay valid) and returns the
+/// answer as a response to give back.
+pub(crate) async fn forward(
+    http: &reqwest::Client,
+    upstream: &str,
+    parts: &http::request::Parts,
+    body: bytes::Bytes,
+) -> axum::response::Response {
+    let url = format!(
+        "{upstream}{}",
+        parts.uri.path_and_query().map_or("/", |p| p.as_str())
+    );
+    let mut request = http.request(parts.method.clone(), url).body(body);
+    for (name, value) in &parts.headers {
+        request = request.header(name, value);
+    }
+    let answer = request.send().await.expect("forward to moto");
+    let mut response = axum::response::Response::builder().status(answer.status());
+    for (name, value) in answer.headers() {
+        if name != "transfer-encoding" && name != "connection" {
+            response = response.header(name, value);
+        }
+    }
+    let bytes = answer.bytes().await.unwrap_or_default();
+    response
+        .body(axum::body::Body::from(bytes))
+        .expect("response")
+}
+
+/// A client for proxies: never follows redirects (the answer goes back as it came).
+pub(crate) fn proxy_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("proxy client")
+}
+
+/// Serves `app` on 127.0.0.1 with a free port on the current Tokio runtime: its endpoint and task.
+pub(crate) async fn serve_proxy(app: axum::Router) -> (String, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind proxy");
+    let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (endpoint, task)
+}
+
 /// A proxy in front of moto that lets one UploadPart through at a time, each after `delay`, and counts the parts
 /// that reached moto and were answered: a test can slow an upload down enough to kill it half way, and count what
 /// each run sent. Every other request passes straight through. Signatures stay valid: requests are forwarded with
@@ -259,10 +311,7 @@ impl PartGate {
         let closed: Arc<std::sync::atomic::AtomicBool> = Arc::default();
         let shut = Arc::clone(&closed);
         let one_at_a_time = Arc::new(tokio::sync::Semaphore::new(1));
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("proxy client");
+        let http = proxy_client();
         let handler = move |req: Request| {
             let (seen, gate, http, upstream, shut) = (
                 Arc::clone(&seen),
@@ -274,14 +323,7 @@ impl PartGate {
             async move {
                 let (parts, body) = req.into_parts();
                 let body = to_bytes(body, usize::MAX).await.unwrap_or_default();
-                let part = parts
-                    .uri
-                    .query()
-                    .unwrap_or("")
-                    .split('&')
-                    .find_map(|kv| kv.strip_prefix("partNumber="))
-                    .and_then(|n| n.parse::<u32>().ok())
-                    .filter(|_| parts.method == http::Method::PUT);
+                let part = upload_part_number(&parts);
                 let _permit = match part {
                     Some(_) => {
                         let permit = gate.acquire_owned().await.expect("semaphore");
@@ -296,37 +338,14 @@ impl PartGate {
                         .body(Body::from("closed"))
                         .expect("response");
                 }
-                let url = format!(
-                    "{upstream}{}",
-                    parts.uri.path_and_query().map_or("/", |p| p.as_str())
-                );
-                let mut forward = http.request(parts.method.clone(), url).body(body);
-                for (name, value) in &parts.headers {
-                    forward = forward.header(name, value);
-                }
-                let answer = forward.send().await.expect("forward to moto");
-                let status = answer.status();
-                let mut response = Response::builder().status(status);
-                for (name, value) in answer.headers() {
-                    if name != "transfer-encoding" && name != "connection" {
-                        response = response.header(name, value);
-                    }
-                }
-                let bytes = answer.bytes().await.unwrap_or_default();
-                if let (Some(n), true) = (part, status.is_success()) {
+                let response = forward(&http, &upstream, &parts, body).await;
+                if let (Some(n), true) = (part, response.status().is_success()) {
                     seen.lock().expect("lock").push(n);
                 }
-                response.body(Body::from(bytes)).expect("response")
+                response
             }
         };
-        let app = axum::Router::new().fallback(handler);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind proxy");
-        let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let (endpoint, task) = serve_proxy(axum::Router::new().fallback(handler)).await;
         PartGate {
             endpoint,
             parts,

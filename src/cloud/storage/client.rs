@@ -391,6 +391,16 @@ impl S3Client {
         String::from_utf8(body).map_err(|_| self.protocol(call, "the body is not UTF-8"))
     }
 
+    /// Sends `call` and parses its XML body as `T` (an unreadable body is a protocol error naming the call).
+    async fn send_parsed<T: for<'de> serde::Deserialize<'de>>(
+        &self,
+        call: &Call<'_>,
+        retry: bool,
+    ) -> Result<T, StorageError> {
+        let text = self.send_xml(call, retry).await?;
+        xml::parse(&text).map_err(|e| self.protocol(call, e))
+    }
+
     fn protocol(&self, call: &Call<'_>, message: impl Into<String>) -> StorageError {
         StorageError::Protocol {
             op: call.op,
@@ -556,8 +566,7 @@ impl S3Client {
             ));
         }
         push_metadata(&mut call.headers, metadata)?;
-        let text = self.send_xml(&call, false).await?;
-        let r: xml::InitiateResult = xml::parse(&text).map_err(|e| self.protocol(&call, e))?;
+        let r: xml::InitiateResult = self.send_parsed(&call, false).await?;
         if r.upload_id.is_empty() {
             return Err(self.protocol(&call, "empty UploadId"));
         }
@@ -645,9 +654,7 @@ impl S3Client {
             if let Some(m) = &marker {
                 call.query.push(("part-number-marker", m.clone()));
             }
-            let text = self.send_xml(&call, true).await?;
-            let page: xml::ListPartsResult =
-                xml::parse(&text).map_err(|e| self.protocol(&call, e))?;
+            let page: xml::ListPartsResult = self.send_parsed(&call, true).await?;
             parts.extend(page.parts.into_iter().map(|p| PartInfo {
                 number: p.part_number,
                 etag: p.etag,
@@ -684,9 +691,7 @@ impl S3Client {
                 call.query.push(("key-marker", k.clone()));
                 call.query.push(("upload-id-marker", u.clone()));
             }
-            let text = self.send_xml(&call, true).await?;
-            let page: xml::ListUploadsResult =
-                xml::parse(&text).map_err(|e| self.protocol(&call, e))?;
+            let page: xml::ListUploadsResult = self.send_parsed(&call, true).await?;
             uploads.extend(page.uploads.into_iter().map(|u| UploadInfo {
                 key: u.key,
                 upload_id: u.upload_id,
