@@ -258,7 +258,8 @@ fn qcow2_to_alicloud_through_oss() {
     assert_eq!(after["format"], "qcow2");
     assert_eq!(after["boot_mode"], "UEFI");
 
-    let apply = rig.ws.apply();
+    // The saved plan (`plan -out`) is what gets applied.
+    let apply = rig.ws.ok(&["apply", "-no-color", "tfplan"]);
     let state = rig.state();
     assert_eq!(state["status"], "available", "{}", apply.all());
     assert_eq!(
