@@ -12,6 +12,7 @@
 pub mod alibaba;
 pub mod batch;
 pub mod http;
+pub mod object_url;
 pub mod objects;
 pub mod registry;
 pub mod rules;

@@ -11,6 +11,7 @@
 use url::Url;
 
 use super::http::is_loopback_url;
+use super::object_url::ObjectUrl;
 use super::registry::Backend;
 use super::settings::{Kind, Resolved, Setting};
 use super::storage::{check_bucket, check_key, Addressing, StorageConfig, StorageCredentials};
@@ -82,21 +83,13 @@ pub fn inspects_source_url(settings: &Resolved) -> bool {
 }
 
 /// Parses a path-style loopback URL `http://127.0.0.1:PORT/bucket/key`.
-fn local_object(url: &Url) -> Result<StoredObject, String> {
-    let path = url.path().trim_start_matches('/');
-    let (bucket, key) = path.split_once('/').unwrap_or((path, ""));
-    let key = percent_encoding::percent_decode_str(key)
-        .decode_utf8_lossy()
-        .to_string();
-    let mut origin = format!("{}://{}", url.scheme(), url.host_str().unwrap_or_default());
-    if let Some(port) = url.port() {
-        origin.push_str(&format!(":{port}"));
-    }
+fn local_object(url: &ObjectUrl) -> Result<StoredObject, String> {
+    let (bucket, key) = url.path_style()?;
     checked(StoredObject {
-        bucket: bucket.to_string(),
+        bucket,
         key,
         region: None,
-        local_endpoint: Some(origin),
+        local_endpoint: Some(url.origin()),
     })
 }
 
@@ -108,14 +101,21 @@ pub fn checked(object: StoredObject) -> Result<StoredObject, String> {
 }
 
 /// The object `url` names in `cloud`'s storage: a loopback URL path style (a local S3-compatible server, as the
-/// simulator's tests use), else the backend's own URL forms.
+/// simulator's tests use), else the backend's own URL forms. The key is exactly the bytes the URL's path spells
+/// ([`ObjectUrl`]); a spelling that a URL parser would read as another key is refused.
 pub fn stored_object(cloud: Cloud, url: &str) -> Result<StoredObject, String> {
-    if let Ok(u) = Url::parse(url.trim()) {
-        if matches!(u.scheme(), "http" | "https") && is_loopback_url(&u) {
-            return local_object(&u);
-        }
+    let parsed = ObjectUrl::parse(url)?;
+    if parsed.is_loopback_http() {
+        return local_object(&parsed.without_query(url)?);
     }
     cloud.backend().stored_object(url)
+}
+
+/// The object an `upload_to` names: as [`stored_object`], and with no query (the provider writes the object
+/// itself, and a query is no part of its key).
+pub fn upload_object(cloud: Cloud, url: &str) -> Result<StoredObject, String> {
+    ObjectUrl::parse(url)?.without_query(url)?;
+    stored_object(cloud, url)
 }
 
 /// How to reach `object` (of a resource in `region`) with the S3-compatible client: the block's

@@ -1,56 +1,51 @@
 //! Plan-time checks of object-storage URLs: what every backend accepts (loopback URLs, for the simulator), then
 //! each backend's own storage (see `Backend::check_source_url`).
 
-use url::Url;
-
-use super::http::is_loopback_url;
+use super::object_url::ObjectUrl;
 use super::Cloud;
 
-/// Parses an http(s) URL that names an object (a non-empty path).
-pub fn http_object_url(raw: &str) -> Result<Url, String> {
-    let url = Url::parse(raw.trim()).map_err(|e| format!("{raw:?} is not a valid URL: {e}"))?;
-    if !matches!(url.scheme(), "http" | "https") {
+/// Reads an http(s) URL that names an object: its key is checked ([`ObjectUrl::key`]); a query is kept (clouds
+/// that download the URL as written send it), a fragment refused.
+pub fn http_object_url(raw: &str) -> Result<ObjectUrl, String> {
+    let url = ObjectUrl::parse(raw)?;
+    if !url.is_http() {
         return Err(format!("{raw:?}: expected an http(s) URL"));
     }
-    if url.path().trim_start_matches('/').is_empty() {
+    if url.raw_path.is_empty() {
         return Err(format!("{raw:?}: the URL has no object key"));
     }
+    url.key().map_err(|e| format!("{raw:?}: {e}"))?;
     Ok(url)
 }
 
 /// The lower-case host of an http(s) object URL, or why `raw` is not one.
 pub fn http_object_host(raw: &str) -> Result<String, String> {
-    Ok(http_object_url(raw)?
-        .host_str()
-        .unwrap_or_default()
-        .to_ascii_lowercase())
+    Ok(http_object_url(raw)?.host)
 }
 
 /// Plan-time check that `raw` is an object URL the chosen cloud can import from. Loopback http URLs are accepted
-/// for every cloud (the simulator).
+/// for every cloud (the simulator), path style and without a query.
 pub fn check_source_url(cloud: Cloud, raw: &str) -> Result<(), String> {
-    if let Ok(u) = Url::parse(raw.trim()) {
-        if matches!(u.scheme(), "http" | "https") && is_loopback_url(&u) {
-            return http_object_url(raw).map(|_| ());
+    let url = ObjectUrl::parse(raw)?;
+    if url.is_loopback_http() {
+        let (bucket, _) = url.without_query(raw)?.path_style()?;
+        if bucket.is_empty() {
+            return Err(format!("{raw:?}: the URL has no bucket"));
         }
+        return Ok(());
     }
     cloud.backend().check_source_url(raw)
 }
 
 /// The object `url` names, for comparing two spellings: the backend's reading where it has one (`oss://b/k`),
-/// else the host (case-insensitive) and the decoded path.
+/// else the host (case-insensitive) and the decoded key; a URL that names no object compares as written.
 pub fn object_of(cloud: Cloud, url: &str) -> String {
     if let Some(o) = cloud.backend().source_object(url) {
         return o;
     }
-    match Url::parse(url.trim()) {
-        Ok(u) => format!(
-            "{}/{}",
-            u.host_str().unwrap_or_default().to_ascii_lowercase(),
-            percent_encoding::percent_decode_str(u.path().trim_start_matches('/'))
-                .decode_utf8_lossy()
-        ),
-        Err(_) => url.trim().to_string(),
+    match ObjectUrl::parse(url).and_then(|u| Ok((u.key()?, u))) {
+        Ok((key, u)) => format!("{}/{key}", u.host),
+        Err(_) => url.to_string(),
     }
 }
 
@@ -88,6 +83,13 @@ mod tests {
                 check_source_url(c, "http://127.0.0.1:8080/").is_err(),
                 "{c}"
             );
+            for bad in [
+                "http://127.0.0.1:8080/b/k#v2",
+                "http://127.0.0.1:8080/b/k?x=y",
+                "http://127.0.0.1:8080/b/%2e%2e/k",
+            ] {
+                assert!(check_source_url(c, bad).is_err(), "{c} {bad}");
+            }
         }
     }
 }

@@ -39,6 +39,12 @@ pub enum DiskError {
         /// What is wrong.
         message: String,
     },
+    /// Shorter than one sector: no disk image (an empty file, a download that stopped).
+    #[error("the image has {size} bytes, less than one 512-byte sector: it holds no disk")]
+    TooSmall {
+        /// Size of the data.
+        size: u64,
+    },
     /// The guest disk uses a feature this reader does not follow (compressed clusters, backing files, ...).
     #[error("{0}")]
     Unsupported(String),

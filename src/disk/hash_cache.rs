@@ -17,6 +17,7 @@ use std::collections::HashMap;
 use std::io::{self, Read};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -50,6 +51,19 @@ pub enum HashError {
     /// The file changed while it was being hashed.
     #[error("{0} changed while it was being read; try again once it is complete")]
     Changed(PathBuf),
+    /// The caller stopped waiting (Terraform asked the provider to stop) before the file was read.
+    #[error("{0}: reading stopped before the end, as asked")]
+    Interrupted(PathBuf),
+}
+
+/// Sets its flag when dropped: a hash whose caller went away (its future dropped, as a plan interrupted by
+/// Ctrl-C drops it) stops reading at the next chunk instead of reading the rest of a large file for nobody.
+struct CancelOnDrop(Arc<AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
 }
 
 /// A file's content digest.
@@ -180,10 +194,14 @@ impl HashCache {
 
     /// The SHA-256 of `path`: from the cache when the file is unchanged, else by reading it (on tokio's blocking
     /// pool) and remembering the result.
+    ///
+    /// Dropping the future stops the read at the next 1 MiB chunk.
     pub async fn sha256(&self, path: &Path) -> Result<FileDigest, HashError> {
         let this = self.clone();
         let path = path.to_path_buf();
-        tokio::task::spawn_blocking(move || this.sha256_blocking(&path))
+        let cancel = Arc::new(AtomicBool::new(false));
+        let _stop_on_drop = CancelOnDrop(Arc::clone(&cancel));
+        tokio::task::spawn_blocking(move || this.sha256_until(&path, &cancel))
             .await
             .map_err(|e| HashError::Io {
                 path: PathBuf::new(),
@@ -193,6 +211,11 @@ impl HashCache {
 
     /// [`HashCache::sha256`] on the calling thread.
     pub fn sha256_blocking(&self, path: &Path) -> Result<FileDigest, HashError> {
+        self.sha256_until(path, &AtomicBool::new(false))
+    }
+
+    /// [`HashCache::sha256_blocking`] that stops reading once `cancel` is set.
+    fn sha256_until(&self, path: &Path, cancel: &AtomicBool) -> Result<FileDigest, HashError> {
         let (canonical, meta) = stat(path)?;
         let before = identity(&canonical, &meta);
         if let Some(hit) = self.lookup_identity(&before) {
@@ -207,7 +230,7 @@ impl HashCache {
         );
         let mut read_here = None;
         let outcome = shared.get_or_init(|| {
-            let result = self.read_and_store(&canonical, before.clone());
+            let result = self.read_and_store(&canonical, before.clone(), cancel);
             let digest = result.as_ref().ok().cloned();
             read_here = Some(result);
             digest
@@ -226,12 +249,17 @@ impl HashCache {
                 from_cache: true,
                 ..digest.clone()
             }),
-            (None, None) => self.read_and_store(&canonical, before),
+            (None, None) => self.read_and_store(&canonical, before, cancel),
         }
     }
 
     /// Reads the whole file, checks that it did not change meanwhile, and remembers its digest.
-    fn read_and_store(&self, canonical: &Path, before: Identity) -> Result<FileDigest, HashError> {
+    fn read_and_store(
+        &self,
+        canonical: &Path,
+        before: Identity,
+        cancel: &AtomicBool,
+    ) -> Result<FileDigest, HashError> {
         #[cfg(test)]
         FILES_READ.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let canonical = canonical.to_path_buf();
@@ -245,6 +273,9 @@ impl HashCache {
         let mut buf = vec![0u8; CHUNK];
         let mut total = 0u64;
         loop {
+            if cancel.load(Ordering::Relaxed) {
+                return Err(HashError::Interrupted(canonical));
+            }
             let n = match file.read(&mut buf) {
                 Ok(0) => break,
                 Ok(n) => n,
@@ -448,5 +479,25 @@ mod tests {
             ))
         );
         assert_eq!(default_dir(None, None), None);
+    }
+
+    /// A hash whose caller stops waiting stops reading: a 4 GiB sparse file is not read to the end.
+    #[tokio::test]
+    async fn a_dropped_hash_stops_reading() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("big.raw");
+        std::fs::File::create(&file)
+            .unwrap()
+            .set_len(4 << 30)
+            .unwrap();
+        let cache = HashCache::new(dir.path().join("cache"));
+        let started = std::time::Instant::now();
+        let r = tokio::time::timeout(Duration::from_millis(100), cache.sha256(&file)).await;
+        assert!(r.is_err(), "4 GiB hashed in 100 ms?");
+        // The blocking read sees the flag at its next chunk; another hash of the file can start at once.
+        let flag = AtomicBool::new(true);
+        let again = cache.sha256_until(&file, &flag);
+        assert!(matches!(again, Err(HashError::Interrupted(_))), "{again:?}");
+        assert!(started.elapsed() < Duration::from_secs(5));
     }
 }

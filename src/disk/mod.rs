@@ -114,6 +114,10 @@ pub struct Inspection {
     pub boot_mode: BootMode,
     /// One sentence on why [`Inspection::boot_mode`] is what it is (for diagnostics).
     pub boot_reason: String,
+    /// Why this file is not a whole disk on its own, where its container says so: a backing or parent file, an
+    /// external data file, extent files, encryption, features qemu refuses. A cloud imports the one file, so such
+    /// an import cannot boot. The files it names are never opened.
+    pub incomplete: Option<String>,
 }
 
 /// The guest disk inside a container.
@@ -145,13 +149,20 @@ pub struct Container {
     pub virtual_size: Option<u64>,
     /// The guest disk.
     pub guest: Guest,
+    /// See [`Inspection::incomplete`].
+    pub incomplete: Option<String>,
 }
 
 pub(crate) struct Opened {
     pub(crate) detail: Detail,
     pub(crate) virtual_size: Option<u64>,
     pub(crate) guest: Result<Arc<dyn ReadAt>, String>,
+    pub(crate) incomplete: Option<String>,
 }
+
+/// The smallest disk image: one 512-byte sector. Anything shorter (an empty file, a truncated download) is no
+/// disk, whatever a cloud's import makes of it.
+pub const MIN_IMAGE_SIZE: u64 = 512;
 
 /// Bytes probed at the start of a file: enough for every magic but ISO's.
 const HEAD: usize = 1024;
@@ -161,6 +172,9 @@ const ISO_MAGIC_AT: u64 = 16 * 2048 + 1;
 /// Tells the format of `file` from its bytes.
 pub async fn detect_format(file: &dyn ReadAt) -> Result<Format, DiskError> {
     let size = file.size();
+    if size < MIN_IMAGE_SIZE {
+        return Err(DiskError::TooSmall { size });
+    }
     let head = read_up_to(file, 0, HEAD).await?;
     if head.starts_with(qcow2::MAGIC) {
         return Ok(Format::Qcow2);
@@ -215,6 +229,7 @@ pub async fn open_container(file: Arc<dyn ReadAt>) -> Result<Container, DiskErro
             detail: Detail::None,
             virtual_size: Some(file.size()),
             guest: Ok(Arc::clone(&file)),
+            incomplete: None,
         },
         Format::Vhdx | Format::Vdi => Opened {
             detail: Detail::None,
@@ -222,6 +237,7 @@ pub async fn open_container(file: Arc<dyn ReadAt>) -> Result<Container, DiskErro
             guest: Err(format!(
                 "{format} images are recognised but not read by this inspector"
             )),
+            incomplete: None,
         },
     };
     Ok(Container {
@@ -232,6 +248,7 @@ pub async fn open_container(file: Arc<dyn ReadAt>) -> Result<Container, DiskErro
             Ok(r) => Guest::Readable(r),
             Err(why) => Guest::Unreadable(why),
         },
+        incomplete: opened.incomplete,
     })
 }
 
@@ -242,6 +259,7 @@ pub async fn open_container(file: Arc<dyn ReadAt>) -> Result<Container, DiskErro
 /// object in storage) in a [`CachedReader`] first.
 pub async fn inspect(file: Arc<dyn ReadAt>) -> Result<Inspection, DiskError> {
     let c = open_container(file).await?;
+    let incomplete = c.incomplete.clone();
     let (guest, partition_table) = match c.guest {
         Guest::Unreadable(reason) => (GuestAccess::Unreadable(reason), PartitionTable::NotRead),
         Guest::Readable(g) => match partition::read_partition_table(&*g).await {
@@ -261,6 +279,7 @@ pub async fn inspect(file: Arc<dyn ReadAt>) -> Result<Inspection, DiskError> {
         partition_table,
         boot_mode,
         boot_reason,
+        incomplete,
     })
 }
 
@@ -364,15 +383,13 @@ pub(crate) mod tests {
         write_mbr(&mut d, &[(0x00, false, 0, 0), (0xEF, false, 64, 16)], true);
         let i = inspect(mem(d)).await.unwrap();
         assert_eq!((i.format, i.boot_mode), (Format::Iso, BootMode::Hybrid));
-        // Empty and tiny files are raw with nothing in them.
-        for n in [0usize, 3, 511, 512] {
-            let i = inspect(mem(vec![0u8; n])).await.unwrap();
-            assert_eq!(
-                (i.format, i.boot_mode),
-                (Format::Raw, BootMode::Unknown),
-                "{n}"
-            );
+        // Files shorter than a sector are no disk; one sector of zeros is a raw disk with nothing in it.
+        for n in [0usize, 3, 511] {
+            let r = inspect(mem(vec![0u8; n])).await;
+            assert!(matches!(r, Err(DiskError::TooSmall { .. })), "{n}: {r:?}");
         }
+        let i = inspect(mem(vec![0u8; 512])).await.unwrap();
+        assert_eq!((i.format, i.boot_mode), (Format::Raw, BootMode::Unknown));
     }
 
     #[tokio::test]

@@ -55,6 +55,7 @@ pub(crate) async fn open(file: Arc<dyn ReadAt>) -> Result<Opened, DiskError> {
             detail: Detail::Qcow2(detail),
             virtual_size: Some(virtual_size),
             guest: Err("qcow version 1 images are not read by this inspector".into()),
+            incomplete: None,
         });
     }
     if !(2..=3).contains(&version) {
@@ -105,18 +106,17 @@ pub(crate) async fn open(file: Arc<dyn ReadAt>) -> Result<Opened, DiskError> {
         detail.backing_file = Some(String::from_utf8_lossy(&name).into_owned());
     }
 
-    let unreadable = if let Some(b) = &detail.backing_file {
+    // What makes this file less than the whole disk: another file holds part of it, or a key is needed to
+    // read it, or qemu itself would refuse it. A cloud imports this one file, so each of these is an import that
+    // cannot boot.
+    let incomplete = if let Some(b) = &detail.backing_file {
         Some(format!(
             "the qcow2 image has a backing file ({b:?}); only the overlay's own clusters are in this file"
         ))
     } else if detail.encrypted {
-        Some("the qcow2 image is encrypted".to_string())
+        Some("the qcow2 image is encrypted; the cloud's import has no key to read it".to_string())
     } else if incompatible & INCOMPAT_EXTERNAL_DATA != 0 {
         Some("the qcow2 image keeps its data in an external data file".to_string())
-    } else if incompatible & INCOMPAT_EXTENDED_L2 != 0 {
-        Some("the qcow2 image uses extended L2 entries (subclusters)".to_string())
-    } else if incompatible & INCOMPAT_CORRUPT != 0 {
-        Some("the qcow2 image is marked corrupt".to_string())
     } else if incompatible
         & !(INCOMPAT_DIRTY
             | INCOMPAT_CORRUPT
@@ -126,8 +126,17 @@ pub(crate) async fn open(file: Arc<dyn ReadAt>) -> Result<Opened, DiskError> {
         != 0
     {
         Some(format!(
-            "the qcow2 image uses unknown incompatible features {incompatible:#x}"
+            "the qcow2 image uses unknown incompatible features {incompatible:#x}, which qemu refuses to open"
         ))
+    } else {
+        None
+    };
+    let unreadable = if let Some(why) = &incomplete {
+        Some(why.clone())
+    } else if incompatible & INCOMPAT_EXTENDED_L2 != 0 {
+        Some("the qcow2 image uses extended L2 entries (subclusters)".to_string())
+    } else if incompatible & INCOMPAT_CORRUPT != 0 {
+        Some("the qcow2 image is marked corrupt".to_string())
     } else {
         None
     };
@@ -147,6 +156,7 @@ pub(crate) async fn open(file: Arc<dyn ReadAt>) -> Result<Opened, DiskError> {
         detail: Detail::Qcow2(detail),
         virtual_size: Some(virtual_size),
         guest,
+        incomplete,
     })
 }
 

@@ -58,6 +58,8 @@ fn footer_checksum(f: &[u8]) -> u32 {
     !sum
 }
 
+const DIFFERENCING: &str = "the VHD is a differencing disk; its parent holds the unchanged sectors";
+
 /// Parses the footer (the last 512 bytes of `file`) and opens the guest where possible.
 pub(crate) async fn open(file: Arc<dyn ReadAt>) -> Result<Opened, DiskError> {
     let size = file.size();
@@ -85,10 +87,14 @@ pub(crate) async fn open(file: Arc<dyn ReadAt>) -> Result<Opened, DiskError> {
     let detail = Detail::Vhd(VhdDetail { disk_type, creator });
     let guest: Result<Arc<dyn ReadAt>, String> = match disk_type {
         VhdDiskType::Fixed => {
-            if current_size > at {
+            // The guest is exactly the bytes before the footer (ECS refuses other sizes with
+            // InvalidVHDImage.IncorrectSize).
+            if current_size != at {
                 return Err(DiskError::corrupt(
                     FORMAT,
-                    format!("fixed disk of {current_size} bytes in a file of {size}"),
+                    format!(
+                        "the footer says the fixed disk has {current_size} bytes, but {at} bytes precede the footer"
+                    ),
                 ));
             }
             Ok(Arc::new(Window {
@@ -99,12 +105,12 @@ pub(crate) async fn open(file: Arc<dyn ReadAt>) -> Result<Opened, DiskError> {
         VhdDiskType::Dynamic => Ok(Arc::new(
             DynamicGuest::open(file, data_offset, current_size).await?,
         )),
-        VhdDiskType::Differencing => {
-            Err("the VHD is a differencing disk; its parent holds the unchanged sectors".into())
-        }
+        VhdDiskType::Differencing => Err(DIFFERENCING.into()),
         VhdDiskType::Other(n) => return Err(DiskError::corrupt(FORMAT, format!("disk type {n}"))),
     };
+    let incomplete = (disk_type == VhdDiskType::Differencing).then(|| DIFFERENCING.to_string());
     Ok(Opened {
+        incomplete,
         detail,
         virtual_size: Some(current_size),
         guest,

@@ -102,12 +102,14 @@ pub(crate) async fn open_descriptor(file: Arc<dyn ReadAt>) -> Result<Opened, Dis
     let text = read_exact(&*file, 0, len, "vmdk descriptor").await?;
     let d = parse_descriptor(&String::from_utf8_lossy(&text));
     let files = d.extent_files.join(", ");
+    let why = format!(
+        "the file is a VMDK descriptor; the disk data is in its extent files ({files}), which a cloud import of \
+         this one file does not see"
+    );
     Ok(Opened {
         virtual_size: d.extent_sectors.checked_mul(SECTOR),
-        guest: Err(format!(
-            "the file is a VMDK descriptor; the disk data is in its extent files ({files}), which a cloud import of \
-             this one file does not see"
-        )),
+        guest: Err(why.clone()),
+        incomplete: Some(why),
         detail: Detail::Vmdk(VmdkDetail {
             kind: VmdkKind::Descriptor,
             create_type: d.create_type,
@@ -155,14 +157,17 @@ pub(crate) async fn open_sparse(file: Arc<dyn ReadAt>) -> Result<Opened, DiskErr
         .capacity
         .checked_mul(SECTOR)
         .ok_or_else(|| DiskError::corrupt(FORMAT, "capacity overflows"))?;
+    let delta = descriptor
+        .has_parent
+        .then(|| "the VMDK is a delta disk; its parent holds the unchanged sectors".to_string());
     let guest: Result<Arc<dyn ReadAt>, String> =
         if header.flags & FLAG_COMPRESSED != 0 || header.compress_algorithm != 0 {
             Err(
             "the VMDK extent is compressed (streamOptimized); its grains are not decompressed here"
                 .into(),
         )
-        } else if descriptor.has_parent {
-            Err("the VMDK is a delta disk; its parent holds the unchanged sectors".into())
+        } else if let Some(why) = &delta {
+            Err(why.clone())
         } else if header.gd_offset == GD_AT_END {
             Err("the VMDK grain directory location is missing".into())
         } else {
@@ -182,6 +187,7 @@ pub(crate) async fn open_sparse(file: Arc<dyn ReadAt>) -> Result<Opened, DiskErr
         }),
         virtual_size: Some(virtual_size),
         guest,
+        incomplete: delta,
     })
 }
 

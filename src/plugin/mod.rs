@@ -153,6 +153,9 @@ pub async fn serve(
     tracing::debug!(version, socket = %socket, tls = acceptor.is_some(), "plugin server ready");
 
     ignore_interrupts(options.debug, shutdown.clone());
+    if !options.debug {
+        stop_when_host_exits(shutdown.clone());
+    }
     let incoming = accept_connections(listener, acceptor, shutdown.clone());
     let stop = shutdown.wait();
     let served = tonic::transport::Server::builder()
@@ -168,6 +171,25 @@ pub async fn serve(
         .await;
     drop(socket_dir);
     served.map_err(PluginError::from)
+}
+
+/// A Terraform that was killed (SIGKILL, an OOM kill, a CI runner stopping the job) never calls Shutdown, and its
+/// provider would go on with what it was doing: retrying an upload, waiting for an import, for nobody. The plugin
+/// was started by Terraform, so when its parent changes (re-parented to init or a subreaper), the host is gone and
+/// the plugin shuts down as if asked.
+fn stop_when_host_exits(shutdown: ShutdownSignal) {
+    let parent = std::os::unix::process::parent_id();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(500));
+        loop {
+            tick.tick().await;
+            if std::os::unix::process::parent_id() != parent {
+                tracing::warn!(parent, "Terraform (the parent process) is gone; stopping");
+                shutdown.trigger();
+                break;
+            }
+        }
+    });
 }
 
 /// Terraform sends SIGINT to the whole process group on Ctrl-C and then asks providers to stop over gRPC

@@ -103,6 +103,12 @@ pub struct PlanRequest<'a> {
     pub prior: Option<&'a Value>,
     /// Private data stored with the prior state.
     pub prior_private: &'a [u8],
+    /// At apply, the private data this provider returned when it made the plan being applied, where Terraform
+    /// hands it back (protocol 6.11, Terraform 1.16+); empty at plan time and from older Terraform. A plan that
+    /// computes values from the outside world (a file's hash) can tell from it that the world changed since.
+    pub planned_private: &'a [u8],
+    /// Fires when Terraform asks the provider to stop (Ctrl-C).
+    pub stop: Signal,
 }
 
 /// A plan being built.

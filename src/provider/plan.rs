@@ -147,6 +147,8 @@ mod tests {
             config,
             prior: Some(prior),
             prior_private: &[],
+            planned_private: &[],
+            stop: crate::signal::Signal::new(),
         };
         replacements(&Thing.schema().block, &Thing, &request, prior)
             .iter()

@@ -106,6 +106,9 @@ pub struct PlanRequest {
     pub config: DynamicValue,
     /// Opaque provider data from the prior state.
     pub prior_private: Vec<u8>,
+    /// At apply, the opaque data this provider returned with the plan being applied (protocol 6.11; empty at
+    /// plan time, on protocol 5 and from Terraform before 1.16).
+    pub planned_private: Vec<u8>,
     /// The prior identity, if any.
     pub prior_identity: Option<IdentityData>,
 }

@@ -401,6 +401,8 @@ impl ProtocolServer for Server {
             config: &config,
             prior: prior.as_ref(),
             prior_private: &req.prior_private,
+            planned_private: &req.planned_private,
+            stop: self.stop.clone(),
         };
         let mut change = framework::PlannedChange {
             requires_replace: match &prior {

@@ -17,6 +17,8 @@ use crate::cloud::{
 };
 use crate::disk::hash_cache::{self, HashCache};
 
+use super::shared_uploads::SharedUploads;
+
 /// What a storage client is for: a plan reads a few sectors and gives up quickly (a plan never waits on storage
 /// for long); an apply uploads and deletes, with the client's full retries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -41,6 +43,8 @@ pub struct Clouds {
     /// Storage endpoints a plan-time read could not reach in this process: later reads skip them at once instead
     /// of waiting out the same timeout once per image.
     unreachable_storage: Mutex<HashSet<String>>,
+    /// Objects several images of this run upload to (see [`SharedUploads`]).
+    shared_uploads: Arc<SharedUploads>,
     env: Arc<dyn Env>,
     batcher: DescribeBatcher,
 }
@@ -56,9 +60,15 @@ impl Clouds {
             clients: Mutex::new(HashMap::new()),
             storage: Mutex::new(HashMap::new()),
             unreachable_storage: Mutex::new(HashSet::new()),
+            shared_uploads: Arc::default(),
             env,
             batcher,
         }
+    }
+
+    /// The uploads of this process's images, shared where they name one object.
+    pub(super) fn shared_uploads(&self) -> &Arc<SharedUploads> {
+        &self.shared_uploads
     }
 
     /// Whether a plan-time read found `endpoint` unreachable earlier in this process.

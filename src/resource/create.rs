@@ -153,6 +153,8 @@ impl CustomImage {
             Ok(u) => u,
             Err(d) => return failed(d),
         };
+        let keep = config.keep_uploaded_object.known() == Some(&true);
+        let lease = self.lease_uploads(&uploads, keep);
         let contents: Vec<String> = uploads.iter().map(|u| u.sha256.clone()).collect();
         let effective = state::effective(config, &planned);
         let mut import = state::import_request(cloud, &effective, region, String::new());
@@ -189,7 +191,7 @@ impl CustomImage {
             None => {
                 // No image exists before its files are in storage: an upload interrupted here leaves no image,
                 // and the next apply resumes it.
-                if let Err(d) = self.upload_all(&uploads, &request.stop).await {
+                if let Err(d) = self.upload_all(&uploads, &lease, &request.stop).await {
                     return failed(d);
                 }
                 // An earlier attempt whose call was never answered is repeated with its token (ECS then returns
@@ -258,9 +260,14 @@ impl CustomImage {
         }
         // The image is available: the import has read the uploaded objects.
         let available = out.state.is_some() && !out.diagnostics.has_errors();
-        if available && config.keep_uploaded_object.known() != Some(&true) {
-            for w in self.remove_uploads(&uploads).await {
-                out.diagnostics.push(w);
+        if available {
+            // Deleted by the last image of this run that needs them, unless one keeps them; a failed create
+            // drops its lease and the objects stay for the next apply.
+            let deletable = lease.finish();
+            if !keep {
+                for w in self.remove_uploads(&uploads, &deletable).await {
+                    out.diagnostics.push(w);
+                }
             }
         }
         out.private = Private {

@@ -22,6 +22,7 @@ mod private;
 mod provider_block;
 mod read;
 pub mod schema;
+mod shared_uploads;
 mod source;
 mod state;
 mod update;

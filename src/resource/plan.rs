@@ -6,7 +6,7 @@
 use crate::cloud::Cloud;
 use crate::cty::{Path, Value};
 use crate::provider::framework::{PlanRequest, PlannedChange};
-use crate::provider::Diagnostics;
+use crate::provider::{Diagnostic, Diagnostics};
 
 use super::diagnostics::{cloud_diagnostic, error_at, not_configured};
 use super::equivalence::{self, same_word};
@@ -123,15 +123,28 @@ impl CustomImage {
         // The disk images: content identity, inspection, checks, and what they fill in.
         let sources = source::sources(&config);
         let started = std::time::Instant::now();
-        let findings = self
-            .examine(
-                cloud,
-                region.as_deref().unwrap_or_default(),
-                &sources,
-                prior.is_none(),
-                &mut diags,
-            )
-            .await;
+        let mut examined = Diagnostics::new();
+        let examine = self.examine(
+            cloud,
+            region.as_deref().unwrap_or_default(),
+            &sources,
+            prior.is_none(),
+            &mut examined,
+        );
+        // Hashing a large file takes a while; Ctrl-C must not wait for it (the dropped hash stops reading).
+        let findings = tokio::select! {
+            f = examine => f,
+            () = request.stop.wait() => {
+                diags.push(Diagnostic::error(
+                    "Interrupted while reading the disk images",
+                    "Terraform was asked to stop while the plan was hashing or inspecting source_file (or reading \
+                     source_url). Nothing was planned; the next plan starts over (a file hashed to the end is \
+                     remembered).",
+                ));
+                return diags;
+            }
+        };
+        diags.extend(examined);
         if !sources.is_empty() {
             // `scripts/bench --upload` reads this line: the provider's time for a plan's disk images.
             tracing::debug!(
@@ -141,6 +154,12 @@ impl CustomImage {
             );
         }
         diags.extend(source::check(cloud, &config, &sources, &findings));
+        let planned_files = source::planned_files(&sources, &findings);
+        diags.extend(source::changed_since_plan(
+            &Private::decode(request.planned_private).planned_files,
+            &sources,
+            &findings,
+        ));
         let filled = plan_sources(
             cloud,
             &config,
@@ -151,7 +170,12 @@ impl CustomImage {
             &mut planned,
             &mut plan.requires_replace,
         );
-        plan.private = Private { filled, ..private }.encode();
+        plan.private = Private {
+            filled,
+            planned_files,
+            ..private.for_state()
+        }
+        .encode();
         // Opt-in plan-time check of a new image's import parameters by the cloud (Tencent `DryRun` behind the
         // provider's `plan_dry_run`); only once every value is known, and not for a local file, whose object does
         // not exist before apply uploads it.
@@ -363,6 +387,7 @@ mod tests {
                 partition_table: PartitionTable::None,
                 boot_mode: boot,
                 boot_reason: String::new(),
+                incomplete: None,
             }),
         }]
     }

@@ -5,6 +5,8 @@
 //! `terraform show` never prints them. They are JSON so that a newer provider can read what an older one wrote;
 //! anything unreadable counts as empty, which is the behaviour of an image this provider created.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 /// The private record of one image.
@@ -25,6 +27,11 @@ pub(super) struct Private {
     /// configured and then removed replaces the image, as it always did: the import would differ.)
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub filled: Vec<String>,
+    /// In a plan only (never in state): the SHA-256 each local file had when the plan was made, by the path of its
+    /// `source_file` attribute. Terraform 1.16 hands a plan's private data back when it plans again at apply, and a
+    /// file that changed since is then the provider's own error instead of an "inconsistent final plan".
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub planned_files: BTreeMap<String, String>,
 }
 
 impl Private {
@@ -42,6 +49,14 @@ impl Private {
             return Vec::new();
         }
         serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// The record to keep with the state: without what only a plan carries.
+    pub(super) fn for_state(self) -> Self {
+        Self {
+            planned_files: BTreeMap::new(),
+            ..self
+        }
     }
 
     /// Whether `attribute` (as in [`Private::unreported`]) is null only because its cloud cannot report it.
@@ -65,6 +80,7 @@ mod tests {
             unreported: vec!["format".into(), "data_disks.size_gb".into()],
             import_task: Some("t-1".into()),
             filled: vec!["format".into()],
+            planned_files: [("source_file".to_string(), "ab".repeat(32))].into(),
         };
         assert_eq!(Private::decode(&p.encode()), p);
         assert!(Private::default().encode().is_empty());
@@ -73,5 +89,6 @@ mod tests {
         assert!(p.is_unreported("format"));
         assert!(!p.is_unreported("platform"));
         assert!(p.is_filled("format") && !p.is_filled("boot_mode"));
+        assert!(p.for_state().planned_files.is_empty());
     }
 }

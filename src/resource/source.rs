@@ -10,7 +10,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::cloud::objects::stored_object;
+use crate::cloud::objects::{stored_object, upload_object};
 use crate::cloud::rules::{param, Allowed, CloudRules};
 use crate::cloud::storage::{ObjectReader, StorageError};
 use crate::cloud::Cloud;
@@ -147,7 +147,13 @@ impl CustomImage {
         let inspect_urls = new_image && self.clouds.inspects_source_url(cloud);
         for s in sources {
             let found = match &s.origin {
-                Origin::File { path, .. } => self.examine_file(s.slot, path, diags).await,
+                Origin::File { path, upload_to } => {
+                    let found = self.examine_file(s.slot, path, diags).await;
+                    if let Some(sha) = &found.sha256 {
+                        self.plan_upload(cloud, region, s.slot, upload_to, sha, diags);
+                    }
+                    found
+                }
                 Origin::Url(url) if inspect_urls => {
                     self.examine_object(cloud, region, s.slot, url, diags).await
                 }
@@ -156,6 +162,46 @@ impl CustomImage {
             out.push(found);
         }
         out
+    }
+
+    /// Records what this plan uploads to `upload_to`; another image of this run uploading other content there is
+    /// an error (one would overwrite the other's disk before its import reads it).
+    fn plan_upload(
+        &self,
+        cloud: Cloud,
+        region: &str,
+        slot: Slot,
+        upload_to: &str,
+        sha256: &str,
+        diags: &mut Diagnostics,
+    ) {
+        let Ok(object) = upload_object(cloud, upload_to) else {
+            return; // validation names it
+        };
+        let Ok(client) = self
+            .clouds
+            .storage(cloud, &object, region, StorageUse::Plan)
+        else {
+            return;
+        };
+        let id = (
+            client.config().endpoint.to_string(),
+            object.bucket.clone(),
+            object.key.clone(),
+        );
+        if let Err(other) = self.clouds.shared_uploads().plan(&id, sha256) {
+            diags.push(
+                Diagnostic::error(
+                    "upload_to is shared with other content",
+                    format!(
+                        "Another image in this run uploads a file with SHA-256 {other} to {upload_to}, and this \
+                         one uploads {sha256} there: one upload would replace the other's disk before its import \
+                         reads it. Give each file its own upload_to (images made from one file may share one)."
+                    ),
+                )
+                .at(slot.path(attr::UPLOAD_TO)),
+            );
+        }
     }
 
     async fn examine_file(
@@ -374,6 +420,21 @@ pub(super) fn check(
             continue;
         };
         let detected = inspection.format;
+        if let Some(why) = &inspection.incomplete {
+            diags.push(
+                Diagnostic::error(
+                    format!("{source_attr} is not a self-contained disk image"),
+                    format!(
+                        "{what}: {why}. {cloud} imports this one file, so an image made from it would not boot. \
+                         Make a self-contained copy first, e.g. `qemu-img convert -O {out} <file> whole.{detected}` \
+                         (it reads the other files and decrypts with the key you give it), and use that.",
+                        out = if detected == Format::Vhd { "vpc" } else { detected.as_str() },
+                    ),
+                )
+                .at(s.slot.path(source_attr)),
+            );
+            continue;
+        }
         match cloud_format(cloud, rules, detected) {
             Err(why) => diags.push(
                 Diagnostic::error(
@@ -440,6 +501,53 @@ pub(super) fn check(
     diags
 }
 
+/// The SHA-256 of each local file as this plan found it, by the path of its `source_file` attribute.
+pub(super) fn planned_files(
+    sources: &[DiskSource],
+    findings: &[Findings],
+) -> std::collections::BTreeMap<String, String> {
+    sources
+        .iter()
+        .zip(findings)
+        .filter(|(s, _)| matches!(s.origin, Origin::File { .. }))
+        .filter_map(|(s, f)| {
+            Some((
+                s.slot.path(attr::SOURCE_FILE).to_string(),
+                f.sha256.clone()?,
+            ))
+        })
+        .collect()
+}
+
+/// At apply, the files whose content is not what the plan being applied hashed (`then`, from the plan's private
+/// data, which Terraform 1.16+ hands back): an error each, instead of a final plan that contradicts the saved one.
+pub(super) fn changed_since_plan(
+    then: &std::collections::BTreeMap<String, String>,
+    sources: &[DiskSource],
+    findings: &[Findings],
+) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    for (s, f) in sources.iter().zip(findings) {
+        let at = s.slot.path(attr::SOURCE_FILE);
+        let (Some(was), Some(is)) = (then.get(&at.to_string()), &f.sha256) else {
+            continue;
+        };
+        if !was.eq_ignore_ascii_case(is) {
+            diags.push(
+                Diagnostic::error(
+                    "source_file changed since the plan",
+                    format!(
+                        "The plan being applied was made for content with SHA-256 {was}; the file now has {is}. \
+                         Nothing was uploaded or imported; plan again."
+                    ),
+                )
+                .at(at),
+            );
+        }
+    }
+    diags
+}
+
 /// What the findings fill in for one disk where the configuration leaves it unset: (format, boot mode).
 pub(super) fn fills(
     cloud: Cloud,
@@ -477,6 +585,7 @@ mod tests {
             partition_table: PartitionTable::None,
             boot_mode: boot,
             boot_reason: "GPT with an EFI system partition (1) and no BIOS boot path".into(),
+            incomplete: None,
         }
     }
 

@@ -75,7 +75,7 @@ impl CustomImage {
                 let before = Private::decode(request.private);
                 out.private = Private {
                     unreported: state::still_unreported(&before, &state),
-                    ..before
+                    ..before.for_state()
                 }
                 .encode();
                 out.state = Some(state);

@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use crate::cloud::objects::stored_object;
+use crate::cloud::objects::upload_object;
 use crate::cloud::storage::{human_bytes, S3Client, UploadOptions, UploadRequest};
 use crate::cloud::{Cloud, StoredObject};
 use crate::provider::Diagnostic;
@@ -15,6 +15,7 @@ use crate::signal::Signal;
 use super::context::StorageUse;
 use super::image::CustomImage;
 use super::model::{attr, Field, ImageModel};
+use super::shared_uploads::{Lease, ObjectId};
 use super::source::Slot;
 
 /// One local file to upload.
@@ -36,7 +37,25 @@ fn options() -> UploadOptions {
     UploadOptions::default()
 }
 
+impl Upload {
+    /// The object this upload writes, as the run's shared uploads know it.
+    pub(super) fn object_id(&self) -> ObjectId {
+        (
+            self.client.config().endpoint.to_string(),
+            self.object.bucket.clone(),
+            self.object.key.clone(),
+        )
+    }
+}
+
 impl CustomImage {
+    /// Holds `uploads`' objects for one create (see `shared_uploads`): no other image of this run deletes them
+    /// while this create needs them.
+    pub(super) fn lease_uploads(&self, uploads: &[Upload], keep: bool) -> Lease {
+        let ids: Vec<ObjectId> = uploads.iter().map(Upload::object_id).collect();
+        self.clouds.shared_uploads().lease(&ids, keep)
+    }
+
     /// The uploads a create makes, one per `source_file` disk: each file's content must still be what the plan
     /// hashed (a file changed since would be imported under the plan's identity), and its storage must be
     /// reachable with the provider block's settings. Nothing is sent yet.
@@ -93,7 +112,7 @@ impl CustomImage {
                     .at(slot.path(attr::SOURCE_FILE)));
                 }
             }
-            let object = stored_object(cloud, url).map_err(|e| {
+            let object = upload_object(cloud, url).map_err(|e| {
                 Diagnostic::error("Invalid upload_to", e).at(slot.path(attr::UPLOAD_TO))
             })?;
             let client = self
@@ -123,9 +142,25 @@ impl CustomImage {
     pub(super) async fn upload_all(
         &self,
         uploads: &[Upload],
+        lease: &Lease,
         stop: &Signal,
     ) -> Result<(), Diagnostic> {
         for u in uploads {
+            let interrupted = || {
+                Diagnostic::error(
+                    "Interrupted while uploading source_file",
+                    "Terraform was asked to stop. No image was imported; the next apply resumes the upload \
+                     where it stopped.",
+                )
+                .at(u.slot.path(attr::SOURCE_FILE))
+            };
+            // Another image of this run may be uploading the same file to the same object: wait for it, then
+            // find the content in place.
+            let id = u.object_id();
+            let _turn = tokio::select! {
+                t = lease.upload_turn(&id) => t,
+                () = stop.wait() => return Err(interrupted()),
+            };
             let request = UploadRequest {
                 path: &u.path,
                 bucket: &u.object.bucket,
@@ -137,14 +172,7 @@ impl CustomImage {
             let run = u.client.upload_file(&request, &options);
             let result = tokio::select! {
                 r = run => r,
-                () = stop.wait() => {
-                    return Err(Diagnostic::error(
-                        "Interrupted while uploading source_file",
-                        "Terraform was asked to stop. No image was imported; the next apply resumes the upload \
-                         where it stopped.",
-                    )
-                    .at(u.slot.path(attr::SOURCE_FILE)));
-                }
+                () = stop.wait() => return Err(interrupted()),
             };
             match result {
                 Ok(report) if report.already_present => {
@@ -176,11 +204,20 @@ impl CustomImage {
         Ok(())
     }
 
-    /// Deletes the uploaded objects of an image that is available now. A delete that fails is a warning: the
-    /// image is fine, only the object is left to remove.
-    pub(super) async fn remove_uploads(&self, uploads: &[Upload]) -> Vec<Diagnostic> {
+    /// Deletes the uploaded objects of an image that is available now, of those `deletable` names (no other image
+    /// of this run still needs them). A delete that fails is a warning: the image is fine, only the object is
+    /// left to remove.
+    pub(super) async fn remove_uploads(
+        &self,
+        uploads: &[Upload],
+        deletable: &[ObjectId],
+    ) -> Vec<Diagnostic> {
         let mut warnings = Vec::new();
         for u in uploads {
+            if !deletable.contains(&u.object_id()) {
+                tracing::info!(object = %u.url, "keeping the uploaded object: another image of this run uses it");
+                continue;
+            }
             match u
                 .client
                 .delete_object(&u.object.bucket, &u.object.key)

@@ -2,7 +2,7 @@
 //! backend): which attributes apply, their allowed values, the documented limits. Unknown values are skipped; they
 //! are checked again once known.
 
-use crate::cloud::objects::stored_object;
+use crate::cloud::objects::upload_object;
 use crate::cloud::rules::{Allowed, CloudRules};
 use crate::cloud::source_url::check_source_url;
 use crate::cloud::Cloud;
@@ -129,7 +129,7 @@ fn distinct_uploads(cloud: Cloud, m: &ImageModel, diags: &mut Diagnostics) {
     for (base, to) in targets {
         let Some(object) = to
             .text()
-            .and_then(|u| stored_object(cloud, u).ok())
+            .and_then(|u| upload_object(cloud, u).ok())
             .map(|o| o.display())
         else {
             continue;
@@ -208,7 +208,7 @@ fn source(cloud: Cloud, d: Disk<'_>, base: &Path, diags: &mut Diagnostics) {
     }
     if let Some(url) = d.upload_to.text() {
         if let Err(message) =
-            check_source_url(cloud, url).and_then(|()| stored_object(cloud, url).map(|_| ()))
+            check_source_url(cloud, url).and_then(|()| upload_object(cloud, url).map(|_| ()))
         {
             diags.push(Diagnostic::error("Invalid upload_to", message).at(here(attr::UPLOAD_TO)));
         }

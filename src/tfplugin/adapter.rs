@@ -254,7 +254,8 @@ macro_rules! provider_service {
                 &self,
                 request: Request<pb::plan_resource_change::Request>,
             ) -> Result<Response<pb::plan_resource_change::Response>, Status> {
-                let r = request.into_inner();
+                let mut r = request.into_inner();
+                let planned_private = planned_private_in(&mut r);
                 let out = self
                     .server
                     .plan_resource_change(p::PlanRequest {
@@ -263,6 +264,7 @@ macro_rules! provider_service {
                         proposed_new_state: dynamic_in(r.proposed_new_state),
                         config: dynamic_in(r.config),
                         prior_private: r.prior_private,
+                        planned_private,
                         prior_identity: identity_in(r.prior_identity),
                     })
                     .await;

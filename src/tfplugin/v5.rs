@@ -59,6 +59,11 @@ super::adapter::provider_service!(pb::provider_server::Provider {
     }
 });
 
+/// Protocol 5 has no way to send a plan's private data back at apply.
+fn planned_private_in(_r: &mut pb::plan_resource_change::Request) -> Vec<u8> {
+    Vec::new()
+}
+
 /// The protocol 5 gRPC service, with message limits raised for big schemas and plans.
 pub fn service(server: Arc<dyn ProtocolServer>) -> pb::provider_server::ProviderServer<Adapter> {
     pb::provider_server::ProviderServer::new(Adapter::new(server))

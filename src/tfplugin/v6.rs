@@ -56,6 +56,11 @@ super::adapter::provider_service!(pb::provider_server::Provider {
     }
 });
 
+/// The private data of the plan being applied, which Terraform 1.16 (protocol 6.11) sends back at apply.
+fn planned_private_in(r: &mut pb::plan_resource_change::Request) -> Vec<u8> {
+    std::mem::take(&mut r.planned_private)
+}
+
 /// The protocol 6 gRPC service, with message limits raised for big schemas and plans.
 pub fn service(server: Arc<dyn ProtocolServer>) -> pb::provider_server::ProviderServer<Adapter> {
     pb::provider_server::ProviderServer::new(Adapter::new(server))

@@ -104,9 +104,8 @@ impl Backend for AlibabaBackend {
         if self.product == Product::Apsara {
             return Ok(());
         }
-        let u = url::Url::parse(url.trim()).map_err(|e| e.to_string())?;
-        let host = u.host_str().unwrap_or_default().to_ascii_lowercase();
-        if u.scheme() == "oss" || host.ends_with(".aliyuncs.com") {
+        let u = crate::cloud::object_url::ObjectUrl::parse(url)?;
+        if u.scheme == "oss" || u.host.ends_with(".aliyuncs.com") {
             Ok(())
         } else {
             Err(format!(

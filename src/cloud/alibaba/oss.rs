@@ -1,52 +1,42 @@
 //! OSS object locations: the Alibaba family imports from a bucket and an object key, which users write as
 //! `oss://bucket/key` or as the object's https URL.
 
-use url::Url;
-
-use crate::cloud::http::is_loopback_url;
+use crate::cloud::object_url::ObjectUrl;
 
 /// An OSS object location.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OssLocation {
     /// Bucket name.
     pub bucket: String,
-    /// Object key (decoded).
+    /// Object key (decoded, exactly as the URL spells it).
     pub object: String,
     /// Region from the endpoint host (`oss-<region>[-internal]`), when present.
     pub region: Option<String>,
 }
 
-fn decoded_key(path: &str) -> String {
-    percent_encoding::percent_decode_str(path.trim_start_matches('/'))
-        .decode_utf8_lossy()
-        .to_string()
-}
-
 /// Parses `oss://bucket/key`, `https://bucket.oss-<region>[-internal].<domain>/key`, or a
-/// loopback path-style `http://127.0.0.1:port/bucket/key` (the simulator).
+/// loopback path-style `http://127.0.0.1:port/bucket/key` (the simulator). The family's imports take a bucket and
+/// a key (`OSSBucket`, `OSSObject`), so a query would be dropped: refused, as is anything
+/// [`ObjectUrl`] refuses.
 pub fn parse_oss(raw: &str) -> Result<OssLocation, String> {
-    let url = Url::parse(raw.trim()).map_err(|e| format!("{raw:?} is not a valid URL: {e}"))?;
-    let loc = match url.scheme() {
-        "oss" => {
-            let bucket = url.host_str().unwrap_or_default().to_string();
+    let url = ObjectUrl::parse(raw)?.without_query(raw)?;
+    let loc = match url.scheme.as_str() {
+        "oss" => OssLocation {
+            bucket: url.host.clone(),
+            object: url.key().map_err(|e| format!("{raw:?}: {e}"))?,
+            region: None,
+        },
+        "http" | "https" if url.is_loopback_http() => {
+            let (bucket, object) = url.path_style().map_err(|e| format!("{raw:?}: {e}"))?;
             OssLocation {
                 bucket,
-                object: decoded_key(url.path()),
-                region: None,
-            }
-        }
-        "http" | "https" if is_loopback_url(&url) => {
-            let path = url.path().trim_start_matches('/');
-            let (bucket, key) = path.split_once('/').unwrap_or((path, ""));
-            OssLocation {
-                bucket: bucket.to_string(),
-                object: decoded_key(key),
+                object,
                 region: None,
             }
         }
         "http" | "https" => {
-            let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
-            let (bucket, rest) = host
+            let (bucket, rest) = url
+                .host
                 .split_once('.')
                 .ok_or_else(|| format!("{raw:?}: host is not <bucket>.oss-<region>.<domain>"))?;
             let ep = rest.split('.').next().unwrap_or_default();
@@ -56,7 +46,7 @@ pub fn parse_oss(raw: &str) -> Result<OssLocation, String> {
             let region = region.strip_suffix("-internal").unwrap_or(region);
             OssLocation {
                 bucket: bucket.to_string(),
-                object: decoded_key(url.path()),
+                object: url.key().map_err(|e| format!("{raw:?}: {e}"))?,
                 region: Some(region.to_string()).filter(|r| !r.is_empty()),
             }
         }
@@ -92,5 +82,12 @@ mod tests {
         assert!(parse_oss("oss://bkt/").is_err());
         assert!(parse_oss("https://example.com/x").is_err());
         assert!(parse_oss("s3://b/k").is_err());
+        for bad in [
+            "oss://b/k?x=y",
+            "oss://b/k2#frag",
+            "oss://b/a/../../etc/passwd",
+        ] {
+            assert!(parse_oss(bad).is_err(), "{bad}");
+        }
     }
 }

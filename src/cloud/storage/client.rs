@@ -48,11 +48,15 @@ pub struct ClientOptions {
     pub retry_delay: Duration,
     /// TCP/TLS connect timeout.
     pub connect_timeout: Duration,
-    /// Time allowed for a request without a body, and the base for one with a body.
+    /// Time allowed for the service to start answering, beyond the time the bodies take at `min_rate`. A server
+    /// that accepts connections and never answers fails a request after this long.
     pub request_timeout: Duration,
     /// Slowest transfer rate tolerated for request and response bodies, in bytes per second: a body of `n`
     /// bytes gets `request_timeout + n / min_rate`.
     pub min_rate: u64,
+    /// Tries per request after a time-out (at most `attempts`): a service that let one request time out is not
+    /// waited for over and over.
+    pub attempts_after_timeout: u32,
 }
 
 impl Default for ClientOptions {
@@ -61,8 +65,9 @@ impl Default for ClientOptions {
             attempts: 4,
             retry_delay: Duration::from_millis(500),
             connect_timeout: Duration::from_secs(10),
-            request_timeout: Duration::from_secs(60),
+            request_timeout: Duration::from_secs(20),
             min_rate: 128 << 10,
+            attempts_after_timeout: 2,
         }
     }
 }
@@ -363,10 +368,17 @@ impl S3Client {
             1
         };
         let mut attempt = 1;
+        let mut limit = attempts;
         loop {
             match self.send_once(call).await {
                 Ok(r) => return Ok(r),
-                Err(e) if attempt < attempts && e.is_retryable() => {
+                Err(e) if attempt < limit && e.is_retryable() => {
+                    if e.is_timeout() {
+                        limit = limit.min(self.inner.options.attempts_after_timeout.max(1));
+                        if attempt >= limit {
+                            return Err(e);
+                        }
+                    }
                     let delay = backoff(self.inner.options.retry_delay, attempt);
                     tracing::debug!(op = call.op, target = %call.target(), attempt, error = %e,
                         delay_ms = delay.as_millis() as u64, "retrying object storage request");

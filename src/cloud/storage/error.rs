@@ -102,6 +102,11 @@ impl StorageError {
         }
     }
 
+    /// Whether the request timed out (no connection, or no answer in time).
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, StorageError::Transport { source, .. } if source.is_timeout())
+    }
+
     /// The S3 error code, when the service gave one.
     pub fn code(&self) -> Option<&str> {
         match self {

@@ -339,6 +339,17 @@ struct Shared {
 }
 
 impl Shared {
+    /// Tries a part gets when its last try failed with `e`: fewer after a time-out (a service that does not
+    /// answer is not waited for five times over).
+    fn part_attempts_after(&self, e: &StorageError) -> u32 {
+        let all = self.options.part_attempts.max(1);
+        if e.is_timeout() {
+            all.min(self.client.options().attempts_after_timeout.max(1))
+        } else {
+            all
+        }
+    }
+
     fn next_part(&self) -> Option<u32> {
         if self.failed.load(Ordering::SeqCst) {
             return None;
@@ -384,7 +395,7 @@ impl Shared {
                     .await
                 {
                     Ok(etag) => break etag,
-                    Err(e) if attempts < self.options.part_attempts.max(1) && e.is_retryable() => {
+                    Err(e) if attempts < self.part_attempts_after(&e) && e.is_retryable() => {
                         self.retries.fetch_add(1, Ordering::SeqCst);
                         let delay = backoff(self.options.retry_delay, attempts);
                         tracing::warn!(bucket = %self.bucket, key = %self.key, part = number, attempt = attempts,

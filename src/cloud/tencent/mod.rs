@@ -180,7 +180,7 @@ impl Backend for TencentBackend {
     /// third label.
     fn stored_object(&self, url: &str) -> Result<StoredObject, String> {
         let u = http_object_url(url)?;
-        let host = u.host_str().unwrap_or_default().to_ascii_lowercase();
+        let host = u.host.clone();
         if !is_cos_host(&host) {
             return Err(format!(
                 "{url:?}: expected a COS object URL https://<bucket>-<appid>.cos.<region>.myqcloud.com/<key>"
@@ -193,9 +193,7 @@ impl Backend for TencentBackend {
         };
         objects::checked(StoredObject {
             bucket: labels.first().copied().unwrap_or_default().to_string(),
-            key: percent_encoding::percent_decode_str(u.path().trim_start_matches('/'))
-                .decode_utf8_lossy()
-                .to_string(),
+            key: u.key()?,
             region,
             local_endpoint: None,
         })

@@ -218,14 +218,12 @@ impl Backend for UCloudBackend {
     /// show for `UFileUrl` (seed pages 000, 001).
     fn stored_object(&self, url: &str) -> Result<StoredObject, String> {
         let u = http_object_url(url)?;
-        let host = u.host_str().unwrap_or_default().to_ascii_lowercase();
+        let host = u.host.clone();
         let labels: Vec<&str> = host.split('.').collect();
         match labels.as_slice() {
             [bucket, region, "ufileos", "com"] => objects::checked(StoredObject {
                 bucket: bucket.to_string(),
-                key: percent_encoding::percent_decode_str(u.path().trim_start_matches('/'))
-                    .decode_utf8_lossy()
-                    .to_string(),
+                key: u.key()?,
                 region: Some(region.to_string()),
                 local_endpoint: None,
             }),
