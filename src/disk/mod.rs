@@ -172,10 +172,11 @@ const ISO_MAGIC_AT: u64 = 16 * 2048 + 1;
 /// Tells the format of `file` from its bytes.
 pub async fn detect_format(file: &dyn ReadAt) -> Result<Format, DiskError> {
     let size = file.size();
-    if size < MIN_IMAGE_SIZE {
+    let head = read_up_to(file, 0, HEAD).await?;
+    // A VMDK descriptor is a short text file (its data lives elsewhere, which the caller is told).
+    if size < MIN_IMAGE_SIZE && !vmdk::is_descriptor(&head) {
         return Err(DiskError::TooSmall { size });
     }
-    let head = read_up_to(file, 0, HEAD).await?;
     if head.starts_with(qcow2::MAGIC) {
         return Ok(Format::Qcow2);
     }

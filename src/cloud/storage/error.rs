@@ -10,7 +10,7 @@ pub enum StorageError {
     #[error("object storage configuration: {0}")]
     Config(String),
     /// The request did not get an HTTP answer (connect, TLS, timeout, broken connection).
-    #[error("{op} {target}: {source}")]
+    #[error("{op} {target}: {}", chain(source))]
     Transport {
         /// The S3 operation (`UploadPart`, `HeadObject`, ...).
         op: &'static str,
@@ -131,6 +131,22 @@ impl StorageError {
                 Some("NoSuchKey" | "NoSuchUpload" | "NoSuchBucket")
             )
     }
+}
+
+/// An error and its causes in one line: reqwest's own message ("error sending request for url ...") says nothing
+/// of why; its sources do ("operation timed out", "Connection refused").
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        next = cause.source();
+    }
+    out
 }
 
 #[cfg(test)]
