@@ -124,7 +124,7 @@ async fn raw_ucloud_and_surfercloud_lifecycle_and_auth() {
     )
     .await;
     assert_eq!(v["RetCode"], 172, "{v}");
-    // Throttling answers HTTP 429, which UCloud's SDKs retry (no official throttling RetCode exists).
+    // Throttling answers RetCode 153, UCloud's documented throttling code (UCloudDoc-Team/api summary/public.md).
     sim.faults(json!({"throttle": [{"cloud": "ucloud", "count": 1}]}))
         .await;
     let mut p: std::collections::BTreeMap<String, String> = [
@@ -147,7 +147,9 @@ async fn raw_ucloud_and_surfercloud_lifecycle_and_auth() {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 429);
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["RetCode"], 153, "{v}");
     // The same request at the API root, where the official SDKs send it.
     let v: Value = sim
         .http()

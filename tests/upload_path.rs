@@ -212,8 +212,39 @@ fn incomplete_and_tiny_disks_fail_at_plan() {
         .iter()
         .map(|(name, f, _)| ecs_image(name, &dir.join(f), &format!("oss://oss-images/up/{f}"), ""))
         .collect();
+    // 80 GiB (sparse) through US3, whose S3 gateway takes 8 MiB parts and at most 10,000: refused from its size,
+    // before any hashing.
+    let huge = dir.join("huge.raw");
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(80 << 30)
+        .unwrap();
+    let config = format!(
+        r#"{config}
+resource "cloudimage_custom_image" "huge" {{
+  cloud       = "ucloud"
+  region      = "hk"
+  name        = "huge"
+  source_file = "{}"
+  upload_to   = "https://us3-images.hk.ufileos.com/up/huge.raw"
+  platform    = "CentOS"
+  os_version  = "CentOS 7.9 64"
+}}
+"#,
+        huge.display()
+    );
     rig.config(&config);
+    let started = Instant::now();
     let out = rig.plan_fails();
+    assert!(
+        out.contains("source_file is too large for this object storage"),
+        "{out}"
+    );
+    assert!(out.contains("8.00 MiB") && out.contains("10000"), "{out}");
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "80 GiB hashed?"
+    );
     for (name, f, words) in cases {
         assert!(
             out.contains(&format!("cloudimage_custom_image.{name}")),
@@ -500,4 +531,92 @@ fn a_file_changed_after_a_saved_plan_is_never_uploaded() {
     );
     assert_eq!(rig.object("oss-images", "up/web.raw"), None);
     assert!(rig.images("alicloud").is_empty());
+}
+
+/// UCloud imports read a private (signed) `UFileUrl`: the simulator checks its signature and expiry as US3 would
+/// before the import's download, so a forged or expired URL fails the image and a rightly signed one does not.
+#[test]
+fn ucloud_private_urls_are_checked() {
+    use cloudimage::cloud::ucloud::private_url;
+    use cloudimage::cloud::Secret;
+    let rig = Rig::new(&["us3-images"]);
+    let client = rig.moto.client();
+    rig.rt
+        .block_on(client.put_object(
+            "us3-images",
+            "up/a b.qcow2",
+            &PartBody::new(vec![0u8; 4096].into()),
+            &[],
+        ))
+        .unwrap();
+    let (pk, sk) = (
+        rig.moto.credentials.access_key_id.clone(),
+        rig.moto.credentials.secret_access_key.clone(),
+    );
+    let base = "https://us3-images.hk.ufileos.com/up/a%20b.qcow2";
+    let now = sim_support::now_secs();
+    let good = private_url::sign(
+        base,
+        "us3-images",
+        "up/a b.qcow2",
+        &pk,
+        &Secret::new(sk.as_str()),
+        now + 3600,
+    );
+    let forged = private_url::sign(
+        base,
+        "us3-images",
+        "up/a b.qcow2",
+        &pk,
+        &Secret::new("not the key"),
+        now + 3600,
+    );
+    let expired = private_url::sign(
+        base,
+        "us3-images",
+        "up/a b.qcow2",
+        &pk,
+        &Secret::new(sk.as_str()),
+        now - 60,
+    );
+    let phases: Vec<String> = rig.rt.block_on(async {
+        let mut ids = Vec::new();
+        for (name, url) in [("good", &good), ("forged", &forged), ("expired", &expired)] {
+            let v = sim_support::ucloud_call(
+                &rig.sim,
+                "/ucloud",
+                &pk,
+                &sk,
+                &[
+                    ("Action", "ImportCustomImage"),
+                    ("Region", "hk"),
+                    ("ImageName", name),
+                    ("UFileUrl", url),
+                    ("OsType", "CentOS"),
+                    ("OsName", "CentOS 7.9 64"),
+                    ("Format", "qcow2"),
+                    ("Auth", "true"),
+                ],
+            )
+            .await;
+            assert_eq!(v["RetCode"], 0, "{name}: {v}");
+            ids.push(v["ImageId"].as_str().unwrap().to_string());
+        }
+        sim_support::poll(20, || async {
+            let images = rig.sim.images().await;
+            let phase = |id: &str| {
+                images
+                    .iter()
+                    .find(|i| i["id"] == id)
+                    .map(|i| i["phase"].as_str().unwrap_or("").to_string())
+            };
+            let all: Vec<String> = ids.iter().filter_map(|id| phase(id)).collect();
+            (all.len() == 3 && all.iter().all(|p| p != "importing")).then_some(all)
+        })
+        .await
+    });
+    assert_eq!(phases, ["available", "failed", "failed"]);
+    // The simulator keeps the object, never the signature.
+    let images = rig.rt.block_on(rig.sim.images());
+    assert!(images.iter().all(|i| i["source"] == base), "{images:?}");
 }

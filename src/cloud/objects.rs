@@ -144,12 +144,13 @@ pub fn storage_config(
             )
         })?,
     };
-    let addressing = match Url::parse(&endpoint) {
-        Ok(u) if is_loopback_url(&u) => Addressing::Path,
-        _ => Addressing::VirtualHosted,
-    };
+    let mut profile = backend.storage_profile(region, settings.text(STORAGE_ENDPOINT));
+    if matches!(Url::parse(&endpoint), Ok(u) if is_loopback_url(&u)) {
+        profile.addressing = Addressing::Path;
+    }
     let credentials = backend.storage_credentials(settings)?;
-    StorageConfig::new(&endpoint, region, addressing, credentials)
+    StorageConfig::new(&endpoint, region, profile.addressing, credentials)
+        .map(|c| c.with_profile(profile))
         .map_err(|e| ConfigError::new(cloud, e.to_string()))
 }
 
@@ -169,6 +170,52 @@ pub fn credentials(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cloud::storage::Addressing;
+
+    fn config_for(cloud: Cloud, url: &str, block: &[(&str, &str)]) -> StorageConfig {
+        let mut s = crate::cloud::Settings::default();
+        let name = cloud.backend().block().name;
+        for (k, v) in block {
+            s.set(name, k, v.to_string());
+        }
+        let object = stored_object(cloud, url).unwrap();
+        crate::cloud::registry::storage(
+            cloud,
+            &s,
+            &crate::cloud::MapEnv::default(),
+            &object,
+            "cn-bj2",
+        )
+        .unwrap()
+    }
+
+    /// US3: 8 MiB parts and no MD5 checks everywhere; virtual-hosted HTTPS only in its seven regions.
+    #[test]
+    fn each_service_gets_its_profile() {
+        let keys = [("public_key", "pk"), ("private_key", "sk")];
+        let hk = config_for(Cloud::UCloud, "https://bkt.hk.ufileos.com/k", &keys);
+        assert_eq!(hk.addressing, Addressing::VirtualHosted);
+        assert_eq!(hk.endpoint.as_str(), "https://s3-hk.ufileos.com/");
+        assert_eq!((hk.fixed_part_size, hk.md5_checks), (Some(8 << 20), false));
+        let sg = config_for(Cloud::SurferCloud, "https://bkt.sg.ufileos.com/k", &keys);
+        assert_eq!(sg.addressing, Addressing::Path);
+        let ali = [("access_key", "ak"), ("secret_key", "sk")];
+        let oss = config_for(Cloud::AliCloud, "oss://bkt/k", &ali);
+        assert_eq!(
+            (oss.addressing, oss.md5_checks),
+            (Addressing::VirtualHosted, true)
+        );
+        let mut cname = ali.to_vec();
+        cname.push(("storage_endpoint", "https://images.example.com"));
+        let c = config_for(Cloud::AliCloud, "oss://bkt/k", &cname);
+        assert_eq!(c.addressing, Addressing::CustomDomain);
+        cname[2].1 = "https://s3.oss-cn-beijing-internal.aliyuncs.com";
+        let internal = config_for(Cloud::AliCloud, "oss://bkt/k", &cname);
+        assert_eq!(internal.addressing, Addressing::VirtualHosted);
+        // A loopback server is path style whatever the cloud.
+        let local = config_for(Cloud::UCloud, "http://127.0.0.1:9/bkt/k", &keys);
+        assert_eq!(local.addressing, Addressing::Path);
+    }
 
     #[test]
     fn loopback_objects_are_path_style_on_every_cloud() {

@@ -13,7 +13,7 @@ use super::http::ClientOptions;
 use super::objects::{self, StoredObject};
 use super::rules::CloudRules;
 use super::settings::{self, BlockSpec, Profile, Resolved, Settings};
-use super::storage::{StorageConfig, StorageCredentials};
+use super::storage::{StorageConfig, StorageCredentials, StorageProfile};
 use super::{alibaba, tencent, ucloud};
 use super::{CloudError, ConfigError, Env, ImageApi};
 
@@ -82,6 +82,18 @@ pub trait Backend: Send + Sync {
 
     /// The keys that sign storage requests: the block's own.
     fn storage_credentials(&self, settings: &Resolved) -> Result<StorageCredentials, ConfigError>;
+
+    /// What the storage service requires beyond S3 for a bucket in `region`, reached at `endpoint` (the block's
+    /// `storage_endpoint` when set): addressing, a fixed part size, whether it checks MD5s. Loopback endpoints are
+    /// always addressed path style, whatever this says.
+    fn storage_profile(&self, _region: &str, _endpoint: Option<&str>) -> StorageProfile {
+        StorageProfile::default()
+    }
+
+    /// What the person running Terraform should do about a storage error only this cloud's storage gives.
+    fn storage_hint(&self, _code: &str) -> Option<String> {
+        None
+    }
 }
 
 /// Declares the backends: the [`Cloud`] enum, its names and the [`Backend`] of each, from one line per cloud.

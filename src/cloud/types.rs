@@ -112,6 +112,10 @@ pub struct ImportRequest {
     pub system_disk_size_gb: Option<u64>,
     /// ENS `TargetOSSRegionId`: the region the imported image is stored in.
     pub target_oss_region_id: Option<String>,
+    /// How long the create waits for the import (its timeout): a signed source URL the client makes (UCloud's
+    /// private `UFileUrl`) stays valid that long and an hour more. How the import is called, not what it makes:
+    /// not part of the create's fingerprint.
+    pub import_timeout: Option<std::time::Duration>,
 }
 
 /// A disk file format as UCloud's and ECS's import calls spell it: `RAW`, `VHD`, `VMDK`, `qcow2` (other words as

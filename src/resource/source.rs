@@ -12,8 +12,9 @@ use std::sync::Arc;
 
 use crate::cloud::objects::{stored_object, upload_object};
 use crate::cloud::rules::{param, Allowed, CloudRules};
-use crate::cloud::storage::{ObjectReader, StorageError};
+use crate::cloud::storage::{human_bytes, ObjectReader, S3Client, StorageError, MAX_PARTS};
 use crate::cloud::Cloud;
+use crate::cloud::StoredObject;
 use crate::cty::Path;
 use crate::disk::{self, BootMode, CachedReader, Format, Inspection};
 use crate::provider::{Diagnostic, Diagnostics};
@@ -148,6 +149,15 @@ impl CustomImage {
         for s in sources {
             let found = match &s.origin {
                 Origin::File { path, upload_to } => {
+                    // Too large for the storage is known from the size alone: no hash of 100 GiB to refuse it.
+                    let size = std::fs::metadata(path).map(|m| m.len()).ok();
+                    if let Some(too_large) =
+                        size.and_then(|n| self.too_large(cloud, region, s.slot, upload_to, n))
+                    {
+                        diags.push(too_large);
+                        out.push(Findings::default());
+                        continue;
+                    }
                     let found = self.examine_file(s.slot, path, diags).await;
                     if let Some(sha) = &found.sha256 {
                         self.plan_upload(cloud, region, s.slot, upload_to, sha, diags);
@@ -164,6 +174,51 @@ impl CustomImage {
         out
     }
 
+    /// The storage client an `upload_to` is reached with at plan time, if it can be made (validation names what
+    /// is wrong otherwise).
+    fn plan_storage(
+        &self,
+        cloud: Cloud,
+        region: &str,
+        upload_to: &str,
+    ) -> Option<(StoredObject, S3Client)> {
+        let object = upload_object(cloud, upload_to).ok()?;
+        let client = self
+            .clouds
+            .storage(cloud, &object, region, StorageUse::Plan)
+            .ok()?;
+        Some((object, client))
+    }
+
+    /// The error for a file larger than the storage service takes in its one part size (US3: 8 MiB parts, at most
+    /// 10,000 of them).
+    fn too_large(
+        &self,
+        cloud: Cloud,
+        region: &str,
+        slot: Slot,
+        upload_to: &str,
+        size: u64,
+    ) -> Option<Diagnostic> {
+        let (_, client) = self.plan_storage(cloud, region, upload_to)?;
+        let part = client.config().fixed_part_size?;
+        let most = part.saturating_mul(MAX_PARTS);
+        (size > most).then(|| {
+            Diagnostic::error(
+                "source_file is too large for this object storage",
+                format!(
+                    "{cloud}'s object storage takes uploads in parts of exactly {} and at most {MAX_PARTS} of them, \
+                     so files up to {}; this one has {}. Upload it with the storage service's own tools and use \
+                     source_url.",
+                    human_bytes(part),
+                    human_bytes(most),
+                    human_bytes(size)
+                ),
+            )
+            .at(slot.path(attr::SOURCE_FILE))
+        })
+    }
+
     /// Records what this plan uploads to `upload_to`; another image of this run uploading other content there is
     /// an error (one would overwrite the other's disk before its import reads it).
     fn plan_upload(
@@ -175,13 +230,7 @@ impl CustomImage {
         sha256: &str,
         diags: &mut Diagnostics,
     ) {
-        let Ok(object) = upload_object(cloud, upload_to) else {
-            return; // validation names it
-        };
-        let Ok(client) = self
-            .clouds
-            .storage(cloud, &object, region, StorageUse::Plan)
-        else {
+        let Some((object, client)) = self.plan_storage(cloud, region, upload_to) else {
             return;
         };
         let id = (

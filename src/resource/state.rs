@@ -100,6 +100,7 @@ pub(super) fn import_request(
         nvme_support: spelled(attr::NVME_SUPPORT, &config.nvme_support),
         system_disk_size_gb: gib(&config.system_disk_size_gb),
         target_oss_region_id: config.target_oss_region_id.string(),
+        import_timeout: Some(timeout(config, attr::CREATE)),
     }
 }
 

@@ -21,6 +21,7 @@ use super::source::Slot;
 /// One local file to upload.
 #[derive(Debug, Clone)]
 pub(super) struct Upload {
+    cloud: Cloud,
     slot: Slot,
     path: PathBuf,
     url: String,
@@ -126,6 +127,7 @@ impl CustomImage {
                     .at(slot.path(attr::UPLOAD_TO))
                 })?;
             out.push(Upload {
+                cloud,
                 slot,
                 path,
                 url: url.to_string(),
@@ -193,9 +195,14 @@ impl CustomImage {
                     } else {
                         ""
                     };
+                    let hint = e
+                        .code()
+                        .and_then(|c| u.cloud.backend().storage_hint(c))
+                        .map(|h| format!(" {h}"))
+                        .unwrap_or_default();
                     return Err(Diagnostic::error(
                         format!("Uploading source_file to {} failed", u.url),
-                        format!("{e}. No image was imported.{again}"),
+                        format!("{e}. No image was imported.{again}{hint}"),
                     )
                     .at(u.slot.path(attr::SOURCE_FILE)));
                 }

@@ -23,7 +23,7 @@ use crate::cloud::objects::{self, StoredObject};
 use crate::cloud::registry::Backend;
 use crate::cloud::rules::CloudRules;
 use crate::cloud::settings::{BlockSpec, Profile, Resolved};
-use crate::cloud::storage::StorageCredentials;
+use crate::cloud::storage::{Addressing, StorageCredentials, StorageProfile};
 use crate::cloud::{Cloud, CloudError, ConfigError, Env, ImageApi};
 
 /// Which product of the family a backend is.
@@ -162,6 +162,41 @@ impl Backend for AlibabaBackend {
             Product::Apsara => None,
             Product::Ecs | Product::Ens => Some(format!("https://s3.oss-{region}.aliyuncs.com")),
         }
+    }
+
+    /// OSS on public Alibaba Cloud: a `storage_endpoint` outside `aliyuncs.com` is a custom domain bound to the
+    /// bucket (CNAME), reached without the bucket in host or path. Accounts that activated OSS on or after
+    /// 2025-03-20 must use one for data operations on mainland-China buckets (Alibaba Cloud help center, OSS error
+    /// 0048-00000401 `PublicEndpointForbidden`, and "Use Amazon S3 SDKs to access OSS"; the official OSS Go SDK v2
+    /// `oss/client.go` `UrlStyleCName` sends `https://<domain>/<key>`). Apsara Stack's OSS lives on the
+    /// deployment's own domains, virtual-hosted.
+    fn storage_profile(&self, _region: &str, endpoint: Option<&str>) -> StorageProfile {
+        let custom_domain = self.product != Product::Apsara
+            && endpoint
+                .and_then(|e| url::Url::parse(e).ok())
+                .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+                .is_some_and(|h| h != "aliyuncs.com" && !h.ends_with(".aliyuncs.com"));
+        StorageProfile {
+            addressing: if custom_domain {
+                Addressing::CustomDomain
+            } else {
+                Addressing::VirtualHosted
+            },
+            ..StorageProfile::default()
+        }
+    }
+
+    /// OSS refuses data operations on its default public endpoint for accounts that activated it on or after
+    /// 2025-03-20 (HTTP 400 `PublicEndpointForbidden`, EC 0048-00000401; Alibaba Cloud help center).
+    fn storage_hint(&self, code: &str) -> Option<String> {
+        (code == "PublicEndpointForbidden").then(|| {
+            format!(
+                "OSS does not serve this account's buckets on the public endpoint (accounts that activated OSS on \
+                 or after 2025-03-20, mainland China regions). Bind a custom domain to the bucket in the OSS \
+                 console and set `{}.storage_endpoint = \"https://<that domain>\"` in the provider block.",
+                self.block().name
+            )
+        })
     }
 
     /// The AccessKey pair (and STS token) sign OSS's S3-compatible API too (same OSS page).

@@ -273,6 +273,11 @@ impl S3Client {
                     None => format!("/{bucket}"),
                 },
             ),
+            // The domain is the bucket's: no bucket in host or path.
+            Addressing::CustomDomain => (
+                format!("{host}{port}"),
+                format!("/{}", key.unwrap_or_default()),
+            ),
         };
         let mut url = format!("{}://{authority}{path}", ep.scheme());
         for (i, (k, v)) in query.iter().enumerate() {
@@ -607,10 +612,12 @@ impl S3Client {
         Ok(etag)
     }
 
-    /// Adds the checksum the service verifies: `Content-MD5`, and `x-amz-checksum-sha256` when the configuration
-    /// asks for S3 flexible checksums. A body must carry at least one of the two.
+    /// Adds the checksum the service verifies: `Content-MD5` (where it checks one), and `x-amz-checksum-sha256`
+    /// when the configuration asks for S3 flexible checksums. A body must carry one of the two, or else a signed
+    /// payload hash (what a service without MD5 checks verifies).
     fn push_digests(&self, call: &mut Call<'_>, body: &PartBody) -> Result<(), StorageError> {
-        if let Some(md5) = &body.md5 {
+        let md5 = body.md5.as_ref().filter(|_| self.inner.config.md5_checks);
+        if let Some(md5) = md5 {
             call.headers
                 .push((HeaderName::from_static("content-md5"), b64(md5)));
         }
@@ -619,9 +626,9 @@ impl S3Client {
                 HeaderName::from_static("x-amz-checksum-sha256"),
                 body.sha256_base64(),
             ));
-        } else if body.md5.is_none() {
+        } else if md5.is_none() && call.payload_hash == UNSIGNED_PAYLOAD {
             return Err(StorageError::Config(format!(
-                "{}: a body without Content-MD5 needs SHA-256 checksums",
+                "{}: a body without Content-MD5 needs SHA-256 checksums or a signed payload",
                 call.op
             )));
         }
@@ -635,7 +642,7 @@ impl S3Client {
         etag: &str,
         md5: Option<&[u8; 16]>,
     ) -> Result<(), StorageError> {
-        let Some(md5) = md5 else {
+        let Some(md5) = md5.filter(|_| self.inner.config.md5_checks) else {
             return Ok(());
         };
         match etag_md5(etag) {
@@ -886,6 +893,12 @@ mod tests {
         assert_eq!(
             p.url("images", Some("é.raw"), &[]),
             "http://127.0.0.1:5000/images/%C3%A9.raw"
+        );
+        // A custom domain names the bucket itself; keys keep every byte, `#`, `?` and `%` encoded.
+        let c = client(Addressing::CustomDomain, "https://images.example.com");
+        assert_eq!(
+            c.url("images", Some("a#b?c%d/../e"), &[]),
+            "https://images.example.com/a%23b%3Fc%25d/../e"
         );
     }
 

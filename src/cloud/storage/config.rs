@@ -21,8 +21,34 @@ use crate::cloud::http::is_loopback_url;
 pub enum Addressing {
     /// `https://<bucket>.<endpoint host>/<key>`: what OSS requires and COS and US3 accept.
     VirtualHosted,
-    /// `https://<endpoint host>/<bucket>/<key>`: for local servers that have no per-bucket host names.
+    /// `https://<endpoint host>/<bucket>/<key>`: for local servers that have no per-bucket host names, and US3
+    /// regions without virtual-hosted HTTPS.
     Path,
+    /// `https://<custom domain>/<key>`: a domain bound to one bucket (OSS CNAME), which names the bucket itself.
+    CustomDomain,
+}
+
+/// What one service's S3-compatible API requires beyond S3, declared by each cloud's backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StorageProfile {
+    /// How the bucket appears in request URLs.
+    pub addressing: Addressing,
+    /// The one part size the service takes for multipart uploads (all parts but the last), where it takes only
+    /// one.
+    pub fixed_part_size: Option<u64>,
+    /// Whether the service verifies `Content-MD5` and its part ETags are the parts' MD5s. Where not, parts are
+    /// checked by their signed payload SHA-256 and the final size only.
+    pub md5_checks: bool,
+}
+
+impl Default for StorageProfile {
+    fn default() -> Self {
+        Self {
+            addressing: Addressing::VirtualHosted,
+            fixed_part_size: None,
+            md5_checks: true,
+        }
+    }
 }
 
 /// Access keys for Signature V4. `Debug` never shows the secret or the token.
@@ -64,6 +90,10 @@ pub struct StorageConfig {
     /// with `x-amz-checksum-algorithm: SHA256`), which S3 verifies besides `Content-MD5`. Off by default: the OSS,
     /// COS and US3 S3-compatible APIs do not document these headers.
     pub sha256_checksums: bool,
+    /// The one part size the service takes (see [`StorageProfile::fixed_part_size`]).
+    pub fixed_part_size: Option<u64>,
+    /// See [`StorageProfile::md5_checks`].
+    pub md5_checks: bool,
 }
 
 impl StorageConfig {
@@ -116,7 +146,17 @@ impl StorageConfig {
             addressing,
             credentials,
             sha256_checksums: false,
+            fixed_part_size: None,
+            md5_checks: true,
         })
+    }
+
+    /// The same configuration under a service's [`StorageProfile`] (its addressing, part size and checks).
+    pub fn with_profile(mut self, profile: StorageProfile) -> Self {
+        self.addressing = profile.addressing;
+        self.fixed_part_size = profile.fixed_part_size;
+        self.md5_checks = profile.md5_checks;
+        self
     }
 
     /// The same configuration with [`StorageConfig::sha256_checksums`] set.

@@ -23,7 +23,9 @@ pub use client::{
     etag_md5, ClientOptions, CompletedPart, ObjectInfo, PartBody, PartInfo, S3Client, UploadInfo,
     UNSIGNED_PAYLOAD,
 };
-pub use config::{check_bucket, check_key, Addressing, StorageConfig, StorageCredentials};
+pub use config::{
+    check_bucket, check_key, Addressing, StorageConfig, StorageCredentials, StorageProfile,
+};
 pub use error::StorageError;
 pub use reader::ObjectReader;
 pub use upload::{

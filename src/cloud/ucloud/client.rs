@@ -55,14 +55,21 @@ pub fn map_state(raw: &str) -> ImageState {
 ///
 /// What the official SDKs retry is the rule: RetCode >= 2000 is retryable (ucloud/ucloud-sdk-go
 /// ucloud/error/server_error.go `NewServerCodeError`; ucloud-sdk-python3 ucloud/core/exc/_exc.py
-/// `RetCodeException.retryable`), so it counts as a server-side failure. No official source names a
-/// "not found" or "throttled" RetCode for images, so none is special-cased: an image is gone when DescribeImage
-/// does not list it (ucloud/terraform-provider-ucloud ucloud/service_ucloud_uhost.go `describeImageById`), and
-/// throttling shows as HTTP 429 (see [`classify_http`]). The 17x signature/key codes are the simulator's guess,
-/// listed in docs/simulator.md.
+/// `RetCodeException.retryable`), so it counts as a server-side failure. UCloud's public error codes
+/// (UCloudDoc-Team/api `summary/public.md`) document 150 as unavailable (retry later), 153 as throttled ("API 请求
+/// 被限流") and 170, 171, 172 and 174 as a
+/// missing signature, a wrong signature, an unknown user and an unknown token; 173 and 175-179 are not documented
+/// and are taken as authentication failures with them (a guess, docs/simulator.md). No official source names a
+/// "not found" RetCode for images (8956 means "gone or not a custom image"), so an image is gone when DescribeImage
+/// does not list it (ucloud/terraform-provider-ucloud ucloud/service_ucloud_uhost.go `describeImageById`).
 pub fn classify(ret_code: i64, message: &str) -> ErrorKind {
     let m = message.to_ascii_lowercase();
-    if (170..180).contains(&ret_code) || m.contains("signature") {
+    if ret_code == 153 {
+        ErrorKind::Throttled
+    } else if ret_code == 150 {
+        // "服务不可用，请稍后重试" (same page).
+        ErrorKind::Server
+    } else if (170..180).contains(&ret_code) || m.contains("signature") {
         ErrorKind::Auth
     } else if ret_code >= 2000 {
         ErrorKind::Server
@@ -162,6 +169,32 @@ impl UCloudClient {
             keys,
             project_id,
         })
+    }
+
+    /// The `UFileUrl` to send: the configured URL signed as a private URL valid for the import's timeout and an
+    /// hour more (see [`super::private_url`]); `None` keeps the URL as configured (it already has a query, or names
+    /// no US3 object).
+    fn private_url(&self, req: &ImportRequest) -> Option<String> {
+        if req.source_url.contains('?') {
+            return None;
+        }
+        let object = crate::cloud::objects::stored_object(self.core.cloud, &req.source_url).ok()?;
+        let valid = req
+            .import_timeout
+            .unwrap_or(std::time::Duration::from_secs(24 * 60 * 60))
+            + std::time::Duration::from_secs(60 * 60);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?;
+        let expires = i64::try_from((now + valid).as_secs()).ok()?;
+        Some(super::private_url::sign(
+            &req.source_url,
+            &object.bucket,
+            &object.key,
+            &self.keys.public_key,
+            &self.keys.private_key,
+            expires,
+        ))
     }
 
     fn signed_form(
@@ -274,8 +307,11 @@ impl ImageApi for UCloudClient {
                 "ImportCustomImage imports a single system disk; data_disks are not supported",
             ));
         }
-        let params = import_params(req);
+        let mut params = import_params(req);
         let cloud = self.core.cloud;
+        if let Some(signed) = self.private_url(req) {
+            params.insert("UFileUrl".into(), signed);
+        }
         guarded_import(
             &self.core.retry,
             || async {
@@ -413,12 +449,12 @@ mod tests {
             classify(230, "Params [X] not available"),
             ErrorKind::InvalidParameter
         );
-        // No official source for these two: they must not decide "gone" or "throttled" by themselves.
+        // 8956 is "gone or not a custom image": it must not decide "gone" by itself. 153 is documented throttling.
         assert_ne!(
             classify(8956, "资源不存在或非自制镜像"),
             ErrorKind::NotFound
         );
-        assert_ne!(classify(153, "whatever"), ErrorKind::Throttled);
+        assert_eq!(classify(153, "whatever"), ErrorKind::Throttled);
         assert_eq!(classify_http(429), ErrorKind::Throttled);
         assert_eq!(classify_http(503), ErrorKind::Server);
     }
@@ -459,6 +495,60 @@ mod tests {
         assert_eq!(f["ProjectId"], "org-1");
         assert_eq!(f["Region"], "cn-bj2");
         assert_eq!(f["Signature"], ucloud_signature(&f, &Secret::new("priv")));
+    }
+
+    /// The import sends `UFileUrl` signed as a private URL valid for the import's timeout and an hour more; a URL
+    /// that already has a query is sent as it is.
+    #[tokio::test]
+    async fn imports_send_a_signed_private_url() {
+        let (url, log) = serve(Arc::new(|_, _| {
+            (200, r#"{"RetCode":0,"ImageId":"uimage-new"}"#.into())
+        }))
+        .await;
+        let c = client(&url);
+        let mut req = ImportRequest {
+            region: "cn-bj2".into(),
+            name: "web".into(),
+            source_url: "https://images.cn-bj.ufileos.com/dir/a%20b.qcow2".into(),
+            format: Some("qcow2".into()),
+            import_timeout: Some(std::time::Duration::from_secs(3600)),
+            ..ImportRequest::default()
+        };
+        c.import(&req).await.unwrap();
+        req.source_url = "https://images.cn-bj.ufileos.com/x.qcow2?Expires=1&Signature=s".into();
+        c.import(&req).await.unwrap();
+        let log = log.lock().unwrap();
+        let sent = log[0].form()["UFileUrl"].clone();
+        let (base, query) = sent.split_once('?').unwrap();
+        assert_eq!(base, "https://images.cn-bj.ufileos.com/dir/a%20b.qcow2");
+        let q: std::collections::HashMap<String, String> =
+            url::form_urlencoded::parse(query.as_bytes())
+                .into_owned()
+                .collect();
+        let expires: i64 = q["Expires"].parse().unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        assert!(
+            (now + 7100..=now + 7300).contains(&expires),
+            "{expires} vs {now}"
+        );
+        assert_eq!(q["UCloudPublicKey"], "pub");
+        assert_eq!(
+            q["Signature"],
+            super::super::private_url::signature(
+                &Secret::new("priv"),
+                "images",
+                "dir/a b.qcow2",
+                expires
+            )
+        );
+        assert_eq!(log[0].form()["Auth"], "true");
+        assert_eq!(
+            log[1].form()["UFileUrl"],
+            "https://images.cn-bj.ufileos.com/x.qcow2?Expires=1&Signature=s"
+        );
     }
 
     #[tokio::test]

@@ -3,6 +3,7 @@
 //! blocks and their credential lookup, the rules, and the UFile URL check.
 
 pub mod client;
+pub mod private_url;
 pub mod sign;
 
 use std::path::PathBuf;
@@ -18,7 +19,7 @@ use crate::cloud::registry::Backend;
 use crate::cloud::rules::{param, Allowed, CloudRules};
 use crate::cloud::settings::{read_profile_json, BlockSpec, Kind, Profile, Resolved, Setting};
 use crate::cloud::source_url::{http_object_host, http_object_url};
-use crate::cloud::storage::StorageCredentials;
+use crate::cloud::storage::{Addressing, StorageCredentials, StorageProfile};
 use crate::cloud::{Cloud, ConfigError, Env, ImageApi};
 
 /// Default UCloud endpoint.
@@ -240,6 +241,23 @@ impl Backend for UCloudBackend {
         Some(format!("https://s3-{region}.ufileos.com"))
     }
 
+    /// US3's S3 gateway (UCloudDoc-Team/ufile `s3/s3_introduction.md`): UploadPart takes only 8 MB parts (the last
+    /// one shorter; "8MB" read as 8 MiB, the unit of the same docs' s3cmd/rclone settings), at most 10,000 of them;
+    /// S3's MD5 checks are not supported ("建议关闭") and its ETags are not S3's ("建议不依赖该 ETag"); HTTPS with
+    /// the bucket in the host name only in cn-bj, hk, vn-sng, kr-seoul, bra-saopaulo, us-ca and us-ws, elsewhere
+    /// path style.
+    fn storage_profile(&self, region: &str, _endpoint: Option<&str>) -> StorageProfile {
+        StorageProfile {
+            addressing: if US3_VIRTUAL_HOSTED_HTTPS.contains(&region) {
+                Addressing::VirtualHosted
+            } else {
+                Addressing::Path
+            },
+            fixed_part_size: Some(US3_PART_SIZE),
+            md5_checks: false,
+        }
+    }
+
     /// The API key pair also signs US3 requests: US3's S3 page says ListBuckets lists "the buckets of the owner of
     /// the public/private key or token" (ucloud-us3.github.io, php-sdk "S3协议支持说明").
     fn storage_credentials(&self, settings: &Resolved) -> Result<StorageCredentials, ConfigError> {
@@ -250,6 +268,22 @@ impl Backend for UCloudBackend {
         ))
     }
 }
+
+/// The one part size US3's S3 gateway takes (UCloudDoc-Team/ufile `s3/s3_introduction.md`: "UploadPart 目前仅支持
+/// 8MB 定长分片大小（最后一个分片允许小于 8MB）").
+pub const US3_PART_SIZE: u64 = 8 << 20;
+
+/// The US3 regions whose S3 gateway serves HTTPS with the bucket in the host name (same page: "目前华北（北京2），香港，
+/// 胡志明，韩国（首尔），巴西（圣保罗），美国（洛杉矶），美国（华盛顿）地域已经支持https协议，其他地域可支持路径风格https").
+const US3_VIRTUAL_HOSTED_HTTPS: [&str; 7] = [
+    "cn-bj",
+    "hk",
+    "vn-sng",
+    "kr-seoul",
+    "bra-saopaulo",
+    "us-ca",
+    "us-ws",
+];
 
 /// Is `host` a UFile (US3) host, e.g. `<bucket>.cn-bj.ufileos.com`?
 fn is_ufile_host(host: &str) -> bool {

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::response::Response;
+use cloudimage::cloud::ucloud::private_url;
 use cloudimage::cloud::ucloud::sign::ucloud_flatten;
 use serde_json::{json, Value};
 
@@ -131,9 +132,15 @@ pub(crate) async fn handle(
     }
     let reply = match pipeline::gate(&sim, cloud, &action, &region, kill.as_ref()).await {
         Gate::Reply(r) => r,
-        // UCloud's SDKs retry HTTP 429 (ucloud-sdk-go ucloud/error/server_error.go `Retryable`); no official source
-        // names a throttling RetCode, so the simulator throttles with a plain 429 (a guess, docs/simulator.md).
-        Gate::Throttle => Reply::text(429, "Too Many Requests", "throttled"),
+        // UCloud's public error codes (UCloudDoc-Team/api `summary/public.md`): RetCode 153 "API 请求被限流".
+        Gate::Throttle => error_reply(
+            &action,
+            &UError {
+                ret_code: 153,
+                message: "API 请求被限流".into(),
+            },
+            "throttled".into(),
+        ),
         Gate::Proceed => match uauth::verify(&parsed.signed, &sim.creds, cloud.key_family()) {
             Err(e) => {
                 let ue = UError {
@@ -143,7 +150,10 @@ pub(crate) async fn handle(
                 error_reply(&action, &ue, format!("auth:{}", e.ret_code()))
             }
             Ok(()) => {
-                let missing = missing_source(&sim, cloud, &action, &parsed.params).await;
+                let missing = match bad_private_url(&sim, cloud, &action, &parsed.params) {
+                    Some(why) => Some(why),
+                    None => missing_source(&sim, cloud, &action, &parsed.params).await,
+                };
                 match dispatch(&sim, cloud, &action, &parsed.params) {
                     Ok(mut body) => {
                         let id = body
@@ -166,6 +176,49 @@ pub(crate) async fn handle(
     pipeline::answer(&sim, cloud, &action, &region, reply).await
 }
 
+/// A `UFileUrl` signed as a private URL (`UCloudPublicKey`, `Signature`, `Expires`, as ufile-gosdk's
+/// `GetPrivateURL` makes them) whose signature is not the key's, or that has expired: US3 would refuse the
+/// import's download, so the image fails (how UCloud reports it is not documented: a guess, docs/simulator.md).
+/// A URL without that query is taken as it is.
+fn bad_private_url(sim: &Sim, cloud: SimCloud, action: &str, p: &Params) -> Option<String> {
+    if action != "ImportCustomImage" {
+        return None;
+    }
+    let url = p.get("UFileUrl")?;
+    let (base, query) = url.split_once('?')?;
+    let q: std::collections::HashMap<String, String> =
+        url::form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect();
+    let (Some(public_key), Some(signature), Some(expires)) = (
+        q.get("UCloudPublicKey"),
+        q.get("Signature"),
+        q.get("Expires"),
+    ) else {
+        return None;
+    };
+    let Some(pair) = sim.creds.find(cloud.key_family(), public_key) else {
+        return Some(format!("{base}: unknown UCloudPublicKey"));
+    };
+    let (bucket, key) = objects::object_of_url(cloud, base)?;
+    let expires: i64 = expires.parse().ok()?;
+    let want = private_url::signature(
+        &cloudimage::cloud::Secret::new(pair.secret.as_str()),
+        &bucket,
+        &key,
+        expires,
+    );
+    if &want != signature {
+        return Some(format!(
+            "{base}: the private URL's Signature does not match"
+        ));
+    }
+    if expires * 1000 < clock::now_ms() {
+        return Some(format!("{base}: the private URL expired"));
+    }
+    None
+}
+
 /// With `--object-store`: the object an ImportCustomImage's `UFileUrl` names, when it is not there. No UCloud source
 /// says how the cloud answers that; the simulator takes the import and the image ends `Unavailable` (a guess,
 /// docs/simulator.md).
@@ -174,7 +227,8 @@ async fn missing_source(sim: &Sim, cloud: SimCloud, action: &str, p: &Params) ->
     if action != "ImportCustomImage" {
         return None;
     }
-    let object = objects::object_of_url(cloud, p.get("UFileUrl")?)?;
+    let url = private_url::without_query(p.get("UFileUrl")?);
+    let object = objects::object_of_url(cloud, url)?;
     match store.lookup(&[object]).await {
         Lookup::Found => None,
         Lookup::NoObject(o) | Lookup::NoBucket(o) => Some(o),
@@ -229,7 +283,8 @@ fn import(
         id: ids::ucloud_image_id(),
         name: name.to_string(),
         description: p.get("ImageDescription").cloned().unwrap_or_default(),
-        source: url.to_string(),
+        // Never the signature of a private URL: the simulator's listings and state file show the object only.
+        source: private_url::without_query(url).to_string(),
         format: format.to_string(),
         os_type: os_type.to_string(),
         os_name: os_name.to_string(),
