@@ -620,3 +620,176 @@ fn ucloud_private_urls_are_checked() {
     let images = rig.rt.block_on(rig.sim.images());
     assert!(images.iter().all(|i| i["source"] == base), "{images:?}");
 }
+
+/// `aws s3api put-object` against moto with extra arguments (storage class, encryption), as a user's own tools
+/// would store an object.
+fn aws_put(rig: &Rig, bucket: &str, key: &str, body: &Path, extra: &[&str]) {
+    let status = std::process::Command::new(s3_support::venv_bin("aws"))
+        .args([
+            "s3api",
+            "put-object",
+            "--endpoint-url",
+            &rig.moto.endpoint,
+            "--bucket",
+            bucket,
+            "--key",
+            key,
+            "--body",
+            body.to_str().unwrap(),
+        ])
+        .args(extra)
+        .envs(rig.moto.env())
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "aws s3api put-object {key}");
+}
+
+/// Objects ECS documents as import failures fail the plan at their `source_url` (the plan reads their headers and
+/// first sectors): Archive storage class (`InvalidOSSObject.NeedRestore`), encryption at rest
+/// (`InvalidOSSBucket.EncryptUnsupported`), an empty object (`InvalidOSSObject.Size`), a fixed VHD whose footer
+/// disagrees with its size (`InvalidVHDImage.IncorrectSize`). Unchecked, the simulator refuses the first two as ECS
+/// does.
+#[test]
+fn objects_ecs_cannot_import_fail_at_plan() {
+    let rig = Rig::new(&["oss-images"]);
+    let dir = rig.ws.dir.path().join("disks");
+    let good = disk_file(
+        &rig.ws,
+        "good.qcow2",
+        &raw_disk(Layout::BiosMbr, 4 * MIB),
+        "qcow2",
+        "",
+    );
+    let vhd = disk_file(
+        &rig.ws,
+        "fixed.vhd",
+        &raw_disk(Layout::BiosMbr, 4 * MIB),
+        "vpc",
+        "subformat=fixed,force_size=on",
+    );
+    // 4 KiB more guest bytes than the footer says.
+    let mut bytes = std::fs::read(&vhd).unwrap();
+    let footer = bytes.split_off(bytes.len() - 512);
+    bytes.extend(vec![0u8; 4096]);
+    bytes.extend(footer);
+    std::fs::write(dir.join("resized.vhd"), bytes).unwrap();
+    std::fs::write(dir.join("empty.raw"), b"").unwrap();
+    aws_put(
+        &rig,
+        "oss-images",
+        "archived.qcow2",
+        &good,
+        &["--storage-class", "GLACIER"],
+    );
+    aws_put(
+        &rig,
+        "oss-images",
+        "encrypted.qcow2",
+        &good,
+        &["--server-side-encryption", "AES256"],
+    );
+    aws_put(&rig, "oss-images", "empty.raw", &dir.join("empty.raw"), &[]);
+    aws_put(
+        &rig,
+        "oss-images",
+        "resized.vhd",
+        &dir.join("resized.vhd"),
+        &[],
+    );
+    let image = |name: &str, key: &str| {
+        format!(
+            r#"
+resource "cloudimage_custom_image" "{name}" {{
+  cloud      = "alicloud"
+  region     = "ap-southeast-1"
+  name       = "{name}"
+  source_url = "oss://oss-images/{key}"
+  platform   = "CentOS"
+}}
+"#
+        )
+    };
+    let cases = [
+        ("archived", "archived.qcow2", "InvalidOSSObject.NeedRestore"),
+        (
+            "encrypted",
+            "encrypted.qcow2",
+            "InvalidOSSBucket.EncryptUnsupported",
+        ),
+        ("empty", "empty.raw", "less than one 512-byte sector"),
+        ("resized", "resized.vhd", "bytes precede the footer"),
+    ];
+    let config: String = cases.iter().map(|(n, k, _)| image(n, k)).collect();
+    rig.config(&config);
+    let out = rig.plan_fails();
+    for (name, key, words) in cases {
+        assert!(
+            out.contains(&format!("cloudimage_custom_image.{name}")),
+            "{name}: {out}"
+        );
+        assert!(
+            out.contains(key) && out.contains(words),
+            "{name}: {words}: {out}"
+        );
+    }
+    // Unchecked at plan, ECS (the simulator) refuses the archived and the encrypted object.
+    rig.ws.write_config(&format!(
+        "{}{}{}",
+        rig.provider("inspect_source_url = false"),
+        image("archived", "archived.qcow2"),
+        image("encrypted", "encrypted.qcow2")
+    ));
+    let r = rig.ws.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_ne!(r.code, 0);
+    let out = flat(&r.all());
+    assert!(out.contains("InvalidOSSObject.NeedRestore"), "{out}");
+    assert!(out.contains("InvalidOSSBucket.EncryptUnsupported"), "{out}");
+    assert!(rig.images("alicloud").is_empty());
+}
+
+/// A server that answers every request as OSS answers accounts barred from its public endpoint.
+fn public_endpoint_forbidden() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for mut stream in listener.incoming().flatten() {
+            let mut buf = [0u8; 65536];
+            let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
+            let _ = stream.read(&mut buf);
+            let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>PublicEndpointForbidden</Code>\
+                        <Message>Not allowed using the OSS public endpoint.</Message>\
+                        <RequestId>5F0000000000000000000001</RequestId><EC>0048-00000401</EC></Error>";
+            let _ = write!(
+                stream,
+                "HTTP/1.1 400 Bad Request\r\nContent-Type: application/xml\r\nContent-Length: {}\r\n\
+                 Connection: close\r\nx-oss-ec: 0048-00000401\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    url
+}
+
+/// OSS's answer to accounts that may not use its public endpoint names the fix: a custom domain as
+/// `storage_endpoint`.
+#[test]
+fn public_endpoint_forbidden_names_the_fix() {
+    let mut rig = Rig::new(&[]);
+    rig.storage_endpoint = public_endpoint_forbidden();
+    let file = disk_file(
+        &rig.ws,
+        "web.raw",
+        &raw_disk(Layout::BiosMbr, 4 * MIB),
+        "raw",
+        "",
+    );
+    rig.config(&ecs_image("web", &file, "oss://oss-images/up/web.raw", ""));
+    let r = rig.ws.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_ne!(r.code, 0);
+    let out = flat(&r.all());
+    assert!(out.contains("0048-00000401"), "{out}");
+    assert!(out.contains("Bind a custom domain to the bucket"), "{out}");
+    assert!(out.contains("alicloud.storage_endpoint"), "{out}");
+}

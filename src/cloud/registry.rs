@@ -13,7 +13,7 @@ use super::http::ClientOptions;
 use super::objects::{self, StoredObject};
 use super::rules::CloudRules;
 use super::settings::{self, BlockSpec, Profile, Resolved, Settings};
-use super::storage::{StorageConfig, StorageCredentials, StorageProfile};
+use super::storage::{ObjectInfo, StorageConfig, StorageCredentials, StorageProfile};
 use super::{alibaba, tencent, ucloud};
 use super::{CloudError, ConfigError, Env, ImageApi};
 
@@ -88,6 +88,12 @@ pub trait Backend: Send + Sync {
     /// always addressed path style, whatever this says.
     fn storage_profile(&self, _region: &str, _endpoint: Option<&str>) -> StorageProfile {
         StorageProfile::default()
+    }
+
+    /// Why the cloud's import would refuse an object its storage holds, from what HeadObject tells (storage class,
+    /// encryption), where the cloud documents such refusals.
+    fn object_problem(&self, _info: &ObjectInfo) -> Option<String> {
+        None
     }
 
     /// What the person running Terraform should do about a storage error only this cloud's storage gives.

@@ -128,6 +128,8 @@ pub struct CloudRules {
     /// The API parameter each parameter becomes, so a user can check it against the cloud's own reference page
     /// (in tables, so that clouds sharing most of an API can share most of the table).
     pub api_parameters: &'static [&'static [(&'static str, &'static str)]],
+    /// Architectures whose images boot with UEFI only: `boot_mode` BIOS is refused with them.
+    pub uefi_only_architectures: &'static [&'static str],
 }
 
 impl CloudRules {

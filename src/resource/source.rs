@@ -377,6 +377,15 @@ impl CustomImage {
                 return skip(e.to_string());
             }
         };
+        if let Some(problem) = cloud.backend().object_problem(reader.info()) {
+            diags.push(unreadable(
+                slot,
+                attr::SOURCE_URL,
+                &format!("{cloud} cannot import this object"),
+                format!("{}: {problem}.", object.display()),
+            ));
+            return Findings::default();
+        }
         match disk::inspect(Arc::new(CachedReader::new(Arc::new(reader), 16))).await {
             Ok(inspection) => Findings {
                 sha256: None,
@@ -517,6 +526,25 @@ pub(super) fn check(
                         ),
                     )
                     .at(s.slot.path(attr::FORMAT)),
+                );
+            }
+        }
+        if s.slot == Slot::System && inspection.boot_mode == BootMode::Bios {
+            if let Some(arch) = config.architecture.text().filter(|a| {
+                rules
+                    .uefi_only_architectures
+                    .iter()
+                    .any(|u| u.eq_ignore_ascii_case(a))
+            }) {
+                diags.push(
+                    Diagnostic::error(
+                        "The disk image cannot boot as this architecture",
+                        format!(
+                            "{what} boots with BIOS only ({}), but {cloud} imports {arch} images with UEFI only.",
+                            inspection.boot_reason
+                        ),
+                    )
+                    .at(s.slot.path(source_attr)),
                 );
             }
         }

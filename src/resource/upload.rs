@@ -196,8 +196,9 @@ impl CustomImage {
                         ""
                     };
                     let hint = e
-                        .code()
-                        .and_then(|c| u.cloud.backend().storage_hint(c))
+                        .service_codes()
+                        .into_iter()
+                        .find_map(|c| u.cloud.backend().storage_hint(c))
                         .map(|h| format!(" {h}"))
                         .unwrap_or_default();
                     return Err(Diagnostic::error(

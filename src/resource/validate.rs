@@ -325,6 +325,24 @@ fn parameters(
             _ => {}
         }
     }
+    if let (Some(arch), Some(boot)) = (m.architecture.text(), m.boot_mode.text()) {
+        let uefi_only = r
+            .uefi_only_architectures
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(arch));
+        if uefi_only && !boot.eq_ignore_ascii_case("UEFI") {
+            diags.push(
+                Diagnostic::error(
+                    "Invalid boot_mode",
+                    format!(
+                        "On {cloud}, {arch} images boot with UEFI only (the import refuses other boot modes); \
+                         set boot_mode = \"UEFI\" or remove it."
+                    ),
+                )
+                .at(at(attr::BOOT_MODE)),
+            );
+        }
+    }
     for (attribute, supported) in r.flags() {
         if !supported && is_set(attribute) {
             diags.push(unsupported(cloud, attribute));
@@ -599,6 +617,50 @@ mod tests {
                 .rules()
                 .api_parameter("target_oss_region_id"),
             Some("TargetOSSRegionId")
+        );
+    }
+
+    /// Documented limits of the Alibaba family: ECS arm64 images boot with UEFI only; ENS stores imported images
+    /// in cn-beijing or ap-southeast-1 only.
+    #[test]
+    fn documented_combinations() {
+        let base = |cloud: &str, extra: &[(&str, Value)]| {
+            let mut pairs = vec![
+                ("cloud", Value::string(cloud)),
+                ("name", Value::string("img-a")),
+                ("source_url", Value::string("oss://bkt/k.qcow2")),
+            ];
+            pairs.extend(extra.iter().cloned());
+            validate(&config(&pairs))
+        };
+        let arm = ("architecture", Value::string("arm64"));
+        assert_eq!(
+            paths(&base(
+                "alicloud",
+                &[arm.clone(), ("boot_mode", Value::string("BIOS"))]
+            )),
+            ["boot_mode"]
+        );
+        assert!(base(
+            "alicloud",
+            &[arm.clone(), ("boot_mode", Value::string("uefi"))]
+        )
+        .is_empty());
+        assert!(base("alicloud", std::slice::from_ref(&arm)).is_empty());
+        assert!(base(
+            "alicloud",
+            &[
+                ("architecture", Value::string("x86_64")),
+                ("boot_mode", Value::string("BIOS"))
+            ]
+        )
+        .is_empty());
+        assert_eq!(
+            paths(&base(
+                "alicloud_ens",
+                &[("target_oss_region_id", Value::string("cn-hangzhou"))]
+            )),
+            ["target_oss_region_id"]
         );
     }
 

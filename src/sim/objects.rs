@@ -36,6 +36,10 @@ pub(crate) enum Lookup {
     NoBucket(String),
     /// The server could not answer (the cloud's internal error).
     Unreachable(String),
+    /// This object is in an archive storage class (it must be restored before it can be read).
+    Archived(String),
+    /// This object is encrypted at rest.
+    Encrypted(String),
 }
 
 impl ObjectStore {
@@ -72,7 +76,25 @@ impl ObjectStore {
     pub(crate) async fn lookup(&self, objects: &[(String, String)]) -> Lookup {
         for (bucket, key) in objects {
             match self.client.head_object(bucket, key).await {
-                Ok(Some(_)) => {}
+                Ok(Some(info)) => {
+                    let archived = info.storage_class.as_deref().is_some_and(|c| {
+                        [
+                            "GLACIER",
+                            "DEEP_ARCHIVE",
+                            "Archive",
+                            "ColdArchive",
+                            "DeepColdArchive",
+                        ]
+                        .iter()
+                        .any(|a| a.eq_ignore_ascii_case(c))
+                    });
+                    if archived {
+                        return Lookup::Archived(format!("{bucket}/{key}"));
+                    }
+                    if info.server_side_encryption.is_some() {
+                        return Lookup::Encrypted(format!("{bucket}/{key}"));
+                    }
+                }
                 // A HEAD answer has no body to tell a missing bucket from a missing key; a ranged GET does.
                 Ok(None) => {
                     return match self.client.get_range(bucket, key, 0, 1).await {

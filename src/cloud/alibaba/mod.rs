@@ -23,7 +23,7 @@ use crate::cloud::objects::{self, StoredObject};
 use crate::cloud::registry::Backend;
 use crate::cloud::rules::CloudRules;
 use crate::cloud::settings::{BlockSpec, Profile, Resolved};
-use crate::cloud::storage::{Addressing, StorageCredentials, StorageProfile};
+use crate::cloud::storage::{Addressing, ObjectInfo, StorageCredentials, StorageProfile};
 use crate::cloud::{Cloud, CloudError, ConfigError, Env, ImageApi};
 
 /// Which product of the family a backend is.
@@ -100,7 +100,16 @@ impl Backend for AlibabaBackend {
     /// Public Alibaba Cloud imports from `oss://bucket/key` or an OSS https URL on `aliyuncs.com`; Apsara Stack's
     /// OSS lives on private domains, so any OSS location will do there.
     fn check_source_url(&self, url: &str) -> Result<(), String> {
-        oss::parse_oss(url)?;
+        let loc = oss::parse_oss(url)?;
+        // ENS ImportImage `OSSRegion`: "Currently, only cn-beijing is supported" (alibabacloud-go/ens-20171110
+        // `client/import_image_request_model.go`).
+        if self.product == Product::Ens {
+            if let Some(region) = loc.region.filter(|r| r != ENS_OSS_REGION) {
+                return Err(format!(
+                    "{url:?} is an OSS object in {region}; ENS imports objects from OSS in {ENS_OSS_REGION} only"
+                ));
+            }
+        }
         if self.product == Product::Apsara {
             return Ok(());
         }
@@ -186,10 +195,43 @@ impl Backend for AlibabaBackend {
         }
     }
 
+    /// ECS ImportImage's documented refusals of an OSS object (Alibaba Cloud ECS API reference, ImportImage error
+    /// codes): 400 `InvalidOSSObject.NeedRestore` "is a archive object, need restore first" and 403
+    /// `InvalidOSSBucket.EncryptUnsupported` "Accessing objects from encrypted OSS bucket is not supported". Which
+    /// S3 storage-class words OSS's S3-compatible API gives its Archive and Cold Archive classes is not documented
+    /// where we looked: both S3's (`GLACIER`, `DEEP_ARCHIVE`) and OSS's own names count (docs/simulator.md).
+    fn object_problem(&self, info: &ObjectInfo) -> Option<String> {
+        if self.product != Product::Ecs {
+            return None;
+        }
+        if let Some(class) = info.storage_class.as_deref().filter(|c| {
+            [
+                "GLACIER",
+                "DEEP_ARCHIVE",
+                "Archive",
+                "ColdArchive",
+                "DeepColdArchive",
+            ]
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(c))
+        }) {
+            return Some(format!(
+                "the object is in the {class} storage class, which ECS cannot import from \
+                 (InvalidOSSObject.NeedRestore): restore it, or copy it to the Standard class, first"
+            ));
+        }
+        info.server_side_encryption.as_deref().map(|sse| {
+            format!(
+                "the object is encrypted at rest ({sse}), and ECS imports no object from an encrypted OSS bucket \
+                 (InvalidOSSBucket.EncryptUnsupported): use an unencrypted bucket"
+            )
+        })
+    }
+
     /// OSS refuses data operations on its default public endpoint for accounts that activated it on or after
     /// 2025-03-20 (HTTP 400 `PublicEndpointForbidden`, EC 0048-00000401; Alibaba Cloud help center).
     fn storage_hint(&self, code: &str) -> Option<String> {
-        (code == "PublicEndpointForbidden").then(|| {
+        matches!(code, "PublicEndpointForbidden" | "0048-00000401").then(|| {
             format!(
                 "OSS does not serve this account's buckets on the public endpoint (accounts that activated OSS on \
                  or after 2025-03-20, mainland China regions). Bind a custom domain to the bucket in the OSS \
@@ -210,6 +252,9 @@ impl Backend for AlibabaBackend {
     }
 }
 
+/// The one OSS region ENS imports from.
+pub const ENS_OSS_REGION: &str = "cn-beijing";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -226,6 +271,12 @@ mod tests {
         let o = ENS.stored_object("oss://imgs/k.qcow2").unwrap();
         assert_eq!(o.region, None);
         assert!(ECS.stored_object("https://imgs.example.com/k").is_err());
+        assert!(ENS
+            .check_source_url("https://imgs.oss-cn-hangzhou.aliyuncs.com/k.qcow2")
+            .is_err());
+        assert!(ENS
+            .check_source_url("https://imgs.oss-cn-beijing.aliyuncs.com/k.qcow2")
+            .is_ok());
         assert_eq!(
             ECS.storage_endpoint("cn-beijing").as_deref(),
             Some("https://s3.oss-cn-beijing.aliyuncs.com")

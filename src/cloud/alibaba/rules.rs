@@ -77,6 +77,10 @@ pub const ECS: CloudRules = CloudRules {
     data_disk_format: true,
     system_tag_prefixes: &["acs:", "aliyun"],
     api_parameters: &[ECS_AND_APSARA_PARAMETERS, ECS_ONLY_PARAMETERS],
+    // BootMode: "If `Architecture=arm64`, the default value is UEFI, and only UEFI is supported"
+    // (alibabacloud-go/ecs-20140526 `client/import_image_request_model.go`); the API answers
+    // `InvalidBootMode.NotSupport` otherwise.
+    uefi_only_architectures: &["arm64"],
 };
 
 /// Alibaba Cloud ENS.
@@ -104,7 +108,9 @@ pub const ENS: CloudRules = CloudRules {
     role_name: Allowed::Unsupported,
     detection_strategy: Allowed::Unsupported,
     nvme_support: Allowed::Unsupported,
-    target_oss_region_id: Allowed::Any,
+    // TargetOSSRegionId: "Currently, only cn-beijing and ap-southeast-1 are supported"
+    // (alibabacloud-go/ens-20171110 `client/import_image_request_model.go`).
+    target_oss_region_id: Allowed::OneOf(&["cn-beijing", "ap-southeast-1"]),
     system_disk_size: false,
     api_parameters: &[&[
         (param::NAME, "ImageName"),

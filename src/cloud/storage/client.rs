@@ -81,6 +81,10 @@ pub struct ObjectInfo {
     pub etag: Option<String>,
     /// User metadata (`x-amz-meta-*`), names lower-case without the prefix.
     pub metadata: BTreeMap<String, String>,
+    /// `x-amz-storage-class`, where the service names one (absent means standard).
+    pub storage_class: Option<String>,
+    /// `x-amz-server-side-encryption` (`AES256`, `aws:kms`, OSS `KMS`/`SM4`), where the object is encrypted at rest.
+    pub server_side_encryption: Option<String>,
 }
 
 /// One part of an unfinished multipart upload.
@@ -347,6 +351,11 @@ impl S3Client {
     async fn service_error(&self, call: &Call<'_>, response: reqwest::Response) -> StorageError {
         let status = response.status();
         let header_id = request_id(response.headers());
+        let response_ec = response
+            .headers()
+            .get("x-oss-ec")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         let body = read_limited(response, 64 << 10).await.unwrap_or_default();
         let text = String::from_utf8_lossy(&body);
         let parsed = xml::error_in(&text).unwrap_or_default();
@@ -362,6 +371,7 @@ impl S3Client {
             }),
             message: parsed.message.unwrap_or_default(),
             request_id: parsed.request_id.or(header_id),
+            ec: response_ec,
         }
     }
 
@@ -477,10 +487,18 @@ impl S3Client {
                 Some((name.to_string(), value.to_str().ok()?.to_string()))
             })
             .collect();
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
         Ok(Some(ObjectInfo {
             size,
             etag,
             metadata,
+            storage_class: header("x-amz-storage-class"),
+            server_side_encryption: header("x-amz-server-side-encryption"),
         }))
     }
 
@@ -762,6 +780,7 @@ impl S3Client {
                 code: e.code.unwrap_or_else(|| "Error".into()),
                 message: e.message.unwrap_or_default(),
                 request_id: e.request_id,
+                ec: None,
             });
         }
         Ok(())

@@ -21,7 +21,7 @@ pub enum StorageError {
         source: reqwest::Error,
     },
     /// The service answered with an error status (and usually an S3 `<Error>` body).
-    #[error("{op} {target}: HTTP {status} {code}: {message}{}", request_id.as_deref().map(|r| format!(" (request id {r})")).unwrap_or_default())]
+    #[error("{op} {target}: HTTP {status} {code}{}: {message}{}", ec.as_deref().map(|e| format!(" (EC {e})")).unwrap_or_default(), request_id.as_deref().map(|r| format!(" (request id {r})")).unwrap_or_default())]
     Service {
         /// The S3 operation.
         op: &'static str,
@@ -35,6 +35,9 @@ pub enum StorageError {
         message: String,
         /// The service's request id, for support tickets.
         request_id: Option<String>,
+        /// OSS's finer error code (`x-oss-ec` header, `<EC>` element), the only code of an answer without a body
+        /// (HEAD).
+        ec: Option<String>,
     },
     /// A success answer that could not be understood (bad XML, missing header).
     #[error("{op} {target}: unexpected response: {message}")]
@@ -107,6 +110,16 @@ impl StorageError {
         matches!(self, StorageError::Transport { source, .. } if source.is_timeout())
     }
 
+    /// The codes an error answer carries: the S3 code and, from OSS, its finer `EC`.
+    pub fn service_codes(&self) -> Vec<&str> {
+        match self {
+            StorageError::Service { code, ec, .. } => std::iter::once(code.as_str())
+                .chain(ec.as_deref())
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// The S3 error code, when the service gave one.
     pub fn code(&self) -> Option<&str> {
         match self {
@@ -161,6 +174,7 @@ mod tests {
             code: code.into(),
             message: String::new(),
             request_id: None,
+            ec: None,
         }
     }
 

@@ -3,7 +3,7 @@
 
 use std::io;
 
-use super::client::S3Client;
+use super::client::{ObjectInfo, S3Client};
 use super::error::StorageError;
 use crate::disk::{ReadAt, MAX_READ_LEN};
 
@@ -14,6 +14,7 @@ pub struct ObjectReader {
     bucket: String,
     key: String,
     size: u64,
+    info: ObjectInfo,
 }
 
 impl ObjectReader {
@@ -31,7 +32,13 @@ impl ObjectReader {
             bucket: bucket.to_string(),
             key: key.to_string(),
             size: info.size,
+            info,
         }))
+    }
+
+    /// What HeadObject told about the object (storage class, encryption, metadata).
+    pub fn info(&self) -> &ObjectInfo {
+        &self.info
     }
 }
 

@@ -89,6 +89,7 @@ const RULES: CloudRules = CloudRules {
         (param::IMAGE_FAMILY, "ImageFamily"),
         (param::FORCE, "Force"),
     ]],
+    uefi_only_architectures: &[],
 };
 
 impl Backend for TencentBackend {

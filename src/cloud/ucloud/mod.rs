@@ -109,6 +109,7 @@ const RULES: CloudRules = CloudRules {
         (param::PLATFORM, "OsType"),
         (param::OS_VERSION, "OsName"),
     ]],
+    uefi_only_architectures: &[],
 };
 
 impl UCloudBackend {

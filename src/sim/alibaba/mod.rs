@@ -173,30 +173,47 @@ async fn missing_source(
         }
     }
     let wanted = import_objects(product, p);
-    let (code, message) = match store.lookup(&wanted).await {
+    let (status, code, message) = match store.lookup(&wanted).await {
         Lookup::Found => return None,
+        // ECS ImportImage error codes (Alibaba Cloud ECS API reference); what ENS and Apsara Stack answer is not
+        // documented: taken as readable (docs/simulator.md).
+        Lookup::Archived(o) if product == Product::Ecs => (
+            400,
+            "InvalidOSSObject.NeedRestore",
+            format!("The specified OSS object is a archive object, need restore first. ({o})"),
+        ),
+        Lookup::Encrypted(o) if product == Product::Ecs => (
+            403,
+            "InvalidOSSBucket.EncryptUnsupported",
+            format!("Accessing objects from encrypted OSS bucket is not supported. ({o})"),
+        ),
+        Lookup::Archived(_) | Lookup::Encrypted(_) => return None,
         Lookup::Unreachable(e) => {
             tracing::warn!(error = %e, "the object store did not answer; taking the import as if the objects were there");
             return None;
         }
         Lookup::NoObject(o) if product == Product::Ens => (
+            400,
             "InvalidParameter.OSSObject",
             format!("The specified field OSSObject invalid. Please check it again. ({o} does not exist)"),
         ),
         Lookup::NoBucket(b) if product == Product::Ens => (
+            400,
             "InvalidParameter.OSSBucket",
             format!("The specified field OSSBucket invalid. Please check it again. ({b} does not exist)"),
         ),
         Lookup::NoObject(o) => (
+            400,
             "InvalidOSSObject.NotFound",
             format!("The specified OSS object does not exist in this region. ({o})"),
         ),
         Lookup::NoBucket(b) => (
+            400,
             "InvalidOSSBucket.NotFound",
             format!("The specified OSS bucket does not exist in this region. ({b})"),
         ),
     };
-    Some(ali_err(400, code, message))
+    Some(ali_err(status, code, message))
 }
 
 /// A required, non-empty parameter.

@@ -201,7 +201,8 @@ async fn missing_source(sim: &Sim, h: &Head, b: &Map<String, Value>) -> Option<S
         .filter_map(|u| objects::object_of_url(CLOUD, u))
         .collect();
     match store.lookup(&wanted).await {
-        Lookup::Found => None,
+        // Nothing in the cloud's documentation refuses an archived or encrypted object: taken as readable.
+        Lookup::Found | Lookup::Archived(_) | Lookup::Encrypted(_) => None,
         Lookup::NoObject(o) | Lookup::NoBucket(o) => Some(o),
         Lookup::Unreachable(e) => {
             tracing::warn!(error = %e, "the object store did not answer; taking the import as if the objects were there");

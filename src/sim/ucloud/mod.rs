@@ -230,7 +230,8 @@ async fn missing_source(sim: &Sim, cloud: SimCloud, action: &str, p: &Params) ->
     let url = private_url::without_query(p.get("UFileUrl")?);
     let object = objects::object_of_url(cloud, url)?;
     match store.lookup(&[object]).await {
-        Lookup::Found => None,
+        // Nothing in the cloud's documentation refuses an archived or encrypted object: taken as readable.
+        Lookup::Found | Lookup::Archived(_) | Lookup::Encrypted(_) => None,
         Lookup::NoObject(o) | Lookup::NoBucket(o) => Some(o),
         Lookup::Unreachable(e) => {
             tracing::warn!(error = %e, "the object store did not answer; taking the import as if the object were there");
