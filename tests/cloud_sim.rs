@@ -608,6 +608,32 @@ async fn raw_alibaba_ecs_ens_apsara() {
     let imgs = sim.images().await;
     let ap = imgs.iter().find(|i| i["cloud"] == "apsarastack").unwrap();
     assert_eq!(ap["project"], "7");
+
+    // Apsara Stack as the ECS API: the signature is checked as everywhere, and the product must be named in
+    // `x-ascm-product-name` (as the official provider does on every call).
+    let (s, v) = rpc_call(
+        &sim,
+        "/apsarastack",
+        "2014-05-26",
+        &[
+            ("Action", "DescribeImages"),
+            ("RegionId", "cn-qingdao-env17-d01"),
+        ],
+        APSARA_AK,
+        APSARA_SK,
+        now_secs(),
+        &nonce(),
+    )
+    .await;
+    assert_eq!(
+        (s, v["Code"].as_str()),
+        (400, Some("MissingParameter")),
+        "{v}"
+    );
+    assert!(v["Message"]
+        .as_str()
+        .unwrap()
+        .contains("x-ascm-product-name"));
 }
 
 #[tokio::test]
@@ -1144,14 +1170,13 @@ mod clients {
         .await;
     }
 
-    /// Apsara Stack through the official providers' style (ECS 2014-05-26 at the endpoint, `x-acs-*` headers), and
-    /// a Tencent ARM image: `arm64` goes out as `arm_64` and reads back as `arm64`.
+    /// Apsara Stack through both styles against the real simulator: the default (the official provider's ECS call,
+    /// also served at the root, where the route path does not exist), `api_style = "ecs"` and `"route"` at
+    /// `/apsarastack`; a route client pointed at the root finds nothing there. Then a Tencent ARM image: `arm64`
+    /// goes out as `arm_64` and reads back as `arm64`.
     #[tokio::test]
-    async fn client_apsara_ecs_style_and_tencent_arm64() {
+    async fn client_apsara_both_styles_and_tencent_arm64() {
         let sim = SimProcess::start(0.0, &[]);
-        let mut s = settings(Cloud::ApsaraStack, &sim, true, SignatureVersion::RpcV1);
-        s.set("apsarastack", "api_style", "ecs");
-        let api = connect(Cloud::ApsaraStack, &s, &MapEnv::default(), &options()).unwrap();
         let case = Case {
             cloud: Cloud::ApsaraStack,
             region: "cn-qingdao-env17-d01",
@@ -1160,21 +1185,59 @@ mod clients {
             format: "raw",
             renames: true,
         };
-        let id = api
-            .import(&request(&case, "ecs-style", case.source))
-            .await
-            .expect("import")
-            .image_id;
-        wait_for(api.as_ref(), case.region, &id, ImageState::Available).await;
-        api.delete_image(case.region, &id).await.expect("delete");
+        let apsara = |style: Option<&str>, endpoint: String| {
+            let mut s = settings(Cloud::ApsaraStack, &sim, true, SignatureVersion::RpcV1);
+            s.set("apsarastack", "endpoint", endpoint);
+            if let Some(v) = style {
+                s.set("apsarastack", "api_style", v);
+            }
+            connect(Cloud::ApsaraStack, &s, &MapEnv::default(), &options()).unwrap()
+        };
+        let prefixed = format!("{}/apsarastack", sim.base);
+        for (style, endpoint) in [
+            (None, sim.base.clone()),
+            (Some("ecs"), prefixed.clone()),
+            (Some("route"), prefixed.clone()),
+        ] {
+            let api = apsara(style, endpoint);
+            let name = format!("style-{}", style.unwrap_or("default"));
+            let id = api
+                .import(&request(&case, &name, case.source))
+                .await
+                .unwrap_or_else(|e| panic!("{style:?} import: {e}"))
+                .image_id;
+            wait_for(api.as_ref(), case.region, &id, ImageState::Available).await;
+            let found = api.find_images_by_name(case.region, &name).await.unwrap();
+            assert_eq!(found.len(), 1, "{style:?}");
+            let update = ImageUpdate {
+                name: Some(format!("{name}-renamed")),
+                ..Default::default()
+            };
+            api.update_image(case.region, &id, &update)
+                .await
+                .unwrap_or_else(|e| panic!("{style:?} rename: {e}"));
+            api.delete_image(case.region, &id).await.expect("delete");
+            assert!(api
+                .describe_images(case.region, &[id])
+                .await
+                .unwrap()
+                .is_empty());
+        }
+        // Each style's import was taken by the simulator's Apsara Stack ECS.
         let log = sim.admin_get("/_sim/requests").await;
-        assert!(log["entries"]
+        let imports: Vec<_> = log["entries"]
             .as_array()
             .unwrap()
             .iter()
-            .any(|e| e["cloud"] == "apsarastack"
-                && e["action"] == "ImportImage"
-                && e["outcome"] == "ok"));
+            .filter(|e| e["cloud"] == "apsarastack" && e["action"] == "ImportImage")
+            .map(|e| e["outcome"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(imports, ["ok", "ok", "ok"]);
+        let route_at_root = apsara(Some("route"), sim.base.clone());
+        assert!(route_at_root
+            .describe_images(case.region, &["m-x".to_string()])
+            .await
+            .is_err());
 
         let tc = client(Cloud::TencentCloud, &sim, true, SignatureVersion::RpcV1);
         let mut req = request(

@@ -56,13 +56,30 @@ pub enum EcsFlavor {
     Apsara {
         /// Gateway base URL.
         gateway: Url,
-        /// `x-acs-organizationid`.
+        /// The organization (`x-acs-organizationid`, `Department`, `OrganizationId`).
         organization_id: Option<String>,
-        /// `x-acs-resourcegroupid`.
+        /// The resource set (`x-acs-resourcegroupid`, `ResourceGroup`).
         resource_group_id: Option<String>,
-        /// Route gateway or ECS endpoint.
+        /// ECS endpoint (default) or route gateway.
         style: ApsaraApiStyle,
     },
+}
+
+impl EcsFlavor {
+    /// The Apsara Stack organization and resource set calls are made for (none on public ECS).
+    fn tenant(&self) -> apsara::Tenant<'_> {
+        match self {
+            EcsFlavor::Public { .. } => apsara::Tenant::default(),
+            EcsFlavor::Apsara {
+                organization_id,
+                resource_group_id,
+                ..
+            } => apsara::Tenant {
+                organization_id: organization_id.as_deref(),
+                resource_group_id: resource_group_id.as_deref(),
+            },
+        }
+    }
 }
 
 /// Client for ECS-style image APIs (public ECS or Apsara Stack).
@@ -100,21 +117,9 @@ impl EcsClient {
                     headers: Vec::new(),
                 })
             }
-            EcsFlavor::Apsara {
-                gateway,
-                organization_id,
-                resource_group_id,
-                style,
-            } => apsara::target(
-                gateway,
-                *style,
-                action,
-                region,
-                apsara::Tenant {
-                    organization_id: organization_id.as_deref(),
-                    resource_group_id: resource_group_id.as_deref(),
-                },
-            ),
+            EcsFlavor::Apsara { gateway, style, .. } => {
+                apsara::target(gateway, *style, action, region, self.flavor.tenant())
+            }
         }
     }
 
@@ -127,7 +132,9 @@ impl EcsClient {
     ) -> Result<Value, Failure> {
         let target = self.target(action, region).map_err(Failure::Definite)?;
         let params = match &self.flavor {
-            EcsFlavor::Apsara { style, .. } => apsara::route_params(*style, action, region, params),
+            EcsFlavor::Apsara { style, .. } => {
+                apsara::style_params(*style, action, region, self.flavor.tenant(), params)
+            }
             EcsFlavor::Public { .. } => params.clone(),
         };
         self.rpc
