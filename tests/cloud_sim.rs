@@ -1154,6 +1154,98 @@ mod clients {
         .await;
     }
 
+    /// ENS DescribeSelfImages matches `ImageId` and `ImageName` partially and pages at most 50: the client reads
+    /// every page and keeps exact matches only (`web` is not `web-2`, a part of an id is no id).
+    #[tokio::test]
+    async fn client_ens_exact_over_fuzzy_filters() {
+        let sim = SimProcess::start(0.0, &[]);
+        let api = client(Cloud::AliCloudEns, &sim, true, SignatureVersion::RpcV1);
+        let case = Case {
+            cloud: Cloud::AliCloudEns,
+            region: "cn-beijing",
+            source: "oss://bkt/images/disk.qcow2",
+            failing_source: "",
+            format: "qcow2",
+            renames: true,
+        };
+        let import = |name: String| {
+            let api = api.clone();
+            let req = request(&case, &name, case.source);
+            async move { api.import(&req).await.expect("import").image_id }
+        };
+        let web = import("web".to_string()).await;
+        let web2 = import("web-2".to_string()).await;
+        // More than one page of partial matches of `web`.
+        for n in 0..52 {
+            import(format!("web-{n}-x")).await;
+        }
+        let mark = sim.admin_get("/_sim/requests").await["entries"]
+            .as_array()
+            .unwrap()
+            .len();
+        let found = api.find_images_by_name(case.region, "web").await.unwrap();
+        assert_eq!(
+            found.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
+            [web.as_str()]
+        );
+        let log = sim.admin_get("/_sim/requests").await;
+        let pages = log["entries"].as_array().unwrap()[mark..]
+            .iter()
+            .filter(|e| e["action"] == "DescribeSelfImages" && e["outcome"] == "ok")
+            .count();
+        assert_eq!(pages, 2, "54 partial matches are two pages of 50");
+        let found = api.find_images_by_name(case.region, "web-2").await.unwrap();
+        assert_eq!(
+            found.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
+            [web2.as_str()]
+        );
+        // A prefix of an id lists that image in the simulator (fuzzy), but is not the id.
+        let prefix = web[..web.len() - 1].to_string();
+        assert!(api
+            .describe_images(case.region, &[prefix])
+            .await
+            .unwrap()
+            .is_empty());
+        let exact = api
+            .describe_images(case.region, std::slice::from_ref(&web))
+            .await
+            .unwrap();
+        assert_eq!(exact.len(), 1);
+        assert_eq!(exact[0].id, web);
+
+        // What the simulator itself answers: partial matches, and no page over 50.
+        let (s, v) = rpc_call(
+            &sim,
+            "/alicloud/ens",
+            "2017-11-10",
+            &[("Action", "DescribeSelfImages"), ("ImageName", "web-2")],
+            ALI_AK,
+            ALI_SK,
+            now_secs(),
+            &nonce(),
+        )
+        .await;
+        assert_eq!(s, 200, "{v}");
+        // `web-2` and `web-2N-x` for N in 0..10, and `web-2-x`.
+        assert_eq!(v["TotalCount"], "12", "{v}");
+        let (s, v) = rpc_call(
+            &sim,
+            "/alicloud/ens",
+            "2017-11-10",
+            &[("Action", "DescribeSelfImages"), ("PageSize", "51")],
+            ALI_AK,
+            ALI_SK,
+            now_secs(),
+            &nonce(),
+        )
+        .await;
+        assert_eq!(
+            (s, v["Code"].as_str()),
+            (400, Some("InvalidParameter.PageSize")),
+            "{v}"
+        );
+    }
+
     #[tokio::test]
     async fn client_apsarastack() {
         exercise(
