@@ -1246,6 +1246,61 @@ mod clients {
         );
     }
 
+    /// The ECS client's dry run against the simulator, which answers a passed ImportImage dry run with the error
+    /// table's 400 `DRYRUN.SUCCESS`: the check passes and makes no image; a name the import would refuse fails it.
+    #[tokio::test]
+    async fn client_ecs_dry_run() {
+        use cloudimage::cloud::alibaba::ecs::EcsFlavor;
+        use cloudimage::cloud::alibaba::rpc::Keys;
+        use cloudimage::cloud::alibaba::{AcsRpc, EcsClient};
+        use cloudimage::cloud::Secret;
+
+        let sim = SimProcess::start(0.0, &[]);
+        let rpc = AcsRpc::new(
+            Cloud::AliCloud,
+            Keys {
+                access_key: ALI_AK.to_string(),
+                secret: Secret::new(ALI_SK),
+                token: None,
+            },
+            SignatureVersion::RpcV1,
+            &options(),
+        )
+        .unwrap();
+        let endpoint = url::Url::parse(&format!("{}/alicloud/ecs", sim.base)).unwrap();
+        let api = EcsClient::new(
+            rpc,
+            EcsFlavor::Public {
+                endpoint: Some(endpoint),
+            },
+        )
+        .with_plan_dry_run(true);
+        let case = Case {
+            cloud: Cloud::AliCloud,
+            region: "cn-hangzhou",
+            source: "oss://bkt/images/disk.qcow2",
+            failing_source: "",
+            format: "qcow2",
+            renames: true,
+        };
+        assert!(api
+            .check_import(&request(&case, "dry-run-image", case.source))
+            .await
+            .expect("dry run passes"));
+        assert!(sim.images().await.is_empty());
+        let log = sim.admin_get("/_sim/requests").await;
+        assert!(log["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "ImportImage" && e["outcome"] == "error:DRYRUN.SUCCESS"));
+        let e = api
+            .check_import(&request(&case, "1-not-a-name", case.source))
+            .await
+            .expect_err("a bad name fails the dry run");
+        assert_eq!(e.code, "InvalidImageName.Malformed");
+    }
+
     #[tokio::test]
     async fn client_apsarastack() {
         exercise(
