@@ -610,6 +610,32 @@ async fn raw_alibaba_ecs_ens_apsara() {
     let imgs = sim.images().await;
     let ap = imgs.iter().find(|i| i["cloud"] == "apsarastack").unwrap();
     assert_eq!(ap["project"], "7");
+
+    // Apsara Stack as the ECS API: the signature is checked as everywhere, and the product must be named in
+    // `x-ascm-product-name` (as the official provider does on every call).
+    let (s, v) = rpc_call(
+        &sim,
+        "/apsarastack",
+        "2014-05-26",
+        &[
+            ("Action", "DescribeImages"),
+            ("RegionId", "cn-qingdao-env17-d01"),
+        ],
+        APSARA_AK,
+        APSARA_SK,
+        now_secs(),
+        &nonce(),
+    )
+    .await;
+    assert_eq!(
+        (s, v["Code"].as_str()),
+        (400, Some("MissingParameter")),
+        "{v}"
+    );
+    assert!(v["Message"]
+        .as_str()
+        .unwrap()
+        .contains("x-ascm-product-name"));
 }
 
 #[tokio::test]
@@ -1130,6 +1156,153 @@ mod clients {
         .await;
     }
 
+    /// ENS DescribeSelfImages matches `ImageId` and `ImageName` partially and pages at most 50: the client reads
+    /// every page and keeps exact matches only (`web` is not `web-2`, a part of an id is no id).
+    #[tokio::test]
+    async fn client_ens_exact_over_fuzzy_filters() {
+        let sim = SimProcess::start(0.0, &[]);
+        let api = client(Cloud::AliCloudEns, &sim, true, SignatureVersion::RpcV1);
+        let case = Case {
+            cloud: Cloud::AliCloudEns,
+            region: "cn-beijing",
+            source: "oss://bkt/images/disk.qcow2",
+            failing_source: "",
+            format: "qcow2",
+            renames: true,
+        };
+        let import = |name: String| {
+            let api = api.clone();
+            let req = request(&case, &name, case.source);
+            async move { api.import(&req).await.expect("import").image_id }
+        };
+        let web = import("web".to_string()).await;
+        let web2 = import("web-2".to_string()).await;
+        // More than one page of partial matches of `web`.
+        for n in 0..52 {
+            import(format!("web-{n}-x")).await;
+        }
+        let mark = sim.admin_get("/_sim/requests").await["entries"]
+            .as_array()
+            .unwrap()
+            .len();
+        let found = api.find_images_by_name(case.region, "web").await.unwrap();
+        assert_eq!(
+            found.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
+            [web.as_str()]
+        );
+        let log = sim.admin_get("/_sim/requests").await;
+        let pages = log["entries"].as_array().unwrap()[mark..]
+            .iter()
+            .filter(|e| e["action"] == "DescribeSelfImages" && e["outcome"] == "ok")
+            .count();
+        assert_eq!(pages, 2, "54 partial matches are two pages of 50");
+        let found = api.find_images_by_name(case.region, "web-2").await.unwrap();
+        assert_eq!(
+            found.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
+            [web2.as_str()]
+        );
+        // A prefix of an id lists that image in the simulator (fuzzy), but is not the id.
+        let prefix = web[..web.len() - 1].to_string();
+        assert!(api
+            .describe_images(case.region, &[prefix])
+            .await
+            .unwrap()
+            .is_empty());
+        let exact = api
+            .describe_images(case.region, std::slice::from_ref(&web))
+            .await
+            .unwrap();
+        assert_eq!(exact.len(), 1);
+        assert_eq!(exact[0].id, web);
+
+        // What the simulator itself answers: partial matches, and no page over 50.
+        let (s, v) = rpc_call(
+            &sim,
+            "/alicloud/ens",
+            "2017-11-10",
+            &[("Action", "DescribeSelfImages"), ("ImageName", "web-2")],
+            ALI_AK,
+            ALI_SK,
+            now_secs(),
+            &nonce(),
+        )
+        .await;
+        assert_eq!(s, 200, "{v}");
+        // `web-2` and `web-2N-x` for N in 0..10, and `web-2-x`.
+        assert_eq!(v["TotalCount"], "12", "{v}");
+        let (s, v) = rpc_call(
+            &sim,
+            "/alicloud/ens",
+            "2017-11-10",
+            &[("Action", "DescribeSelfImages"), ("PageSize", "51")],
+            ALI_AK,
+            ALI_SK,
+            now_secs(),
+            &nonce(),
+        )
+        .await;
+        assert_eq!(
+            (s, v["Code"].as_str()),
+            (400, Some("InvalidParameter.PageSize")),
+            "{v}"
+        );
+    }
+
+    /// The ECS client's dry run against the simulator, which answers a passed ImportImage dry run with the error
+    /// table's 400 `DRYRUN.SUCCESS`: the check passes and makes no image; a name the import would refuse fails it.
+    #[tokio::test]
+    async fn client_ecs_dry_run() {
+        use cloudimage::cloud::alibaba::ecs::EcsFlavor;
+        use cloudimage::cloud::alibaba::rpc::Keys;
+        use cloudimage::cloud::alibaba::{AcsRpc, EcsClient};
+        use cloudimage::cloud::Secret;
+
+        let sim = SimProcess::start(0.0, &[]);
+        let rpc = AcsRpc::new(
+            Cloud::AliCloud,
+            Keys {
+                access_key: ALI_AK.to_string(),
+                secret: Secret::new(ALI_SK),
+                token: None,
+            },
+            SignatureVersion::RpcV1,
+            &options(),
+        )
+        .unwrap();
+        let endpoint = url::Url::parse(&format!("{}/alicloud/ecs", sim.base)).unwrap();
+        let api = EcsClient::new(
+            rpc,
+            EcsFlavor::Public {
+                endpoint: Some(endpoint),
+            },
+        )
+        .with_plan_dry_run(true);
+        let case = Case {
+            cloud: Cloud::AliCloud,
+            region: "cn-hangzhou",
+            source: "oss://bkt/images/disk.qcow2",
+            failing_source: "",
+            format: "qcow2",
+            renames: true,
+        };
+        assert!(api
+            .check_import(&request(&case, "dry-run-image", case.source))
+            .await
+            .expect("dry run passes"));
+        assert!(sim.images().await.is_empty());
+        let log = sim.admin_get("/_sim/requests").await;
+        assert!(log["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "ImportImage" && e["outcome"] == "error:DRYRUN.SUCCESS"));
+        let e = api
+            .check_import(&request(&case, "1-not-a-name", case.source))
+            .await
+            .expect_err("a bad name fails the dry run");
+        assert_eq!(e.code, "InvalidImageName.Malformed");
+    }
+
     #[tokio::test]
     async fn client_apsarastack() {
         exercise(
@@ -1146,14 +1319,13 @@ mod clients {
         .await;
     }
 
-    /// Apsara Stack through the official providers' style (ECS 2014-05-26 at the endpoint, `x-acs-*` headers), and
-    /// a Tencent ARM image: `arm64` goes out as `arm_64` and reads back as `arm64`.
+    /// Apsara Stack through both styles against the real simulator: the default (the official provider's ECS call,
+    /// also served at the root, where the route path does not exist), `api_style = "ecs"` and `"route"` at
+    /// `/apsarastack`; a route client pointed at the root finds nothing there. Then a Tencent ARM image: `arm64`
+    /// goes out as `arm_64` and reads back as `arm64`.
     #[tokio::test]
-    async fn client_apsara_ecs_style_and_tencent_arm64() {
+    async fn client_apsara_both_styles_and_tencent_arm64() {
         let sim = SimProcess::start(0.0, &[]);
-        let mut s = settings(Cloud::ApsaraStack, &sim, true, SignatureVersion::RpcV1);
-        s.set("apsarastack", "api_style", "ecs");
-        let api = connect(Cloud::ApsaraStack, &s, &MapEnv::default(), &options()).unwrap();
         let case = Case {
             cloud: Cloud::ApsaraStack,
             region: "cn-qingdao-env17-d01",
@@ -1162,21 +1334,59 @@ mod clients {
             format: "raw",
             renames: true,
         };
-        let id = api
-            .import(&request(&case, "ecs-style", case.source))
-            .await
-            .expect("import")
-            .image_id;
-        wait_for(api.as_ref(), case.region, &id, ImageState::Available).await;
-        api.delete_image(case.region, &id).await.expect("delete");
+        let apsara = |style: Option<&str>, endpoint: String| {
+            let mut s = settings(Cloud::ApsaraStack, &sim, true, SignatureVersion::RpcV1);
+            s.set("apsarastack", "endpoint", endpoint);
+            if let Some(v) = style {
+                s.set("apsarastack", "api_style", v);
+            }
+            connect(Cloud::ApsaraStack, &s, &MapEnv::default(), &options()).unwrap()
+        };
+        let prefixed = format!("{}/apsarastack", sim.base);
+        for (style, endpoint) in [
+            (None, sim.base.clone()),
+            (Some("ecs"), prefixed.clone()),
+            (Some("route"), prefixed.clone()),
+        ] {
+            let api = apsara(style, endpoint);
+            let name = format!("style-{}", style.unwrap_or("default"));
+            let id = api
+                .import(&request(&case, &name, case.source))
+                .await
+                .unwrap_or_else(|e| panic!("{style:?} import: {e}"))
+                .image_id;
+            wait_for(api.as_ref(), case.region, &id, ImageState::Available).await;
+            let found = api.find_images_by_name(case.region, &name).await.unwrap();
+            assert_eq!(found.len(), 1, "{style:?}");
+            let update = ImageUpdate {
+                name: Some(format!("{name}-renamed")),
+                ..Default::default()
+            };
+            api.update_image(case.region, &id, &update)
+                .await
+                .unwrap_or_else(|e| panic!("{style:?} rename: {e}"));
+            api.delete_image(case.region, &id).await.expect("delete");
+            assert!(api
+                .describe_images(case.region, &[id])
+                .await
+                .unwrap()
+                .is_empty());
+        }
+        // Each style's import was taken by the simulator's Apsara Stack ECS.
         let log = sim.admin_get("/_sim/requests").await;
-        assert!(log["entries"]
+        let imports: Vec<_> = log["entries"]
             .as_array()
             .unwrap()
             .iter()
-            .any(|e| e["cloud"] == "apsarastack"
-                && e["action"] == "ImportImage"
-                && e["outcome"] == "ok"));
+            .filter(|e| e["cloud"] == "apsarastack" && e["action"] == "ImportImage")
+            .map(|e| e["outcome"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(imports, ["ok", "ok", "ok"]);
+        let route_at_root = apsara(Some("route"), sim.base.clone());
+        assert!(route_at_root
+            .describe_images(case.region, &["m-x".to_string()])
+            .await
+            .is_err());
 
         let tc = client(Cloud::TencentCloud, &sim, true, SignatureVersion::RpcV1);
         let mut req = request(

@@ -39,9 +39,24 @@ impl Page {
     }
 }
 
-/// The images called exactly `name`, reading pages `0, 1, ...` with `fetch` until one is short or the total is
-/// reached. The clouds' name filters are fuzzy or absent, so the exact match is made here.
-pub(super) async fn find_by_name<F, Fut>(name: &str, mut fetch: F) -> Result<Vec<Image>, CloudError>
+/// The images called exactly `name`, reading pages `0, 1, ...` of [`PAGE`] with `fetch` until one is short or the
+/// total is reached. The clouds' name filters are fuzzy or absent, so the exact match is made here.
+pub(super) async fn find_by_name<F, Fut>(name: &str, fetch: F) -> Result<Vec<Image>, CloudError>
+where
+    F: FnMut(usize) -> Fut,
+    Fut: Future<Output = Result<Page, CloudError>>,
+{
+    collect_pages(PAGE, |i| i.name == name, fetch).await
+}
+
+/// The images `keep` accepts from a listing read `page_size` at a time with `fetch` (pages `0, 1, ...`), until a
+/// page is short or the total the API reports is reached, at most [`MAX_PAGES`] pages. For APIs whose filters
+/// match partially (the exact match is `keep`) and whose page size is not [`PAGE`].
+pub(super) async fn collect_pages<F, Fut>(
+    page_size: usize,
+    keep: impl Fn(&Image) -> bool,
+    mut fetch: F,
+) -> Result<Vec<Image>, CloudError>
 where
     F: FnMut(usize) -> Fut,
     Fut: Future<Output = Result<Page, CloudError>>,
@@ -50,8 +65,8 @@ where
     for page in 0..MAX_PAGES {
         let Page { images, total } = fetch(page).await?;
         let n = images.len();
-        out.extend(images.into_iter().filter(|i| i.name == name));
-        if n < PAGE || (page + 1) * PAGE >= total {
+        out.extend(images.into_iter().filter(|i| keep(i)));
+        if n < page_size || (page + 1) * page_size >= total {
             break;
         }
     }

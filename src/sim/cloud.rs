@@ -23,7 +23,7 @@ pub(crate) enum SimCloud {
     /// Alibaba Cloud ENS (`/alicloud/ens`).
     #[serde(rename = "alicloud_ens")]
     AlicloudEns,
-    /// Apsara Stack ECS (`/apsarastack/apsara/route/Ecs/<Action>`).
+    /// Apsara Stack ECS (`/apsarastack`, the ECS API; or the route gateway `/apsarastack/apsara/route/Ecs/<Action>`).
     #[serde(rename = "apsarastack")]
     Apsarastack,
 }

@@ -5,9 +5,9 @@
 //!   `cvm.tencentcloudapi.com/`).
 //! - Alibaba Cloud: the API version, `x-acs-version` (ACS3, alibabacloud-tea-openapi) or the `Version` parameter
 //!   (RPC v1): `2017-11-10` is ENS, `2014-05-26` ECS. ECS requests are Apsara Stack's when they carry the
-//!   official Apsara providers' headers (`x-acs-asapi-product`, `x-acs-organizationid`; aliyun/
-//!   terraform-provider-alibabacloudstack alibabacloud/connectivity/client.go `defaultHeaders`), use the Apsara
-//!   route version `2016-01-01`, or are signed with an Apsara Stack key.
+//!   official Apsara providers' headers (`x-acs-asapi-product`, `x-ascm-product-name`, `x-acs-organizationid`;
+//!   aliyun/terraform-provider-alibabacloudstack alibabacloudstack/connectivity/client.go `defaultHeaders`), use
+//!   the Apsara route version `2016-01-01`, or are signed with an Apsara Stack key.
 //! - UCloud and SurferCloud: a `PublicKey` parameter with `Action` (ucloud-sdk-python3 and ucloud-sdk-go post a
 //!   form to `api.ucloud.cn/`); the key says which brand.
 
@@ -84,6 +84,7 @@ pub(crate) fn classify(sim: &Sim, req: &RawRequest) -> Option<Target> {
             })
         };
         let apsara_headers = req.header("x-acs-asapi-product").is_some()
+            || req.header("x-ascm-product-name").is_some()
             || req.header("x-acs-organizationid").is_some();
         return Some(Target::Alibaba(match version.as_str() {
             "2017-11-10" => Product::Ens,
@@ -179,6 +180,17 @@ mod tests {
                 &[
                     ("x-acs-version", "2014-05-26"),
                     ("x-acs-asapi-product", "Ecs")
+                ],
+                "",
+                ""
+            )),
+            Some(Target::Alibaba(Product::Apsara))
+        );
+        assert_eq!(
+            c(&req(
+                &[
+                    ("x-acs-version", "2014-05-26"),
+                    ("x-ascm-product-name", "Ecs")
                 ],
                 "",
                 ""

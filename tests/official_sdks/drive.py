@@ -153,9 +153,20 @@ def ecs_family(family, access_key, secret, region):
     from alibabacloud_ecs20140526.client import Client
     from alibabacloud_tea_openapi import models as om
 
+    # Apsara Stack: every call carries the official provider's default headers (aliyun/
+    # terraform-provider-alibabacloudstack alibabacloudstack/connectivity/client.go defaultHeaders("Ecs")),
+    # which Tea sends through its documented global parameters.
+    apsara_headers = {
+        "x-acs-regionid": region,
+        "x-acs-request-version": "v1",
+        "x-acs-asapi-product": "Ecs",
+        "x-ascm-product-name": "Ecs",
+    }
+    extra = om.GlobalParameters(headers=apsara_headers) if family == "apsarastack" else None
+
     def client(sk):
         return Client(om.Config(access_key_id=access_key, access_key_secret=sk, endpoint=HOSTPORT,
-                                protocol="http", region_id=region))
+                                protocol="http", region_id=region, global_parameters=extra))
 
     ecs = client(secret)
     req = em.ImportImageRequest(

@@ -1,14 +1,22 @@
 //! Apsara Stack: its ECS API reached through a gateway, and the `apsarastack` provider block (the client is
 //! ECS's, see [`super::ecs`]). Two ways to reach its ECS API, chosen by the `api_style` provider setting:
 //!
-//! - `route` (default): signed forms POSTed to `<gateway>/apsara/route/Ecs/<Action>`, with the body parameters
-//!   `version` and `regionId` the Apsara Stack ImportImage reference page lists (the project's seed page 004,
-//!   `/work/shared/seeds/004_*.txt`: `version` sample `2016-01-01`, `regionId` required).
-//! - `ecs`: the standard ECS RPC API (version 2014-05-26) at the endpoint itself, with the headers both official
-//!   Apsara providers send: `x-acs-regionid`, `x-acs-organizationid`, `x-acs-resourcegroupid`,
-//!   `x-acs-asapi-product: Ecs` and `x-acs-request-version: v1` (aliyun/terraform-provider-alibabacloudstack
-//!   alibabacloudstack/connectivity/client.go `defaultHeaders`, `WithEcsClient` with ECS 2014-05-26;
-//!   apsara-stack/terraform-provider-apsarastack apsarastack/connectivity/client.go).
+//! - `ecs` (default): the standard ECS RPC API (version 2014-05-26) at the endpoint itself (path `/` or the
+//!   endpoint's own path), because that is what the official Apsara Stack provider calls: its image resources use
+//!   the classic ECS SDK, whose requests are `Ecs` 2014-05-26 RPC calls to `/?...` (aliyun/alibaba-cloud-sdk-go
+//!   services/ecs/import_image.go `InitWithApiInfo("Ecs", "2014-05-26", ...)`, sdk/requests/rpc_request.go), and
+//!   every one of them gets the provider's default headers and query parameters
+//!   (aliyun/terraform-provider-alibabacloudstack alibabacloudstack/connectivity/client.go `defaultHeaders`,
+//!   `defaultQueryParams`, `InitRpcRequest`). Those are sent here too: headers `RegionId`, `x-acs-regionid`,
+//!   `x-acs-organizationid` and `x-acs-resourcegroupid` (when set), `x-acs-request-version: v1`,
+//!   `x-acs-asapi-product: Ecs` and `x-ascm-product-name: Ecs`; parameters `RegionId`, `Department` and
+//!   `OrganizationId` (the organization, when set) and `ResourceGroup` (the resource set, when set). The
+//!   provider's `EagleEye-TraceId` / `EagleEye-RpcId` tracing headers are not sent: they identify the caller's
+//!   trace, not the request.
+//! - `route`: signed forms POSTed to `<gateway>/apsara/route/Ecs/<Action>`, with the body parameters `version` and
+//!   `regionId` the Apsara Stack ImportImage reference page lists (the project's seed page 004,
+//!   `/work/shared/seeds/004_*.txt`: `version` sample `2016-01-01`, `regionId` required). No official client
+//!   calls this path; it stays for gateways that only expose the console route.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -32,13 +40,13 @@ const API_STYLE: &str = "api_style";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ApsaraApiStyle {
     /// `POST <endpoint>/apsara/route/Ecs/<Action>` with `version` and `regionId` in the body: the Apsara Stack
-    /// ImportImage reference page (the project's seed page 004). The default.
-    #[default]
+    /// ImportImage reference page (the project's seed page 004). No official client uses it.
     Route,
-    /// The standard ECS RPC API (version 2014-05-26) at `<endpoint>` with the `x-acs-regionid`,
-    /// `x-acs-organizationid`, `x-acs-resourcegroupid` and `x-acs-asapi-product` headers, as both official Apsara
-    /// Terraform providers call it (aliyun/terraform-provider-alibabacloudstack
-    /// alibabacloudstack/connectivity/client.go `defaultHeaders`).
+    /// The standard ECS RPC API (version 2014-05-26) at `<endpoint>` with the official Apsara Stack provider's
+    /// default headers and query parameters (aliyun/terraform-provider-alibabacloudstack
+    /// alibabacloudstack/connectivity/client.go `defaultHeaders`, `defaultQueryParams`). The default, because it
+    /// is the call the official provider makes.
+    #[default]
     Ecs,
 }
 
@@ -69,23 +77,26 @@ pub(super) fn block() -> BlockSpec {
             Setting::new(
                 ORGANIZATION_ID,
                 Kind::Text,
-                "Sent as `x-acs-organizationid` when set.",
+                "Organization (department) ID. Sent as `x-acs-organizationid` when set; with \
+                 `api_style = \"ecs\"` also as the `Department` and `OrganizationId` parameters.",
             ),
             Setting::new(
                 RESOURCE_GROUP_ID,
                 Kind::Text,
-                "Sent as `x-acs-resourcegroupid` when set.",
+                "Resource set ID. Sent as `x-acs-resourcegroupid` when set; with `api_style = \"ecs\"` \
+                 also as the `ResourceGroup` parameter.",
             ),
             Setting::new(
                 API_STYLE,
-                Kind::Choice(&["route", "ecs"]),
-                "How ECS is reached. `route` (default): the Apsara Stack gateway, \
-                 `POST <endpoint>/apsara/route/Ecs/<Action>` with `version` and `regionId` in the body, as \
-                 Apsara Stack's ImportImage reference page documents. `ecs`: the standard ECS API \
-                 (version 2014-05-26) at `<endpoint>` itself with the `x-acs-regionid`, \
-                 `x-acs-organizationid`, `x-acs-resourcegroupid` and `x-acs-asapi-product` headers, the \
-                 way the official Apsara Stack Terraform providers call it; `endpoint` is then the ECS \
-                 (or ASAPI) endpoint.",
+                Kind::Choice(&["ecs", "route"]),
+                "How ECS is reached. `ecs` (default): the standard ECS API (version 2014-05-26) at \
+                 `<endpoint>` itself, with the headers and parameters the official Apsara Stack Terraform \
+                 provider sends (`RegionId`, `x-acs-regionid`, `x-acs-organizationid`, \
+                 `x-acs-resourcegroupid`, `x-acs-request-version: v1`, `x-acs-asapi-product: Ecs`, \
+                 `x-ascm-product-name: Ecs`; parameters `RegionId`, `Department`, `OrganizationId`, \
+                 `ResourceGroup`); `endpoint` is then the ECS (POP or ASAPI) endpoint. `route`: the console \
+                 route `POST <endpoint>/apsara/route/Ecs/<Action>` with `version` (2016-01-01 for ImportImage) \
+                 and `regionId` in the body, as Apsara Stack's ImportImage reference page documents.",
             ),
         ]
         .into_iter()
@@ -117,12 +128,17 @@ pub(super) fn connect(
             gateway,
             organization_id: text(ORGANIZATION_ID),
             resource_group_id: text(RESOURCE_GROUP_ID),
-            style: match settings.text(API_STYLE) {
-                Some("ecs") => ApsaraApiStyle::Ecs,
-                _ => ApsaraApiStyle::Route,
-            },
+            style: style_of(settings),
         },
     )))
+}
+
+/// The `api_style` setting: `route` only when asked for, the official provider's ECS call otherwise.
+fn style_of(settings: &Resolved) -> ApsaraApiStyle {
+    match settings.text(API_STYLE) {
+        Some("route") => ApsaraApiStyle::Route,
+        _ => ApsaraApiStyle::Ecs,
+    }
 }
 
 /// The version the seed page gives for the route gateway's ImportImage.
@@ -137,16 +153,26 @@ pub fn version(style: ApsaraApiStyle, action: &str) -> &'static str {
     }
 }
 
-/// Who the calls are made for: the `x-acs-*` header values.
+/// Who the calls are made for: the organization and resource set the official provider names in its default
+/// headers and parameters.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Tenant<'a> {
-    /// `x-acs-organizationid`.
+    /// The organization (the official provider's `Department`): `x-acs-organizationid`, and in the `ecs` style
+    /// the `Department` and `OrganizationId` parameters.
     pub organization_id: Option<&'a str>,
-    /// `x-acs-resourcegroupid`.
+    /// The resource set (the official provider's `ResourceGroup`, a number): `x-acs-resourcegroupid`, and in the
+    /// `ecs` style the `ResourceGroup` parameter.
     pub resource_group_id: Option<&'a str>,
 }
 
-/// The target for `action` in `region` behind `gateway` (which may carry a path prefix).
+/// The product code the official provider names in `x-acs-asapi-product` and `x-ascm-product-name`
+/// (`request.GetProduct()` of an ECS SDK request, aliyun/alibaba-cloud-sdk-go services/ecs).
+const PRODUCT: &str = "Ecs";
+
+/// The target for `action` in `region` behind `gateway` (which may carry a path prefix). In the `ecs` style the
+/// headers are the official provider's `defaultHeaders(popcode)` (aliyun/terraform-provider-alibabacloudstack
+/// alibabacloudstack/connectivity/client.go) for `Ecs`, minus the EagleEye tracing pair and with empty values left
+/// out; in the `route` style only the organization and resource set are sent, the product being in the path.
 pub fn target(
     gateway: &Url,
     style: ApsaraApiStyle,
@@ -164,21 +190,24 @@ pub fn target(
         .into());
     }
     let mut headers = Vec::new();
+    let mut push = |k: &str, v: &str| headers.push((k.to_string(), v.to_string()));
     if style == ApsaraApiStyle::Route {
         let prefix = base.path().trim_end_matches('/').to_string();
         base.set_path(&format!("{prefix}/apsara/route/Ecs/{action}"));
     } else if !region.is_empty() {
-        headers.push(("x-acs-regionid".to_string(), region.to_string()));
+        push("RegionId", region);
+        push("x-acs-regionid", region);
     }
     if let Some(o) = tenant.organization_id {
-        headers.push(("x-acs-organizationid".to_string(), o.to_string()));
+        push("x-acs-organizationid", o);
     }
     if let Some(r) = tenant.resource_group_id {
-        headers.push(("x-acs-resourcegroupid".to_string(), r.to_string()));
+        push("x-acs-resourcegroupid", r);
     }
     if style == ApsaraApiStyle::Ecs {
-        headers.push(("x-acs-asapi-product".to_string(), "Ecs".to_string()));
-        headers.push(("x-acs-request-version".to_string(), "v1".to_string()));
+        push("x-acs-request-version", "v1");
+        push("x-acs-asapi-product", PRODUCT);
+        push("x-ascm-product-name", PRODUCT);
     }
     Ok(RpcTarget {
         url: base,
@@ -187,18 +216,36 @@ pub fn target(
     })
 }
 
-/// The route gateway's body parameters `version` and `regionId` (seed page 004), added to every route call.
-pub fn route_params(
+/// The parameters every call of `style` adds to `params`. Route: the gateway's body parameters `version` and
+/// `regionId` (seed page 004). Ecs: the official provider's `defaultQueryParams()`
+/// (aliyun/terraform-provider-alibabacloudstack alibabacloudstack/connectivity/client.go): `RegionId`, `Department`
+/// and `OrganizationId` (both the organization) and `ResourceGroup` (the resource set), empty ones left out.
+pub fn style_params(
     style: ApsaraApiStyle,
     action: &str,
     region: &str,
+    tenant: Tenant<'_>,
     params: &BTreeMap<String, String>,
 ) -> BTreeMap<String, String> {
     let mut p = params.clone();
-    if style == ApsaraApiStyle::Route {
-        p.insert("version".into(), version(style, action).into());
-        if !region.is_empty() {
-            p.insert("regionId".into(), region.into());
+    match style {
+        ApsaraApiStyle::Route => {
+            p.insert("version".into(), version(style, action).into());
+            if !region.is_empty() {
+                p.insert("regionId".into(), region.into());
+            }
+        }
+        ApsaraApiStyle::Ecs => {
+            if !region.is_empty() {
+                p.insert("RegionId".into(), region.into());
+            }
+            if let Some(o) = tenant.organization_id {
+                p.insert("Department".into(), o.into());
+                p.insert("OrganizationId".into(), o.into());
+            }
+            if let Some(r) = tenant.resource_group_id {
+                p.insert("ResourceGroup".into(), r.into());
+            }
         }
     }
     p
@@ -282,10 +329,163 @@ mod tests {
         assert_eq!(t.url.as_str(), "https://ecs.example/x");
         assert_eq!(t.version, "2014-05-26");
         let h: BTreeMap<_, _> = t.headers.into_iter().collect();
-        assert_eq!(h["x-acs-regionid"], "cn-qd");
-        assert_eq!(h["x-acs-organizationid"], "o");
-        assert_eq!(h["x-acs-resourcegroupid"], "g");
-        assert_eq!(h["x-acs-asapi-product"], "Ecs");
+        // alibabacloudstack/connectivity/client.go defaultHeaders("Ecs"), without the EagleEye pair.
+        let want: BTreeMap<String, String> = [
+            ("RegionId", "cn-qd"),
+            ("x-acs-regionid", "cn-qd"),
+            ("x-acs-organizationid", "o"),
+            ("x-acs-resourcegroupid", "g"),
+            ("x-acs-request-version", "v1"),
+            ("x-acs-asapi-product", "Ecs"),
+            ("x-ascm-product-name", "Ecs"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        assert_eq!(h, want);
+        assert!(!h
+            .keys()
+            .any(|k| k.to_ascii_lowercase().starts_with("eagleeye")));
+    }
+
+    #[test]
+    fn ecs_style_leaves_out_what_is_not_set() {
+        let t = target(
+            &Url::parse("https://ecs.example").unwrap(),
+            ApsaraApiStyle::Ecs,
+            "DescribeImages",
+            "cn-qd",
+            Tenant::default(),
+        )
+        .unwrap();
+        let names: Vec<&str> = t.headers.iter().map(|(k, _)| k.as_str()).collect();
+        assert!(!names.contains(&"x-acs-organizationid"));
+        assert!(!names.contains(&"x-acs-resourcegroupid"));
+        assert!(names.contains(&"x-ascm-product-name"));
+        let p = style_params(
+            ApsaraApiStyle::Ecs,
+            "DescribeImages",
+            "cn-qd",
+            Tenant::default(),
+            &BTreeMap::new(),
+        );
+        assert_eq!(p.len(), 1);
+        assert_eq!(p["RegionId"], "cn-qd");
+    }
+
+    #[test]
+    fn style_params_per_style() {
+        let tenant = Tenant {
+            organization_id: Some("27"),
+            resource_group_id: Some("9"),
+        };
+        let p = style_params(
+            ApsaraApiStyle::Ecs,
+            "ImportImage",
+            "cn-qd",
+            tenant,
+            &BTreeMap::new(),
+        );
+        // alibabacloudstack/connectivity/client.go defaultQueryParams().
+        assert_eq!(p["RegionId"], "cn-qd");
+        assert_eq!(p["Department"], "27");
+        assert_eq!(p["OrganizationId"], "27");
+        assert_eq!(p["ResourceGroup"], "9");
+        assert!(!p.contains_key("version") && !p.contains_key("regionId"));
+        let p = style_params(
+            ApsaraApiStyle::Route,
+            "ImportImage",
+            "cn-qd",
+            tenant,
+            &BTreeMap::new(),
+        );
+        assert_eq!(p["version"], APSARA_VERSION);
+        assert_eq!(p["regionId"], "cn-qd");
+        assert!(!p.contains_key("Department") && !p.contains_key("ResourceGroup"));
+    }
+
+    #[test]
+    fn ecs_is_the_default_style() {
+        assert_eq!(ApsaraApiStyle::default(), ApsaraApiStyle::Ecs);
+        let settings = |style: Option<&str>| {
+            let mut s = Settings::default();
+            s.set("apsarastack", "access_key", "ak");
+            s.set("apsarastack", "secret_key", "sk");
+            s.set("apsarastack", "region", "cn-qd");
+            s.set("apsarastack", "endpoint", "https://ecs.example");
+            if let Some(v) = style {
+                s.set("apsarastack", "api_style", v);
+            }
+            resolve(&super::super::APSARA, &s, &MapEnv::default())
+        };
+        assert!(connect(&settings(None), &fast_options()).is_ok());
+        assert_eq!(style_of(&settings(None)), ApsaraApiStyle::Ecs);
+        assert_eq!(style_of(&settings(Some("ecs"))), ApsaraApiStyle::Ecs);
+        assert_eq!(style_of(&settings(Some("route"))), ApsaraApiStyle::Route);
+    }
+
+    #[tokio::test]
+    async fn ecs_style_sends_the_official_headers_and_params() {
+        let (url, log) = serve(Arc::new(|_, _: &Recorded| {
+            (
+                200,
+                r#"{"RequestId":"R","TotalCount":0,"Images":{"Image":[]}}"#.into(),
+            )
+        }))
+        .await;
+        let rpc = AcsRpc::new(
+            Cloud::ApsaraStack,
+            Keys {
+                access_key: "ak".into(),
+                secret: Secret::new("sk"),
+                token: None,
+            },
+            SignatureVersion::RpcV1,
+            &fast_options(),
+        )
+        .unwrap();
+        let c = EcsClient::new(
+            rpc,
+            EcsFlavor::Apsara {
+                gateway: Url::parse(&format!("{url}/apsarastack")).unwrap(),
+                organization_id: Some("27".into()),
+                resource_group_id: Some("9".into()),
+                style: ApsaraApiStyle::default(),
+            },
+        );
+        let found = c
+            .describe_images("cn-qingdao-env17-d01", &["m-1".into()])
+            .await
+            .unwrap();
+        assert!(found.is_empty());
+        let log = log.lock().unwrap();
+        let r = &log[0];
+        assert_eq!(r.path, "/apsarastack");
+        for (k, v) in [
+            ("regionid", "cn-qingdao-env17-d01"),
+            ("x-acs-regionid", "cn-qingdao-env17-d01"),
+            ("x-acs-organizationid", "27"),
+            ("x-acs-resourcegroupid", "9"),
+            ("x-acs-request-version", "v1"),
+            ("x-acs-asapi-product", "Ecs"),
+            ("x-ascm-product-name", "Ecs"),
+        ] {
+            assert_eq!(r.header(k), Some(v), "{k}");
+        }
+        assert_eq!(r.header("eagleeye-traceid"), None);
+        let f = r.form();
+        assert_eq!(f["Version"], "2014-05-26");
+        assert_eq!(f["Action"], "DescribeImages");
+        assert_eq!(f["RegionId"], "cn-qingdao-env17-d01");
+        assert_eq!(f["Department"], "27");
+        assert_eq!(f["OrganizationId"], "27");
+        assert_eq!(f["ResourceGroup"], "9");
+        assert!(!f.contains_key("version") && !f.contains_key("regionId"));
+        // The added parameters are signed like every other.
+        assert_eq!(
+            f["Signature"],
+            acs_rpc_signature("POST", &f, &Secret::new("sk"))
+        );
     }
 
     #[tokio::test]

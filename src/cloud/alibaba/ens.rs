@@ -13,7 +13,7 @@ use super::rpc::{AcsRpc, RpcTarget};
 use crate::cloud::guard::{guarded_import, image_id};
 use crate::cloud::http::{self, ClientOptions, Failure};
 use crate::cloud::json::{str_field, u64_field};
-use crate::cloud::ops::{self, Page, PAGE};
+use crate::cloud::ops::{self, Page};
 use crate::cloud::settings::Resolved;
 use crate::cloud::{
     Cloud, CloudError, ConfigError, ErrorKind, Image, ImageApi, ImageState, ImageUpdate,
@@ -24,6 +24,12 @@ use crate::cloud::{
 pub const ENS_ENDPOINT: &str = "https://ens.aliyuncs.com";
 /// ENS API version.
 pub const ENS_VERSION: &str = "2017-11-10";
+
+/// `PageSize` of DescribeSelfImages. Its own documentation gives a default of 10 and no maximum
+/// (alibabacloud-go/ens-20171110 client/describe_self_images_request_model.go `PageSize`); ENS's DescribeImages
+/// documents a maximum of 50 (describe_images_request_model.go), so no more is asked for here, and every page is
+/// read (PageNumber) until `TotalCount` is reached.
+pub const SELF_IMAGES_PAGE: usize = 50;
 
 /// Client for ENS custom images.
 #[derive(Debug)]
@@ -163,6 +169,27 @@ impl EnsClient {
             .await
     }
 
+    /// The images DescribeSelfImages lists for `filter` (one `(parameter, value)`) that `keep` accepts, every page
+    /// read. `ImageId` and `ImageName` are fuzzy filters ("Fuzzy search is supported", alibabacloud-go/
+    /// ens-20171110 client/describe_self_images_request_model.go), so `keep` makes the exact match.
+    async fn self_images(
+        &self,
+        region: &str,
+        filter: (&str, &str),
+        keep: impl Fn(&Image) -> bool,
+    ) -> Result<Vec<Image>, CloudError> {
+        ops::collect_pages(SELF_IMAGES_PAGE, keep, |page| async move {
+            let p = ops::params([
+                filter,
+                ("PageSize", &SELF_IMAGES_PAGE.to_string()),
+                ("PageNumber", &(page + 1).to_string()),
+            ]);
+            let v = self.call("DescribeSelfImages", region, &p, true).await?;
+            Ok(Page::of(images_of(&v), &v))
+        })
+        .await
+    }
+
     fn unsupported(&self, what: &str) -> CloudError {
         CloudError::unsupported(
             Cloud::AliCloudEns,
@@ -217,14 +244,11 @@ impl ImageApi for EnsClient {
         region: &str,
         ids: &[String],
     ) -> Result<Vec<Image>, CloudError> {
-        // DescribeSelfImages takes one ImageId per call.
+        // DescribeSelfImages takes one ImageId per call, and matches it partially: `m-1` also lists `m-10`.
         ops::describe_in_chunks(ids, 1, ops::not_found, |chunk| async move {
-            let p = ops::params([
-                ("ImageId", &chunk.concat()),
-                ("PageSize", &PAGE.to_string()),
-            ]);
-            let v = self.call("DescribeSelfImages", region, &p, true).await?;
-            Ok(images_of(&v))
+            let id = chunk.concat();
+            self.self_images(region, ("ImageId", &id), |i| i.id == id)
+                .await
         })
         .await
     }
@@ -234,16 +258,9 @@ impl ImageApi for EnsClient {
         region: &str,
         name: &str,
     ) -> Result<Vec<Image>, CloudError> {
-        ops::find_by_name(name, |page| async move {
-            let p = ops::params([
-                ("ImageName", name),
-                ("PageSize", &PAGE.to_string()),
-                ("PageNumber", &(page + 1).to_string()),
-            ]);
-            let v = self.call("DescribeSelfImages", region, &p, true).await?;
-            Ok(Page::of(images_of(&v), &v))
-        })
-        .await
+        // The name filter matches partially too: `web` also lists `web-2`.
+        self.self_images(region, ("ImageName", name), |i| i.name == name)
+            .await
     }
 
     async fn update_image(
@@ -372,5 +389,106 @@ mod tests {
         assert_eq!(log.len(), 2);
         assert_eq!(log[0].form()["Version"], ENS_VERSION);
         assert_eq!(log[0].form()["Action"], "DescribeSelfImages");
+        assert_eq!(log[0].form()["PageSize"], "50");
+        assert_eq!(log[0].form()["PageNumber"], "1");
+    }
+
+    /// An image entry of a DescribeSelfImages answer.
+    fn entry(id: &str, name: &str) -> Value {
+        json!({"ImageId": id, "ImageName": name, "Status": "Available"})
+    }
+
+    #[tokio::test]
+    async fn fuzzy_matches_are_filtered_out() {
+        // As the documentation says ENS does: ImageId and ImageName match partially.
+        let (url, _log) = serve(Arc::new(|_, r: &Recorded| {
+            let f = r.form();
+            let images = match (f.get("ImageId"), f.get("ImageName")) {
+                (Some(_), _) => vec![entry("m-1", "a"), entry("m-10", "b"), entry("m-1x", "c")],
+                _ => vec![
+                    entry("m-2", "web"),
+                    entry("m-3", "web-2"),
+                    entry("m-4", "my-web"),
+                ],
+            };
+            let body = json!({"RequestId": "R", "TotalCount": images.len().to_string(),
+                "Images": {"Image": images}});
+            (200, body.to_string())
+        }))
+        .await;
+        let c = client(&url);
+        let by_id = c
+            .describe_images("cn-beijing", &["m-1".into()])
+            .await
+            .unwrap();
+        assert_eq!(
+            by_id.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
+            ["m-1"]
+        );
+        let by_name = c.find_images_by_name("cn-beijing", "web").await.unwrap();
+        assert_eq!(
+            by_name.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
+            ["m-2"]
+        );
+    }
+
+    #[tokio::test]
+    async fn pages_until_total_count() {
+        // 120 images called `web` or `web-N`: pages 1 and 2 full (50), page 3 has 20.
+        let (url, log) = serve(Arc::new(|_, r: &Recorded| {
+            let f = r.form();
+            let size: usize = f["PageSize"].parse().unwrap();
+            let page: usize = f["PageNumber"].parse().unwrap();
+            let images: Vec<Value> = (0..120usize)
+                .skip((page - 1) * size)
+                .take(size)
+                .map(|n| {
+                    let name = if n % 40 == 0 {
+                        "web".to_string()
+                    } else {
+                        format!("web-{n}")
+                    };
+                    entry(&format!("m-{n}"), &name)
+                })
+                .collect();
+            let body = json!({"RequestId": "R", "TotalCount": "120", "PageNumber": page.to_string(),
+                "PageSize": size.to_string(), "Images": {"Image": images}});
+            (200, body.to_string())
+        }))
+        .await;
+        let found = client(&url)
+            .find_images_by_name("cn-beijing", "web")
+            .await
+            .unwrap();
+        assert_eq!(
+            found.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
+            ["m-0", "m-40", "m-80"]
+        );
+        let log = log.lock().unwrap();
+        let pages: Vec<String> = log.iter().map(|r| r.form()["PageNumber"].clone()).collect();
+        assert_eq!(pages, ["1", "2", "3"]);
+        assert!(log.iter().all(|r| r.form()["PageSize"] == "50"));
+    }
+
+    #[tokio::test]
+    async fn paging_is_bounded() {
+        // An answer that keeps claiming more pages than it ever gives stops at the page limit.
+        let (url, log) = serve(Arc::new(|_, r: &Recorded| {
+            let page = r.form()["PageNumber"].clone();
+            let images: Vec<Value> = (0..50)
+                .map(|n| entry(&format!("m-{page}-{n}"), "x"))
+                .collect();
+            let body =
+                json!({"RequestId": "R", "TotalCount": "1000000", "Images": {"Image": images}});
+            (200, body.to_string())
+        }))
+        .await;
+        let found = client(&url)
+            .find_images_by_name("cn-beijing", "x")
+            .await
+            .unwrap();
+        let calls = log.lock().unwrap().len();
+        assert!(calls <= 50, "{calls} pages read");
+        assert_eq!(found.len(), calls * 50);
     }
 }

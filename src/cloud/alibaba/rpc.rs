@@ -66,6 +66,16 @@ pub fn hint(e: &CloudError) -> Option<&'static str> {
         .then_some(ROLE_HINT)
 }
 
+/// Whether an error `code` answers a `DryRun` request that passed its checks. The official ECS sources disagree on
+/// the code, so both are taken: the ImportImage `DryRun` parameter says "If the request passes the dry run, the
+/// `DryRunOperation` error code is returned" (alibabacloud-go/ecs-20140526 client/import_image_request_model.go),
+/// while the ImportImage error-code table lists 400 `DRYRUN.SUCCESS` "This request is a dryrun request with
+/// successful result." (Alibaba Cloud ECS API reference, ImportImage, api.alibabacloud.com/api/Ecs/2014-05-26/
+/// ImportImage), the code ECS's StartInstances documentation also names.
+pub fn dry_run_passed(code: &str) -> bool {
+    matches!(code, "DryRunOperation" | "DRYRUN.SUCCESS")
+}
+
 /// Classifies an Alibaba error `Code` (with the HTTP status as a fallback).
 ///
 /// Throttling is any code containing `Throttling` (`Throttling`, `Throttling.User`, `Rejected.Throttling`, ...) and
@@ -361,6 +371,17 @@ mod tests {
             classify("InvalidParameter", 400),
             ErrorKind::InvalidParameter
         );
+    }
+
+    #[test]
+    fn both_documented_dry_run_answers_pass() {
+        assert!(dry_run_passed("DryRunOperation"));
+        assert!(dry_run_passed("DRYRUN.SUCCESS"));
+        assert!(!dry_run_passed("DryRun"));
+        assert!(!dry_run_passed("InvalidParameter"));
+        // Neither is mistaken for a retryable or parameter error when it is not a dry run's answer.
+        assert_eq!(classify("DRYRUN.SUCCESS", 400), ErrorKind::Other);
+        assert_eq!(classify("DryRunOperation", 400), ErrorKind::Other);
     }
 
     #[test]

@@ -16,6 +16,15 @@ use crate::cloud::SimCloud;
 use crate::ids;
 use crate::state::{ClientToken, DataDiskRecord, Image, Phase};
 
+/// The answer to an ImportImage dry run that passed (ImportImage error codes: 400 `DRYRUN.SUCCESS`).
+fn dry_run_success() -> AliError {
+    ali_err(
+        400,
+        "DRYRUN.SUCCESS",
+        "This request is a dryrun request with successful result.",
+    )
+}
+
 /// Parameters that are not part of the business request (left out of the token fingerprint).
 const COMMON: &[&str] = &[
     "Action",
@@ -318,12 +327,11 @@ pub(crate) fn import(sim: &Sim, ctx: &Ctx<'_>) -> Out {
     if !name.is_empty() && sim.store().name_taken(ctx.cloud, &region, name, "") {
         return Err(duplicated());
     }
+    // A passed dry run: the ImportImage error-code table's 400 `DRYRUN.SUCCESS` (Alibaba Cloud ECS API reference,
+    // ImportImage). The `DryRun` parameter's own text says `DryRunOperation` (alibabacloud-go/ecs-20140526
+    // client/import_image_request_model.go); the table is the more specific source, and the client takes both.
     if optional(p, "DryRun").is_some_and(|d| d.eq_ignore_ascii_case("true")) {
-        return Err(ali_err(
-            400,
-            "DryRunOperation",
-            "Request validation has been passed with DryRun flag set.",
-        ));
+        return Err(dry_run_success());
     }
     let image = Image {
         cloud: ctx.cloud,
@@ -808,5 +816,27 @@ mod tests {
         );
         let d = params(&[("RegionId", "r"), ("PageSize", "101")]);
         assert!(describe(&s, &ctx(SimCloud::AlicloudEcs, &d)).is_err());
+    }
+
+    #[test]
+    fn dry_run_answers_dryrun_success_and_makes_nothing() {
+        let s = sim();
+        let mut p = import_params("dry-name", "a");
+        p.insert("DryRun".into(), "true".into());
+        let e = import(&s, &ctx(SimCloud::AlicloudEcs, &p)).unwrap_err();
+        assert_eq!(
+            (e.status, e.code.as_str(), e.message.as_str()),
+            (
+                400,
+                "DRYRUN.SUCCESS",
+                "This request is a dryrun request with successful result."
+            )
+        );
+        assert!(s.store().list(SimCloud::AlicloudEcs, None).is_empty());
+        // A dry run that would fail answers the failure, not the dry-run code.
+        let mut bad = import_params("1bad", "a");
+        bad.insert("DryRun".into(), "true".into());
+        let e = import(&s, &ctx(SimCloud::AlicloudEcs, &bad)).unwrap_err();
+        assert_eq!(e.code, "InvalidImageName.Malformed");
     }
 }

@@ -1,5 +1,6 @@
 //! Alibaba Cloud RPC-style APIs: ECS (`/alicloud/ecs`), ENS (`/alicloud/ens`) and Apsara Stack
-//! ECS (`/apsarastack/apsara/route/Ecs/<Action>`). Requests are GET query or POST form, signed
+//! ECS (the standard ECS API at `/apsarastack`, with `x-ascm-product-name: Ecs`, or the route gateway
+//! `/apsarastack/apsara/route/Ecs/<Action>`). Requests are GET query or POST form, signed
 //! with RPC v1 (`Signature` parameter) or ACS3-HMAC-SHA256; errors carry the real HTTP status
 //! and `Code`.
 
@@ -270,6 +271,8 @@ struct Parsed {
     version: String,
     /// Reached through the Apsara Stack route gateway (`/apsara/route/Ecs/<Action>`).
     route: bool,
+    /// The `x-ascm-product-name` header (Apsara Stack's ECS-style calls name their product in it).
+    ascm_product: Option<String>,
     params: Params,
     query: Params,
     acs3: bool,
@@ -309,6 +312,7 @@ fn parse(path_action: Option<&str>, req: &RawRequest) -> Parsed {
         action,
         version,
         route: path_action.is_some(),
+        ascm_product: req.header("x-ascm-product-name").map(str::to_string),
         params,
         query,
         acs3,
@@ -369,6 +373,28 @@ fn verify(sim: &Sim, product: Product, p: &Parsed, req: &RawRequest) -> Result<(
         ));
     }
     Ok(())
+}
+
+/// Apsara Stack reached as the ECS API: the gateway needs the product named in `x-ascm-product-name`, which the
+/// official provider sends on every call as `Ecs` (aliyun/terraform-provider-alibabacloudstack
+/// alibabacloudstack/connectivity/client.go `defaultHeaders(popcode)`, `popcode` the ECS SDK request's product).
+/// The route gateway has it in the path instead. Which code the gateway answers without it is not documented:
+/// `MissingParameter` / `InvalidParameter` are guesses (docs/simulator.md).
+fn check_ascm_product(header: Option<&str>) -> Result<(), AliError> {
+    match header.filter(|h| !h.is_empty()) {
+        None => Err(ali_err(
+            400,
+            "MissingParameter",
+            "The input parameter \"x-ascm-product-name\" that is mandatory for processing this request is not \
+             supplied.",
+        )),
+        Some("Ecs") => Ok(()),
+        Some(other) => Err(ali_err(
+            400,
+            "InvalidParameter",
+            format!("The specified header x-ascm-product-name ({other}) is not valid here: this is Ecs."),
+        )),
+    }
 }
 
 /// Handles one request to an Alibaba prefix; `path_action` is the Apsara Stack route's action.
@@ -469,6 +495,8 @@ fn dispatch(sim: &Sim, product: Product, p: &Parsed, ctx: &Ctx<'_>) -> Out {
         if p.action == "ImportImage" {
             required(&p.params, "regionId")?;
         }
+    } else if product == Product::Apsara {
+        check_ascm_product(p.ascm_product.as_deref())?;
     }
     let unknown = || {
         ali_err(
@@ -523,6 +551,23 @@ mod tests {
             .collect();
         assert!(paging(&p, 10, 100).is_err());
         assert_eq!(paging(&Params::new(), 10, 100).unwrap(), (1, 10));
+    }
+
+    #[test]
+    fn ecs_style_apsara_names_its_product() {
+        assert_eq!(
+            check_ascm_product(None).unwrap_err().code,
+            "MissingParameter"
+        );
+        assert_eq!(
+            check_ascm_product(Some("")).unwrap_err().code,
+            "MissingParameter"
+        );
+        assert_eq!(
+            check_ascm_product(Some("Vpc")).unwrap_err().code,
+            "InvalidParameter"
+        );
+        assert!(check_ascm_product(Some("Ecs")).is_ok());
     }
 
     #[test]

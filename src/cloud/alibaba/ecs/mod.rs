@@ -12,7 +12,7 @@ use url::Url;
 pub use params::{images_of, import_params, map_state, parse_image, ALL_STATUSES};
 
 use super::apsara::{self, ApsaraApiStyle};
-use super::rpc::{valid_region, AcsRpc, RpcTarget};
+use super::rpc::{dry_run_passed, valid_region, AcsRpc, RpcTarget};
 use super::{account, rules};
 use crate::cloud::guard::{answered_or_found, guarded_import, image_id};
 use crate::cloud::http::{self, ClientOptions, Failure};
@@ -56,13 +56,30 @@ pub enum EcsFlavor {
     Apsara {
         /// Gateway base URL.
         gateway: Url,
-        /// `x-acs-organizationid`.
+        /// The organization (`x-acs-organizationid`, `Department`, `OrganizationId`).
         organization_id: Option<String>,
-        /// `x-acs-resourcegroupid`.
+        /// The resource set (`x-acs-resourcegroupid`, `ResourceGroup`).
         resource_group_id: Option<String>,
-        /// Route gateway or ECS endpoint.
+        /// ECS endpoint (default) or route gateway.
         style: ApsaraApiStyle,
     },
+}
+
+impl EcsFlavor {
+    /// The Apsara Stack organization and resource set calls are made for (none on public ECS).
+    fn tenant(&self) -> apsara::Tenant<'_> {
+        match self {
+            EcsFlavor::Public { .. } => apsara::Tenant::default(),
+            EcsFlavor::Apsara {
+                organization_id,
+                resource_group_id,
+                ..
+            } => apsara::Tenant {
+                organization_id: organization_id.as_deref(),
+                resource_group_id: resource_group_id.as_deref(),
+            },
+        }
+    }
 }
 
 /// Client for ECS-style image APIs (public ECS or Apsara Stack).
@@ -70,12 +87,24 @@ pub enum EcsFlavor {
 pub struct EcsClient {
     rpc: AcsRpc,
     flavor: EcsFlavor,
+    plan_dry_run: bool,
 }
 
 impl EcsClient {
     /// Builds a client over an RPC transport.
     pub fn new(rpc: AcsRpc, flavor: EcsFlavor) -> Self {
-        EcsClient { rpc, flavor }
+        EcsClient {
+            rpc,
+            flavor,
+            plan_dry_run: false,
+        }
+    }
+
+    /// Makes [`ImageApi::check_import`] send ImportImage with `DryRun=true` on public ECS (off by default: no
+    /// provider setting turns it on yet).
+    pub fn with_plan_dry_run(mut self, on: bool) -> Self {
+        self.plan_dry_run = on;
+        self
     }
 
     fn cloud_id(&self) -> Cloud {
@@ -100,21 +129,9 @@ impl EcsClient {
                     headers: Vec::new(),
                 })
             }
-            EcsFlavor::Apsara {
-                gateway,
-                organization_id,
-                resource_group_id,
-                style,
-            } => apsara::target(
-                gateway,
-                *style,
-                action,
-                region,
-                apsara::Tenant {
-                    organization_id: organization_id.as_deref(),
-                    resource_group_id: resource_group_id.as_deref(),
-                },
-            ),
+            EcsFlavor::Apsara { gateway, style, .. } => {
+                apsara::target(gateway, *style, action, region, self.flavor.tenant())
+            }
         }
     }
 
@@ -127,7 +144,9 @@ impl EcsClient {
     ) -> Result<Value, Failure> {
         let target = self.target(action, region).map_err(Failure::Definite)?;
         let params = match &self.flavor {
-            EcsFlavor::Apsara { style, .. } => apsara::route_params(*style, action, region, params),
+            EcsFlavor::Apsara { style, .. } => {
+                apsara::style_params(*style, action, region, self.flavor.tenant(), params)
+            }
             EcsFlavor::Public { .. } => params.clone(),
         };
         self.rpc
@@ -266,6 +285,32 @@ impl ImageApi for EcsClient {
                 let params =
                     apsara::import_params(req).map_err(|m| self.bad_request("ImportImage", m))?;
                 self.import_apsara(req, params).await.map(ImportStarted::of)
+            }
+        }
+    }
+
+    /// ImportImage with `DryRun=true`: "checks the request for potential issues ... If the request passes the dry
+    /// run, the `DryRunOperation` error code is returned" (alibabacloud-go/ecs-20140526
+    /// client/import_image_request_model.go); the ImportImage error table says 400 `DRYRUN.SUCCESS` instead, so
+    /// both pass ([`dry_run_passed`]). Without `ClientToken`: a dry run makes nothing, and the plan has no token
+    /// yet. A plain success counts too, as for Tencent. Apsara Stack's ImportImage page lists no `DryRun`.
+    async fn check_import(&self, req: &ImportRequest) -> Result<bool, CloudError> {
+        if !self.plan_dry_run || !matches!(self.flavor, EcsFlavor::Public { .. }) {
+            return Ok(false);
+        }
+        let mut params =
+            import_params(req, true).map_err(|m| self.bad_request("ImportImage", m))?;
+        params.remove("ClientToken");
+        params.insert("DryRun".into(), "true".into());
+        match self.call("ImportImage", &req.region, &params, true).await {
+            Ok(_) => Ok(true),
+            Err(f) => {
+                let e = f.into_error();
+                if dry_run_passed(&e.code) {
+                    Ok(true)
+                } else {
+                    Err(e)
+                }
             }
         }
     }
@@ -664,5 +709,43 @@ mod tests {
         assert_eq!(forms[2]["TagKey.1"], "old");
         assert_eq!(forms[3]["Tag.1.Key"], "new");
         assert!(!forms[3].contains_key("Tag.2.Key"));
+    }
+
+    #[tokio::test]
+    async fn dry_run_passes_on_either_documented_code() {
+        for code in ["DryRunOperation", "DRYRUN.SUCCESS"] {
+            let (url, log) = serve(Arc::new(move |_, _: &Recorded| {
+                (
+                    400,
+                    format!(r#"{{"RequestId":"R","Code":"{code}","Message":"dry run"}}"#),
+                )
+            }))
+            .await;
+            let c = client(&url, SignatureVersion::RpcV1).with_plan_dry_run(true);
+            assert!(c.check_import(&req()).await.unwrap(), "{code}");
+            let log = log.lock().unwrap();
+            assert_eq!(log.len(), 1, "{code}: a passed dry run is not retried");
+            let f = log[0].form();
+            assert_eq!(f["Action"], "ImportImage");
+            assert_eq!(f["DryRun"], "true");
+            assert!(!f.contains_key("ClientToken"));
+        }
+    }
+
+    #[tokio::test]
+    async fn dry_run_failure_and_off_by_default() {
+        let (url, log) = serve(Arc::new(|_, _: &Recorded| {
+            (
+                400,
+                r#"{"RequestId":"R","Code":"InvalidImageName.Duplicated","Message":"dup"}"#.into(),
+            )
+        }))
+        .await;
+        let off = client(&url, SignatureVersion::RpcV1);
+        assert!(!off.check_import(&req()).await.unwrap());
+        assert!(log.lock().unwrap().is_empty());
+        let on = client(&url, SignatureVersion::RpcV1).with_plan_dry_run(true);
+        let e = on.check_import(&req()).await.unwrap_err();
+        assert_eq!(e.code, "InvalidImageName.Duplicated");
     }
 }
