@@ -51,7 +51,9 @@ pub(super) fn block() -> BlockSpec {
             "OSS",
             "Defaults to `https://s3.oss-<region>.aliyuncs.com`, the region taken from an OSS https URL, else the \
              image's region (OSS takes virtual-hosted requests only; the ECS and ENS imports read the bucket in \
-             their own region).",
+             their own region). A host outside `aliyuncs.com` is a custom domain bound to the bucket (CNAME), \
+             reached as `https://<domain>/<key>`: accounts that activated OSS on or after 2025-03-20 need one for \
+             buckets in mainland China, where OSS answers `PublicEndpointForbidden` on its public endpoint.",
         ))
         .collect(),
         env_summary: None,

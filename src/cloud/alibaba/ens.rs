@@ -127,7 +127,9 @@ pub fn import_params(req: &ImportRequest) -> Result<BTreeMap<String, String>, St
         p.insert("TargetOSSRegionId".into(), v.clone());
     }
     let sys = parse_oss(&req.source_url)?;
-    let region_of = |r: Option<String>| r.unwrap_or_else(|| req.region.clone());
+    // `OSSRegion`: "Currently, only cn-beijing is supported" (alibabacloud-go/ens-20171110
+    // `client/import_image_request_model.go`); an `oss://` URL names no region, an https one is checked at plan.
+    let region_of = |r: Option<String>| r.unwrap_or_else(|| super::ENS_OSS_REGION.to_string());
     p.insert("OSSRegion".into(), region_of(sys.region));
     p.insert("OSSBucket".into(), sys.bucket);
     p.insert("OSSObject".into(), sys.object);

@@ -156,7 +156,10 @@ impl Backend for UCloudBackend {
             .chain(objects::block_settings(
                 "US3 (UFile)",
                 "Defaults to `https://s3-<region>.ufileos.com`, the region taken from the object's host \
-                 (`<bucket>.<region>.ufileos.com`).",
+                 (`<bucket>.<region>.ufileos.com`). US3's S3 gateway takes parts of exactly 8 MiB (so files up \
+                 to 78 GiB), checks no MD5 (parts are checked by their signed SHA-256), and serves HTTPS with the \
+                 bucket in the host name only in cn-bj, hk, vn-sng, kr-seoul, bra-saopaulo, us-ca and us-ws \
+                 (elsewhere requests go path style).",
             ))
             .collect(),
             env_summary: (self.env_prefixes.len() > 1).then(|| {
