@@ -791,6 +791,37 @@ mod tests {
         );
     }
 
+    /// What Terraform 1.16 hands back at apply (the plan's `planned_files`) against the file now: a change is the
+    /// provider's own error at the disk's `source_file`; the same content, or no record (older Terraform, a plan
+    /// made before this), says nothing.
+    #[test]
+    fn a_file_changed_since_the_saved_plan_is_named() {
+        let mut cfg = file_config(None, None);
+        cfg.data_disks = Field::Known(vec![DataDiskModel {
+            source_file: Field::Known("/tmp/d.raw".into()),
+            upload_to: Field::Known("oss://b/d.raw".into()),
+            ..Default::default()
+        }]);
+        let sources = sources(&cfg);
+        let now = vec![
+            found(Format::Raw, BootMode::Bios).remove(0),
+            Findings {
+                sha256: Some("cd".repeat(32)),
+                inspection: None,
+            },
+        ];
+        let planned = planned_files(&sources, &now);
+        assert_eq!(planned.len(), 2);
+        assert_eq!(planned["data_disks[0].source_file"], "cd".repeat(32));
+        assert!(changed_since_plan(&planned, &sources, &now).is_empty());
+        assert!(changed_since_plan(&Default::default(), &sources, &now).is_empty());
+        let mut then = planned.clone();
+        then.insert("data_disks[0].source_file".into(), "ef".repeat(32));
+        let d = changed_since_plan(&then, &sources, &now);
+        assert_eq!(paths(&d), ["data_disks[0].source_file"]);
+        assert!(d.0[0].summary.contains("changed since the plan"), "{d:?}");
+    }
+
     #[test]
     fn a_configured_hash_must_be_the_files() {
         let mut cfg = file_config(None, None);
