@@ -15,7 +15,7 @@ use std::sync::Arc;
 use cloudimage::disk::{
     self, BootMode, Detail, FileReader, Format, Guest, GuestAccess, ReadAt, VhdDiskType, VmdkKind,
 };
-use disk_support::{convert, qemu, raw_disk, write, Layout};
+use disk_support::{convert, luks_qcow2, qcow2_overlay, qemu, raw_disk, write, Layout};
 
 const SIZE: usize = 48 << 20;
 
@@ -145,16 +145,7 @@ async fn variants_that_cannot_be_read_are_detected_and_named() {
 
     // An overlay with a backing file.
     convert(&raw, &p("base.qcow2"), "qcow2", "");
-    qemu(&[
-        "create",
-        "-f",
-        "qcow2",
-        "-b",
-        &s("base.qcow2"),
-        "-F",
-        "qcow2",
-        &s("overlay.qcow2"),
-    ]);
+    qcow2_overlay(&p("base.qcow2"), &p("overlay.qcow2"));
     let i = inspect(&p("overlay.qcow2")).await;
     assert!(
         matches!(&i.detail, Detail::Qcow2(d) if d.backing_file.as_deref() == Some(s("base.qcow2").as_str())),
@@ -263,17 +254,7 @@ async fn incomplete_images_are_named_and_what_they_name_is_never_opened() {
         &s("external.qcow2"),
         "8M",
     ]);
-    qemu(&[
-        "create",
-        "--object",
-        "secret,id=sec0,data=not-a-real-key",
-        "-f",
-        "qcow2",
-        "-o",
-        "encrypt.format=luks,encrypt.key-secret=sec0",
-        &s("luks.qcow2"),
-        "8M",
-    ]);
+    luks_qcow2(&p("luks.qcow2"), "8M");
     // An incompatible feature bit qemu does not know (bit 40).
     convert(&raw, &p("unknown.qcow2"), "qcow2", "compat=1.1");
     let mut q = std::fs::read(p("unknown.qcow2")).expect("read");

@@ -25,7 +25,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use cloudimage::cloud::storage::PartBody;
-use disk_support::{qemu, raw_disk, Layout};
+use disk_support::{convert, luks_qcow2, qcow2_overlay, raw_disk, Layout};
 use serde_json::json;
 use support::Tf;
 use upload_support::*;
@@ -42,26 +42,18 @@ fn wait_until(what: &str, secs: u64, mut done: impl FnMut() -> bool) {
     panic!("timed out waiting for {what}");
 }
 
+/// A 4 MiB raw disk `name` in the workspace (an MBR that boots with BIOS, or a GPT for `Layout::BiosGpt`).
+fn small_disk(rig: &Rig, name: &str, layout: Layout) -> std::path::PathBuf {
+    disk_file(&rig.ws, name, &raw_disk(layout, 4 * MIB), "raw", "")
+}
+
 /// How many times `needle` occurs in `text`.
 fn count(text: &str, needle: &str) -> usize {
     text.matches(needle).count()
 }
 
 fn ecs_image(name: &str, file: &Path, upload_to: &str, extra: &str) -> String {
-    format!(
-        r#"
-resource "cloudimage_custom_image" "{name}" {{
-  cloud       = "alicloud"
-  region      = "ap-southeast-1"
-  name        = "{name}"
-  source_file = "{}"
-  upload_to   = "{upload_to}"
-  platform    = "CentOS"
-  {extra}
-}}
-"#,
-        file.display()
-    )
+    alicloud_image(name, name, file, upload_to, extra)
 }
 
 /// Each spelling from the issue's probe is refused at validate, naming its `upload_to`; the object it would have
@@ -70,13 +62,7 @@ resource "cloudimage_custom_image" "{name}" {{
 #[test]
 fn object_keys_are_kept_exactly_or_refused() {
     let rig = Rig::new(&["oss-images"]);
-    let file = disk_file(
-        &rig.ws,
-        "web.raw",
-        &raw_disk(Layout::BiosMbr, 4 * MIB),
-        "raw",
-        "",
-    );
+    let file = small_disk(&rig, "web.raw", Layout::BiosMbr);
     let client = rig.moto.client();
     let precious = b"someone else's disk".to_vec();
     rig.rt
@@ -149,58 +135,18 @@ fn object_keys_are_kept_exactly_or_refused() {
 fn incomplete_and_tiny_disks_fail_at_plan() {
     let rig = Rig::with(Tf::V1_15, &["oss-images"]);
     let dir = rig.ws.dir.path().join("disks");
-    let raw = disk_file(
-        &rig.ws,
-        "base.raw",
-        &raw_disk(Layout::UefiGpt, 4 * MIB),
-        "raw",
-        "",
-    );
-    let s = |n: &str| dir.join(n).to_str().unwrap().to_string();
-    qemu(&[
-        "convert",
-        "-f",
-        "raw",
-        "-O",
-        "qcow2",
-        &s("base.raw"),
-        &s("base.qcow2"),
-    ]);
-    qemu(&[
-        "create",
-        "-f",
-        "qcow2",
-        "-b",
-        &s("base.qcow2"),
-        "-F",
-        "qcow2",
-        &s("overlay.qcow2"),
-    ]);
-    qemu(&[
-        "create",
-        "--object",
-        "secret,id=sec0,data=not-a-real-key",
-        "-f",
-        "qcow2",
-        "-o",
-        "encrypt.format=luks,encrypt.key-secret=sec0",
-        &s("luks.qcow2"),
-        "4M",
-    ]);
-    qemu(&[
-        "convert",
-        "-f",
-        "raw",
-        "-O",
+    let raw = small_disk(&rig, "base.raw", Layout::UefiGpt);
+    convert(&raw, &dir.join("base.qcow2"), "qcow2", "");
+    qcow2_overlay(&dir.join("base.qcow2"), &dir.join("overlay.qcow2"));
+    luks_qcow2(&dir.join("luks.qcow2"), "4M");
+    convert(
+        &raw,
+        &dir.join("flat.vmdk"),
         "vmdk",
-        "-o",
         "subformat=monolithicFlat",
-        &s("base.raw"),
-        &s("flat.vmdk"),
-    ]);
+    );
     std::fs::write(dir.join("empty.raw"), b"").unwrap();
     std::fs::write(dir.join("short.raw"), [0u8; 100]).unwrap();
-    let _ = raw;
     let cases = [
         ("overlay", "overlay.qcow2", "backing file"),
         ("luks", "luks.qcow2", "encrypted"),
@@ -276,20 +222,8 @@ resource "cloudimage_custom_image" "huge" {{
 #[test]
 fn images_sharing_one_upload_to_keep_it_until_the_last_is_done() {
     let rig = Rig::new(&["shared"]);
-    let file = disk_file(
-        &rig.ws,
-        "web.raw",
-        &raw_disk(Layout::BiosMbr, 4 * MIB),
-        "raw",
-        "",
-    );
-    let other = disk_file(
-        &rig.ws,
-        "other.raw",
-        &raw_disk(Layout::BiosGpt, 4 * MIB),
-        "raw",
-        "",
-    );
+    let file = small_disk(&rig, "web.raw", Layout::BiosMbr);
+    let other = small_disk(&rig, "other.raw", Layout::BiosGpt);
     let upload_to = "oss://shared/web.raw";
     let (key, secret) = (
         &rig.moto.credentials.access_key_id,
@@ -398,13 +332,7 @@ fn silent_storage_fails_fast_and_a_killed_terraform_stops_its_provider() {
     let mut rig = Rig::new(&[]);
     let silent = Silent::start();
     rig.storage_endpoint = silent.url.clone();
-    let file = disk_file(
-        &rig.ws,
-        "web.raw",
-        &raw_disk(Layout::BiosMbr, 4 * MIB),
-        "raw",
-        "",
-    );
+    let file = small_disk(&rig, "web.raw", Layout::BiosMbr);
     rig.config(&ecs_image("web", &file, "oss://oss-images/up/web.raw", ""));
 
     let mut apply = rig
@@ -512,13 +440,7 @@ fn ctrl_c_stops_a_plan_that_is_hashing() {
 #[test]
 fn a_file_changed_after_a_saved_plan_is_never_uploaded() {
     let rig = Rig::new(&["oss-images"]);
-    let file = disk_file(
-        &rig.ws,
-        "web.raw",
-        &raw_disk(Layout::BiosMbr, 4 * MIB),
-        "raw",
-        "",
-    );
+    let file = small_disk(&rig, "web.raw", Layout::BiosMbr);
     rig.config(&ecs_image("web", &file, "oss://oss-images/up/web.raw", ""));
     rig.ws.ok(&["plan", "-out", "saved.tfplan", "-no-color"]);
     flip_last_data_byte(&file, 0);
@@ -778,13 +700,7 @@ fn public_endpoint_forbidden() -> String {
 fn public_endpoint_forbidden_names_the_fix() {
     let mut rig = Rig::new(&[]);
     rig.storage_endpoint = public_endpoint_forbidden();
-    let file = disk_file(
-        &rig.ws,
-        "web.raw",
-        &raw_disk(Layout::BiosMbr, 4 * MIB),
-        "raw",
-        "",
-    );
+    let file = small_disk(&rig, "web.raw", Layout::BiosMbr);
     rig.config(&ecs_image("web", &file, "oss://oss-images/up/web.raw", ""));
     let r = rig.ws.run(&["apply", "-auto-approve", "-no-color"]);
     assert_ne!(r.code, 0);

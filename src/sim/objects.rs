@@ -77,17 +77,10 @@ impl ObjectStore {
         for (bucket, key) in objects {
             match self.client.head_object(bucket, key).await {
                 Ok(Some(info)) => {
-                    let archived = info.storage_class.as_deref().is_some_and(|c| {
-                        [
-                            "GLACIER",
-                            "DEEP_ARCHIVE",
-                            "Archive",
-                            "ColdArchive",
-                            "DeepColdArchive",
-                        ]
-                        .iter()
-                        .any(|a| a.eq_ignore_ascii_case(c))
-                    });
+                    let archived = info
+                        .storage_class
+                        .as_deref()
+                        .is_some_and(cloudimage::cloud::alibaba::oss::is_archive_class);
                     if archived {
                         return Lookup::Archived(format!("{bucket}/{key}"));
                     }

@@ -50,6 +50,30 @@ pub(crate) fn qemu(args: &[&str]) {
     );
 }
 
+/// An empty qcow2 overlay at `overlay` whose unchanged clusters are in the qcow2 `base`.
+pub(crate) fn qcow2_overlay(base: &Path, overlay: &Path) {
+    let (b, o) = (
+        base.to_str().expect("utf-8 path"),
+        overlay.to_str().expect("utf-8 path"),
+    );
+    qemu(&["create", "-f", "qcow2", "-b", b, "-F", "qcow2", o]);
+}
+
+/// A LUKS-encrypted qcow2 of `size` (qemu-img's size syntax) at `path`.
+pub(crate) fn luks_qcow2(path: &Path, size: &str) {
+    qemu(&[
+        "create",
+        "--object",
+        "secret,id=sec0,data=not-a-real-key",
+        "-f",
+        "qcow2",
+        "-o",
+        "encrypt.format=luks,encrypt.key-secret=sec0",
+        path.to_str().expect("utf-8 path"),
+        size,
+    ]);
+}
+
 /// Converts the raw disk `src` into `dst` with output format `fmt` and `-o` options (may be empty).
 pub(crate) fn convert(src: &Path, dst: &Path, fmt: &str, options: &str) {
     let (s, d) = (

@@ -215,12 +215,23 @@ pub(crate) fn replace_paths(plan: &Value) -> Vec<String> {
 }
 
 pub(crate) fn alicloud_resource(file: &Path, upload_to: &str, extra: &str) -> String {
+    alicloud_image("web", "web-from-file", file, upload_to, extra)
+}
+
+/// An Alibaba Cloud ECS image `resource` named `name`, made from `file` through `upload_to`, with `extra` lines.
+pub(crate) fn alicloud_image(
+    resource: &str,
+    name: &str,
+    file: &Path,
+    upload_to: &str,
+    extra: &str,
+) -> String {
     format!(
         r#"
-resource "cloudimage_custom_image" "web" {{
+resource "cloudimage_custom_image" "{resource}" {{
   cloud       = "alicloud"
   region      = "ap-southeast-1"
-  name        = "web-from-file"
+  name        = "{name}"
   source_file = "{}"
   upload_to   = "{upload_to}"
   platform    = "CentOS"

@@ -196,25 +196,18 @@ impl Backend for AlibabaBackend {
     }
 
     /// ECS ImportImage's documented refusals of an OSS object (Alibaba Cloud ECS API reference, ImportImage error
-    /// codes): 400 `InvalidOSSObject.NeedRestore` "is a archive object, need restore first" and 403
-    /// `InvalidOSSBucket.EncryptUnsupported` "Accessing objects from encrypted OSS bucket is not supported". Which
-    /// S3 storage-class words OSS's S3-compatible API gives its Archive and Cold Archive classes is not documented
-    /// where we looked: both S3's (`GLACIER`, `DEEP_ARCHIVE`) and OSS's own names count (docs/simulator.md).
+    /// codes): 400 `InvalidOSSObject.NeedRestore` "is a archive object, need restore first" (see
+    /// [`oss::is_archive_class`]) and 403 `InvalidOSSBucket.EncryptUnsupported` "Accessing objects from encrypted
+    /// OSS bucket is not supported".
     fn object_problem(&self, info: &ObjectInfo) -> Option<String> {
         if self.product != Product::Ecs {
             return None;
         }
-        if let Some(class) = info.storage_class.as_deref().filter(|c| {
-            [
-                "GLACIER",
-                "DEEP_ARCHIVE",
-                "Archive",
-                "ColdArchive",
-                "DeepColdArchive",
-            ]
-            .iter()
-            .any(|a| a.eq_ignore_ascii_case(c))
-        }) {
+        if let Some(class) = info
+            .storage_class
+            .as_deref()
+            .filter(|c| oss::is_archive_class(c))
+        {
             return Some(format!(
                 "the object is in the {class} storage class, which ECS cannot import from \
                  (InvalidOSSObject.NeedRestore): restore it, or copy it to the Standard class, first"

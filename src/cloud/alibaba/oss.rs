@@ -3,6 +3,24 @@
 
 use crate::cloud::object_url::ObjectUrl;
 
+/// Storage classes whose objects must be restored before they can be read: S3's words (`GLACIER`,
+/// `DEEP_ARCHIVE`) and OSS's own (`Archive`, `ColdArchive`, `DeepColdArchive`), since which words OSS's
+/// S3-compatible API gives its archive classes is not documented where we looked (docs/simulator.md).
+const ARCHIVE_STORAGE_CLASSES: [&str; 5] = [
+    "GLACIER",
+    "DEEP_ARCHIVE",
+    "Archive",
+    "ColdArchive",
+    "DeepColdArchive",
+];
+
+/// Whether `class` (HeadObject's `x-amz-storage-class`) is an archive class.
+pub fn is_archive_class(class: &str) -> bool {
+    ARCHIVE_STORAGE_CLASSES
+        .iter()
+        .any(|a| a.eq_ignore_ascii_case(class))
+}
+
 /// An OSS object location.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OssLocation {
