@@ -1,4 +1,5 @@
-# Apsara Stack ECS (Alibaba's private cloud): a CentOS image from OSS through the Apsara Stack gateway.
+# Apsara Stack ECS (Alibaba's private cloud): a CentOS image from OSS, ECS called as the official Apsara Stack
+# provider calls it (set api_style = "route" for a gateway that serves only /apsara/route/Ecs/<Action>).
 #
 # Credentials: APSARASTACK_ACCESS_KEY and APSARASTACK_SECRET_KEY; the gateway from APSARASTACK_ENDPOINT or here.
 
