@@ -471,3 +471,24 @@ fn import_blocks_by_id_and_by_identity() {
     }
     assert_eq!(env.images("apsarastack").len(), 1);
 }
+
+/// `alicloud.plan_dry_run = true`: the plan of a new ECS image asks ECS to check the import (ImportImage with
+/// DryRun, which the simulator answers with ECS's `DRYRUN.SUCCESS`) and makes nothing.
+#[test]
+fn ecs_plan_dry_run_checks_the_import_and_makes_nothing() {
+    let b = backend("alicloud");
+    let env = Env::new(Tf::Path, 1.0);
+    let provider = provider_block(&env.sim, None).replacen(
+        "  alicloud {",
+        "  alicloud {\n    plan_dry_run = true",
+        1,
+    );
+    env.ws.write_config(&format!(
+        "{provider}{}",
+        resource(b, "dry-run-image", "web", "")
+    ));
+    let plan = env.ws.ok(&["plan", "-no-color"]);
+    assert!(plan.stdout.contains("1 to add"), "{}", plan.all());
+    assert_eq!(env.count("alicloud", "ImportImage"), 1);
+    assert!(env.images("alicloud").is_empty());
+}

@@ -21,6 +21,7 @@ pub(super) const SECURITY_TOKEN: &str = "security_token";
 pub(super) const ECS_ENDPOINT: &str = "ecs_endpoint";
 pub(super) const ENS_ENDPOINT_SETTING: &str = "ens_endpoint";
 const SIGNATURE_VERSION: &str = "signature_version";
+pub(super) const PLAN_DRY_RUN: &str = "plan_dry_run";
 
 /// The `alicloud` block.
 pub(super) fn block() -> BlockSpec {
@@ -44,6 +45,14 @@ pub(super) fn block() -> BlockSpec {
                 SIGNATURE_VERSION,
                 Kind::Choice(&["1.0", "v3"]),
                 "`1.0` (HMAC-SHA1 RPC signatures, the default) or `v3` (ACS3-HMAC-SHA256).",
+            ),
+            Setting::new(
+                PLAN_DRY_RUN,
+                Kind::Flag,
+                "When `true`, `terraform plan` of a new ECS image from `source_url` asks ECS to check the import: \
+                 ImportImage with `DryRun` (parameters, permissions and quotas are checked, nothing is imported; \
+                 ECS answers `DryRunOperation` or `DRYRUN.SUCCESS` when the import would go ahead). Default \
+                 `false`: plans make no API call. ENS has no dry run.",
             ),
         ]
         .into_iter()

@@ -38,10 +38,10 @@ pub(super) fn connect(
         .text(account::ECS_ENDPOINT)
         .map(|e| http::endpoint(cloud, e))
         .transpose()?;
-    Ok(Arc::new(EcsClient::new(
-        rpc,
-        EcsFlavor::Public { endpoint },
-    )))
+    Ok(Arc::new(
+        EcsClient::new(rpc, EcsFlavor::Public { endpoint })
+            .with_plan_dry_run(settings.flag(account::PLAN_DRY_RUN)),
+    ))
 }
 
 /// Which deployment the ECS API is reached through.
