@@ -219,24 +219,61 @@ impl EcsClient {
         req: &ImportRequest,
         params: BTreeMap<String, String>,
     ) -> Result<ImportStarted, CloudError> {
-        // ClientToken makes the call idempotent, so transport failures and 5xx are re-sent.
-        match self.call("ImportImage", &req.region, &params, true).await {
-            // The answer carries the import's TaskId, which CancelTask takes (ecs-20140526
-            // ImportImageResponseBody: ImageId, RegionId, RequestId, TaskId).
-            Ok(v) => Ok(ImportStarted {
-                image_id: image_id(self.cloud_id(), "ImportImage", &v)?,
-                task_id: str_field(&v, "TaskId").filter(|t| !t.is_empty()),
-            }),
-            Err(f) => {
-                let mut e = f.into_error();
-                if let ErrorKind::Duplicate { existing_id } = &mut e.kind {
-                    if let Ok(found) = self.find_images_by_name(&req.region, &req.name).await {
-                        *existing_id = found.first().map(|i| i.id.clone());
-                    }
+        // ClientToken makes the call idempotent, so a call without an answer (a time-out, a dropped connection, a
+        // 5xx) may be sent again. But a gateway that answers after the client's time-out has usually made the image
+        // already: before each new send the image is looked up by name and the tags this import set (the create's
+        // fingerprint tag among them), so a slow gateway costs one time-out, not one per try.
+        let retry = &self.rpc.core.retry;
+        let max = retry.max_attempts.max(1);
+        let mut attempt = 1;
+        loop {
+            match self.call("ImportImage", &req.region, &params, false).await {
+                // The answer carries the import's TaskId, which CancelTask takes (ecs-20140526
+                // ImportImageResponseBody: ImageId, RegionId, RequestId, TaskId).
+                Ok(v) => {
+                    return Ok(ImportStarted {
+                        image_id: image_id(self.cloud_id(), "ImportImage", &v)?,
+                        task_id: str_field(&v, "TaskId").filter(|t| !t.is_empty()),
+                    })
                 }
-                Err(e)
+                Err(Failure::Ambiguous(e)) if attempt < max => {
+                    if let Some(id) = self.made_by(req).await {
+                        tracing::info!(cloud = %self.cloud_id(), region = %req.region, image = %id,
+                            "the unanswered import made its image; not sending it again");
+                        return Ok(ImportStarted::of(id));
+                    }
+                    tracing::debug!(cloud = %self.cloud_id(), attempt, error = %e,
+                        "import unanswered and no image found; sending it again with its ClientToken");
+                    tokio::time::sleep(retry.delay(attempt)).await;
+                    attempt += 1;
+                }
+                Err(f) => {
+                    let mut e = f.into_error();
+                    if let ErrorKind::Duplicate { existing_id } = &mut e.kind {
+                        if let Ok(found) = self.find_images_by_name(&req.region, &req.name).await {
+                            *existing_id = found.first().map(|i| i.id.clone());
+                        }
+                    }
+                    return Err(e);
+                }
             }
         }
+    }
+
+    /// The image an unanswered import `req` made, if the cloud lists it already: its name, and every tag the
+    /// import set (without tags a same-named image proves nothing, and the tokened call is sent again instead).
+    async fn made_by(&self, req: &ImportRequest) -> Option<String> {
+        if req.tags.is_empty() {
+            return None;
+        }
+        let found = self
+            .find_images_by_name(&req.region, &req.name)
+            .await
+            .ok()?;
+        found
+            .into_iter()
+            .find(|i| req.tags.iter().all(|(k, v)| i.tags.get(k) == Some(v)))
+            .map(|i| i.id)
     }
 
     async fn import_apsara(
@@ -641,13 +678,51 @@ mod tests {
             .image_id;
         assert_eq!(id, "m-new");
         let log = log.lock().unwrap();
-        assert_eq!(log.len(), 2);
+        // Import, a look for the image it may have made (none listed), the import again with its token.
+        assert_eq!(log.len(), 3);
+        assert_eq!(log[1].form()["Action"], "DescribeImages");
         assert_eq!(log[0].form()["ClientToken"], "tok-123");
-        assert_eq!(log[1].form()["ClientToken"], "tok-123");
+        assert_eq!(log[2].form()["ClientToken"], "tok-123");
         assert_ne!(
             log[0].form()["SignatureNonce"],
-            log[1].form()["SignatureNonce"]
+            log[2].form()["SignatureNonce"]
         );
+    }
+
+    /// An import that was not answered but made its image (a gateway answering after the client's time-out): the
+    /// image of its name with its tags is found and taken, and the call is not sent again.
+    #[tokio::test]
+    async fn an_unanswered_import_that_made_its_image_is_not_sent_again() {
+        let tags = req().tags;
+        let listed: String = tags
+            .iter()
+            .map(|(k, v)| format!(r#"{{"TagKey":"{k}","TagValue":"{v}"}}"#))
+            .collect::<Vec<_>>()
+            .join(",");
+        let (url, log) = serve(Arc::new(move |_, r: &Recorded| {
+            match r.form()["Action"].as_str() {
+                "ImportImage" => (
+                    503,
+                    r#"{"RequestId":"R0","Code":"ServiceUnavailable","Message":"late"}"#.into(),
+                ),
+                _ => (
+                    200,
+                    format!(
+                        r#"{{"RequestId":"R1","TotalCount":1,"PageNumber":1,"PageSize":100,"Images":{{"Image":[{{"ImageId":"m-made","ImageName":"img","Status":"Creating","Tags":{{"Tag":[{listed}]}}}}]}}}}"#
+                    ),
+                ),
+            }
+        }))
+        .await;
+        let id = client(&url, SignatureVersion::RpcV1)
+            .import(&req())
+            .await
+            .unwrap()
+            .image_id;
+        assert_eq!(id, "m-made");
+        let log = log.lock().unwrap();
+        let actions: Vec<String> = log.iter().map(|r| r.form()["Action"].clone()).collect();
+        assert_eq!(actions, ["ImportImage", "DescribeImages"]);
     }
 
     #[tokio::test]
