@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::model::attr::*;
-use crate::cloud::{Env, ImportRequest};
+use crate::cloud::{DataDisk, Env, ImportRequest};
 
 /// What the journal remembers of one create.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,6 +47,33 @@ pub struct Journal {
 /// fingerprints as they were): two creates with the same fingerprint ask for the same image. It is also the marker
 /// tag put on images where the cloud takes tags at import, so the image itself proves which configuration made it.
 pub(super) fn fingerprint(account: &str, req: &ImportRequest, contents: &[String]) -> String {
+    // Every field is named here, none left to `..`: a field added to the request does not compile until it is
+    // put in the fingerprint or deliberately left out (as the token and the time-out are: how the call is made,
+    // not what it asks for). The order of the hashed fields is the order fingerprints have always had.
+    let ImportRequest {
+        region,
+        name,
+        description,
+        source_url,
+        format,
+        os_type,
+        platform,
+        os_version,
+        architecture,
+        boot_mode,
+        license_type,
+        tags,
+        data_disks,
+        idempotency_token: _,
+        force,
+        image_family,
+        role_name,
+        detection_strategy,
+        nvme_support,
+        system_disk_size_gb,
+        target_oss_region_id,
+        import_timeout: _,
+    } = req;
     let mut h = Sha256::new();
     let mut field = |name: &str, value: &str| {
         h.update(name.as_bytes());
@@ -55,46 +82,51 @@ pub(super) fn fingerprint(account: &str, req: &ImportRequest, contents: &[String
         h.update([0]);
     };
     field("account", account);
-    field(REGION, &req.region);
-    field(NAME, &req.name);
-    field(DESCRIPTION, req.description.as_deref().unwrap_or(""));
-    field(SOURCE_URL, &req.source_url);
+    field(REGION, region);
+    field(NAME, name);
+    field(DESCRIPTION, description.as_deref().unwrap_or(""));
+    field(SOURCE_URL, source_url);
     for (name, v) in [
-        (FORMAT, &req.format),
-        (OS_TYPE, &req.os_type),
-        (PLATFORM, &req.platform),
-        (OS_VERSION, &req.os_version),
-        (ARCHITECTURE, &req.architecture),
-        (BOOT_MODE, &req.boot_mode),
-        (LICENSE_TYPE, &req.license_type),
-        (IMAGE_FAMILY, &req.image_family),
-        (ROLE_NAME, &req.role_name),
-        (DETECTION_STRATEGY, &req.detection_strategy),
-        (NVME_SUPPORT, &req.nvme_support),
-        (TARGET_OSS_REGION_ID, &req.target_oss_region_id),
+        (FORMAT, format),
+        (OS_TYPE, os_type),
+        (PLATFORM, platform),
+        (OS_VERSION, os_version),
+        (ARCHITECTURE, architecture),
+        (BOOT_MODE, boot_mode),
+        (LICENSE_TYPE, license_type),
+        (IMAGE_FAMILY, image_family),
+        (ROLE_NAME, role_name),
+        (DETECTION_STRATEGY, detection_strategy),
+        (NVME_SUPPORT, nvme_support),
+        (TARGET_OSS_REGION_ID, target_oss_region_id),
     ] {
         field(name, v.as_deref().unwrap_or(""));
     }
-    field(FORCE, if req.force { "true" } else { "" });
+    field(FORCE, if *force { "true" } else { "" });
     field(
         SYSTEM_DISK_SIZE_GB,
-        &req.system_disk_size_gb
+        &system_disk_size_gb
             .map(|s| s.to_string())
             .unwrap_or_default(),
     );
-    for (k, v) in &req.tags {
+    for (k, v) in tags {
         field("tag", k);
         field("value", v);
     }
     for c in contents {
         field("content", c);
     }
-    for d in &req.data_disks {
-        field("disk", &d.source_url);
-        field("disk_format", d.format.as_deref().unwrap_or(""));
+    for DataDisk {
+        source_url,
+        format,
+        size_gb,
+    } in data_disks
+    {
+        field("disk", source_url);
+        field("disk_format", format.as_deref().unwrap_or(""));
         field(
             "disk_size",
-            &d.size_gb.map(|s| s.to_string()).unwrap_or_default(),
+            &size_gb.map(|s| s.to_string()).unwrap_or_default(),
         );
     }
     hex::encode(&h.finalize()[..16])
@@ -190,6 +222,26 @@ mod tests {
             idempotency_token: "differs-per-attempt".into(),
             ..ImportRequest::default()
         }
+    }
+
+    /// Fingerprints are marker tags on images already made and keys of journals already written: a full request
+    /// hashes to what it always did.
+    #[test]
+    fn fingerprints_are_stable() {
+        let mut r = request("web");
+        r.description = Some("d".into());
+        r.format = Some("qcow2".into());
+        r.architecture = Some("x86_64".into());
+        r.force = true;
+        r.system_disk_size_gb = Some(40);
+        r.tags.insert("env".into(), "dev".into());
+        r.data_disks.push(crate::cloud::DataDisk {
+            source_url: "oss://b/d.raw".into(),
+            format: Some("raw".into()),
+            size_gb: Some(20),
+        });
+        let fp = fingerprint("acct", &r, &["ab".repeat(32)]);
+        assert_eq!(fp, "f9801aac5e0dca744f4dd00b8fe538f1");
     }
 
     #[test]
