@@ -12,7 +12,7 @@
 //! - refresh (plan) of those images: the reads share one describe call per round of ten, and without batching
 //!   each read is its own call (so the count measures what it claims to).
 // Tests may panic on what they did not expect: that is how they fail.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
 mod sim_support;
 mod support;

@@ -1,7 +1,7 @@
 //! Clients and hand-signed requests against the `cloudimage-sim` binary: every backend's
 //! lifecycle, signature and clock checks, and injected faults. Everything stays on 127.0.0.1.
 // Tests may panic on what they did not expect: that is how they fail.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
 mod sim_support;
 

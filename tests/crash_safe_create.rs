@@ -5,7 +5,7 @@
 //! image is taken over where it carries the configuration's fingerprint tag, and otherwise the apply stops with an
 //! error naming it, never importing a second one.
 // Tests may panic on what they did not expect: that is how they fail.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
 mod image_support;
 mod sim_support;

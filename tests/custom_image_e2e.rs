@@ -1,7 +1,7 @@
 //! `cloudimage_custom_image` end to end: the product binary driven by real Terraform against `cloudimage-sim`, on
 //! every backend. Results are checked in Terraform's state and plans and in the simulator's records, not in logs.
 // Tests may panic on what they did not expect: that is how they fail.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
 mod image_support;
 mod sim_support;

@@ -4,7 +4,7 @@
 //! byte for byte with the raw disk, variants the inspector must refuse to read (backing file, compressed
 //! clusters), and mutated headers that must give errors, never panics.
 // Tests may panic on what they did not expect: that is how they fail.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
 mod disk_support;
 mod support;

@@ -2,7 +2,7 @@
 //! validates with real Terraform, the quick start imports on every cloud of the simulator (and the documented
 //! identity import works), and `scripts/demo` runs to the end and stops its simulator.
 // Tests may panic on what they did not expect: that is how they fail.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
 mod sim_support;
 mod support;

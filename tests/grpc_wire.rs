@@ -2,7 +2,7 @@
 //! (accepted with the announced certificate, refused without it or with another), every implemented RPC on protocol
 //! 6 and 5, the side services, SIGINT, and Shutdown.
 // Tests may panic on what they did not expect: that is how they fail.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;

@@ -1,7 +1,7 @@
 //! Values the clouds would refuse, or should never receive, fail at `terraform validate` with the attribute they
 //! belong to, before anything is imported. Each limit comes from the cloud's documentation (src/resource/limits.rs).
 // Tests may panic on what they did not expect: that is how they fail.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
 mod image_support;
 mod sim_support;

@@ -3,7 +3,7 @@
 //! `import` blocks by ID, and by identity where Terraform has it). What the cloud cannot report is recorded in
 //! place without an API call; what it reports in its own spelling is the same value.
 // Tests may panic on what they did not expect: that is how they fail.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
 mod image_support;
 mod sim_support;

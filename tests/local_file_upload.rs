@@ -7,7 +7,7 @@
 //! missing object fails as ECS fails it. Last, an apply whose provider is killed half way through an upload is applied again:
 //! it resumes, sending only the parts moto does not hold yet (counted by a proxy in front of moto).
 // Tests may panic on what they did not expect: that is how they fail.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
 mod disk_support;
 mod s3_support;

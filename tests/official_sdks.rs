@@ -8,7 +8,7 @@
 //! The SDKs live in the project venv `.venv/`, installed (pinned) by `scripts/install-test-tools`, which
 //! `scripts/test` runs first.
 // Tests may panic on what they did not expect: that is how they fail.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "sim_support/mod.rs"]
 mod sim_support;

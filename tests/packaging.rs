@@ -2,7 +2,7 @@
 //! filesystem mirror that `terraform init` resolves with no network. The scripts package the debug build here
 //! (`BINARY`), so no release build runs inside the tests.
 // Tests may panic on what they did not expect: that is how they fail.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

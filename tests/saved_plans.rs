@@ -4,7 +4,7 @@
 //! nothing from any saved plan, whatever the provider (see `tests/terraform_protocol.rs`,
 //! `cloudrail_014_defects_are_terraforms` and docs/terraform-versions.md).
 // Tests may panic on what they did not expect: that is how they fail.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
 mod image_support;
 mod sim_support;

@@ -4,7 +4,7 @@
 //! fault-injecting proxy in front of moto), a file changing during the upload, and disk inspection of uploaded
 //! images through ranged reads.
 // Tests may panic on what they did not expect: that is how they fail.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
 mod disk_support;
 mod s3_support;

@@ -2,7 +2,7 @@
 //! 0.14 over protocol 5. The provider is the test-only `testprovider` example, whose resource keeps objects as
 //! files, so these tests exercise transport, mTLS, adapters, codecs and the core's plan/apply rules without a cloud.
 // Tests may panic on what they did not expect: that is how they fail.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

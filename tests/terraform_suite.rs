@@ -3,7 +3,7 @@
 //! `variable` in its test file, which needs Terraform 1.13+, so the 1.11 on the reference machine's PATH cannot run
 //! it; older builds would need the deprecated undeclared `-var` instead.)
 // Tests may panic on what they did not expect: that is how they fail.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
 mod sim_support;
 mod support;

@@ -12,7 +12,7 @@
 //! - Ctrl-C stops a plan that is hashing a large file;
 //! - a file changed between `plan -out` and `apply PLANFILE` uploads nothing and makes no image.
 // Tests may panic on what they did not expect: that is how they fail.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
 mod disk_support;
 mod s3_support;

@@ -1,6 +1,6 @@
 //! The `cloudimage_custom_image` test setup shared by the end-to-end files: the six backends' test
 //! configurations, the provider block pointing every cloud at the simulator, and a simulator + workspace pair.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+#![allow(dead_code, clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
 use serde_json::Value as Json;
 

@@ -1,7 +1,7 @@
 //! Shared helpers for tests that run against `cloudimage-sim`: spawning the binary, the admin
 //! API, the simulator's default credentials, and hand-signed raw requests (for cases a client
 //! would never produce, such as stale timestamps).
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+#![allow(dead_code, clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};

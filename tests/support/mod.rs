@@ -2,7 +2,7 @@
 //!
 //! Terraform builds come from `scripts/install-test-tools` (run once per test binary; quick when already done).
 //! A missing tool fails the test: nothing here skips.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+#![allow(dead_code, clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

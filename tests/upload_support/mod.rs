@@ -1,7 +1,7 @@
 //! The rig of the `source_file` tests: a moto server (checking our signatures), `cloudimage-sim --object-store`
 //! reading its objects from it, and a Terraform workspace whose provider block points every cloud at both; with
 //! helpers to make disk files and read plans.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+#![allow(dead_code, clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 
