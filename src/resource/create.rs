@@ -43,6 +43,16 @@ struct Adopted {
     why: &'static str,
 }
 
+/// One create in progress: its local files (checked, held for this create), what it asks the cloud for, and the
+/// fingerprint that names it in the journal and on the image.
+struct Create {
+    uploads: Vec<super::upload::Upload>,
+    lease: super::shared_uploads::Lease,
+    keep: bool,
+    import: ImportRequest,
+    key: String,
+}
+
 fn now_secs() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
@@ -137,44 +147,38 @@ impl CustomImage {
             .await
     }
 
-    /// Creates the image of `request` (or takes over the one an earlier attempt started) and waits for it.
+    /// Creates the image of `request` (or takes over the one an earlier attempt started) and waits for it, in
+    /// four phases: what the create asks for ([`Self::prepare_create`]), an earlier attempt's image to take over
+    /// ([`Self::find_earlier`]), else the uploads and the import call ([`Self::start_import`]), then the wait and
+    /// the uploaded objects' removal ([`Self::finish_and_clean_up`]).
     async fn create_image(
         &self,
         cloud: Cloud,
         client: Arc<dyn ImageApi>,
         region: &str,
         config: &ImageModel,
-        mut planned: ImageModel,
+        planned: ImageModel,
         request: &ApplyRequest<'_>,
     ) -> ApplyOutcome {
-        // A local file is checked against the plan and uploaded first (below, unless an earlier attempt's image is
-        // taken over); its content is part of what the create asks for.
-        let uploads = match self.prepare_uploads(cloud, region, config, &planned).await {
-            Ok(u) => u,
+        let mut create = match self
+            .prepare_create(cloud, client.as_ref(), region, config, &planned)
+            .await
+        {
+            Ok(c) => c,
             Err(d) => return failed(d),
         };
-        let keep = config.keep_uploaded_object.known() == Some(&true);
-        let lease = self.lease_uploads(&uploads, keep);
-        let contents: Vec<String> = uploads.iter().map(|u| u.sha256.clone()).collect();
-        let effective = state::effective(config, &planned);
-        let mut import = state::import_request(cloud, &effective, region, String::new());
-        let key = fingerprint(&client.account(), &import, &contents);
-        if cloud.backend().rules().tags {
-            import.tags.insert(MARKER_TAG.to_string(), key.clone());
-        }
-        let earlier = self.journal.load(&key);
+        let earlier = self.journal.load(&create.key);
         if let Some(e) = &earlier {
-            tracing::info!(cloud = %cloud, region, name = %import.name, image = e.image_id.as_deref().unwrap_or("-"),
+            tracing::info!(cloud = %cloud, region, name = %create.import.name, image = e.image_id.as_deref().unwrap_or("-"),
                 "an earlier create of this configuration did not finish; looking for its image");
         }
-
         let adopted = match self
             .find_earlier(
                 cloud,
                 client.as_ref(),
                 region,
-                &import,
-                &key,
+                &create.import,
+                &create.key,
                 earlier.as_ref(),
             )
             .await
@@ -188,84 +192,146 @@ impl CustomImage {
                     "taking over the image an earlier create started");
                 (a.id, a.task_id)
             }
-            None => {
-                // No image exists before its files are in storage: an upload interrupted here leaves no image,
-                // and the next apply resumes it.
-                if let Err(d) = self.upload_all(&uploads, &lease, &request.stop).await {
-                    return failed(d);
-                }
-                // An earlier attempt whose call was never answered is repeated with its token (ECS then returns
-                // the image that call made). One whose recorded image is gone starts afresh: its token would
-                // name that image again.
-                let repeat = earlier.as_ref().filter(|e| e.image_id.is_none());
-                let entry = Entry {
-                    token: repeat
-                        .map(|e| e.token.clone())
-                        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
-                    sent_at: repeat.map_or_else(now_secs, |e| e.sent_at),
-                    image_id: None,
-                    task_id: None,
-                };
-                if let Err(e) = self.journal.save(&key, &entry) {
-                    tracing::warn!(error = %e, "cannot write the create journal; a create interrupted now may leave an image Terraform does not know");
-                }
-                import.idempotency_token = entry.token.clone();
-                tracing::info!(cloud = %cloud, region, name = %import.name, "importing image");
-                match client.import(&import).await {
-                    Ok(started) => {
-                        let _ = self.journal.save(
-                            &key,
-                            &Entry {
-                                image_id: Some(started.image_id.clone()),
-                                task_id: started.task_id.clone(),
-                                ..entry
-                            },
-                        );
-                        (started.image_id, started.task_id)
-                    }
-                    Err(e) => match self
-                        .after_refused_import(
-                            cloud,
-                            client.as_ref(),
-                            region,
-                            &import,
-                            &key,
-                            repeat,
-                            e,
-                        )
-                        .await
-                    {
-                        Ok(a) => (a.id, a.task_id),
-                        Err(d) => return failed(d),
-                    },
-                }
-            }
+            None => match self
+                .start_import(
+                    cloud,
+                    client.as_ref(),
+                    region,
+                    &mut create,
+                    earlier.as_ref(),
+                    request,
+                )
+                .await
+            {
+                Ok(started) => started,
+                Err(d) => return failed(d),
+            },
         };
+        self.finish_and_clean_up(
+            cloud, region, &id, task_id, planned, config, create, request,
+        )
+        .await
+    }
+
+    /// What the create asks for: the local files checked against the plan (not uploaded yet) and held for this
+    /// create, the import request, and its fingerprint (the journal's key, and the marker tag where the cloud
+    /// takes tags).
+    async fn prepare_create(
+        &self,
+        cloud: Cloud,
+        client: &dyn ImageApi,
+        region: &str,
+        config: &ImageModel,
+        planned: &ImageModel,
+    ) -> Result<Create, Diagnostic> {
+        let uploads = self.prepare_uploads(cloud, region, config, planned).await?;
+        let keep = config.keep_uploaded_object.known() == Some(&true);
+        let lease = self.lease_uploads(&uploads, keep);
+        let contents: Vec<String> = uploads.iter().map(|u| u.sha256.clone()).collect();
+        let effective = state::effective(config, planned);
+        let mut import = state::import_request(cloud, &effective, region, String::new());
+        let key = fingerprint(&client.account(), &import, &contents);
+        if cloud.backend().rules().tags {
+            import.tags.insert(MARKER_TAG.to_string(), key.clone());
+        }
+        Ok(Create {
+            uploads,
+            lease,
+            keep,
+            import,
+            key,
+        })
+    }
+
+    /// No earlier image to take over: uploads the files (no image exists before its files are in storage, so an
+    /// upload interrupted here leaves none, and the next apply resumes it), records the attempt in the journal,
+    /// and sends the import. Returns the image and its import task.
+    async fn start_import(
+        &self,
+        cloud: Cloud,
+        client: &dyn ImageApi,
+        region: &str,
+        create: &mut Create,
+        earlier: Option<&Entry>,
+        request: &ApplyRequest<'_>,
+    ) -> Result<(String, Option<String>), Diagnostic> {
+        self.upload_all(&create.uploads, &create.lease, &request.stop)
+            .await?;
+        // An earlier attempt whose call was never answered is repeated with its token (ECS then returns the image
+        // that call made). One whose recorded image is gone starts afresh: its token would name that image again.
+        let repeat = earlier.filter(|e| e.image_id.is_none());
+        let entry = Entry {
+            token: repeat
+                .map(|e| e.token.clone())
+                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+            sent_at: repeat.map_or_else(now_secs, |e| e.sent_at),
+            image_id: None,
+            task_id: None,
+        };
+        if let Err(e) = self.journal.save(&create.key, &entry) {
+            tracing::warn!(error = %e, "cannot write the create journal; a create interrupted now may leave an image Terraform does not know");
+        }
+        let import = &mut create.import;
+        import.idempotency_token = entry.token.clone();
+        tracing::info!(cloud = %cloud, region, name = %import.name, "importing image");
+        match client.import(import).await {
+            Ok(started) => {
+                let _ = self.journal.save(
+                    &create.key,
+                    &Entry {
+                        image_id: Some(started.image_id.clone()),
+                        task_id: started.task_id.clone(),
+                        ..entry
+                    },
+                );
+                Ok((started.image_id, started.task_id))
+            }
+            Err(e) => self
+                .after_refused_import(cloud, client, region, import, &create.key, repeat, e)
+                .await
+                .map(|a| (a.id, a.task_id)),
+        }
+    }
+
+    /// Waits for the image (the planned state filled in with what the import sent for computed attributes the
+    /// cloud may not echo), forgets the journal entry once Terraform has the image, and deletes the uploaded
+    /// objects once it is available: by the last create of this run that needs them, unless one keeps them; a
+    /// failed create drops its lease and the objects stay for the next apply.
+    #[allow(clippy::too_many_arguments)]
+    async fn finish_and_clean_up(
+        &self,
+        cloud: Cloud,
+        region: &str,
+        id: &str,
+        task_id: Option<String>,
+        mut planned: ImageModel,
+        config: &ImageModel,
+        create: Create,
+        request: &ApplyRequest<'_>,
+    ) -> ApplyOutcome {
         tracing::info!(cloud = %cloud, region, image = %id, "import started; waiting for the image");
         // What we sent, for computed attributes the cloud may not echo back.
         for (field, sent) in [
-            (&mut planned.os_type, &import.os_type),
-            (&mut planned.architecture, &import.architecture),
+            (&mut planned.os_type, &create.import.os_type),
+            (&mut planned.architecture, &create.import.architecture),
         ] {
             if !field.is_known() {
                 *field = Field::from_option(sent.clone());
             }
         }
         let mut out = self
-            .finish_create(cloud, region, &id, &planned, config, &request.stop)
+            .finish_create(cloud, region, id, &planned, config, &request.stop)
             .await;
         if out.state.is_some() {
             // Terraform has the image now (tainted, if the wait failed): nothing left to find.
-            self.journal.remove(&key);
+            self.journal.remove(&create.key);
         }
         // The image is available: the import has read the uploaded objects.
         let available = out.state.is_some() && !out.diagnostics.has_errors();
         if available {
-            // Deleted by the last image of this run that needs them, unless one keeps them; a failed create
-            // drops its lease and the objects stay for the next apply.
-            let deletable = lease.finish();
-            if !keep {
-                for w in self.remove_uploads(&uploads, &deletable).await {
+            let deletable = create.lease.finish();
+            if !create.keep {
+                for w in self.remove_uploads(&create.uploads, &deletable).await {
                     out.diagnostics.push(w);
                 }
             }
