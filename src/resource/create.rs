@@ -451,7 +451,7 @@ impl CustomImage {
         config: &ImageModel,
         stop: &crate::signal::Signal,
     ) -> ApplyOutcome {
-        let timeout = state::timeout(config, attr::CREATE);
+        let timeout = state::timeout(config, state::Operation::Create);
         let label = format!("{cloud}/{region}/{id}");
         let end = wait_for(
             Goal::Available,

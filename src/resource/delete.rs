@@ -7,7 +7,7 @@ use crate::provider::{Diagnostic, Diagnostics};
 
 use super::diagnostics::{cloud_diagnostic, not_configured};
 use super::image::{locate, CustomImage};
-use super::model::{attr, ImageModel};
+use super::model::ImageModel;
 use super::private::Private;
 use super::state;
 use super::wait::{wait_for, Goal, WaitEnd};
@@ -31,7 +31,7 @@ impl CustomImage {
             }
         };
         tracing::info!(cloud = %cloud, region = %region, image = %id, "deleting image");
-        let timeout = state::timeout(&prior, attr::DELETE);
+        let timeout = state::timeout(&prior, state::Operation::Delete);
         let task = Private::decode(request.private).import_task;
         match self
             .delete_when_possible(

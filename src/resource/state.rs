@@ -100,7 +100,7 @@ pub(super) fn import_request(
         nvme_support: spelled(attr::NVME_SUPPORT, &config.nvme_support),
         system_disk_size_gb: gib(&config.system_disk_size_gb),
         target_oss_region_id: config.target_oss_region_id.string(),
-        import_timeout: Some(timeout(config, attr::CREATE)),
+        import_timeout: Some(timeout(config, Operation::Create)),
     }
 }
 
@@ -319,20 +319,26 @@ pub(super) fn skeleton(base: &ImageModel, cloud: Cloud, region: &str, id: &str) 
     m
 }
 
+/// An operation the `timeouts` block bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Operation {
+    /// Import and wait.
+    Create,
+    /// Rename, describe, re-tag.
+    Update,
+    /// Delete (and cancel a running import).
+    Delete,
+}
+
 /// The operation timeouts in the `timeouts` block, with the documented defaults.
-pub(super) fn timeout(m: &ImageModel, op: &str) -> Duration {
-    let default = match op {
-        attr::CREATE => Duration::from_secs(60 * 60),
-        attr::UPDATE => Duration::from_secs(10 * 60),
-        _ => Duration::from_secs(20 * 60),
+pub(super) fn timeout(m: &ImageModel, op: Operation) -> Duration {
+    let (default, set) = match op {
+        Operation::Create => (60 * 60, m.timeouts.known().and_then(|t| t.create.text())),
+        Operation::Update => (10 * 60, m.timeouts.known().and_then(|t| t.update.text())),
+        Operation::Delete => (20 * 60, m.timeouts.known().and_then(|t| t.delete.text())),
     };
-    let set = m.timeouts.known().and_then(|t| match op {
-        attr::CREATE => t.create.text(),
-        attr::UPDATE => t.update.text(),
-        _ => t.delete.text(),
-    });
     set.and_then(|s| super::limits::parse_timeout(s).ok())
-        .unwrap_or(default)
+        .unwrap_or(Duration::from_secs(default))
 }
 
 #[cfg(test)]
@@ -477,13 +483,13 @@ mod tests {
     fn timeouts_default_and_parse() {
         let none = Value::object([("timeouts", Value::Null)]);
         let none = ImageModel::from_value(&none);
-        assert_eq!(timeout(&none, "create"), Duration::from_secs(3600));
+        assert_eq!(timeout(&none, Operation::Create), Duration::from_secs(3600));
         let set = Value::object([(
             "timeouts",
             Value::object([("create", Value::string("1m30s"))]),
         )]);
         let set = ImageModel::from_value(&set);
-        assert_eq!(timeout(&set, "create"), Duration::from_secs(90));
-        assert_eq!(timeout(&set, "delete"), Duration::from_secs(1200));
+        assert_eq!(timeout(&set, Operation::Create), Duration::from_secs(90));
+        assert_eq!(timeout(&set, Operation::Delete), Duration::from_secs(1200));
     }
 }

@@ -7,7 +7,7 @@ use crate::provider::Diagnostic;
 
 use super::diagnostics::{cloud_diagnostic, not_configured};
 use super::image::{locate, CustomImage};
-use super::model::{attr, ImageModel};
+use super::model::ImageModel;
 use super::private::Private;
 use super::state;
 
@@ -46,7 +46,7 @@ impl CustomImage {
                 }
             };
             let config = ImageModel::from_value(request.config);
-            let timeout = state::timeout(&config, attr::UPDATE);
+            let timeout = state::timeout(&config, state::Operation::Update);
             match tokio::time::timeout(timeout, client.update_image(&region, &id, &change)).await {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => {
