@@ -22,9 +22,10 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use md5::Digest as _;
 
-use super::client::{backoff, etag_md5, CompletedPart, PartBody, S3Client};
+use super::client::{etag_md5, CompletedPart, PartBody, S3Client};
 use super::config::{check_bucket, check_key};
 use super::error::StorageError;
+use crate::cloud::http::RetryPolicy;
 
 /// Smallest part S3 and the three clouds accept (all but the last part).
 pub const MIN_PART_SIZE: u64 = 5 << 20;
@@ -81,10 +82,9 @@ pub struct UploadOptions {
     pub concurrency: usize,
     /// Memory for part buffers: fewer parts fly at once when `concurrency` parts would not fit (at least one).
     pub memory_budget: u64,
-    /// Tries per part before the upload fails.
-    pub part_attempts: u32,
-    /// First delay between tries of a part (doubled each time, with jitter).
-    pub retry_delay: Duration,
+    /// Tries per part before the upload fails (`max_attempts`) and the delays between them, with the API clients'
+    /// backoff. Separate from the client's request retries: a part is worth more patience than one request.
+    pub part_retry: RetryPolicy,
     /// Time between INFO progress lines.
     pub progress_interval: Duration,
     /// Sign each part's SHA-256 (`x-amz-content-sha256`), a second check the service makes besides `Content-MD5`;
@@ -102,8 +102,12 @@ impl Default for UploadOptions {
             part_size: None,
             concurrency: 4,
             memory_budget: 64 << 20,
-            part_attempts: 5,
-            retry_delay: Duration::from_secs(1),
+            // 5 tries, the first retry after 1 s, doubled each time (with jitter), at most 20 s apart.
+            part_retry: RetryPolicy {
+                base: Duration::from_secs(1),
+                cap: Duration::from_secs(20),
+                max_attempts: 5,
+            },
             progress_interval: Duration::from_secs(10),
             sign_payload: true,
             on_part: None,
@@ -117,7 +121,7 @@ impl std::fmt::Debug for UploadOptions {
             .field("part_size", &self.part_size)
             .field("concurrency", &self.concurrency)
             .field("memory_budget", &self.memory_budget)
-            .field("part_attempts", &self.part_attempts)
+            .field("part_retry", &self.part_retry)
             .field("progress_interval", &self.progress_interval)
             .field("sign_payload", &self.sign_payload)
             .finish_non_exhaustive()
@@ -344,7 +348,7 @@ impl Shared {
     /// Tries a part gets when its last try failed with `e`: fewer after a time-out (a service that does not
     /// answer is not waited for five times over).
     fn part_attempts_after(&self, e: &StorageError) -> u32 {
-        let all = self.options.part_attempts.max(1);
+        let all = self.options.part_retry.max_attempts.max(1);
         if e.is_timeout() {
             all.min(self.client.options().attempts_after_timeout.max(1))
         } else {
@@ -399,7 +403,7 @@ impl Shared {
                     Ok(etag) => break etag,
                     Err(e) if attempts < self.part_attempts_after(&e) && e.is_retryable() => {
                         self.retries.fetch_add(1, Ordering::SeqCst);
-                        let delay = backoff(self.options.retry_delay, attempts);
+                        let delay = self.options.part_retry.delay(attempts);
                         tracing::warn!(bucket = %self.bucket, key = %self.key, part = number, attempt = attempts,
                             error = %e, "part upload failed; retrying in {:.1} s", delay.as_secs_f64());
                         tokio::time::sleep(delay).await;
