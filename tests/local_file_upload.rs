@@ -554,7 +554,7 @@ fn the_simulator_fails_imports_of_missing_objects_as_each_cloud_does() {
             .expect("put object");
     }
     let key = rig.moto.credentials.access_key_id.clone();
-    let secret = rig.moto.credentials.secret_access_key.clone();
+    let secret = rig.moto.credentials.secret_access_key.expose().to_string();
     let base = rig.sim.base.clone();
     let api = |cloud: Cloud| {
         let mut s = Settings::default();

@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use cloudimage::cloud::http::RetryPolicy;
 use cloudimage::cloud::storage::{
     ObjectReader, PartBody, S3Client, StorageCredentials, StorageError, UploadOptions,
     UploadRequest, META_SHA256,
@@ -56,7 +57,10 @@ async fn download(client: &S3Client, bucket: &str, key: &str, size: u64) -> Vec<
 fn options(part_mib: u64) -> UploadOptions {
     UploadOptions {
         part_size: Some(part_mib << 20),
-        retry_delay: Duration::from_millis(10),
+        part_retry: RetryPolicy {
+            base: Duration::from_millis(10),
+            ..UploadOptions::default().part_retry
+        },
         progress_interval: Duration::from_millis(200),
         ..UploadOptions::default()
     }
@@ -534,9 +538,13 @@ async fn failed_parts_are_retried_and_a_failed_upload_is_aborted() {
     // Part 3 always fails: the upload gives up after its tries and aborts the multipart upload.
     let proxy = FaultProxy::start(moto.endpoint.clone(), vec![(3, u32::MAX)]).await;
     let client = moto.client_with(moto.credentials.clone(), &proxy.endpoint);
+    let base = options(5);
     let opts = UploadOptions {
-        part_attempts: 3,
-        ..options(5)
+        part_retry: RetryPolicy {
+            max_attempts: 3,
+            ..base.part_retry
+        },
+        ..base
     };
     let e = client
         .upload_file(&req("failed.raw"), &opts)

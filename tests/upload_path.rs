@@ -227,7 +227,7 @@ fn images_sharing_one_upload_to_keep_it_until_the_last_is_done() {
     let upload_to = "oss://shared/web.raw";
     let (key, secret) = (
         &rig.moto.credentials.access_key_id,
-        &rig.moto.credentials.secret_access_key,
+        rig.moto.credentials.secret_access_key.expose(),
     );
     let (base, storage) = (&rig.sim.base, &rig.storage_endpoint);
     let pair = |second: &Path| {
@@ -473,7 +473,7 @@ fn ucloud_private_urls_are_checked() {
         .unwrap();
     let (pk, sk) = (
         rig.moto.credentials.access_key_id.clone(),
-        rig.moto.credentials.secret_access_key.clone(),
+        rig.moto.credentials.secret_access_key.expose().to_string(),
     );
     let base = "https://us3-images.hk.ufileos.com/up/a%20b.qcow2";
     let now = sim_support::now_secs();

@@ -14,6 +14,7 @@ use clap::Parser;
 use cloudimage::cloud::storage::{
     Addressing, S3Client, StorageConfig, StorageCredentials, UploadOptions, UploadRequest,
 };
+use cloudimage::cloud::Secret;
 use cloudimage::disk::hash_cache::HashCache;
 
 #[derive(Parser, Debug)]
@@ -115,8 +116,9 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let credentials = StorageCredentials {
         access_key_id: env("AWS_ACCESS_KEY_ID").ok_or("AWS_ACCESS_KEY_ID is not set")?,
         secret_access_key: env("AWS_SECRET_ACCESS_KEY")
-            .ok_or("AWS_SECRET_ACCESS_KEY is not set")?,
-        session_token: env("AWS_SESSION_TOKEN"),
+            .ok_or("AWS_SECRET_ACCESS_KEY is not set")?
+            .into(),
+        session_token: env("AWS_SESSION_TOKEN").map(Secret::from),
     };
     let addressing = if args.path_style {
         Addressing::Path

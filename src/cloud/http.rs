@@ -99,6 +99,24 @@ pub fn check_endpoint(raw: &str) -> Result<Url, String> {
     }
 }
 
+/// [`check_endpoint`] for an endpoint that must be an origin, `scheme://host[:port]` with no path, query or user
+/// info: object storage puts the bucket in the host name or the path itself, so anything after the port would be
+/// signed and sent as part of every object's address.
+pub fn check_origin(raw: &str) -> Result<Url, String> {
+    let url = check_endpoint(raw)?;
+    if url.host_str().is_none_or(str::is_empty)
+        || !matches!(url.path(), "" | "/")
+        || url.query().is_some()
+        || !url.username().is_empty()
+        || url.password().is_some()
+    {
+        return Err(format!(
+            "endpoint {raw:?} must be scheme://host[:port] only"
+        ));
+    }
+    Ok(url)
+}
+
 /// [`check_endpoint`] for a client of `cloud`.
 pub fn endpoint(cloud: Cloud, raw: &str) -> Result<Url, ConfigError> {
     check_endpoint(raw).map_err(|m| ConfigError::new(cloud, m))
@@ -396,6 +414,26 @@ mod tests {
         }
         let e = check_endpoint("http://ecs.aliyuncs.com").unwrap_err();
         assert!(e.contains("plain http"));
+    }
+
+    #[test]
+    fn origins_have_nothing_after_the_port() {
+        for ok in [
+            "https://s3.example.com",
+            "http://127.0.0.1:9000",
+            "https://h/",
+        ] {
+            assert!(check_origin(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://s3.example.com",
+            "https://s3.example.com/bucket",
+            "https://s3.example.com/?x=1",
+            "https://u:p@s3.example.com",
+            "https://u@s3.example.com",
+        ] {
+            assert!(check_origin(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -162,8 +162,8 @@ pub fn credentials(
 ) -> StorageCredentials {
     StorageCredentials {
         access_key_id,
-        secret_access_key: secret.expose().to_string(),
-        session_token: token.map(|t| t.expose().to_string()),
+        secret_access_key: secret.clone(),
+        session_token: token.cloned(),
     }
 }
 

@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
 
 use crate::cloud::batch::{BatchConfig, DescribeBatcher};
-use crate::cloud::http::ClientOptions;
+use crate::cloud::http::{ClientOptions, RetryPolicy};
 use crate::cloud::storage::{self, S3Client};
 use crate::cloud::{
     self, Cloud, CloudError, ConfigError, Env, Image, ImageApi, Settings, StoredObject,
@@ -181,12 +181,15 @@ impl Clouds {
             return Ok(c.clone());
         }
         let options = match purpose {
-            StorageUse::Apply => storage::ClientOptions::default(),
-            StorageUse::Plan => storage::ClientOptions {
-                attempts: 2,
+            StorageUse::Apply => storage::StorageOptions::default(),
+            StorageUse::Plan => storage::StorageOptions {
+                retry: RetryPolicy {
+                    max_attempts: 2,
+                    ..storage::StorageOptions::default().retry
+                },
                 connect_timeout: std::time::Duration::from_secs(5),
                 request_timeout: std::time::Duration::from_secs(15),
-                ..storage::ClientOptions::default()
+                ..storage::StorageOptions::default()
             },
         };
         let client = S3Client::with_options(config, options)

@@ -11,9 +11,10 @@
 //! `InvalidOSSObject.NotFound` (or `InvalidOSSBucket.NotFound`), ENS with 400 `InvalidParameter.OSSObject`; Tencent
 //! Cloud and UCloud take the import and the image ends in their failed state.
 
+use cloudimage::cloud::http::RetryPolicy;
 use cloudimage::cloud::objects::stored_object;
 use cloudimage::cloud::storage::{
-    Addressing, ClientOptions, S3Client, StorageConfig, StorageCredentials,
+    Addressing, S3Client, StorageConfig, StorageCredentials, StorageOptions,
 };
 use cloudimage::cloud::Cloud;
 
@@ -56,16 +57,19 @@ impl ObjectStore {
             Addressing::Path,
             StorageCredentials {
                 access_key_id: access_key_id.to_string(),
-                secret_access_key: secret_access_key.to_string(),
+                secret_access_key: secret_access_key.into(),
                 session_token: None,
             },
         )
         .map_err(|e| e.to_string())?;
         let client = S3Client::with_options(
             config,
-            ClientOptions {
-                attempts: 2,
-                ..ClientOptions::default()
+            StorageOptions {
+                retry: RetryPolicy {
+                    max_attempts: 2,
+                    ..StorageOptions::default().retry
+                },
+                ..StorageOptions::default()
             },
         )
         .map_err(|e| e.to_string())?;

@@ -12,8 +12,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use cloudimage::cloud::http::RetryPolicy;
 use cloudimage::cloud::storage::{
-    Addressing, ClientOptions, S3Client, StorageConfig, StorageCredentials,
+    Addressing, S3Client, StorageConfig, StorageCredentials, StorageOptions,
 };
 
 /// The signing region the tests use.
@@ -124,9 +125,12 @@ impl Moto {
             .with_sha256_checksums(sha256);
         S3Client::with_options(
             config,
-            ClientOptions {
-                retry_delay: Duration::from_millis(20),
-                ..ClientOptions::default()
+            StorageOptions {
+                retry: RetryPolicy {
+                    base: Duration::from_millis(20),
+                    ..StorageOptions::default().retry
+                },
+                ..StorageOptions::default()
             },
         )
         .expect("storage client")
@@ -138,7 +142,7 @@ impl Moto {
             ("AWS_ACCESS_KEY_ID", self.credentials.access_key_id.clone()),
             (
                 "AWS_SECRET_ACCESS_KEY",
-                self.credentials.secret_access_key.clone(),
+                self.credentials.secret_access_key.expose().to_string(),
             ),
             ("AWS_DEFAULT_REGION", REGION.to_string()),
         ]
@@ -190,7 +194,7 @@ print(k["AccessKeyId"], k["SecretAccessKey"])
     };
     StorageCredentials {
         access_key_id: id.to_string(),
-        secret_access_key: secret.to_string(),
+        secret_access_key: secret.into(),
         session_token: None,
     }
 }

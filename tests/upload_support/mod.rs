@@ -49,7 +49,7 @@ impl Rig {
         let creds = ws.dir.path().join("sim-credentials.json");
         let pair = json!([{
             "id": moto.credentials.access_key_id,
-            "secret": moto.credentials.secret_access_key,
+            "secret": moto.credentials.secret_access_key.expose(),
         }]);
         std::fs::write(
             &creds,
@@ -67,7 +67,7 @@ impl Rig {
                 "--object-store-access-key",
                 &moto.credentials.access_key_id,
                 "--object-store-secret-key",
-                &moto.credentials.secret_access_key,
+                moto.credentials.secret_access_key.expose(),
             ],
         );
         // This workspace's own hash cache, and the provider's INFO lines (upload progress) on stderr.
@@ -86,7 +86,7 @@ impl Rig {
 
     pub(crate) fn provider(&self, extra: &str) -> String {
         let key = &self.moto.credentials.access_key_id;
-        let secret = &self.moto.credentials.secret_access_key;
+        let secret = self.moto.credentials.secret_access_key.expose();
         let (base, storage) = (&self.sim.base, &self.storage_endpoint);
         format!(
             r#"

@@ -23,6 +23,7 @@ use super::config::{check_bucket, check_key, Addressing, StorageConfig};
 use super::error::StorageError;
 use super::xml;
 pub use super::xml::CompletedPart;
+use crate::cloud::http::RetryPolicy;
 
 /// Unreserved characters (RFC 3986), which SigV4 leaves unencoded.
 const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
@@ -39,13 +40,12 @@ const META_PREFIX: &str = "x-amz-meta-";
 /// The payload hash header value that leaves the body out of the signature.
 pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
 
-/// Retry and timeout settings of the client.
+/// Retry and timeout settings of the storage client (the API clients' counterpart is
+/// [`crate::cloud::http::StorageOptions`]).
 #[derive(Debug, Clone)]
-pub struct ClientOptions {
-    /// Tries per request (1 = no retry) for requests that are safe to repeat.
-    pub attempts: u32,
-    /// First retry delay; doubled each retry (with jitter), capped at 20 s.
-    pub retry_delay: Duration,
+pub struct StorageOptions {
+    /// Retries of requests that are safe to repeat, with the API clients' backoff (`max_attempts` 1 = no retry).
+    pub retry: RetryPolicy,
     /// TCP/TLS connect timeout.
     pub connect_timeout: Duration,
     /// Time allowed for the service to start answering, beyond the time the bodies take at `min_rate`. A server
@@ -54,16 +54,20 @@ pub struct ClientOptions {
     /// Slowest transfer rate tolerated for request and response bodies, in bytes per second: a body of `n`
     /// bytes gets `request_timeout + n / min_rate`.
     pub min_rate: u64,
-    /// Tries per request after a time-out (at most `attempts`): a service that let one request time out is not
-    /// waited for over and over.
+    /// Tries per request after a time-out (at most `retry.max_attempts`): a service that let one request time out
+    /// is not waited for over and over.
     pub attempts_after_timeout: u32,
 }
 
-impl Default for ClientOptions {
+impl Default for StorageOptions {
     fn default() -> Self {
         Self {
-            attempts: 4,
-            retry_delay: Duration::from_millis(500),
+            // 4 tries, the first retry after 500 ms, doubled each time (with jitter), at most 20 s apart.
+            retry: RetryPolicy {
+                base: Duration::from_millis(500),
+                cap: Duration::from_secs(20),
+                max_attempts: 4,
+            },
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(20),
             min_rate: 128 << 10,
@@ -160,7 +164,7 @@ struct Inner {
     http: reqwest::Client,
     signer: Signer<Credential>,
     config: StorageConfig,
-    options: ClientOptions,
+    options: StorageOptions,
 }
 
 impl std::fmt::Debug for S3Client {
@@ -212,13 +216,13 @@ pub fn etag_md5(etag: &str) -> Option<String> {
 impl S3Client {
     /// A client for `config` with default retry and timeout settings.
     pub fn new(config: StorageConfig) -> Result<Self, StorageError> {
-        Self::with_options(config, ClientOptions::default())
+        Self::with_options(config, StorageOptions::default())
     }
 
     /// A client with explicit retry and timeout settings (tests shrink the delays).
     pub fn with_options(
         config: StorageConfig,
-        options: ClientOptions,
+        options: StorageOptions,
     ) -> Result<Self, StorageError> {
         let http = reqwest::Client::builder()
             .connect_timeout(options.connect_timeout)
@@ -231,9 +235,11 @@ impl S3Client {
             .build()
             .map_err(|e| StorageError::Config(format!("cannot build the HTTP client: {e}")))?;
         let c = &config.credentials;
-        let mut provider = StaticCredentialProvider::new(&c.access_key_id, &c.secret_access_key);
+        // The only place the secret and the token leave their `Secret`: the signer needs their text.
+        let mut provider =
+            StaticCredentialProvider::new(&c.access_key_id, c.secret_access_key.expose());
         if let Some(token) = &c.session_token {
-            provider = provider.with_session_token(token);
+            provider = provider.with_session_token(token.expose());
         }
         let signer = Signer::new(
             Context::new(),
@@ -256,7 +262,7 @@ impl S3Client {
     }
 
     /// The retry settings this client was built with.
-    pub fn options(&self) -> &ClientOptions {
+    pub fn options(&self) -> &StorageOptions {
         &self.inner.options
     }
 
@@ -378,7 +384,7 @@ impl S3Client {
     /// Sends `call`, trying again after retryable failures when `retry` is set.
     async fn send(&self, call: &Call<'_>, retry: bool) -> Result<reqwest::Response, StorageError> {
         let attempts = if retry {
-            self.inner.options.attempts.max(1)
+            self.inner.options.retry.max_attempts.max(1)
         } else {
             1
         };
@@ -394,7 +400,7 @@ impl S3Client {
                             return Err(e);
                         }
                     }
-                    let delay = backoff(self.inner.options.retry_delay, attempt);
+                    let delay = self.inner.options.retry.delay(attempt);
                     tracing::debug!(op = call.op, target = %call.target(), attempt, error = %e,
                         delay_ms = delay.as_millis() as u64, "retrying object storage request");
                     tokio::time::sleep(delay).await;
@@ -863,13 +869,6 @@ async fn read_limited(
     Ok(out)
 }
 
-/// Exponential backoff with jitter: `base * 2^(attempt-1)`, at most 20 s, times a random factor in [0.5, 1.0].
-pub(crate) fn backoff(base: Duration, attempt: u32) -> Duration {
-    let exp = base.saturating_mul(1u32 << attempt.saturating_sub(1).min(10));
-    let capped = exp.min(Duration::from_secs(20));
-    capped.mul_f64(0.5 + rand::random::<f64>() * 0.5)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -928,12 +927,20 @@ mod tests {
             Some("9e107d9d372bb6826bd81d3542a419d6".into())
         );
         assert_eq!(etag_md5("\"9e107d9d372bb6826bd81d3542a419d6-3\""), None);
-        let d = backoff(Duration::from_millis(100), 3);
+        let policy = RetryPolicy {
+            base: Duration::from_millis(100),
+            ..StorageOptions::default().retry
+        };
+        let d = policy.delay(3);
         assert!(
             d >= Duration::from_millis(200) && d <= Duration::from_millis(400),
             "{d:?}"
         );
-        assert!(backoff(Duration::from_secs(10), 30) <= Duration::from_secs(20));
+        let policy = RetryPolicy {
+            base: Duration::from_secs(10),
+            ..StorageOptions::default().retry
+        };
+        assert!(policy.delay(30) <= Duration::from_secs(20));
     }
 
     #[test]

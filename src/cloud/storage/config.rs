@@ -14,7 +14,8 @@
 use url::Url;
 
 use super::error::StorageError;
-use crate::cloud::http::is_loopback_url;
+use crate::cloud::http::check_origin;
+use crate::cloud::Secret;
 
 /// How the bucket appears in request URLs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,28 +52,16 @@ impl Default for StorageProfile {
     }
 }
 
-/// Access keys for Signature V4. `Debug` never shows the secret or the token.
-#[derive(Clone, PartialEq, Eq)]
+/// Access keys for Signature V4. The secret and the token are [`Secret`]s, so the derived `Debug` never shows
+/// them; only the signer reads their text.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StorageCredentials {
     /// Access key id.
     pub access_key_id: String,
     /// Secret access key.
-    pub secret_access_key: String,
+    pub secret_access_key: Secret,
     /// Session token of temporary (STS) credentials.
-    pub session_token: Option<String>,
-}
-
-impl std::fmt::Debug for StorageCredentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StorageCredentials")
-            .field("access_key_id", &self.access_key_id)
-            .field("secret_access_key", &"<redacted>")
-            .field(
-                "session_token",
-                &self.session_token.as_ref().map(|_| "<redacted>"),
-            )
-            .finish()
-    }
+    pub session_token: Option<Secret>,
 }
 
 /// Everything the client needs to reach one S3-compatible service.
@@ -98,44 +87,19 @@ pub struct StorageConfig {
 
 impl StorageConfig {
     /// Checks and builds a configuration: `endpoint` must be `https://host[:port]` (or plain `http` to a loopback
-    /// host), without path, query or user info.
+    /// host), without path, query or user info (the API clients' endpoint check, [`check_origin`]).
     pub fn new(
         endpoint: &str,
         region: &str,
         addressing: Addressing,
         credentials: StorageCredentials,
     ) -> Result<Self, StorageError> {
-        let url = Url::parse(endpoint.trim()).map_err(|e| {
-            StorageError::Config(format!("endpoint {endpoint:?} is not a URL: {e}"))
-        })?;
-        match url.scheme() {
-            "https" => {}
-            "http" if is_loopback_url(&url) => {}
-            "http" => {
-                return Err(StorageError::Config(format!(
-                    "endpoint {endpoint:?} uses plain http; only https is allowed except for loopback hosts"
-                )))
-            }
-            other => {
-                return Err(StorageError::Config(format!(
-                    "endpoint {endpoint:?} has unsupported scheme {other:?}"
-                )))
-            }
-        }
-        if url.host_str().is_none_or(str::is_empty)
-            || !matches!(url.path(), "" | "/")
-            || url.query().is_some()
-            || !url.username().is_empty()
-            || url.password().is_some()
-        {
-            return Err(StorageError::Config(format!(
-                "endpoint {endpoint:?} must be scheme://host[:port] only"
-            )));
-        }
+        let url = check_origin(endpoint).map_err(StorageError::Config)?;
         if region.trim().is_empty() {
             return Err(StorageError::Config("the signing region is empty".into()));
         }
-        if credentials.access_key_id.is_empty() || credentials.secret_access_key.is_empty() {
+        if credentials.access_key_id.is_empty() || credentials.secret_access_key.expose().is_empty()
+        {
             return Err(StorageError::Config(
                 "object storage credentials are empty".into(),
             ));

@@ -20,7 +20,7 @@ mod upload;
 mod xml;
 
 pub use client::{
-    etag_md5, ClientOptions, CompletedPart, ObjectInfo, PartBody, PartInfo, S3Client, UploadInfo,
+    etag_md5, CompletedPart, ObjectInfo, PartBody, PartInfo, S3Client, StorageOptions, UploadInfo,
     UNSIGNED_PAYLOAD,
 };
 pub use config::{

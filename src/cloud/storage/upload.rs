@@ -22,9 +22,10 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use md5::Digest as _;
 
-use super::client::{backoff, etag_md5, CompletedPart, PartBody, S3Client};
+use super::client::{etag_md5, CompletedPart, PartBody, S3Client};
 use super::config::{check_bucket, check_key};
 use super::error::StorageError;
+use crate::cloud::http::RetryPolicy;
 
 /// Smallest part S3 and the three clouds accept (all but the last part).
 pub const MIN_PART_SIZE: u64 = 5 << 20;
@@ -81,10 +82,9 @@ pub struct UploadOptions {
     pub concurrency: usize,
     /// Memory for part buffers: fewer parts fly at once when `concurrency` parts would not fit (at least one).
     pub memory_budget: u64,
-    /// Tries per part before the upload fails.
-    pub part_attempts: u32,
-    /// First delay between tries of a part (doubled each time, with jitter).
-    pub retry_delay: Duration,
+    /// Tries per part before the upload fails (`max_attempts`) and the delays between them, with the API clients'
+    /// backoff. Separate from the client's request retries: a part is worth more patience than one request.
+    pub part_retry: RetryPolicy,
     /// Time between INFO progress lines.
     pub progress_interval: Duration,
     /// Sign each part's SHA-256 (`x-amz-content-sha256`), a second check the service makes besides `Content-MD5`;
@@ -102,8 +102,12 @@ impl Default for UploadOptions {
             part_size: None,
             concurrency: 4,
             memory_budget: 64 << 20,
-            part_attempts: 5,
-            retry_delay: Duration::from_secs(1),
+            // 5 tries, the first retry after 1 s, doubled each time (with jitter), at most 20 s apart.
+            part_retry: RetryPolicy {
+                base: Duration::from_secs(1),
+                cap: Duration::from_secs(20),
+                max_attempts: 5,
+            },
             progress_interval: Duration::from_secs(10),
             sign_payload: true,
             on_part: None,
@@ -117,7 +121,7 @@ impl std::fmt::Debug for UploadOptions {
             .field("part_size", &self.part_size)
             .field("concurrency", &self.concurrency)
             .field("memory_budget", &self.memory_budget)
-            .field("part_attempts", &self.part_attempts)
+            .field("part_retry", &self.part_retry)
             .field("progress_interval", &self.progress_interval)
             .field("sign_payload", &self.sign_payload)
             .finish_non_exhaustive()
@@ -147,6 +151,40 @@ pub struct UploadReport {
     pub bytes_sent: u64,
     /// Part tries that failed and were retried.
     pub retries: u32,
+}
+
+impl UploadReport {
+    /// The report of an upload of `layout` before anything is sent.
+    fn planned(layout: Layout) -> Self {
+        Self {
+            upload_id: None,
+            resumed: false,
+            already_present: false,
+            size: layout.size,
+            part_size: layout.part_size,
+            parts_total: layout.count,
+            parts_sent: 0,
+            parts_reused: 0,
+            bytes_sent: 0,
+            retries: 0,
+        }
+    }
+
+    /// The INFO line of a finished multipart upload, with its rate since `started`.
+    fn log_uploaded(&self, req: &UploadRequest<'_>, started: Instant) {
+        let secs = started.elapsed().as_secs_f64().max(1e-3);
+        tracing::info!(
+            bucket = req.bucket,
+            key = req.key,
+            "uploaded {} to {}/{}: {} parts sent, {} reused, {}/s",
+            human_bytes(self.size),
+            req.bucket,
+            req.key,
+            self.parts_sent,
+            self.parts_reused,
+            human_bytes((self.bytes_sent as f64 / secs) as u64)
+        );
+    }
 }
 
 /// The part size and count for a file of `size` bytes: `requested` if valid, else the default rule.
@@ -344,7 +382,7 @@ impl Shared {
     /// Tries a part gets when its last try failed with `e`: fewer after a time-out (a service that does not
     /// answer is not waited for five times over).
     fn part_attempts_after(&self, e: &StorageError) -> u32 {
-        let all = self.options.part_attempts.max(1);
+        let all = self.options.part_retry.max_attempts.max(1);
         if e.is_timeout() {
             all.min(self.client.options().attempts_after_timeout.max(1))
         } else {
@@ -399,7 +437,7 @@ impl Shared {
                     Ok(etag) => break etag,
                     Err(e) if attempts < self.part_attempts_after(&e) && e.is_retryable() => {
                         self.retries.fetch_add(1, Ordering::SeqCst);
-                        let delay = backoff(self.options.retry_delay, attempts);
+                        let delay = self.options.part_retry.delay(attempts);
                         tracing::warn!(bucket = %self.bucket, key = %self.key, part = number, attempt = attempts,
                             error = %e, "part upload failed; retrying in {:.1} s", delay.as_secs_f64());
                         tokio::time::sleep(delay).await;
@@ -440,6 +478,28 @@ impl Shared {
     }
 }
 
+/// Checks the request (bucket, key, content SHA-256) and opens its file, which must be a regular file.
+fn open_local<'a>(req: &UploadRequest<'a>) -> Result<LocalFile<'a>, StorageError> {
+    check_bucket(req.bucket)?;
+    check_key(req.key)?;
+    let sha256 = check_sha256(req.sha256)?;
+    let path = req.path;
+    let file = Arc::new(std::fs::File::open(path).map_err(file_err(path))?);
+    let meta = file.metadata().map_err(file_err(path))?;
+    if !meta.is_file() {
+        return Err(StorageError::Config(format!(
+            "{} is not a regular file",
+            path.display()
+        )));
+    }
+    Ok(LocalFile {
+        path,
+        file,
+        state: FileState::of(&meta),
+        sha256,
+    })
+}
+
 /// Checks that `sha256` is 64 hex digits; returns it lower-case.
 fn check_sha256(sha256: &str) -> Result<String, StorageError> {
     if sha256.len() == 64 && sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -451,90 +511,167 @@ fn check_sha256(sha256: &str) -> Result<String, StorageError> {
     }
 }
 
+/// The multipart upload parts go to: its id and the parts it already holds (verified to be this file's bytes).
+struct MultipartUpload {
+    id: String,
+    existing: BTreeMap<u32, CompletedPart>,
+}
+
+/// The local file being uploaded: open, checked to be a regular file, with the version it had when opened and
+/// the content SHA-256 the caller gave.
+struct LocalFile<'a> {
+    path: &'a Path,
+    file: Arc<std::fs::File>,
+    state: FileState,
+    sha256: String,
+}
+
+impl LocalFile<'_> {
+    /// Why the sent `parts` cannot be completed: the file changed underneath, or parts are missing. `Err` only when
+    /// the file cannot be looked at any more (returned as is: no abort).
+    fn cannot_complete(
+        &self,
+        req: &UploadRequest<'_>,
+        count: u32,
+        parts: &[CompletedPart],
+    ) -> Result<Option<StorageError>, StorageError> {
+        let now = self.file.metadata().map_err(file_err(self.path))?;
+        Ok(if FileState::of(&now) != self.state {
+            Some(StorageError::FileChanged(self.path.to_path_buf()))
+        } else if parts.len() != count as usize {
+            Some(StorageError::Protocol {
+                op: "UploadPart",
+                target: format!("{}/{}", req.bucket, req.key),
+                message: format!("{} of {count} parts uploaded", parts.len()),
+            })
+        } else {
+            None
+        })
+    }
+}
+
 impl S3Client {
     /// Uploads a local file to `bucket/key` (see the module documentation for the rules).
+    ///
+    /// The phases: check the request and the file, plan the parts, skip an object that already holds this
+    /// content, send a small file in one request, else find an unfinished upload to resume or start one, send the
+    /// missing parts, then complete the upload and verify the object (aborting the upload when a phase fails).
     pub async fn upload_file(
         &self,
         req: &UploadRequest<'_>,
         options: &UploadOptions,
     ) -> Result<UploadReport, StorageError> {
-        check_bucket(req.bucket)?;
-        check_key(req.key)?;
-        let sha256 = check_sha256(req.sha256)?;
-        let path = req.path;
-        let file = Arc::new(std::fs::File::open(path).map_err(file_err(path))?);
-        let meta = file.metadata().map_err(file_err(path))?;
-        if !meta.is_file() {
-            return Err(StorageError::Config(format!(
-                "{} is not a regular file",
-                path.display()
-            )));
+        let local = open_local(req)?;
+        let layout = self.plan_layout(local.state.size, options)?;
+        let mut report = UploadReport::planned(layout);
+        if self.holds_content(req, &local, layout.size).await? {
+            report.already_present = true;
+            return Ok(report);
         }
-        let state = FileState::of(&meta);
-        let size = state.size;
+        if layout.size <= layout.part_size {
+            self.put_whole(req, &local, layout.size, options).await?;
+            report.parts_sent = 1;
+            report.bytes_sent = layout.size;
+            return Ok(report);
+        }
+        let upload = self
+            .find_or_start_upload(req, &local, layout, &mut report)
+            .await?;
+        let started = Instant::now();
+        let sent = self
+            .send_parts(req, &local, layout, options, &upload, &mut report)
+            .await;
+        let failure = match &sent {
+            Ok(parts) => local.cannot_complete(req, layout.count, parts)?,
+            Err(_) => None,
+        };
+        let parts = match (sent, failure) {
+            (Ok(parts), None) => parts,
+            (Err(e), _) | (Ok(_), Some(e)) => {
+                self.abort_after_failure(req, &upload.id, &e).await;
+                return Err(e);
+            }
+        };
+        self.complete_and_verify(req, &local, layout.size, &upload.id, &parts)
+            .await?;
+        report.log_uploaded(req, started);
+        Ok(report)
+    }
+
+    /// The part size and count for a file of `size` bytes: the caller's part size, else the service's one part
+    /// size, else the default rule.
+    fn plan_layout(&self, size: u64, options: &UploadOptions) -> Result<Layout, StorageError> {
         let (part_size, count) =
             plan_parts(size, options.part_size.or(self.config().fixed_part_size))?;
-        let layout = Layout {
+        Ok(Layout {
             size,
             part_size,
             count,
+        })
+    }
+
+    /// Whether the object already has this file's size and content tag, so nothing needs sending.
+    async fn holds_content(
+        &self,
+        req: &UploadRequest<'_>,
+        local: &LocalFile<'_>,
+        size: u64,
+    ) -> Result<bool, StorageError> {
+        let Some(info) = self.head_object(req.bucket, req.key).await? else {
+            return Ok(false);
         };
-        let mut report = UploadReport {
-            upload_id: None,
-            resumed: false,
-            already_present: false,
-            size,
-            part_size,
-            parts_total: count,
-            parts_sent: 0,
-            parts_reused: 0,
-            bytes_sent: 0,
-            retries: 0,
+        let same = info.size == size
+            && info
+                .metadata
+                .get(META_SHA256)
+                .is_some_and(|s| s.eq_ignore_ascii_case(&local.sha256));
+        if same {
+            tracing::info!(
+                bucket = req.bucket,
+                key = req.key,
+                "object already holds this content ({}); not uploading",
+                human_bytes(size)
+            );
+        }
+        Ok(same)
+    }
+
+    /// One request: a file small enough for a single PutObject, then the object verified.
+    async fn put_whole(
+        &self,
+        req: &UploadRequest<'_>,
+        local: &LocalFile<'_>,
+        size: u64,
+        options: &UploadOptions,
+    ) -> Result<(), StorageError> {
+        let metadata = [(META_SHA256, local.sha256.as_str())];
+        let digests = Digests::of(self, options);
+        let (f, p) = (Arc::clone(&local.file), local.path.to_path_buf());
+        let (data, md5, sha) =
+            tokio::task::spawn_blocking(move || read_part(&f, &p, Vec::new(), 0, size, digests))
+                .await
+                .map_err(|e| file_err(local.path)(std::io::Error::other(e)))??;
+        let body = PartBody {
+            data: Bytes::from(data),
+            md5,
+            sha256: sha,
         };
+        self.put_object(req.bucket, req.key, &body, &metadata)
+            .await?;
+        self.verify_object(req, size, &local.sha256).await
+    }
 
-        if let Some(info) = self.head_object(req.bucket, req.key).await? {
-            if info.size == size
-                && info
-                    .metadata
-                    .get(META_SHA256)
-                    .is_some_and(|s| s.eq_ignore_ascii_case(&sha256))
-            {
-                tracing::info!(
-                    bucket = req.bucket,
-                    key = req.key,
-                    "object already holds this content ({}); not uploading",
-                    human_bytes(size)
-                );
-                report.already_present = true;
-                return Ok(report);
-            }
-        }
-
-        let metadata = [(META_SHA256, sha256.as_str())];
-        if size <= part_size {
-            // One request: small enough for a single PutObject.
-            let digests = Digests::of(self, options);
-            let (f, p) = (Arc::clone(&file), path.to_path_buf());
-            let (data, md5, sha) = tokio::task::spawn_blocking(move || {
-                read_part(&f, &p, Vec::new(), 0, size, digests)
-            })
-            .await
-            .map_err(|e| file_err(path)(std::io::Error::other(e)))??;
-            let body = PartBody {
-                data: Bytes::from(data),
-                md5,
-                sha256: sha,
-            };
-            self.put_object(req.bucket, req.key, &body, &metadata)
-                .await?;
-            report.parts_sent = 1;
-            report.bytes_sent = size;
-            self.verify_object(req, size, &sha256).await?;
-            return Ok(report);
-        }
-
+    /// The multipart upload to send parts to: an unfinished one holding this file's bytes (with its verified
+    /// parts), else a new one. Records the upload in `report`.
+    async fn find_or_start_upload(
+        &self,
+        req: &UploadRequest<'_>,
+        local: &LocalFile<'_>,
+        layout: Layout,
+        report: &mut UploadReport,
+    ) -> Result<MultipartUpload, StorageError> {
         // Resuming is an optimisation: a service that cannot list unfinished uploads gets a fresh one.
-        let found = match self.find_resumable(req, layout, &file).await {
+        let found = match self.find_resumable(req, layout, &local.file).await {
             Ok(found) => found,
             Err(e @ (StorageError::File { .. } | StorageError::FileChanged(_))) => return Err(e),
             Err(e) => {
@@ -543,43 +680,63 @@ impl S3Client {
                 None
             }
         };
-        let (upload_id, existing) = match found {
+        let (id, existing) = match found {
             Some((id, parts)) => {
                 report.resumed = true;
                 (id, parts)
             }
-            None => (
-                self.create_multipart_upload(req.bucket, req.key, &metadata)
-                    .await?,
-                BTreeMap::new(),
-            ),
+            None => {
+                let metadata = [(META_SHA256, local.sha256.as_str())];
+                (
+                    self.create_multipart_upload(req.bucket, req.key, &metadata)
+                        .await?,
+                    BTreeMap::new(),
+                )
+            }
         };
-        report.upload_id = Some(upload_id.clone());
+        report.upload_id = Some(id.clone());
         report.parts_reused = existing.len() as u32;
-        let reused_bytes: u64 = existing.keys().map(|&n| layout.range(n).1).sum();
         if report.resumed {
+            let reused_bytes: u64 = existing.keys().map(|&n| layout.range(n).1).sum();
             tracing::info!(
                 bucket = req.bucket,
                 key = req.key,
                 "resuming an unfinished upload: {} of {} parts ({}) already there",
                 existing.len(),
-                count,
+                layout.count,
                 human_bytes(reused_bytes)
             );
         }
+        Ok(MultipartUpload { id, existing })
+    }
 
+    /// Sends the parts `upload` lacks with bounded parallelism and memory, logging progress; all parts (the
+    /// existing ones and those sent) or the first real cause of a failure. Records what was sent in `report`.
+    async fn send_parts(
+        &self,
+        req: &UploadRequest<'_>,
+        local: &LocalFile<'_>,
+        layout: Layout,
+        options: &UploadOptions,
+        upload: &MultipartUpload,
+        report: &mut UploadReport,
+    ) -> Result<Vec<CompletedPart>, StorageError> {
         let concurrency = options
             .concurrency
             .clamp(1, 64)
-            .min((options.memory_budget / part_size).max(1) as usize);
-        let missing: VecDeque<u32> = (1..=count).filter(|n| !existing.contains_key(n)).collect();
+            .min((options.memory_budget / layout.part_size).max(1) as usize);
+        let existing = &upload.existing;
+        let missing: VecDeque<u32> = (1..=layout.count)
+            .filter(|n| !existing.contains_key(n))
+            .collect();
+        let reused_bytes: u64 = existing.keys().map(|&n| layout.range(n).1).sum();
         let shared = Arc::new(Shared {
             client: self.clone(),
             bucket: req.bucket.to_string(),
             key: req.key.to_string(),
-            upload_id: upload_id.clone(),
-            path: path.to_path_buf(),
-            file: Arc::clone(&file),
+            upload_id: upload.id.clone(),
+            path: local.path.to_path_buf(),
+            file: Arc::clone(&local.file),
             layout,
             options: options.clone(),
             queue: Mutex::new(missing),
@@ -591,13 +748,12 @@ impl S3Client {
             retries: AtomicU32::new(0),
         });
 
-        let started = Instant::now();
-        let _ticker = AbortOnDrop(tokio::spawn(progress(Arc::clone(&shared), started)));
+        let _ticker = AbortOnDrop(tokio::spawn(progress(Arc::clone(&shared), Instant::now())));
         let mut workers = tokio::task::JoinSet::new();
         for _ in 0..concurrency {
             workers.spawn(Arc::clone(&shared).worker());
         }
-        let mut parts: Vec<CompletedPart> = existing.into_values().collect();
+        let mut parts: Vec<CompletedPart> = existing.values().cloned().collect();
         let mut failure: Option<StorageError> = None;
         while let Some(joined) = workers.join_next().await {
             match joined {
@@ -608,7 +764,7 @@ impl S3Client {
                 }
                 Err(e) => {
                     failure.get_or_insert(StorageError::File {
-                        path: path.to_path_buf(),
+                        path: local.path.to_path_buf(),
                         source: std::io::Error::other(e),
                     });
                 }
@@ -617,26 +773,23 @@ impl S3Client {
         report.parts_sent = shared.parts_sent.load(Ordering::SeqCst);
         report.bytes_sent = shared.bytes_sent.load(Ordering::SeqCst);
         report.retries = shared.retries.load(Ordering::SeqCst);
-
-        if failure.is_none() {
-            let now = file.metadata().map_err(file_err(path))?;
-            if FileState::of(&now) != state {
-                failure = Some(StorageError::FileChanged(path.to_path_buf()));
-            } else if parts.len() != count as usize {
-                failure = Some(StorageError::Protocol {
-                    op: "UploadPart",
-                    target: format!("{}/{}", req.bucket, req.key),
-                    message: format!("{} of {count} parts uploaded", parts.len()),
-                });
-            }
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(parts),
         }
-        if let Some(e) = failure {
-            self.abort_after_failure(req, &upload_id, &e).await;
-            return Err(e);
-        }
+    }
 
+    /// CompleteMultipartUpload (aborting the upload when it fails), then the object verified.
+    async fn complete_and_verify(
+        &self,
+        req: &UploadRequest<'_>,
+        local: &LocalFile<'_>,
+        size: u64,
+        upload_id: &str,
+        parts: &[CompletedPart],
+    ) -> Result<(), StorageError> {
         if let Err(e) = self
-            .complete_multipart_upload(req.bucket, req.key, &upload_id, &parts)
+            .complete_multipart_upload(req.bucket, req.key, upload_id, parts)
             .await
         {
             // A retried Complete whose first try succeeded answers NoSuchUpload: the object tells.
@@ -647,27 +800,14 @@ impl S3Client {
                     .ok()
                     .flatten()
                     .is_some_and(|i| {
-                        i.size == size && i.metadata.get(META_SHA256) == Some(&sha256)
+                        i.size == size && i.metadata.get(META_SHA256) == Some(&local.sha256)
                     });
             if !done {
-                self.abort_after_failure(req, &upload_id, &e).await;
+                self.abort_after_failure(req, upload_id, &e).await;
                 return Err(e);
             }
         }
-        self.verify_object(req, size, &sha256).await?;
-        let secs = started.elapsed().as_secs_f64().max(1e-3);
-        tracing::info!(
-            bucket = req.bucket,
-            key = req.key,
-            "uploaded {} to {}/{}: {} parts sent, {} reused, {}/s",
-            human_bytes(size),
-            req.bucket,
-            req.key,
-            report.parts_sent,
-            report.parts_reused,
-            human_bytes((report.bytes_sent as f64 / secs) as u64)
-        );
-        Ok(report)
+        self.verify_object(req, size, &local.sha256).await
     }
 
     /// HeadObject after the upload: the object must have the file's size (and our content tag when it kept one).
