@@ -31,7 +31,7 @@ macro_rules! registry {
             pub const ALL: [Cloud; [$($name),*].len()] = [$(Cloud::$variant),*];
 
             /// The identifier users write in configuration.
-            pub fn as_str(self) -> &'static str {
+            pub const fn as_str(self) -> &'static str {
                 match self {
                     $( Cloud::$variant => $name, )*
                 }
