@@ -1,5 +1,5 @@
 //! The cloud layer: one signed image-API client per cloud API family, behind [`ImageApi`], and everything else
-//! that differs between clouds behind a [`Backend`] in the [`registry`].
+//! that differs between clouds behind a [`Backend`] (declared in [`backend`]), listed once in the [`registry`].
 //!
 //! Each family has its folder (`ucloud/`, `tencent/`, `alibaba/`) holding its client, signature, provider-block
 //! settings and credential lookup, rules, source-URL check and error hints. The resource logic only sees the types
@@ -10,6 +10,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod alibaba;
+pub mod backend;
 pub mod batch;
 pub mod http;
 pub mod object_url;
@@ -34,10 +35,11 @@ mod secret;
 mod testutil;
 mod types;
 
+pub use backend::Backend;
 pub use env::{Env, MapEnv, ProcessEnv};
 pub use error::{CloudError, ConfigError, ErrorKind};
-pub use objects::StoredObject;
-pub use registry::{backend, connect, default_region, Backend, Cloud};
+pub use object_url::StoredObject;
+pub use registry::{backend, connect, default_region, Cloud};
 pub use secret::Secret;
 pub use settings::{SettingValue, Settings};
 pub use types::{DataDisk, Image, ImageState, ImageUpdate, ImportRequest, ImportStarted};

@@ -12,6 +12,29 @@ use std::net::IpAddr;
 
 use super::storage::check_key;
 
+/// An object in a cloud's own object storage: what an object URL names once a backend has read it
+/// ([`crate::cloud::Backend::stored_object`]). It stands here, below the backends, so that the trait that gives it
+/// and the `objects` module that reaches it both import it downward.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredObject {
+    /// Bucket name as the S3-compatible API spells it (COS: `<name>-<appid>`).
+    pub bucket: String,
+    /// Object key (decoded).
+    pub key: String,
+    /// The storage region the URL names (OSS, COS and US3 hosts carry it), if any.
+    pub region: Option<String>,
+    /// For a loopback URL (`http://127.0.0.1:PORT/bucket/key`: a local S3-compatible server): its origin, reached
+    /// path style.
+    pub local_endpoint: Option<String>,
+}
+
+impl StoredObject {
+    /// `bucket/key`, for messages.
+    pub fn display(&self) -> String {
+        format!("{}/{}", self.bucket, self.key)
+    }
+}
+
 /// An object URL split into its parts, nothing normalised.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectUrl {

@@ -10,38 +10,21 @@
 
 use url::Url;
 
+use super::backend::Backend;
 use super::http::is_loopback_url;
 use super::object_url::ObjectUrl;
-use super::registry::Backend;
 use super::settings::{Kind, Resolved, Setting};
 use super::storage::{check_bucket, check_key, Addressing, StorageConfig, StorageCredentials};
 use super::{Cloud, ConfigError};
+
+/// Declared beside [`ObjectUrl`], below [`Backend`] (whose `stored_object` gives one); named here too, where the
+/// resource meets it.
+pub use super::object_url::StoredObject;
 
 /// The provider-block setting that overrides a cloud's object-storage endpoint.
 pub const STORAGE_ENDPOINT: &str = "storage_endpoint";
 /// The provider-block switch for plan-time reads of `source_url` objects.
 pub const INSPECT_SOURCE_URL: &str = "inspect_source_url";
-
-/// An object in a cloud's own object storage.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredObject {
-    /// Bucket name as the S3-compatible API spells it (COS: `<name>-<appid>`).
-    pub bucket: String,
-    /// Object key (decoded).
-    pub key: String,
-    /// The storage region the URL names (OSS, COS and US3 hosts carry it), if any.
-    pub region: Option<String>,
-    /// For a loopback URL (`http://127.0.0.1:PORT/bucket/key`: a local S3-compatible server): its origin, reached
-    /// path style.
-    pub local_endpoint: Option<String>,
-}
-
-impl StoredObject {
-    /// `bucket/key`, for messages.
-    pub fn display(&self) -> String {
-        format!("{}/{}", self.bucket, self.key)
-    }
-}
 
 /// The two settings every block carries for its object storage; `endpoint_about` says what the default endpoint is
 /// (or that there is none).

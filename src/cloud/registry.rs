@@ -9,98 +9,13 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
+use super::backend::{resolve, Backend};
 use super::http::ClientOptions;
 use super::objects::{self, StoredObject};
-use super::rules::CloudRules;
-use super::settings::{self, BlockSpec, Profile, Resolved, Settings};
-use super::storage::{ObjectInfo, StorageConfig, StorageCredentials, StorageProfile};
+use super::settings::{BlockSpec, Kind, SettingValue, Settings};
+use super::storage::StorageConfig;
 use super::{alibaba, tencent, ucloud};
-use super::{CloudError, ConfigError, Env, ImageApi};
-
-/// Everything the provider needs to know about one cloud besides its client's API calls.
-pub trait Backend: Send + Sync {
-    /// The cloud.
-    fn cloud(&self) -> Cloud;
-
-    /// The provider block that configures it, as plain data. Backends of one account share a block (ECS and ENS
-    /// are both configured by `alicloud`).
-    fn block(&self) -> BlockSpec;
-
-    /// What the cloud's CLI profile files give, by setting name; read after attributes and environment variables.
-    fn profile(&self, _env: &dyn Env) -> Profile {
-        Profile::default()
-    }
-
-    /// Makes the client from the resolved settings.
-    fn connect(
-        &self,
-        settings: &Resolved,
-        options: &ClientOptions,
-    ) -> Result<Arc<dyn ImageApi>, ConfigError>;
-
-    /// What the cloud's import accepts.
-    fn rules(&self) -> &'static CloudRules;
-
-    /// Plan-time check that `url` (not a loopback URL, which every backend accepts for the simulator) is an object
-    /// the cloud can import from.
-    fn check_source_url(&self, url: &str) -> Result<(), String>;
-
-    /// The object a source URL names, where the cloud accepts several spellings of one object (`oss://b/k` and
-    /// `https://b.oss-<region>.aliyuncs.com/k`); `None` compares host and path.
-    fn source_object(&self, _url: &str) -> Option<String> {
-        None
-    }
-
-    /// What is wrong with an image name beyond length and control characters, by the cloud's documented rules.
-    fn name_problem(&self, _name: &str) -> Option<String> {
-        None
-    }
-
-    /// What is wrong with a description beyond control characters, by the cloud's documented rules.
-    fn description_problem(&self, _description: &str) -> Option<String> {
-        None
-    }
-
-    /// What is wrong with one tag, by the cloud's documented rules.
-    fn tag_problems(&self, _key: &str, _value: &str) -> Vec<String> {
-        Vec::new()
-    }
-
-    /// What the person running Terraform should do about an error only this cloud gives, if there is advice.
-    fn hint(&self, _error: &CloudError) -> Option<&'static str> {
-        None
-    }
-
-    /// The object `url` (an `upload_to` or `source_url`, not a loopback URL) names in this cloud's own object
-    /// storage: bucket as its S3-compatible API spells it, key, and the storage region the URL names; an error
-    /// naming the accepted forms otherwise.
-    fn stored_object(&self, url: &str) -> Result<StoredObject, String>;
-
-    /// The cloud's S3-compatible storage endpoint for a bucket in `region`, `None` where there is no public
-    /// default (the block's `storage_endpoint` must then be set).
-    fn storage_endpoint(&self, region: &str) -> Option<String>;
-
-    /// The keys that sign storage requests: the block's own.
-    fn storage_credentials(&self, settings: &Resolved) -> Result<StorageCredentials, ConfigError>;
-
-    /// What the storage service requires beyond S3 for a bucket in `region`, reached at `endpoint` (the block's
-    /// `storage_endpoint` when set): addressing, a fixed part size, whether it checks MD5s. Loopback endpoints are
-    /// always addressed path style, whatever this says.
-    fn storage_profile(&self, _region: &str, _endpoint: Option<&str>) -> StorageProfile {
-        StorageProfile::default()
-    }
-
-    /// Why the cloud's import would refuse an object its storage holds, from what HeadObject tells (storage class,
-    /// encryption), where the cloud documents such refusals.
-    fn object_problem(&self, _info: &ObjectInfo) -> Option<String> {
-        None
-    }
-
-    /// What the person running Terraform should do about a storage error only this cloud's storage gives.
-    fn storage_hint(&self, _code: &str) -> Option<String> {
-        None
-    }
-}
+use super::{ConfigError, Env, ImageApi};
 
 /// Declares the backends: the [`Cloud`] enum, its names and the [`Backend`] of each, from one line per cloud.
 macro_rules! registry {
@@ -116,7 +31,7 @@ macro_rules! registry {
             pub const ALL: [Cloud; [$($name),*].len()] = [$(Cloud::$variant),*];
 
             /// The identifier users write in configuration.
-            pub fn as_str(self) -> &'static str {
+            pub const fn as_str(self) -> &'static str {
                 match self {
                     $( Cloud::$variant => $name, )*
                 }
@@ -174,6 +89,24 @@ impl FromStr for Cloud {
     }
 }
 
+/// Setting a value by its text needs the block's spec, which only the registered backends know; so this part of
+/// [`Settings`] lives here, beside the list, and `settings` stays below the registry.
+impl Settings {
+    /// Sets `block.name` from text as the provider block would: a secret setting becomes a [`Secret`], a flag
+    /// reads `true`.
+    pub fn set(&mut self, block: &str, name: &str, text: impl Into<String>) -> &mut Self {
+        let text = text.into();
+        let kind = block_spec(block)
+            .and_then(|spec| spec.setting(name).map(|s| s.kind))
+            .unwrap_or(Kind::Text);
+        let value = match kind {
+            Kind::Flag => SettingValue::Flag(text.trim() == "true"),
+            k => SettingValue::of_kind(k, text),
+        };
+        self.insert(block, name, value)
+    }
+}
+
 /// The provider blocks, each once, in the order of the first cloud each configures.
 pub fn blocks() -> Vec<BlockSpec> {
     let mut out: Vec<BlockSpec> = Vec::new();
@@ -208,7 +141,7 @@ pub fn connect(
     options: &ClientOptions,
 ) -> Result<Arc<dyn ImageApi>, ConfigError> {
     let b = backend(cloud);
-    b.connect(&settings::resolve(b, settings, env), options)
+    b.connect(&resolve(b, settings, env), options)
 }
 
 /// How to reach `object` (of a resource in `region`) in `cloud`'s object storage, with the block's credentials
@@ -221,17 +154,17 @@ pub fn storage(
     region: &str,
 ) -> Result<StorageConfig, ConfigError> {
     let b = backend(cloud);
-    objects::storage_config(b, &settings::resolve(b, settings, env), object, region)
+    objects::storage_config(b, &resolve(b, settings, env), object, region)
 }
 
 /// Whether plans read the `source_url` objects of new images in `cloud` (see [`objects::inspects_source_url`]).
 pub fn inspects_source_url(cloud: Cloud, settings: &Settings, env: &dyn Env) -> bool {
-    objects::inspects_source_url(&settings::resolve(backend(cloud), settings, env))
+    objects::inspects_source_url(&resolve(backend(cloud), settings, env))
 }
 
 /// The region to use when a resource does not set one (attribute -> environment variable -> CLI profile).
 pub fn default_region(cloud: Cloud, settings: &Settings, env: &dyn Env) -> Option<String> {
-    settings::resolve(backend(cloud), settings, env)
+    resolve(backend(cloud), settings, env)
         .text(super::rules::param::REGION)
         .map(str::to_string)
 }

@@ -1,14 +1,17 @@
 //! Provider-block settings: each backend describes its block as plain data ([`BlockSpec`]: attribute names,
 //! descriptions, which are secret, which environment variables and CLI profile fields fill them in), the provider
-//! block's values arrive as [`Settings`], and [`resolve`] looks each one up in order: attribute, then environment
-//! variable, then CLI profile. Nothing here knows Terraform: `crate::resource` turns the specs into schema.
+//! block's values arrive as [`Settings`], and [`resolve_block`] looks each one up in order: attribute, then
+//! environment variable, then CLI profile. Nothing here knows Terraform: `crate::resource` turns the specs into schema.
+//!
+//! Nothing here knows the backends either: [`crate::cloud::backend::resolve`] resolves one backend's block, and
+//! `Settings::set`, which takes a setting's kind from the registered blocks, is defined beside the list of backends
+//! in [`crate::cloud::registry`]. This module stands below both, so neither needs to import the other back.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Deserialize;
 
-use super::registry::{self, Backend};
 use super::{Cloud, ConfigError, Env, Secret};
 
 /// What a setting holds, which decides how it is read, checked, shown and documented.
@@ -174,20 +177,6 @@ impl Settings {
         self
     }
 
-    /// Sets `block.name` from text as the provider block would: a secret setting becomes a [`Secret`], a flag
-    /// reads `true`.
-    pub fn set(&mut self, block: &str, name: &str, text: impl Into<String>) -> &mut Self {
-        let text = text.into();
-        let kind = registry::block_spec(block)
-            .and_then(|spec| spec.setting(name).map(|s| s.kind))
-            .unwrap_or(Kind::Text);
-        let value = match kind {
-            Kind::Flag => SettingValue::Flag(text.trim() == "true"),
-            k => SettingValue::of_kind(k, text),
-        };
-        self.insert(block, name, value)
-    }
-
     /// The values of a block, `None` when the block is absent.
     pub fn block(&self, block: &str) -> Option<&BTreeMap<String, SettingValue>> {
         self.blocks.get(block)
@@ -299,10 +288,17 @@ impl Resolved {
     }
 }
 
-/// Resolves `backend`'s settings: each attribute of its block from `settings`, else from its environment
-/// variables, else from the backend's CLI profile (read only when needed).
-pub fn resolve(backend: &dyn Backend, settings: &Settings, env: &dyn Env) -> Resolved {
-    let spec = backend.block();
+/// Resolves the settings of `cloud`'s block `spec`: each attribute from `settings`, else from its environment
+/// variables, else from the CLI profile `profile` reads (called at most once, and only when needed). A backend's
+/// settings are resolved through [`crate::cloud::backend::resolve`], which gives its block and profile.
+pub fn resolve_block(
+    cloud: Cloud,
+    spec: BlockSpec,
+    settings: &Settings,
+    env: &dyn Env,
+    profile: impl FnOnce() -> Profile,
+) -> Resolved {
+    let mut read_profile = Some(profile);
     let given = settings.block(spec.name);
     let mut profile: Option<Profile> = None;
     let mut values = BTreeMap::new();
@@ -317,7 +313,9 @@ pub fn resolve(backend: &dyn Backend, settings: &Settings, env: &dyn Env) -> Res
                     .map(|v| SettingValue::of_kind(s.kind, v))
             })
             .or_else(|| {
-                let profile = profile.get_or_insert_with(|| backend.profile(env));
+                let profile = profile.get_or_insert_with(|| {
+                    read_profile.take().map(|read| read()).unwrap_or_default()
+                });
                 profile
                     .get(s.name)
                     .map(|v| v.trim())
@@ -329,7 +327,7 @@ pub fn resolve(backend: &dyn Backend, settings: &Settings, env: &dyn Env) -> Res
         }
     }
     Resolved {
-        cloud: backend.cloud(),
+        cloud,
         spec,
         values,
     }
@@ -338,6 +336,8 @@ pub fn resolve(backend: &dyn Backend, settings: &Settings, env: &dyn Env) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cloud::backend::resolve;
+    use crate::cloud::registry;
     use crate::cloud::{Cloud, MapEnv};
 
     #[test]

@@ -24,13 +24,11 @@ use crate::provider::Diagnostic;
 use super::diagnostics::{cloud_diagnostic, error_at, not_configured};
 use super::image::CustomImage;
 use super::journal::{fingerprint, Entry};
+use super::marker::MARKER_TAG;
 use super::model::{attr, Field, ImageModel};
 use super::private::Private;
 use super::state;
 use super::wait::{wait_for, Goal, WaitEnd};
-
-/// The tag that carries a create's configuration fingerprint, on clouds that take tags at import.
-pub(super) const MARKER_TAG: &str = "cloudimage:fingerprint";
 
 /// How far apart this machine's clock and the cloud's may be when the journal's send time is compared with an
 /// image's creation time.

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::cloud::Cloud;
 
-use super::create::MARKER_TAG;
+use super::marker::MARKER_TAG;
 
 /// The longest operation timeout accepted: a week. Longer values are typing mistakes (and would overflow timers).
 pub(super) const MAX_TIMEOUT: Duration = Duration::from_secs(7 * 24 * 3600);

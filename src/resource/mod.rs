@@ -16,6 +16,7 @@ mod equivalence;
 mod image;
 mod journal;
 mod limits;
+mod marker;
 pub mod model;
 mod plan;
 mod private;

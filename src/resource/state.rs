@@ -9,6 +9,7 @@ use crate::cloud::{Cloud, DataDisk, Image, ImageState, ImportRequest};
 use crate::cty::{Number, Value};
 
 use super::equivalence::same_word;
+use super::marker::MARKER_TAG;
 use super::model::{attr, gib, DataDiskModel, Field, ImageModel};
 use super::private::Private;
 
@@ -147,7 +148,7 @@ fn user_spelling(cloud: Cloud, attribute: &str, reported: &str) -> String {
 
 /// Tags the user did not set: the cloud's own and this provider's create marker.
 pub(super) fn is_system_tag(cloud: Cloud, key: &str) -> bool {
-    cloud.backend().rules().is_system_tag(key) || key == super::create::MARKER_TAG
+    cloud.backend().rules().is_system_tag(key) || key == MARKER_TAG
 }
 
 /// Writes what the cloud reports about `image` into `base` (the planned state after a create or update, or the

@@ -10,8 +10,6 @@ use crate::cloud::settings::{read_profile_json, BlockSpec, Kind, Profile, Resolv
 use crate::cloud::Cloud;
 use crate::cloud::{ConfigError, Env};
 
-use super::ens::ENS_ENDPOINT;
-
 /// The variables naming the aliyun CLI profile to read, in order.
 const PROFILE_ENV: [&str; 2] = ["ALICLOUD_PROFILE", "ALIBABA_CLOUD_PROFILE"];
 
@@ -20,6 +18,9 @@ pub(super) const SECRET_KEY: &str = "secret_key";
 pub(super) const SECURITY_TOKEN: &str = "security_token";
 pub(super) const ECS_ENDPOINT: &str = "ecs_endpoint";
 pub(super) const ENS_ENDPOINT_SETTING: &str = "ens_endpoint";
+/// Default ENS endpoint (ENS is not regional at the API level): the `ens_endpoint` setting's default, so the
+/// account that declares the setting owns it and the ENS client reads it from here.
+pub const ENS_ENDPOINT: &str = "https://ens.aliyuncs.com";
 const SIGNATURE_VERSION: &str = "signature_version";
 pub(super) const PLAN_DRY_RUN: &str = "plan_dry_run";
 
@@ -152,7 +153,8 @@ pub(super) fn cli_profile(env: &dyn Env) -> Profile {
 #[cfg(test)]
 mod tests {
     use crate::cloud::alibaba::ECS;
-    use crate::cloud::settings::{resolve, Settings};
+    use crate::cloud::backend::resolve;
+    use crate::cloud::settings::Settings;
     use crate::cloud::testutil::{env_with, home_with};
 
     #[test]

@@ -20,8 +20,8 @@ use crate::cloud::{
     ImportRequest, ImportStarted,
 };
 
-/// Default ENS endpoint (ENS is not regional at the API level).
-pub const ENS_ENDPOINT: &str = "https://ens.aliyuncs.com";
+/// The one OSS region ENS imports from.
+pub const ENS_OSS_REGION: &str = "cn-beijing";
 /// ENS API version.
 pub const ENS_VERSION: &str = "2017-11-10";
 
@@ -49,7 +49,7 @@ pub(super) fn connect(
         cloud,
         settings
             .text(account::ENS_ENDPOINT_SETTING)
-            .unwrap_or(ENS_ENDPOINT),
+            .unwrap_or(account::ENS_ENDPOINT),
     )?;
     Ok(Arc::new(EnsClient::new(rpc, endpoint)))
 }
@@ -129,7 +129,7 @@ pub fn import_params(req: &ImportRequest) -> Result<BTreeMap<String, String>, St
     let sys = parse_oss(&req.source_url)?;
     // `OSSRegion`: "Currently, only cn-beijing is supported" (alibabacloud-go/ens-20171110
     // `client/import_image_request_model.go`); an `oss://` URL names no region, an https one is checked at plan.
-    let region_of = |r: Option<String>| r.unwrap_or_else(|| super::ENS_OSS_REGION.to_string());
+    let region_of = |r: Option<String>| r.unwrap_or_else(|| ENS_OSS_REGION.to_string());
     p.insert("OSSRegion".into(), region_of(sys.region));
     p.insert("OSSBucket".into(), sys.bucket);
     p.insert("OSSObject".into(), sys.object);

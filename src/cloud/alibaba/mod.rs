@@ -13,14 +13,14 @@ pub mod sign;
 
 use std::sync::Arc;
 
-pub use apsara::ApsaraApiStyle;
+pub use ecs::gateway::ApsaraApiStyle;
 pub use ecs::EcsClient;
-pub use ens::EnsClient;
+pub use ens::{EnsClient, ENS_OSS_REGION};
 pub use rpc::{AcsRpc, SignatureVersion};
 
+use crate::cloud::backend::Backend;
 use crate::cloud::http::ClientOptions;
 use crate::cloud::objects::{self, StoredObject};
-use crate::cloud::registry::Backend;
 use crate::cloud::rules::CloudRules;
 use crate::cloud::settings::{BlockSpec, Profile, Resolved};
 use crate::cloud::storage::{Addressing, ObjectInfo, StorageCredentials, StorageProfile};
@@ -244,9 +244,6 @@ impl Backend for AlibabaBackend {
         ))
     }
 }
-
-/// The one OSS region ENS imports from.
-pub const ENS_OSS_REGION: &str = "cn-beijing";
 
 #[cfg(test)]
 mod tests {

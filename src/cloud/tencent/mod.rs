@@ -10,9 +10,9 @@ use serde::Deserialize;
 
 pub use client::TencentClient;
 
+use crate::cloud::backend::Backend;
 use crate::cloud::http::{self, ClientOptions};
 use crate::cloud::objects::{self, StoredObject};
-use crate::cloud::registry::Backend;
 use crate::cloud::rules::{param, Allowed, CloudRules};
 use crate::cloud::settings::{read_profile_json, BlockSpec, Kind, Profile, Resolved, Setting};
 use crate::cloud::source_url::{http_object_host, http_object_url};
@@ -305,7 +305,8 @@ fn cli_profile(env: &dyn Env) -> Profile {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cloud::settings::{resolve, Settings};
+    use crate::cloud::backend::resolve;
+    use crate::cloud::settings::Settings;
     use crate::cloud::testutil::{env_with, home_with};
 
     #[test]

@@ -1,6 +1,7 @@
-//! Alibaba Cloud ECS images (version 2014-05-26), also used for Apsara Stack's ECS (see [`super::apsara`]): the
+//! Alibaba Cloud ECS images (version 2014-05-26), also used for Apsara Stack's ECS (see [`super::apsara`], and [`gateway`] for how its calls are shaped): the
 //! client, and how the `alicloud` block (shared with ENS) makes it.
 
+pub mod gateway;
 pub mod params;
 
 use std::collections::BTreeMap;
@@ -9,9 +10,9 @@ use std::sync::Arc;
 use serde_json::Value;
 use url::Url;
 
-pub use params::{images_of, import_params, map_state, parse_image, ALL_STATUSES};
+pub use params::{images_of, import_params, map_state, parse_image, ALL_STATUSES, ECS_VERSION};
 
-use super::apsara::{self, ApsaraApiStyle};
+use self::gateway::{ApsaraApiStyle, Tenant};
 use super::rpc::{dry_run_passed, valid_region, AcsRpc, RpcTarget};
 use super::{account, rules};
 use crate::cloud::guard::{answered_or_found, guarded_import, image_id};
@@ -23,9 +24,6 @@ use crate::cloud::{
     Cloud, CloudError, ConfigError, ErrorKind, Image, ImageApi, ImageUpdate, ImportRequest,
     ImportStarted,
 };
-
-/// ECS API version.
-pub const ECS_VERSION: &str = "2014-05-26";
 
 /// Makes the public ECS client from the `alicloud` block.
 pub(super) fn connect(
@@ -67,14 +65,14 @@ pub enum EcsFlavor {
 
 impl EcsFlavor {
     /// The Apsara Stack organization and resource set calls are made for (none on public ECS).
-    fn tenant(&self) -> apsara::Tenant<'_> {
+    fn tenant(&self) -> Tenant<'_> {
         match self {
-            EcsFlavor::Public { .. } => apsara::Tenant::default(),
+            EcsFlavor::Public { .. } => Tenant::default(),
             EcsFlavor::Apsara {
                 organization_id,
                 resource_group_id,
                 ..
-            } => apsara::Tenant {
+            } => Tenant {
                 organization_id: organization_id.as_deref(),
                 resource_group_id: resource_group_id.as_deref(),
             },
@@ -130,7 +128,7 @@ impl EcsClient {
                 })
             }
             EcsFlavor::Apsara { gateway, style, .. } => {
-                apsara::target(gateway, *style, action, region, self.flavor.tenant())
+                gateway::target(gateway, *style, action, region, self.flavor.tenant())
             }
         }
     }
@@ -145,7 +143,7 @@ impl EcsClient {
         let target = self.target(action, region).map_err(Failure::Definite)?;
         let params = match &self.flavor {
             EcsFlavor::Apsara { style, .. } => {
-                apsara::style_params(*style, action, region, self.flavor.tenant(), params)
+                gateway::style_params(*style, action, region, self.flavor.tenant(), params)
             }
             EcsFlavor::Public { .. } => params.clone(),
         };
@@ -320,7 +318,7 @@ impl ImageApi for EcsClient {
             }
             EcsFlavor::Apsara { .. } => {
                 let params =
-                    apsara::import_params(req).map_err(|m| self.bad_request("ImportImage", m))?;
+                    gateway::import_params(req).map_err(|m| self.bad_request("ImportImage", m))?;
                 self.import_apsara(req, params).await.map(ImportStarted::of)
             }
         }

@@ -11,6 +11,9 @@ use crate::cloud::json::{arr_field, percent, str_field, u64_field};
 use crate::cloud::types::format_word;
 use crate::cloud::{DataDisk, Image, ImageState, ImportRequest};
 
+/// ECS API version.
+pub const ECS_VERSION: &str = "2014-05-26";
+
 /// Every status an image can be in; `DescribeImages` defaults to `Available` only. `Deprecated` is a valid status
 /// (alibabacloud-go/ecs-20140526 client.go `DescribeImagesRequest.Status`): without it a deprecated image would look
 /// deleted and be imported again.
