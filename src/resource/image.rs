@@ -90,11 +90,11 @@ impl Resource for CustomImage {
         configured: &Value,
         prior: &Value,
     ) -> bool {
-        super::plan::same_value(request, attribute, configured, prior)
+        super::change::same_value(request, attribute, configured, prior)
     }
 
     fn changes_in_place(&self, request: &PlanRequest<'_>, attribute: &str) -> bool {
-        super::plan::changes_in_place(request, attribute)
+        super::change::changes_in_place(request, attribute)
     }
 
     async fn plan(&self, request: PlanRequest<'_>, plan: &mut PlannedChange) -> Diagnostics {

@@ -8,6 +8,7 @@
 // so their size is no concern (as in `cloud`).
 #![allow(clippy::result_large_err)]
 
+mod change;
 mod context;
 mod create;
 mod delete;

@@ -9,58 +9,12 @@ use crate::provider::framework::{PlanRequest, PlannedChange};
 use crate::provider::{Diagnostic, Diagnostics};
 
 use super::diagnostics::{cloud_diagnostic, error_at, not_configured};
-use super::equivalence::{self, same_word};
+use super::equivalence::same_word;
 use super::image::CustomImage;
 use super::model::{attr, Field, ImageModel};
 use super::private::Private;
 use super::source::{self, DiskSource, Findings, Origin, Slot};
 use super::state;
-
-/// The cloud a configuration names, when known and valid.
-fn cloud_of(config: &Value) -> Option<Cloud> {
-    config.get_attr(attr::CLOUD)?.as_str()?.parse().ok()
-}
-
-/// A configured value that means what the prior one means (another spelling of it, or a value the cloud could
-/// not report for an imported image) is recorded in place; only a real difference needs a new image.
-pub(super) fn same_value(
-    request: &PlanRequest<'_>,
-    attribute: &str,
-    configured: &Value,
-    prior: &Value,
-) -> bool {
-    let Some(cloud) = cloud_of(request.config) else {
-        return false;
-    };
-    let private = Private::decode(request.prior_private);
-    if state::is_absent(prior) && private.is_unreported(attribute) {
-        return true;
-    }
-    // A content hash given where the image had none records it: nothing says the image holds other content.
-    if attribute == attr::SOURCE_SHA256 && prior.is_null() {
-        return true;
-    }
-    // The same object, now uploaded from a local file: `upload_to` names what `source_url` named.
-    if attribute == attr::SOURCE_URL && configured.is_null() {
-        if let (Some(to), Some(was)) = (
-            request
-                .config
-                .get_attr(attr::UPLOAD_TO)
-                .and_then(Value::as_str),
-            prior.as_str(),
-        ) {
-            return same_word(cloud, attr::SOURCE_URL, to, was);
-        }
-    }
-    // An unknown value may turn out different: only a known one can be compared.
-    configured.is_wholly_known()
-        && equivalence::same_value(cloud, attribute, configured, prior, &private)
-}
-
-/// Name, description and tags change in place on the clouds whose rules say so.
-pub(super) fn changes_in_place(request: &PlanRequest<'_>, attribute: &str) -> bool {
-    cloud_of(request.config).is_some_and(|c| c.backend().rules().changes_in_place(attribute))
-}
 
 impl CustomImage {
     /// The resource's part of a plan.

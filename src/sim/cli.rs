@@ -128,7 +128,7 @@ pub(crate) async fn run(args: Args) -> Result<(), SimError> {
     let sim = Arc::new(
         Sim::new(store, config, creds, args.state_file.clone()).with_object_store(objects),
     );
-    crate::objects::watch_imports(sim.clone());
+    crate::watch::watch_imports(sim.clone());
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .map_err(|source| SimError::Bind {

@@ -27,6 +27,7 @@ mod server;
 mod state;
 mod tencent;
 mod ucloud;
+mod watch;
 
 use std::process::ExitCode;
 
