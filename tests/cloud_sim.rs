@@ -1547,24 +1547,36 @@ mod clients {
         }
     }
 
-    /// ImportCustomImage is answered after the client gave up: the cloud made the image all the same. The client
-    /// must not send the import again (it would make a second image); it reports the lost answer instead.
-    #[tokio::test]
-    async fn a_late_import_answer_never_makes_a_second_image() {
+    /// A simulator whose `cloud` answers `action` 3 s after handling it, and a client of it that gives up after
+    /// 1 s: the import is made, its answer lost.
+    async fn behind_a_slow_gateway(
+        cloud: Cloud,
+        action: &str,
+    ) -> (SimProcess, Arc<dyn cloudimage::cloud::ImageApi>) {
         let sim = SimProcess::start(0.0, &[]);
         let options = ClientOptions {
             request_timeout: Duration::from_secs(1),
             ..options()
         };
         let api = connect(
-            Cloud::UCloud,
-            &settings(Cloud::UCloud, &sim, true, SignatureVersion::RpcV1),
+            cloud,
+            &settings(cloud, &sim, true, SignatureVersion::RpcV1),
             &MapEnv::default(),
             &options,
         )
         .expect("client");
-        sim.faults(json!({"answer_delay": [{"cloud": "ucloud", "action": "ImportCustomImage", "ms": 3000}]}))
-            .await;
+        sim.faults(
+            json!({"answer_delay": [{"cloud": cloud.as_str(), "action": action, "ms": 3000}]}),
+        )
+        .await;
+        (sim, api)
+    }
+
+    /// ImportCustomImage is answered after the client gave up: the cloud made the image all the same. The client
+    /// must not send the import again (it would make a second image); it reports the lost answer instead.
+    #[tokio::test]
+    async fn a_late_import_answer_never_makes_a_second_image() {
+        let (sim, api) = behind_a_slow_gateway(Cloud::UCloud, "ImportCustomImage").await;
         let case = Case {
             cloud: Cloud::UCloud,
             region: "cn-bj2",
@@ -1591,22 +1603,7 @@ mod clients {
     /// call until its tries run out and failing (issue 21 measured 6 sends and 364 s with a 70 s gateway).
     #[tokio::test]
     async fn a_late_ecs_answer_is_found_after_one_time_out() {
-        let sim = SimProcess::start(0.0, &[]);
-        let options = ClientOptions {
-            request_timeout: Duration::from_secs(1),
-            ..options()
-        };
-        let api = connect(
-            Cloud::AliCloud,
-            &settings(Cloud::AliCloud, &sim, true, SignatureVersion::RpcV1),
-            &MapEnv::default(),
-            &options,
-        )
-        .expect("client");
-        sim.faults(
-            json!({"answer_delay": [{"cloud": "alicloud", "action": "ImportImage", "ms": 3000}]}),
-        )
-        .await;
+        let (sim, api) = behind_a_slow_gateway(Cloud::AliCloud, "ImportImage").await;
         let case = Case {
             cloud: Cloud::AliCloud,
             region: "cn-hangzhou",
