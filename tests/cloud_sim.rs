@@ -812,7 +812,7 @@ mod clients {
     use cloudimage::cloud::http::{ClientOptions, RetryPolicy};
     use cloudimage::cloud::{
         connect, Cloud, ErrorKind, ImageApi, ImageState, ImageUpdate, ImportRequest, MapEnv,
-        Settings,
+        Options, Param, Settings,
     };
     use serde_json::json;
 
@@ -923,11 +923,13 @@ mod clients {
             name: name.to_string(),
             description: Some("made by cloud_sim".to_string()),
             source_url: source.to_string(),
-            format: Some(case.format.to_string()),
-            os_type: Some("linux".to_string()),
-            platform: Some("CentOS".to_string()),
-            os_version: Some("7".to_string()),
-            architecture: Some("x86_64".to_string()),
+            options: Options::of([
+                (Param::Format, case.format.into()),
+                (Param::OsType, "linux".into()),
+                (Param::Platform, "CentOS".into()),
+                (Param::OsVersion, "7".into()),
+                (Param::Architecture, "x86_64".into()),
+            ]),
             idempotency_token: uuid::Uuid::new_v4().to_string(),
             ..Default::default()
         }
@@ -1401,7 +1403,7 @@ mod clients {
             "arm-image",
             "https://bkt-1250000000.cos.ap-guangzhou.myqcloud.com/arm.qcow2",
         );
-        req.architecture = Some("arm64".into());
+        req.options.with(Param::Architecture, "arm64");
         let id = tc.import(&req).await.expect("arm64 import").image_id;
         let img = tc
             .describe_images("ap-guangzhou", &[id])

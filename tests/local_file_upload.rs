@@ -540,7 +540,9 @@ fn an_upload_killed_half_way_resumes_with_the_missing_parts() {
 /// take the import and the image fails), and one of an object that is there succeeds.
 #[test]
 fn the_simulator_fails_imports_of_missing_objects_as_each_cloud_does() {
-    use cloudimage::cloud::{connect, Cloud, ImageState, ImportRequest, MapEnv, Settings};
+    use cloudimage::cloud::{
+        connect, Cloud, ImageState, ImportRequest, MapEnv, Options, Param, Settings,
+    };
     let rig = Rig::new(&["sim-objects", "sim-objects-1250000000"]);
     let client = rig.moto.client();
     for bucket in ["sim-objects", "sim-objects-1250000000"] {
@@ -595,11 +597,13 @@ fn the_simulator_fails_imports_of_missing_objects_as_each_cloud_does() {
         region: region.into(),
         name: format!("img-{}", uuid::Uuid::new_v4().simple()),
         source_url: url.into(),
-        format: Some("qcow2".into()),
-        os_type: Some("linux".into()),
-        platform: Some("CentOS".into()),
-        os_version: Some("7".into()),
-        architecture: Some("x86_64".into()),
+        options: Options::of([
+            (Param::Format, "qcow2".into()),
+            (Param::OsType, "linux".into()),
+            (Param::Platform, "CentOS".into()),
+            (Param::OsVersion, "7".into()),
+            (Param::Architecture, "x86_64".into()),
+        ]),
         ..ImportRequest::default()
     };
     rig.rt.block_on(async {

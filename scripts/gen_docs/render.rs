@@ -8,9 +8,11 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use cloudimage::cloud::params::Kind;
 use cloudimage::cloud::registry;
 use cloudimage::cloud::rules::{Allowed, CloudRules};
 use cloudimage::cloud::Cloud;
+use cloudimage::cloud::Param;
 use cloudimage::cty::Type;
 use cloudimage::provider::schema::{
     Attribute, Block, IdentitySchema, NestedBlock, Nesting, PlanBehaviour, RequiresReplace,
@@ -285,33 +287,24 @@ fn acceptance_table() -> String {
             format!("{min}-{max}")
         }
     }));
-    let attributes = rules(Cloud::UCloud).choices().map(|(a, _)| a);
-    for attribute in attributes {
-        s.push_str(&row(&format!("`{attribute}`"), &|c| {
+    for param in Param::ALL.into_iter().filter(|p| !p.def().on_every_cloud) {
+        s.push_str(&row(&format!("`{param}`"), &|c| {
             let r = rules(c);
-            let allowed = r.allowed(attribute).unwrap_or(Allowed::Unsupported);
-            let values = match allowed {
-                Allowed::Unsupported => return "-".to_string(),
-                Allowed::Any => "any".to_string(),
-                Allowed::OneOf(v) => v
+            let values = match (param.def().kind, r.allowed(param)) {
+                (_, Allowed::Unsupported) => return "-".to_string(),
+                (Kind::Text, Allowed::Any) => "any".to_string(),
+                (_, Allowed::Any) => "yes".to_string(),
+                (_, Allowed::OneOf(v)) => v
                     .iter()
                     .map(|v| format!("`{v}`"))
                     .collect::<Vec<_>>()
                     .join(", "),
             };
-            if r.required.contains(&attribute) {
+            if r.requires(param) {
                 format!("**required**: {values}")
             } else {
                 values
             }
-        }));
-    }
-    s.push_str(&row("`tags`", &|c| yes_no(rules(c).tags)));
-    s.push_str(&row("`data_disks`", &|c| yes_no(rules(c).data_disks)));
-    for (flag, _) in rules(Cloud::UCloud).flags() {
-        s.push_str(&row(&format!("`{flag}`"), &|c| {
-            let on = rules(c).flags().iter().any(|(f, on)| *f == flag && *on);
-            yes_no(on)
         }));
     }
     s
@@ -329,9 +322,11 @@ fn parameters_table(block: &Block) -> String {
     for attribute in configurable {
         let cells: Vec<String> = Cloud::ALL
             .iter()
-            .map(|c| match rules(*c).api_parameter(attribute) {
-                Some(p) => format!("`{}`", p.replace(", ", "`, `")),
-                None => "-".to_string(),
+            .map(|c| {
+                match Param::from_attribute(attribute).and_then(|p| rules(*c).api_parameter(p)) {
+                    Some(p) => format!("`{}`", p.replace(", ", "`, `")),
+                    None => "-".to_string(),
+                }
             })
             .collect();
         if cells.iter().all(|c| c == "-") {
@@ -340,10 +335,6 @@ fn parameters_table(block: &Block) -> String {
         let _ = writeln!(s, "| `{attribute}` | {} |", cells.join(" | "));
     }
     s
-}
-
-fn yes_no(b: bool) -> String {
-    if b { "yes" } else { "-" }.to_string()
 }
 
 /// Which configurable attribute changes happen in place and which replace the image: the plan behaviour the schema
@@ -361,9 +352,10 @@ fn changes_table(block: &Block) -> String {
         let cells: Vec<&str> = Cloud::ALL
             .iter()
             .map(|c| {
-                if !rules(*c).supports(attribute) {
+                let param = Param::from_attribute(attribute);
+                if param.is_some_and(|p| !rules(*c).supports(p)) {
                     "-"
-                } else if !replaces(plan) || rules(*c).changes_in_place(attribute) {
+                } else if !replaces(plan) || param.is_some_and(|p| rules(*c).changes_in_place(p)) {
                     "in place"
                 } else {
                     "**replace**"

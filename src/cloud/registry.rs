@@ -165,7 +165,7 @@ pub fn inspects_source_url(cloud: Cloud, settings: &Settings, env: &dyn Env) -> 
 /// The region to use when a resource does not set one (attribute -> environment variable -> CLI profile).
 pub fn default_region(cloud: Cloud, settings: &Settings, env: &dyn Env) -> Option<String> {
     resolve(backend(cloud), settings, env)
-        .text(super::rules::param::REGION)
+        .text(super::params::Param::Region.attribute())
         .map(str::to_string)
 }
 

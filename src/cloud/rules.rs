@@ -1,56 +1,10 @@
-//! What a cloud's image import accepts, as plain data: which parameters apply, their allowed values, which changes
-//! happen in place, and the documented limits. Each backend declares one [`CloudRules`] (see its folder); the
-//! resource validates configuration against it and the docs generator prints it.
+//! What a cloud's image import accepts, as plain data: which parameters it takes under which API names, their
+//! allowed values, which changes happen in place, and the documented limits. Each backend declares one
+//! [`CloudRules`] (see its folder); the parameters themselves are declared in [`crate::cloud::params`]. The
+//! resource validates configuration against the rules, builds the import request from them and the docs generator
+//! prints them.
 
-/// The names of the import parameters, spelled as the `cloudimage_custom_image` attributes that carry them. The
-/// rules tables below are keyed by these names, so a parameter is named once for the cloud layer, the resource
-/// and the docs.
-pub mod param {
-    /// Which cloud.
-    pub const CLOUD: &str = "cloud";
-    /// Region.
-    pub const REGION: &str = "region";
-    /// Image name.
-    pub const NAME: &str = "name";
-    /// Image description.
-    pub const DESCRIPTION: &str = "description";
-    /// System disk file URL.
-    pub const SOURCE_URL: &str = "source_url";
-    /// File format.
-    pub const FORMAT: &str = "format";
-    /// `linux` / `windows`.
-    pub const OS_TYPE: &str = "os_type";
-    /// Distribution.
-    pub const PLATFORM: &str = "platform";
-    /// OS version.
-    pub const OS_VERSION: &str = "os_version";
-    /// CPU architecture.
-    pub const ARCHITECTURE: &str = "architecture";
-    /// Boot mode.
-    pub const BOOT_MODE: &str = "boot_mode";
-    /// License type.
-    pub const LICENSE_TYPE: &str = "license_type";
-    /// Tencent `ImageFamily`.
-    pub const IMAGE_FAMILY: &str = "image_family";
-    /// Tencent `Force`.
-    pub const FORCE: &str = "force";
-    /// ECS / Apsara `RoleName`.
-    pub const ROLE_NAME: &str = "role_name";
-    /// ECS `DetectionStrategy`.
-    pub const DETECTION_STRATEGY: &str = "detection_strategy";
-    /// ECS `Features.NvmeSupport`.
-    pub const NVME_SUPPORT: &str = "nvme_support";
-    /// System disk size in GiB.
-    pub const SYSTEM_DISK_SIZE_GB: &str = "system_disk_size_gb";
-    /// ENS `TargetOSSRegionId`.
-    pub const TARGET_OSS_REGION_ID: &str = "target_oss_region_id";
-    /// Tags.
-    pub const TAGS: &str = "tags";
-    /// Extra data disks.
-    pub const DATA_DISKS: &str = "data_disks";
-    /// A data disk's size in GiB (nested in `data_disks`).
-    pub const SIZE_GB: &str = "size_gb";
-}
+use super::params::Param;
 
 /// An optional parameter and the values a cloud accepts for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,6 +17,50 @@ pub enum Allowed {
     OneOf(&'static [&'static str]),
 }
 
+/// How a cloud takes one parameter: the API parameter it becomes, the values it accepts, and what a user should
+/// know about it there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Take {
+    /// The parameter.
+    pub param: Param,
+    /// The API parameter (or parameters) it becomes, as the cloud's reference names them.
+    pub api: &'static str,
+    /// The values the cloud accepts.
+    pub values: Allowed,
+    /// What differs on this cloud, for the docs (empty when nothing does).
+    pub note: &'static str,
+}
+
+impl Take {
+    /// `param`, sent as `api`, any value.
+    pub const fn new(param: Param, api: &'static str) -> Self {
+        Take {
+            param,
+            api,
+            values: Allowed::Any,
+            note: "",
+        }
+    }
+
+    /// Only these values (compared case-insensitively; the cloud gets the spelling given here).
+    pub const fn one_of(mut self, values: &'static [&'static str]) -> Self {
+        self.values = Allowed::OneOf(values);
+        self
+    }
+
+    /// A parameter the provider checks and uses but the cloud's import has no API parameter of its own for (the
+    /// cloud reads it from the file, or another parameter carries it).
+    pub const fn checked(param: Param) -> Self {
+        Take::new(param, "")
+    }
+
+    /// A note for the docs.
+    pub const fn note(mut self, note: &'static str) -> Self {
+        self.note = note;
+        self
+    }
+}
+
 /// A cloud's rules. Declared as a `const` by each backend.
 #[derive(Debug)]
 pub struct CloudRules {
@@ -70,48 +68,16 @@ pub struct CloudRules {
     pub name_len: (usize, usize),
     /// Whether the name must start with a letter.
     pub name_starts_with_letter: bool,
-    /// Whether the name changes in place (else replacement).
-    pub rename_in_place: bool,
-    /// Whether the cloud's import call takes a description at all.
-    pub description: bool,
-    /// Whether the description changes in place (else replacement).
-    pub description_in_place: bool,
-    /// Whether tags change in place (else replacement).
-    pub tags_in_place: bool,
-    /// `format`.
-    pub format: Allowed,
-    /// `os_type`.
-    pub os_type: Allowed,
-    /// `platform`.
-    pub platform: Allowed,
-    /// `os_version`.
-    pub os_version: Allowed,
-    /// `architecture`.
-    pub architecture: Allowed,
-    /// `boot_mode`.
-    pub boot_mode: Allowed,
-    /// `license_type`.
-    pub license_type: Allowed,
-    /// Whether `tags` are sent with the import.
-    pub tags: bool,
-    /// Whether `data_disks` are sent with the import.
-    pub data_disks: bool,
-    /// `image_family` (Tencent `ImageFamily`).
-    pub image_family: Allowed,
-    /// `role_name` (ECS / Apsara Stack `RoleName`).
-    pub role_name: Allowed,
-    /// `detection_strategy` (ECS `DetectionStrategy`).
-    pub detection_strategy: Allowed,
-    /// `nvme_support` (ECS `Features.NvmeSupport`).
-    pub nvme_support: Allowed,
-    /// `target_oss_region_id` (ENS `TargetOSSRegionId`).
-    pub target_oss_region_id: Allowed,
-    /// Whether `force` is sent (Tencent `Force`).
-    pub force: bool,
-    /// Whether `system_disk_size_gb` is sent (`DiskDeviceMapping.1.DiskImageSize`).
-    pub system_disk_size: bool,
+    /// The parameters the import takes, in tables read in order where the first entry for a parameter counts, so
+    /// that clouds sharing most of an API share most of a table and list their differences first. A parameter in
+    /// no table is not taken: setting it is an error (except those every import takes, see
+    /// [`ParamDef::on_every_cloud`](super::params::ParamDef::on_every_cloud)).
+    pub takes: &'static [&'static [Take]],
+    /// Parameters whose change ([`Change::InPlaceWhereTheCloudCan`](super::params::Change)) the cloud makes in
+    /// place.
+    pub in_place: &'static [Param],
     /// Parameters the cloud's import call requires.
-    pub required: &'static [&'static str],
+    pub required: &'static [Param],
     /// Whether the cloud refuses a second image of the same name in a region. Where it does not, a create looks
     /// for the name before importing.
     pub unique_names: bool,
@@ -125,74 +91,48 @@ pub struct CloudRules {
     pub data_disk_format: bool,
     /// Tag key prefixes the cloud itself puts on images (not the user's, never shown or removed).
     pub system_tag_prefixes: &'static [&'static str],
-    /// The API parameter each parameter becomes, so a user can check it against the cloud's own reference page
-    /// (in tables, so that clouds sharing most of an API can share most of the table).
-    pub api_parameters: &'static [&'static [(&'static str, &'static str)]],
     /// Architectures whose images boot with UEFI only: `boot_mode` BIOS is refused with them.
     pub uefi_only_architectures: &'static [&'static str],
 }
 
 impl CloudRules {
-    /// The optional, per-cloud string parameters with their rule.
-    pub fn choices(&self) -> [(&'static str, Allowed); 12] {
-        use param::*;
-        [
-            (FORMAT, self.format),
-            (OS_TYPE, self.os_type),
-            (PLATFORM, self.platform),
-            (OS_VERSION, self.os_version),
-            (ARCHITECTURE, self.architecture),
-            (BOOT_MODE, self.boot_mode),
-            (LICENSE_TYPE, self.license_type),
-            (IMAGE_FAMILY, self.image_family),
-            (ROLE_NAME, self.role_name),
-            (DETECTION_STRATEGY, self.detection_strategy),
-            (NVME_SUPPORT, self.nvme_support),
-            (TARGET_OSS_REGION_ID, self.target_oss_region_id),
-        ]
+    /// How the cloud takes `param`, if it does.
+    pub fn take(&self, param: Param) -> Option<&'static Take> {
+        self.takes
+            .iter()
+            .flat_map(|table| table.iter())
+            .find(|t| t.param == param)
     }
 
-    /// The optional non-string parameters (`force`, `system_disk_size_gb`) and whether the cloud takes them.
-    pub fn flags(&self) -> [(&'static str, bool); 2] {
-        [
-            (param::FORCE, self.force),
-            (param::SYSTEM_DISK_SIZE_GB, self.system_disk_size),
-        ]
-    }
-
-    /// The rule of a string parameter, if it is one of [`CloudRules::choices`].
-    pub fn allowed(&self, parameter: &str) -> Option<Allowed> {
-        self.choices()
-            .into_iter()
-            .find(|(p, _)| *p == parameter)
-            .map(|(_, a)| a)
-    }
-
-    /// Whether the cloud takes `parameter` at all (the docs' `-`). `description` counts as taken everywhere: a
-    /// cloud without one refuses it at validation.
-    pub fn supports(&self, parameter: &str) -> bool {
-        match parameter {
-            param::TAGS => self.tags,
-            param::DATA_DISKS => self.data_disks,
-            _ => match self.flags().iter().find(|(f, _)| *f == parameter) {
-                Some((_, on)) => *on,
-                None => self.allowed(parameter) != Some(Allowed::Unsupported),
-            },
+    /// The values the cloud accepts for `param` ([`Allowed::Unsupported`] when it does not take it).
+    pub fn allowed(&self, param: Param) -> Allowed {
+        match self.take(param) {
+            Some(t) => t.values,
+            None if param.def().on_every_cloud => Allowed::Any,
+            None => Allowed::Unsupported,
         }
     }
 
-    /// The API parameter `parameter` becomes on this cloud; `None` where the import call has no such parameter.
-    pub fn api_parameter(&self, parameter: &str) -> Option<&'static str> {
-        self.api_parameters
-            .iter()
-            .flat_map(|table| table.iter())
-            .find(|(p, _)| *p == parameter)
-            .map(|(_, api)| *api)
+    /// Whether the cloud takes `param` at all (the docs' `-`).
+    pub fn supports(&self, param: Param) -> bool {
+        self.allowed(param) != Allowed::Unsupported
     }
 
-    /// The spelling the cloud expects for `value` of `parameter`, if it is allowed.
-    pub fn canonical(&self, parameter: &str, value: &str) -> Option<&'static str> {
-        match self.allowed(parameter)? {
+    /// The API parameter `param` becomes on this cloud; `None` where the import call has no such parameter.
+    pub fn api_parameter(&self, param: Param) -> Option<&'static str> {
+        self.take(param)
+            .map(|t| t.api)
+            .filter(|api| !api.is_empty())
+    }
+
+    /// Whether the import call requires `param`.
+    pub fn requires(&self, param: Param) -> bool {
+        self.required.contains(&param)
+    }
+
+    /// The spelling the cloud expects for `value` of `param`, if it is allowed.
+    pub fn canonical(&self, param: Param, value: &str) -> Option<&'static str> {
+        match self.allowed(param) {
             Allowed::OneOf(values) => values
                 .iter()
                 .copied()
@@ -201,15 +141,9 @@ impl CloudRules {
         }
     }
 
-    /// Whether a change of `name`, `description` or `tags`, which replaces an image on some clouds, is made in
-    /// place on this one.
-    pub fn changes_in_place(&self, parameter: &str) -> bool {
-        match parameter {
-            param::NAME => self.rename_in_place,
-            param::DESCRIPTION => self.description_in_place,
-            param::TAGS => self.tags_in_place,
-            _ => false,
-        }
+    /// Whether a change of `param`, which replaces an image on some clouds, is made in place on this one.
+    pub fn changes_in_place(&self, param: Param) -> bool {
+        self.in_place.contains(&param)
     }
 
     /// Whether `key` is a tag the cloud put there itself.

@@ -2,6 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use super::params::Options;
+
 /// Cloud-neutral lifecycle state of an image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ImageState {
@@ -78,40 +80,15 @@ pub struct ImportRequest {
     pub description: Option<String>,
     /// Object-storage URL of the system-disk file.
     pub source_url: String,
-    /// File format.
-    pub format: Option<String>,
-    /// OS type (`linux` / `windows`).
-    pub os_type: Option<String>,
-    /// OS platform / distribution.
-    pub platform: Option<String>,
-    /// OS version.
-    pub os_version: Option<String>,
-    /// CPU architecture.
-    pub architecture: Option<String>,
-    /// Boot mode (`BIOS` / `UEFI`).
-    pub boot_mode: Option<String>,
-    /// License type (ECS `Auto`/`Aliyun`/`BYOL`, Tencent `TCLicense`/`BYOL`).
-    pub license_type: Option<String>,
+    /// The optional parameters ([`crate::cloud::params`]): format, OS, architecture, boot mode and the rest, as
+    /// the configuration set them and in the cloud's spelling.
+    pub options: Options,
     /// Tags to put on the image.
     pub tags: BTreeMap<String, String>,
     /// Additional data disks.
     pub data_disks: Vec<DataDisk>,
     /// Stable per resource create (a UUID); sent as ECS `ClientToken`.
     pub idempotency_token: String,
-    /// Tencent `Force`: import even what the cloud would refuse without it (ISO files).
-    pub force: bool,
-    /// Tencent `ImageFamily`.
-    pub image_family: Option<String>,
-    /// ECS / Apsara Stack `RoleName`: the RAM role the import reads OSS with.
-    pub role_name: Option<String>,
-    /// ECS `DetectionStrategy` (`Standard`).
-    pub detection_strategy: Option<String>,
-    /// ECS `Features.NvmeSupport` (`supported` / `unsupported`).
-    pub nvme_support: Option<String>,
-    /// ECS / Apsara Stack `DiskDeviceMapping.1.DiskImageSize`: the system disk size in GiB.
-    pub system_disk_size_gb: Option<u64>,
-    /// ENS `TargetOSSRegionId`: the region the imported image is stored in.
-    pub target_oss_region_id: Option<String>,
     /// How long the create waits for the import (its timeout): a signed source URL the client makes (UCloud's
     /// private `UFileUrl`) stays valid that long and an hour more. How the import is called, not what it makes:
     /// not part of the create's fingerprint.

@@ -88,9 +88,10 @@ fn reads_in_flight() -> &'static Mutex<HashMap<Identity, SharedRead>> {
     READS.get_or_init(Mutex::default)
 }
 
-/// How many files this process has read to hash them (the tests count reads with it).
+/// The files this process has read to hash them, each as often as it was read (the tests count reads with it, per
+/// file, so that tests reading other files at the same time do not disturb the count).
 #[cfg(test)]
-static FILES_READ: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static FILES_READ: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
 
 /// The identity of a file on disk that a cache entry is valid for.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -261,7 +262,9 @@ impl HashCache {
         cancel: &AtomicBool,
     ) -> Result<FileDigest, HashError> {
         #[cfg(test)]
-        FILES_READ.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if let Ok(mut read) = FILES_READ.lock() {
+            read.push(canonical.to_path_buf());
+        }
         let canonical = canonical.to_path_buf();
         let started = now_ns();
         let io_err = |source| HashError::Io {
@@ -433,14 +436,12 @@ mod tests {
 
     #[test]
     fn callers_that_come_during_a_read_share_it() {
-        use std::sync::atomic::Ordering;
         let dir = tempfile::tempdir().unwrap();
         let cache = HashCache::new(dir.path().join("cache"));
         let file = dir.path().join("shared.img");
         // Big enough that the read is still under way when the other callers come, even in a debug build.
         std::fs::write(&file, vec![5u8; 96 << 20]).unwrap();
         set_mtime(&file, old());
-        let before = FILES_READ.load(Ordering::SeqCst);
         let barrier = std::sync::Barrier::new(6);
         let digests: Vec<FileDigest> = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..6)
@@ -455,8 +456,13 @@ mod tests {
         });
         assert!(digests.iter().all(|d| d.sha256 == digests[0].sha256));
         assert_eq!(digests.iter().filter(|d| !d.from_cache).count(), 1);
-        // Other tests may read files meanwhile; this file was read once (a late caller finds the cache entry).
-        assert!(FILES_READ.load(Ordering::SeqCst) - before < 6);
+        // This file was read once: a caller that comes during the read waits for it, a late one finds the entry.
+        let reads = FILES_READ.lock().unwrap();
+        assert_eq!(
+            reads.iter().filter(|p| p.ends_with("shared.img")).count(),
+            1
+        );
+        drop(reads);
         assert!(reads_in_flight()
             .lock()
             .unwrap()

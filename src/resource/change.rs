@@ -4,7 +4,8 @@
 //! A leaf of the resource: `image.rs` answers the core's questions with these, and the plan itself
 //! (`plan.rs`) needs none of them, so the two do not import each other.
 
-use crate::cloud::Cloud;
+use crate::cloud::params::Change;
+use crate::cloud::{Cloud, Param};
 use crate::cty::Value;
 use crate::provider::framework::PlanRequest;
 
@@ -54,7 +55,12 @@ pub(super) fn same_value(
         && equivalence::same_value(cloud, attribute, configured, prior, &private)
 }
 
-/// Name, description and tags change in place on the clouds whose rules say so.
+/// A change the parameter table declares in place where the cloud can ([`Change::InPlaceWhereTheCloudCan`]: name,
+/// description, tags) is made in place on the clouds whose rules list it.
 pub(super) fn changes_in_place(request: &PlanRequest<'_>, attribute: &str) -> bool {
-    cloud_of(request.config).is_some_and(|c| c.backend().rules().changes_in_place(attribute))
+    let Some(param) = Param::from_attribute(attribute) else {
+        return false;
+    };
+    param.def().change == Change::InPlaceWhereTheCloudCan
+        && cloud_of(request.config).is_some_and(|c| c.backend().rules().changes_in_place(param))
 }

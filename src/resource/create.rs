@@ -16,7 +16,9 @@
 
 use std::sync::Arc;
 
-use crate::cloud::{Cloud, CloudError, ErrorKind, Image, ImageApi, ImageState, ImportRequest};
+use crate::cloud::{
+    Cloud, CloudError, ErrorKind, Image, ImageApi, ImageState, ImportRequest, OptionValue, Param,
+};
 use crate::cty::{Path, Value};
 use crate::provider::framework::{ApplyOutcome, ApplyRequest};
 use crate::provider::Diagnostic;
@@ -25,7 +27,7 @@ use super::diagnostics::{cloud_diagnostic, error_at, not_configured};
 use super::image::CustomImage;
 use super::journal::{fingerprint, Entry};
 use super::marker::MARKER_TAG;
-use super::model::{attr, Field, ImageModel};
+use super::model::{attr, ImageModel};
 use super::private::Private;
 use super::state;
 use super::wait::{wait_for, Goal, WaitEnd};
@@ -229,7 +231,7 @@ impl CustomImage {
         let effective = state::effective(config, planned);
         let mut import = state::import_request(cloud, &effective, region, String::new());
         let key = fingerprint(&client.account(), &import, &contents);
-        if cloud.backend().rules().tags {
+        if cloud.backend().rules().supports(Param::Tags) {
             import.tags.insert(MARKER_TAG.to_string(), key.clone());
         }
         Ok(Create {
@@ -308,13 +310,15 @@ impl CustomImage {
         request: &ApplyRequest<'_>,
     ) -> ApplyOutcome {
         tracing::info!(cloud = %cloud, region, image = %id, "import started; waiting for the image");
-        // What we sent, for computed attributes the cloud may not echo back.
-        for (field, sent) in [
-            (&mut planned.os_type, &create.import.os_type),
-            (&mut planned.architecture, &create.import.architecture),
-        ] {
-            if !field.is_known() {
-                *field = Field::from_option(sent.clone());
+        // What we sent by default, for computed attributes the cloud may not echo back.
+        for param in Param::options().filter(|p| p.def().defaults_to_first_allowed) {
+            let name = param.attribute();
+            if planned.value_of(name).is_some_and(|v| !v.is_known()) {
+                let sent = match create.import.options.get(param) {
+                    Some(OptionValue::Text(s)) => Value::string(s.clone()),
+                    _ => Value::Null,
+                };
+                planned.set_value(name, &sent);
             }
         }
         let mut out = self

@@ -6,8 +6,9 @@
 //! none of the user's doing, so reads keep the stored spelling when the report means the same, and plans compare
 //! through these functions before deciding that a change needs a new image.
 
+use crate::cloud::params::Spelling;
 use crate::cloud::source_url::object_of;
-use crate::cloud::Cloud;
+use crate::cloud::{Cloud, Param};
 use crate::cty::Value;
 
 use super::model::attr;
@@ -40,19 +41,21 @@ fn boot_mode(s: &str) -> String {
     }
 }
 
-/// Whether two spellings of a string attribute mean the same for `cloud`.
+/// Whether two spellings of a string attribute mean the same for `cloud`: as the parameter table declares for an
+/// import parameter ([`Spelling`]), as words for the other attributes.
 pub(super) fn same_word(cloud: Cloud, attribute: &str, a: &str, b: &str) -> bool {
     if a == b {
         return true;
     }
-    match attribute {
+    let spelling = Param::from_attribute(attribute).map_or(Spelling::Word, |p| p.def().spelling);
+    match spelling {
         // The backend knows which spellings name one object (`oss://b/k` and its https URL on the Alibaba family).
-        attr::SOURCE_URL => object_of(cloud, a) == object_of(cloud, b),
-        attr::ARCHITECTURE => architecture(a) == architecture(b),
-        attr::BOOT_MODE => boot_mode(a) == boot_mode(b),
+        Spelling::Object => object_of(cloud, a) == object_of(cloud, b),
+        Spelling::Architecture => architecture(a) == architecture(b),
+        Spelling::BootMode => boot_mode(a) == boot_mode(b),
         // Names, descriptions and tags are the user's own text: only the same text is the same.
-        attr::NAME | attr::DESCRIPTION => false,
-        _ => folded(a) == folded(b),
+        Spelling::Exact => false,
+        Spelling::Word => folded(a) == folded(b),
     }
 }
 

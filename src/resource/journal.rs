@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::model::attr::*;
-use crate::cloud::{DataDisk, Env, ImportRequest};
+use crate::cloud::{DataDisk, Env, ImportRequest, Param};
 
 /// What the journal remembers of one create.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,29 +49,18 @@ pub struct Journal {
 pub(super) fn fingerprint(account: &str, req: &ImportRequest, contents: &[String]) -> String {
     // Every field is named here, none left to `..`: a field added to the request does not compile until it is
     // put in the fingerprint or deliberately left out (as the token and the time-out are: how the call is made,
-    // not what it asks for). The order of the hashed fields is the order fingerprints have always had.
+    // not what it asks for). The options are hashed in the parameter table's order, which is the order
+    // fingerprints have always had; one declared after the first fingerprints only when set, so that adding a
+    // parameter changes no earlier create's fingerprint.
     let ImportRequest {
         region,
         name,
         description,
         source_url,
-        format,
-        os_type,
-        platform,
-        os_version,
-        architecture,
-        boot_mode,
-        license_type,
+        options,
         tags,
         data_disks,
         idempotency_token: _,
-        force,
-        image_family,
-        role_name,
-        detection_strategy,
-        nvme_support,
-        system_disk_size_gb,
-        target_oss_region_id,
         import_timeout: _,
     } = req;
     let mut h = Sha256::new();
@@ -86,29 +75,13 @@ pub(super) fn fingerprint(account: &str, req: &ImportRequest, contents: &[String
     field(NAME, name);
     field(DESCRIPTION, description.as_deref().unwrap_or(""));
     field(SOURCE_URL, source_url);
-    for (name, v) in [
-        (FORMAT, format),
-        (OS_TYPE, os_type),
-        (PLATFORM, platform),
-        (OS_VERSION, os_version),
-        (ARCHITECTURE, architecture),
-        (BOOT_MODE, boot_mode),
-        (LICENSE_TYPE, license_type),
-        (IMAGE_FAMILY, image_family),
-        (ROLE_NAME, role_name),
-        (DETECTION_STRATEGY, detection_strategy),
-        (NVME_SUPPORT, nvme_support),
-        (TARGET_OSS_REGION_ID, target_oss_region_id),
-    ] {
-        field(name, v.as_deref().unwrap_or(""));
+    for param in Param::options() {
+        match options.get(param) {
+            Some(v) => field(param.attribute(), &v.fingerprint_text()),
+            None if param.def().always_fingerprinted => field(param.attribute(), ""),
+            None => {}
+        }
     }
-    field(FORCE, if *force { "true" } else { "" });
-    field(
-        SYSTEM_DISK_SIZE_GB,
-        &system_disk_size_gb
-            .map(|s| s.to_string())
-            .unwrap_or_default(),
-    );
     for (k, v) in tags {
         field("tag", k);
         field("value", v);
@@ -213,6 +186,7 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cloud::OptionValue;
 
     fn request(name: &str) -> ImportRequest {
         ImportRequest {
@@ -230,10 +204,14 @@ mod tests {
     fn fingerprints_are_stable() {
         let mut r = request("web");
         r.description = Some("d".into());
-        r.format = Some("qcow2".into());
-        r.architecture = Some("x86_64".into());
-        r.force = true;
-        r.system_disk_size_gb = Some(40);
+        r.options
+            .set(Param::Format, Some(OptionValue::Text("qcow2".into())))
+            .set(
+                Param::Architecture,
+                Some(OptionValue::Text("x86_64".into())),
+            )
+            .set(Param::Force, Some(OptionValue::Flag(true)))
+            .set(Param::SystemDiskSizeGb, Some(OptionValue::Gib(40)));
         r.tags.insert("env".into(), "dev".into());
         r.data_disks.push(crate::cloud::DataDisk {
             source_url: "oss://b/d.raw".into(),

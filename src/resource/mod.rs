@@ -21,6 +21,7 @@ mod marker;
 pub mod model;
 mod plan;
 mod private;
+mod prose;
 mod provider_block;
 mod read;
 pub mod schema;

@@ -9,26 +9,26 @@
 
 use std::collections::BTreeMap;
 
-use crate::cloud::rules::param;
+use crate::cloud::params::Param;
 use crate::cty::{Number, Refinements, Value};
 
 /// The attribute names of `cloudimage_custom_image`. Those that are import parameters are named by the cloud
-/// layer's [`param`] table, so the rules tables and the schema cannot drift apart.
+/// layer's parameter table ([`Param::attribute`]), so the rules tables and the schema cannot drift apart.
 pub mod attr {
-    use super::param;
+    use super::Param;
 
     /// The cloud's image ID.
     pub const ID: &str = "id";
     /// Which cloud.
-    pub const CLOUD: &str = param::CLOUD;
+    pub const CLOUD: &str = "cloud";
     /// Region.
-    pub const REGION: &str = param::REGION;
+    pub const REGION: &str = Param::Region.attribute();
     /// Image name.
-    pub const NAME: &str = param::NAME;
+    pub const NAME: &str = Param::Name.attribute();
     /// Description.
-    pub const DESCRIPTION: &str = param::DESCRIPTION;
+    pub const DESCRIPTION: &str = Param::Description.attribute();
     /// System disk file.
-    pub const SOURCE_URL: &str = param::SOURCE_URL;
+    pub const SOURCE_URL: &str = Param::SourceUrl.attribute();
     /// A local disk image file, uploaded before the import.
     pub const SOURCE_FILE: &str = "source_file";
     /// Where a `source_file` is uploaded, in the cloud's own object storage.
@@ -38,43 +38,43 @@ pub mod attr {
     /// The SHA-256 of the disk image's content.
     pub const SOURCE_SHA256: &str = "source_sha256";
     /// File format.
-    pub const FORMAT: &str = param::FORMAT;
+    pub const FORMAT: &str = Param::Format.attribute();
     /// `linux` / `windows`.
-    pub const OS_TYPE: &str = param::OS_TYPE;
+    pub const OS_TYPE: &str = Param::OsType.attribute();
     /// Distribution.
-    pub const PLATFORM: &str = param::PLATFORM;
+    pub const PLATFORM: &str = Param::Platform.attribute();
     /// OS version.
-    pub const OS_VERSION: &str = param::OS_VERSION;
+    pub const OS_VERSION: &str = Param::OsVersion.attribute();
     /// CPU architecture.
-    pub const ARCHITECTURE: &str = param::ARCHITECTURE;
+    pub const ARCHITECTURE: &str = Param::Architecture.attribute();
     /// Boot mode.
-    pub const BOOT_MODE: &str = param::BOOT_MODE;
+    pub const BOOT_MODE: &str = Param::BootMode.attribute();
     /// License type.
-    pub const LICENSE_TYPE: &str = param::LICENSE_TYPE;
+    pub const LICENSE_TYPE: &str = Param::LicenseType.attribute();
     /// Tencent image family.
-    pub const IMAGE_FAMILY: &str = param::IMAGE_FAMILY;
+    pub const IMAGE_FAMILY: &str = Param::ImageFamily.attribute();
     /// Tencent `Force`.
-    pub const FORCE: &str = param::FORCE;
+    pub const FORCE: &str = Param::Force.attribute();
     /// ECS / Apsara import role.
-    pub const ROLE_NAME: &str = param::ROLE_NAME;
+    pub const ROLE_NAME: &str = Param::RoleName.attribute();
     /// ECS image check.
-    pub const DETECTION_STRATEGY: &str = param::DETECTION_STRATEGY;
+    pub const DETECTION_STRATEGY: &str = Param::DetectionStrategy.attribute();
     /// ECS NVMe support.
-    pub const NVME_SUPPORT: &str = param::NVME_SUPPORT;
+    pub const NVME_SUPPORT: &str = Param::NvmeSupport.attribute();
     /// System disk size.
-    pub const SYSTEM_DISK_SIZE_GB: &str = param::SYSTEM_DISK_SIZE_GB;
+    pub const SYSTEM_DISK_SIZE_GB: &str = Param::SystemDiskSizeGb.attribute();
     /// ENS storage region.
-    pub const TARGET_OSS_REGION_ID: &str = param::TARGET_OSS_REGION_ID;
+    pub const TARGET_OSS_REGION_ID: &str = Param::TargetOssRegionId.attribute();
     /// Tags.
-    pub const TAGS: &str = param::TAGS;
+    pub const TAGS: &str = Param::Tags.attribute();
     /// Neutral status word.
     pub const STATUS: &str = "status";
     /// Image size as reported.
-    pub const SIZE_GB: &str = param::SIZE_GB;
+    pub const SIZE_GB: &str = "size_gb";
     /// Creation time as reported.
     pub const CREATED_AT: &str = "created_at";
     /// Data disk blocks.
-    pub const DATA_DISKS: &str = param::DATA_DISKS;
+    pub const DATA_DISKS: &str = Param::DataDisks.attribute();
     /// Operation timeouts block.
     pub const TIMEOUTS: &str = "timeouts";
     /// `timeouts.create`.
@@ -248,6 +248,20 @@ macro_rules! block_model {
             /// The object value, every attribute present.
             pub fn to_value(&self) -> Value {
                 Value::object([ $( ($attr, self.$field.write()), )* ])
+            }
+
+            /// The value of attribute `name`, if the block has one of that name: how code driven by the parameter
+            /// table ([`Param`]) reads a field it knows by attribute name.
+            pub fn value_of(&self, name: &str) -> Option<Value> {
+                $( if name == $attr { return Some(self.$field.write()); } )*
+                None
+            }
+
+            /// Sets attribute `name` from a value (of the wrong shape: null); false if the block has no such
+            /// attribute.
+            pub fn set_value(&mut self, name: &str, v: &Value) -> bool {
+                $( if name == $attr { self.$field = Field::read(v); return true; } )*
+                false
             }
 
             /// Top-level unknown values become null (what an object keeps when nothing more will be learned).

@@ -11,7 +11,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::cloud::objects::{stored_object, upload_object};
-use crate::cloud::rules::{param, Allowed, CloudRules};
+use crate::cloud::params::Param;
+use crate::cloud::rules::{Allowed, CloudRules};
 use crate::cloud::storage::{human_bytes, ObjectReader, S3Client, StorageError, MAX_PARTS};
 use crate::cloud::Cloud;
 use crate::cloud::StoredObject;
@@ -412,11 +413,13 @@ impl CustomImage {
 /// A detected container format in the cloud's spelling, or why the cloud does not take it.
 fn cloud_format(cloud: Cloud, rules: &CloudRules, format: Format) -> Result<String, String> {
     let convert = "convert it, e.g. `qemu-img convert -O qcow2 in out.qcow2`";
-    match rules.format {
-        Allowed::OneOf(values) => match rules.canonical(param::FORMAT, format.as_str()) {
+    match rules.allowed(Param::Format) {
+        Allowed::OneOf(values) => match rules.canonical(Param::Format, format.as_str()) {
             Some(v) => Ok(v.to_string()),
             // Tencent Cloud imports ISO files when forced (`InvalidParameterValue.ISOMustImportByForce`).
-            None if format == Format::Iso && rules.force => Ok(format.as_str().to_string()),
+            None if format == Format::Iso && rules.supports(Param::Force) => {
+                Ok(format.as_str().to_string())
+            }
             None => Err(format!(
                 "{cloud} imports {} files; this one is {format}: {convert}",
                 values.join(", ")
@@ -433,7 +436,7 @@ fn cloud_boot_mode(cloud: Cloud, rules: &CloudRules, mode: BootMode) -> Option<&
         BootMode::Bios => "BIOS",
         BootMode::Hybrid | BootMode::Unknown => return None,
     };
-    match rules.boot_mode {
+    match rules.allowed(Param::BootMode) {
         Allowed::OneOf(values) => values
             .iter()
             .copied()
@@ -501,7 +504,7 @@ pub(super) fn check(
                 )
                 .at(s.slot.path(source_attr)),
             ),
-            Ok(_) if detected == Format::Iso && rules.force && config.force.known() != Some(&true) => {
+            Ok(_) if detected == Format::Iso && rules.supports(Param::Force) && config.force.known() != Some(&true) => {
                 diags.push(
                     Diagnostic::error(
                         "An ISO image needs force on tencentcloud",

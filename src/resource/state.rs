@@ -4,8 +4,11 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use crate::cloud::params::Kind;
 use crate::cloud::rules::Allowed;
-use crate::cloud::{Cloud, DataDisk, Image, ImageState, ImportRequest};
+use crate::cloud::{
+    Cloud, DataDisk, Image, ImageState, ImportRequest, OptionValue, Options, Param,
+};
 use crate::cty::{Number, Value};
 
 use super::equivalence::same_word;
@@ -13,17 +16,44 @@ use super::marker::MARKER_TAG;
 use super::model::{attr, gib, DataDiskModel, Field, ImageModel};
 use super::private::Private;
 
-/// The value the cloud expects: the allowed spelling for enumerated attributes, the text itself otherwise.
-fn cloud_spelling(cloud: Cloud, attribute: &str, value: Option<String>) -> Option<String> {
+/// The value the cloud expects: the allowed spelling for enumerated parameters, the text itself otherwise.
+fn cloud_spelling(cloud: Cloud, param: Param, value: Option<String>) -> Option<String> {
     let value = value?;
     Some(
         cloud
             .backend()
             .rules()
-            .canonical(attribute, &value)
+            .canonical(param, &value)
             .map(str::to_string)
             .unwrap_or(value),
     )
+}
+
+/// One option as the import sends it: the configured value in the cloud's spelling, else the default the table
+/// declares; `None` when unset or not taken by the cloud.
+fn option_value(cloud: Cloud, param: Param, configured: Option<&Value>) -> Option<OptionValue> {
+    let r = cloud.backend().rules();
+    let configured = configured.filter(|v| v.is_known() && !v.is_null());
+    match param.def().kind {
+        Kind::Flag => configured.and_then(Value::as_bool).map(OptionValue::Flag),
+        Kind::Gib => configured
+            .and_then(Value::as_number)
+            .and_then(Number::to_u64)
+            .map(OptionValue::Gib),
+        Kind::Text => {
+            let text = configured.and_then(Value::as_str).map(str::to_string);
+            let default = || match r.allowed(param) {
+                Allowed::OneOf(values) if param.def().defaults_to_first_allowed => {
+                    values.first().map(|v| v.to_string())
+                }
+                _ => None,
+            };
+            cloud_spelling(cloud, param, text)
+                .or_else(default)
+                .map(OptionValue::Text)
+        }
+        Kind::Tags | Kind::DataDisks => None,
+    }
 }
 
 /// The configuration as the import sees it: a `source_file` disk is imported from its `upload_to` object, and
@@ -58,49 +88,29 @@ pub(super) fn import_request(
     region: &str,
     token: String,
 ) -> ImportRequest {
-    let r = cloud.backend().rules();
-    let spelled =
-        |attribute: &str, field: &Field<String>| cloud_spelling(cloud, attribute, field.string());
-    let architecture =
-        spelled(attr::ARCHITECTURE, &config.architecture).or_else(|| match r.architecture {
-            Allowed::OneOf(values) => values.first().map(|v| v.to_string()),
-            _ => None,
-        });
-    let os_type = spelled(attr::OS_TYPE, &config.os_type).or_else(|| match r.os_type {
-        Allowed::OneOf(_) => Some("linux".to_string()),
-        _ => None,
-    });
     let data_disks = config
         .disks()
         .iter()
         .map(|d| DataDisk {
             source_url: d.source_url.string().unwrap_or_default(),
-            format: spelled(attr::FORMAT, &d.format),
+            format: cloud_spelling(cloud, Param::Format, d.format.string()),
             size_gb: gib(&d.size_gb),
         })
         .collect();
+    let mut options = Options::default();
+    for param in Param::options() {
+        let value = option_value(cloud, param, config.value_of(param.attribute()).as_ref());
+        options.set(param, value);
+    }
     ImportRequest {
         region: region.to_string(),
         name: config.name.string().unwrap_or_default(),
         description: config.description.string(),
         source_url: config.source_url.string().unwrap_or_default(),
-        format: spelled(attr::FORMAT, &config.format),
-        os_type,
-        platform: config.platform.string(),
-        os_version: config.os_version.string(),
-        architecture,
-        boot_mode: spelled(attr::BOOT_MODE, &config.boot_mode),
-        license_type: spelled(attr::LICENSE_TYPE, &config.license_type),
+        options,
         tags: config.known_tags(),
         data_disks,
         idempotency_token: token,
-        force: config.force.known().copied().unwrap_or(false),
-        image_family: config.image_family.string(),
-        role_name: config.role_name.string(),
-        detection_strategy: spelled(attr::DETECTION_STRATEGY, &config.detection_strategy),
-        nvme_support: spelled(attr::NVME_SUPPORT, &config.nvme_support),
-        system_disk_size_gb: gib(&config.system_disk_size_gb),
-        target_oss_region_id: config.target_oss_region_id.string(),
         import_timeout: Some(timeout(config, Operation::Create)),
     }
 }
@@ -120,25 +130,25 @@ pub(super) fn status_word(state: ImageState) -> &'static str {
 /// missing report keeps what was stored.
 fn refreshed(
     cloud: Cloud,
-    attribute: &str,
+    param: Param,
     stored: &Field<String>,
     reported: Option<&str>,
 ) -> Field<String> {
     match reported.map(str::trim).filter(|s| !s.is_empty()) {
         None => stored.clone(),
         Some(r) => match stored.text() {
-            Some(s) if same_word(cloud, attribute, s, r) => stored.clone(),
-            _ => Field::Known(user_spelling(cloud, attribute, r)),
+            Some(s) if same_word(cloud, param.attribute(), s, r) => stored.clone(),
+            _ => Field::Known(user_spelling(cloud, param, r)),
         },
     }
 }
 
 /// A reported word in the spelling this provider's users write (the rules table's), e.g. `arm` -> `arm64`.
-fn user_spelling(cloud: Cloud, attribute: &str, reported: &str) -> String {
-    if let Some(Allowed::OneOf(values)) = cloud.backend().rules().allowed(attribute) {
+fn user_spelling(cloud: Cloud, param: Param, reported: &str) -> String {
+    if let Allowed::OneOf(values) = cloud.backend().rules().allowed(param) {
         if let Some(v) = values
             .iter()
-            .find(|v| same_word(cloud, attribute, v, reported))
+            .find(|v| same_word(cloud, param.attribute(), v, reported))
         {
             return v.to_string();
         }
@@ -177,18 +187,18 @@ pub(super) fn merge_image(
     // `os_type` and `architecture` are optional+computed: the cloud's report is the truth. `platform` and
     // `os_version` are import parameters that clouds echo in their own words (UCloud: "CentOS 7.9 64位"), so
     // refreshing them would invent drift that forces replacement; they keep their configured value.
-    if r.allowed(attr::OS_TYPE) != Some(Allowed::Unsupported) {
-        m.os_type = refreshed(cloud, attr::OS_TYPE, &m.os_type, image.os_type.as_deref());
+    if r.supports(Param::OsType) {
+        m.os_type = refreshed(cloud, Param::OsType, &m.os_type, image.os_type.as_deref());
     }
-    if r.allowed(attr::ARCHITECTURE) != Some(Allowed::Unsupported) {
+    if r.supports(Param::Architecture) {
         m.architecture = refreshed(
             cloud,
-            attr::ARCHITECTURE,
+            Param::Architecture,
             &m.architecture,
             image.architecture.as_deref(),
         );
     }
-    if r.tags {
+    if r.supports(Param::Tags) {
         let user_tags: BTreeMap<String, Field<String>> = image
             .tags
             .iter()
@@ -213,23 +223,23 @@ pub(super) fn merge_image(
 pub(super) fn imported_state(cloud: Cloud, region: &str, image: &Image) -> (ImageModel, Private) {
     let mut m = merge_image(cloud, &ImageModel::default(), region, image);
     let r = cloud.backend().rules();
-    let supported = |name: &str| r.allowed(name) != Some(Allowed::Unsupported);
-    let fill = |name: &str, reported: Option<&String>| -> Option<Field<String>> {
+    let fill = |param: Param, reported: Option<&String>| -> Option<Field<String>> {
         let v = reported.filter(|v| !v.trim().is_empty())?;
-        supported(name).then(|| Field::Known(user_spelling(cloud, name, v)))
+        r.supports(param)
+            .then(|| Field::Known(user_spelling(cloud, param, v)))
     };
-    if let Some(v) = fill(attr::SOURCE_URL, image.source_url.as_ref()) {
+    if let Some(v) = fill(Param::SourceUrl, image.source_url.as_ref()) {
         m.source_url = v;
     }
-    if let Some(v) = fill(attr::FORMAT, image.format.as_ref()) {
+    if let Some(v) = fill(Param::Format, image.format.as_ref()) {
         m.format = v;
     }
     // The distribution word of Tencent and the Alibaba family is the import parameter's own vocabulary;
     // versions are not (Tencent reports `CentOS 7.9` for an import of `7`), so they stay unreported.
-    if let Some(v) = fill(attr::PLATFORM, image.platform.as_ref()) {
+    if let Some(v) = fill(Param::Platform, image.platform.as_ref()) {
         m.platform = v;
     }
-    if let (true, Some(disks)) = (r.data_disks, &image.data_disks) {
+    if let (true, Some(disks)) = (r.supports(Param::DataDisks), &image.data_disks) {
         m.data_disks = Field::Known(
             disks
                 .iter()
@@ -238,7 +248,7 @@ pub(super) fn imported_state(cloud: Cloud, region: &str, image: &Image) -> (Imag
                     format: Field::from_option(
                         d.format
                             .as_deref()
-                            .map(|f| user_spelling(cloud, attr::FORMAT, f)),
+                            .map(|f| user_spelling(cloud, Param::Format, f)),
                     ),
                     size_gb: Field::from_option(d.size_gb.map(Number::from_u64)),
                     ..DataDiskModel::default()
@@ -412,17 +422,17 @@ mod tests {
             "cn-beijing",
             "tok".into(),
         );
-        assert_eq!(req.format.as_deref(), Some("qcow2"));
-        assert_eq!(req.boot_mode.as_deref(), Some("UEFI"));
-        assert_eq!(req.architecture.as_deref(), Some("x86_64"));
-        assert_eq!(req.os_type.as_deref(), Some("linux"));
+        assert_eq!(req.options.text(Param::Format), Some("qcow2"));
+        assert_eq!(req.options.text(Param::BootMode), Some("UEFI"));
+        assert_eq!(req.options.text(Param::Architecture), Some("x86_64"));
+        assert_eq!(req.options.text(Param::OsType), Some("linux"));
         let u = import_request(
             Cloud::UCloud,
             &ImageModel::from_value(&cfg),
             "cn-bj2",
             "tok".into(),
         );
-        assert_eq!(u.architecture, None);
+        assert_eq!(u.options.text(Param::Architecture), None);
         let cfg = Value::object([
             ("name", Value::string("web")),
             ("force", Value::Bool(true)),
@@ -439,13 +449,13 @@ mod tests {
             "cn-beijing",
             "tok".into(),
         );
-        assert!(r.force);
-        assert_eq!(r.image_family.as_deref(), Some("fam"));
-        assert_eq!(r.role_name.as_deref(), Some("R"));
-        assert_eq!(r.detection_strategy.as_deref(), Some("Standard"));
-        assert_eq!(r.nvme_support.as_deref(), Some("supported"));
-        assert_eq!(r.system_disk_size_gb, Some(40));
-        assert_eq!(r.target_oss_region_id.as_deref(), Some("cn-beijing"));
+        assert!(r.options.flag(Param::Force));
+        assert_eq!(r.options.text(Param::ImageFamily), Some("fam"));
+        assert_eq!(r.options.text(Param::RoleName), Some("R"));
+        assert_eq!(r.options.text(Param::DetectionStrategy), Some("Standard"));
+        assert_eq!(r.options.text(Param::NvmeSupport), Some("supported"));
+        assert_eq!(r.options.gib(Param::SystemDiskSizeGb), Some(40));
+        assert_eq!(r.options.text(Param::TargetOssRegionId), Some("cn-beijing"));
     }
 
     #[test]
@@ -475,7 +485,10 @@ mod tests {
         assert_eq!(req.source_url, "oss://b/a.qcow2");
         assert_eq!(req.data_disks[0].source_url, "oss://b/d.raw");
         assert_eq!(
-            (req.format.as_deref(), req.boot_mode.as_deref()),
+            (
+                req.options.text(Param::Format),
+                req.options.text(Param::BootMode)
+            ),
             (Some("qcow2"), Some("UEFI"))
         );
     }

@@ -3,9 +3,11 @@
 //! are checked again once known.
 
 use crate::cloud::objects::upload_object;
+use crate::cloud::params::Kind;
 use crate::cloud::rules::{Allowed, CloudRules};
 use crate::cloud::source_url::check_source_url;
 use crate::cloud::Cloud;
+use crate::cloud::Param;
 use crate::cty::{Path, Value};
 use crate::provider::{Diagnostic, Diagnostics};
 
@@ -39,21 +41,30 @@ fn and_list(words: &[&str]) -> String {
     }
 }
 
-/// The clouds whose rules say yes, by name.
-fn clouds_where(yes: impl Fn(&CloudRules) -> bool) -> String {
+/// The clouds that take `param`, by name.
+fn clouds_taking(param: Param) -> String {
     let names: Vec<&str> = Cloud::ALL
         .into_iter()
-        .filter(|c| yes(c.backend().rules()))
+        .filter(|c| c.backend().rules().supports(param))
         .map(Cloud::as_str)
         .collect();
     and_list(&names)
 }
 
-/// The error for an attribute the cloud's import has no parameter for.
-fn unsupported(cloud: Cloud, attribute: &str) -> Diagnostic {
+/// The error for a parameter the cloud's import does not take.
+fn unsupported(cloud: Cloud, param: Param) -> Diagnostic {
+    let attribute = param.attribute();
+    let are = if attribute.ends_with('s') {
+        "are"
+    } else {
+        "is"
+    };
     Diagnostic::error(
-        format!("{attribute} is not supported on {cloud}"),
-        format!("{cloud}'s image import has no {attribute} parameter; remove it."),
+        format!("{attribute} {are} not supported on {cloud}"),
+        format!(
+            "{cloud}'s image import has no {attribute} parameter (it is taken on {} only); remove it.",
+            clouds_taking(param)
+        ),
     )
     .at(at(attribute))
 }
@@ -261,7 +272,7 @@ fn texts(cloud: Cloud, r: &CloudRules, m: &ImageModel, diags: &mut Diagnostics) 
         diags.push(Diagnostic::error("Invalid region", capitalised(&problem)).at(at(attr::REGION)));
     }
     if let Some(tags) = m.tags.known() {
-        if r.tags && tags.values().all(Field::is_known) {
+        if r.supports(Param::Tags) && tags.values().all(Field::is_known) {
             let pairs = tags
                 .iter()
                 .map(|(k, v)| (k.as_str(), v.text().unwrap_or_default()));
@@ -288,7 +299,19 @@ fn sizes(r: &CloudRules, m: &ImageModel, diags: &mut Diagnostics) {
     }
 }
 
-/// Which parameters the cloud takes, which it requires, and the words it accepts.
+/// Whether the configuration sets `param`: a value (known or not), a non-empty map of tags, a data disk.
+fn sets(config: &Value, m: &ImageModel, param: Param) -> bool {
+    match param.def().kind {
+        Kind::Tags => m.tags.known().is_some_and(|t| !t.is_empty()),
+        Kind::DataDisks => !m.disks().is_empty(),
+        Kind::Text | Kind::Flag | Kind::Gib => config
+            .get_attr(param.attribute())
+            .is_some_and(|v| !v.is_null()),
+    }
+}
+
+/// Which parameters the cloud takes, which it requires, and the words it accepts, from the parameter table and the
+/// cloud's rules.
 fn parameters(
     cloud: Cloud,
     r: &CloudRules,
@@ -296,31 +319,31 @@ fn parameters(
     m: &ImageModel,
     diags: &mut Diagnostics,
 ) {
-    let value = |name: &str| config.get_attr(name);
-    let is_set = |name: &str| value(name).is_some_and(|v| !v.is_null());
-    for (attribute, allowed) in r.choices() {
-        match (
-            allowed,
-            value(attribute)
-                .filter(|v| v.is_known())
-                .and_then(Value::as_str),
-        ) {
-            (Allowed::Unsupported, _) if is_set(attribute) => {
-                diags.push(unsupported(cloud, attribute))
-            }
-            (Allowed::OneOf(values), Some(v))
-                if !values.iter().any(|a| a.eq_ignore_ascii_case(v)) =>
-            {
-                diags.push(
-                    Diagnostic::error(
-                        format!("Invalid {attribute}"),
-                        format!(
-                            "On {cloud}, {attribute} must be one of {}; got {v:?}.",
-                            values.join(", ")
-                        ),
+    // The options first, then the core parameters a cloud may not take (description, tags, data disks), so that
+    // diagnostics come in the order users have seen them.
+    for param in Param::options() {
+        let attribute = param.attribute();
+        match r.allowed(param) {
+            Allowed::Unsupported if sets(config, m, param) => diags.push(unsupported(cloud, param)),
+            Allowed::OneOf(values) => {
+                let configured = config
+                    .get_attr(attribute)
+                    .filter(|v| v.is_known())
+                    .and_then(Value::as_str);
+                if let Some(v) =
+                    configured.filter(|v| !values.iter().any(|a| a.eq_ignore_ascii_case(v)))
+                {
+                    diags.push(
+                        Diagnostic::error(
+                            format!("Invalid {attribute}"),
+                            format!(
+                                "On {cloud}, {attribute} must be one of {}; got {v:?}.",
+                                values.join(", ")
+                            ),
+                        )
+                        .at(at(attribute)),
                     )
-                    .at(at(attribute)),
-                )
+                }
             }
             _ => {}
         }
@@ -343,17 +366,13 @@ fn parameters(
             );
         }
     }
-    for (attribute, supported) in r.flags() {
-        if !supported && is_set(attribute) {
-            diags.push(unsupported(cloud, attribute));
-        }
-    }
-    for attribute in r.required {
+    for &param in r.required {
+        let attribute = param.attribute();
         // A local file's format is read from its bytes at plan time.
-        if *attribute == attr::FORMAT && m.source_file.is_set() {
+        if param == Param::Format && m.source_file.is_set() {
             continue;
         }
-        if value(attribute).is_some_and(Value::is_null) {
+        if config.get_attr(attribute).is_some_and(Value::is_null) {
             diags.push(
                 Diagnostic::error(
                     format!("{attribute} is required on {cloud}"),
@@ -363,38 +382,10 @@ fn parameters(
             );
         }
     }
-    if !r.description && m.description.is_set() {
-        diags.push(
-            Diagnostic::error(
-                format!("description is not supported on {cloud}"),
-                format!("{cloud} images have no description; remove it."),
-            )
-            .at(at(attr::DESCRIPTION)),
-        );
-    }
-    if !r.tags && m.tags.known().is_some_and(|t| !t.is_empty()) {
-        diags.push(
-            Diagnostic::error(
-                format!("tags are not supported on {cloud}"),
-                format!(
-                    "Tags can be set on {} images only.",
-                    clouds_where(|r| r.tags)
-                ),
-            )
-            .at(at(attr::TAGS)),
-        );
-    }
-    if !r.data_disks && !m.disks().is_empty() {
-        diags.push(
-            Diagnostic::error(
-                format!("data_disks are not supported on {cloud}"),
-                format!(
-                    "Data disks can be imported on {} only.",
-                    clouds_where(|r| r.data_disks)
-                ),
-            )
-            .at(at(attr::DATA_DISKS)),
-        );
+    for param in Param::ALL.into_iter().filter(|p| !p.def().option) {
+        if !r.supports(param) && sets(config, m, param) {
+            diags.push(unsupported(cloud, param));
+        }
     }
 }
 
@@ -449,7 +440,7 @@ fn data_disk(
             .at(path.clone().attr(attr::FORMAT)),
         );
     }
-    if let (Allowed::OneOf(values), Some(f)) = (r.format, disk.format.text()) {
+    if let (Allowed::OneOf(values), Some(f)) = (r.allowed(Param::Format), disk.format.text()) {
         if !values.iter().any(|a| a.eq_ignore_ascii_case(f)) {
             diags.push(
                 Diagnostic::error(
@@ -608,14 +599,14 @@ mod tests {
             Cloud::AliCloud
                 .backend()
                 .rules()
-                .api_parameter("nvme_support"),
+                .api_parameter(Param::NvmeSupport),
             Some("Features.NvmeSupport")
         );
         assert_eq!(
             Cloud::AliCloudEns
                 .backend()
                 .rules()
-                .api_parameter("target_oss_region_id"),
+                .api_parameter(Param::TargetOssRegionId),
             Some("TargetOSSRegionId")
         );
     }
@@ -789,15 +780,15 @@ mod tests {
     fn canonical_spelling() {
         let rules = |c: Cloud| c.backend().rules();
         assert_eq!(
-            rules(Cloud::AliCloud).canonical("boot_mode", "uefi"),
+            rules(Cloud::AliCloud).canonical(Param::BootMode, "uefi"),
             Some("UEFI")
         );
         assert_eq!(
-            rules(Cloud::AliCloud).canonical("format", "QCOW2"),
+            rules(Cloud::AliCloud).canonical(Param::Format, "QCOW2"),
             Some("qcow2")
         );
         assert_eq!(
-            rules(Cloud::UCloud).canonical("architecture", "x86_64"),
+            rules(Cloud::UCloud).canonical(Param::Architecture, "x86_64"),
             None
         );
     }

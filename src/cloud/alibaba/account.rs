@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use super::rpc::{AcsRpc, Keys, SignatureVersion};
 use crate::cloud::http::ClientOptions;
-use crate::cloud::rules::param;
+use crate::cloud::params::Param;
 use crate::cloud::settings::{read_profile_json, BlockSpec, Kind, Profile, Resolved, Setting};
 use crate::cloud::Cloud;
 use crate::cloud::{ConfigError, Env};
@@ -36,7 +36,7 @@ pub(super) fn block() -> BlockSpec {
                 .env(["ALICLOUD_SECRET_KEY", "ALIBABA_CLOUD_ACCESS_KEY_SECRET"], 2),
             Setting::new(SECURITY_TOKEN, Kind::Secret, "STS token.")
                 .env(["ALICLOUD_SECURITY_TOKEN", "ALIBABA_CLOUD_SECURITY_TOKEN"], 1),
-            Setting::new(param::REGION, Kind::Region, "Default region, e.g. `cn-beijing`.")
+            Setting::new(Param::Region.attribute(), Kind::Region, "Default region, e.g. `cn-beijing`.")
                 .env(["ALICLOUD_REGION", "ALIBABA_CLOUD_REGION_ID"], 1),
             Setting::new(ECS_ENDPOINT, Kind::Endpoint, "ECS API endpoint URL.")
                 .default_value("https://ecs.<region>.aliyuncs.com"),
@@ -139,7 +139,7 @@ pub(super) fn cli_profile(env: &dyn Env) -> Profile {
     let Some(p) = cfg.profiles.into_iter().find(|p| p.name == wanted) else {
         return out;
     };
-    out.extend(p.region_id.map(|v| (param::REGION, v)));
+    out.extend(p.region_id.map(|v| (Param::Region.attribute(), v)));
     if p.mode.is_empty() || p.mode == "AK" || p.mode == "StsToken" {
         out.extend(p.access_key_id.map(|v| (ACCESS_KEY, v)));
         out.extend(p.access_key_secret.map(|v| (SECRET_KEY, v)));

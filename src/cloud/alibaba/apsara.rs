@@ -25,7 +25,7 @@ use super::ecs::gateway::ApsaraApiStyle;
 use super::ecs::{EcsClient, EcsFlavor};
 use super::rpc::{AcsRpc, SignatureVersion};
 use crate::cloud::http::{self, ClientOptions};
-use crate::cloud::rules::param;
+use crate::cloud::params::Param;
 use crate::cloud::settings::{BlockSpec, Kind, Resolved, Setting};
 use crate::cloud::{Cloud, ConfigError, ImageApi};
 
@@ -50,7 +50,7 @@ pub(super) fn block() -> BlockSpec {
                 "STS token, if the keys are temporary.",
             )
             .env(["APSARASTACK_SECURITY_TOKEN"], 0),
-            Setting::new(param::REGION, Kind::Region, "Default region.")
+            Setting::new(Param::Region.attribute(), Kind::Region, "Default region.")
                 .env(["APSARASTACK_REGION"], 1),
             Setting::new(
                 ENDPOINT,
@@ -135,6 +135,7 @@ mod tests {
     use crate::cloud::settings::Settings;
     use crate::cloud::testutil::{fast_options, serve, Recorded};
     use crate::cloud::{ImportRequest, MapEnv, Secret};
+    use crate::cloud::{Options, Param};
     use url::Url;
 
     #[test]
@@ -265,10 +266,12 @@ mod tests {
             region: "cn-qingdao-env17-d01".into(),
             name: "img".into(),
             source_url: "oss://bkt/sys.raw".into(),
-            format: Some("raw".into()),
+            options: Options::of([
+                (Param::Format, "raw".into()),
+                (Param::RoleName, "AliyunECSImageImportDefaultRole".into()),
+                (Param::SystemDiskSizeGb, 40u64.into()),
+            ]),
             idempotency_token: "t".into(),
-            role_name: Some("AliyunECSImageImportDefaultRole".into()),
-            system_disk_size_gb: Some(40),
             ..Default::default()
         };
         assert_eq!(c.import(&req).await.unwrap().image_id, "m-aps");

@@ -14,6 +14,7 @@ use crate::cloud::guard::{guarded_import, image_id};
 use crate::cloud::http::{self, ClientOptions, Failure};
 use crate::cloud::json::{str_field, u64_field};
 use crate::cloud::ops::{self, Page};
+use crate::cloud::params::Param;
 use crate::cloud::settings::Resolved;
 use crate::cloud::{
     Cloud, CloudError, ConfigError, ErrorKind, Image, ImageApi, ImageState, ImageUpdate,
@@ -99,32 +100,30 @@ fn images_of(v: &Value) -> Vec<Image> {
 /// `DiskDeviceMapping` as one JSON-encoded string.
 pub fn import_params(req: &ImportRequest) -> Result<BTreeMap<String, String>, String> {
     let mut p = ops::params([("ImageName", &req.name), ("ComputeType", "ens_vm")]);
+    let o = &req.options;
     p.insert(
         "OSType".into(),
-        req.os_type.clone().unwrap_or_else(|| "linux".into()),
+        o.text(Param::OsType).unwrap_or("linux").to_string(),
     );
     p.insert(
         "ImageFormat".into(),
-        req.format
-            .as_deref()
+        o.text(Param::Format)
             .unwrap_or("qcow2")
             .to_ascii_lowercase(),
     );
     p.insert(
         "Architecture".into(),
-        req.architecture.clone().unwrap_or_else(|| "x86_64".into()),
+        o.text(Param::Architecture).unwrap_or("x86_64").to_string(),
     );
-    if let Some(v) = &req.platform {
-        p.insert("Platform".into(), v.clone());
-    }
-    if let Some(v) = &req.os_version {
-        p.insert("OSVersion".into(), v.clone());
-    }
-    if let Some(v) = &req.license_type {
-        p.insert("LicenseType".into(), v.clone());
-    }
-    if let Some(v) = &req.target_oss_region_id {
-        p.insert("TargetOSSRegionId".into(), v.clone());
+    for (api, param) in [
+        ("Platform", Param::Platform),
+        ("OSVersion", Param::OsVersion),
+        ("LicenseType", Param::LicenseType),
+        ("TargetOSSRegionId", Param::TargetOssRegionId),
+    ] {
+        if let Some(v) = o.text(param) {
+            p.insert(api.into(), v.to_string());
+        }
     }
     let sys = parse_oss(&req.source_url)?;
     // `OSSRegion`: "Currently, only cn-beijing is supported" (alibabacloud-go/ens-20171110
@@ -303,6 +302,7 @@ mod tests {
     use crate::cloud::alibaba::rpc::{Keys, SignatureVersion};
     use crate::cloud::testutil::{fast_options, serve, Recorded};
     use crate::cloud::{DataDisk, Secret};
+    use crate::cloud::{Options, Param};
 
     fn client(url: &str) -> EnsClient {
         let rpc = AcsRpc::new(
@@ -348,9 +348,11 @@ mod tests {
         let p = import_params(&req).unwrap();
         assert!(!p.contains_key("TargetOSSRegionId"));
         let with_target = ImportRequest {
-            target_oss_region_id: Some("cn-beijing".into()),
-            platform: Some("centos".into()),
-            license_type: Some("BYOL".into()),
+            options: Options::of([
+                (Param::TargetOssRegionId, "cn-beijing".into()),
+                (Param::Platform, "centos".into()),
+                (Param::LicenseType, "BYOL".into()),
+            ]),
             ..req.clone()
         };
         let t = import_params(&with_target).unwrap();

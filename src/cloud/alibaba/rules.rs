@@ -5,66 +5,44 @@
 //! Description, Tag.N, DiskDeviceMapping.N.DiskImageSize), Apsara Stack ImportImage (seed page 004), ENS
 //! ImportImage (seed page 003; alibabacloud-go/ens-20171110).
 
-use crate::cloud::rules::{param, Allowed, CloudRules};
+use crate::cloud::params::Param;
+use crate::cloud::rules::{CloudRules, Take};
 use crate::cloud::Cloud;
 
-const LINUX_WINDOWS: &[&str] = &["linux", "windows"];
-
 /// The ImportImage parameters ECS and Apsara Stack share (Apsara Stack's page, seed 004, lists these).
-const ECS_AND_APSARA_PARAMETERS: &[(&str, &str)] = &[
-    (param::REGION, "RegionId"),
-    (param::NAME, "ImageName"),
-    (param::DESCRIPTION, "Description"),
-    (
-        param::SOURCE_URL,
+const ECS_AND_APSARA_TAKE: &[Take] = &[
+    Take::new(Param::Region, "RegionId"),
+    Take::new(Param::Name, "ImageName"),
+    Take::new(Param::Description, "Description"),
+    Take::new(
+        Param::SourceUrl,
         "DiskDeviceMapping.1.OSSBucket, DiskDeviceMapping.1.OSSObject",
     ),
-    (param::FORMAT, "DiskDeviceMapping.1.Format"),
-    (param::OS_TYPE, "OSType"),
-    (param::PLATFORM, "Platform"),
-    (param::ARCHITECTURE, "Architecture"),
-    (param::LICENSE_TYPE, "LicenseType"),
-    (param::DATA_DISKS, "DiskDeviceMapping.2-17.*"),
-    (param::ROLE_NAME, "RoleName"),
-    (
-        param::SYSTEM_DISK_SIZE_GB,
-        "DiskDeviceMapping.1.DiskImageSize",
-    ),
+    Take::new(Param::Format, "DiskDeviceMapping.1.Format").one_of(&["raw", "vhd", "qcow2"]),
+    Take::new(Param::OsType, "OSType").one_of(&["linux", "windows"]),
+    Take::new(Param::Platform, "Platform"),
+    Take::new(Param::Architecture, "Architecture").one_of(&["x86_64", "i386", "arm64"]),
+    Take::new(Param::LicenseType, "LicenseType").one_of(&["Auto", "Aliyun", "BYOL"]),
+    Take::new(Param::DataDisks, "DiskDeviceMapping.2-17.*"),
+    Take::new(Param::RoleName, "RoleName"),
+    Take::new(Param::SystemDiskSizeGb, "DiskDeviceMapping.1.DiskImageSize"),
 ];
 
 /// The ImportImage parameters only public ECS has.
-const ECS_ONLY_PARAMETERS: &[(&str, &str)] = &[
-    (param::BOOT_MODE, "BootMode"),
-    (param::TAGS, "Tag.N.Key, Tag.N.Value"),
-    (param::DETECTION_STRATEGY, "DetectionStrategy"),
-    (param::NVME_SUPPORT, "Features.NvmeSupport"),
+const ECS_ONLY_TAKE: &[Take] = &[
+    Take::new(Param::BootMode, "BootMode").one_of(&["BIOS", "UEFI"]),
+    Take::new(Param::Tags, "Tag.N.Key, Tag.N.Value"),
+    // "Only the Standard detection mode is supported" (alibabacloud-go/ecs-20140526 ImportImageRequest).
+    Take::new(Param::DetectionStrategy, "DetectionStrategy").one_of(&["Standard"]),
+    Take::new(Param::NvmeSupport, "Features.NvmeSupport").one_of(&["supported", "unsupported"]),
 ];
 
 /// Alibaba Cloud ECS.
 pub const ECS: CloudRules = CloudRules {
     name_len: (2, 128),
     name_starts_with_letter: true,
-    rename_in_place: true,
-    description: true,
-    description_in_place: true,
-    tags_in_place: true,
-    format: Allowed::OneOf(&["raw", "vhd", "qcow2"]),
-    os_type: Allowed::OneOf(LINUX_WINDOWS),
-    platform: Allowed::Any,
-    os_version: Allowed::Unsupported,
-    architecture: Allowed::OneOf(&["x86_64", "i386", "arm64"]),
-    boot_mode: Allowed::OneOf(&["BIOS", "UEFI"]),
-    license_type: Allowed::OneOf(&["Auto", "Aliyun", "BYOL"]),
-    tags: true,
-    data_disks: true,
-    image_family: Allowed::Unsupported,
-    role_name: Allowed::Any,
-    // "Only the Standard detection mode is supported" (alibabacloud-go/ecs-20140526 ImportImageRequest).
-    detection_strategy: Allowed::OneOf(&["Standard"]),
-    nvme_support: Allowed::OneOf(&["supported", "unsupported"]),
-    target_oss_region_id: Allowed::Unsupported,
-    force: false,
-    system_disk_size: true,
+    takes: &[ECS_AND_APSARA_TAKE, ECS_ONLY_TAKE],
+    in_place: &[Param::Name, Param::Description, Param::Tags],
     required: &[],
     // `InvalidImageName.Duplicated` (Alibaba Cloud ECS API reference, ImportImage error codes).
     unique_names: true,
@@ -76,7 +54,6 @@ pub const ECS: CloudRules = CloudRules {
     data_disk_sizes: Some((1, 2048)),
     data_disk_format: true,
     system_tag_prefixes: &["acs:", "aliyun"],
-    api_parameters: &[ECS_AND_APSARA_PARAMETERS, ECS_ONLY_PARAMETERS],
     // BootMode: "If `Architecture=arm64`, the default value is UEFI, and only UEFI is supported"
     // (alibabacloud-go/ecs-20140526 `client/import_image_request_model.go`); the API answers
     // `InvalidBootMode.NotSupport` otherwise.
@@ -85,64 +62,50 @@ pub const ECS: CloudRules = CloudRules {
 
 /// Alibaba Cloud ENS.
 pub const ENS: CloudRules = CloudRules {
-    // ENS's ImportImage has no description, and its ModifyImageAttribute takes a name only.
-    description: false,
-    description_in_place: false,
-    tags_in_place: false,
-    format: Allowed::OneOf(&["qcow2"]),
-    os_type: Allowed::OneOf(&["linux"]),
-    // ENS ImportImage `Platform` and `LicenseType` (seed page 003; alibabacloud-go/ens-20171110).
-    platform: Allowed::Any,
-    os_version: Allowed::Any,
-    architecture: Allowed::OneOf(&["x86_64"]),
-    boot_mode: Allowed::Unsupported,
-    license_type: Allowed::Any,
-    tags: false,
-    // Data disks go in ENS's `DiskDeviceMapping` list (OSSRegion, OSSBucket, OSSObject), which carries the object
-    // only.
-    data_disks: true,
+    // ENS ImportImage (seed page 003; alibabacloud-go/ens-20171110): no description, no tags, no region parameter
+    // (the image is made where `TargetOSSRegionId` says).
+    takes: &[&[
+        Take::new(Param::Name, "ImageName"),
+        Take::new(Param::SourceUrl, "OSSRegion, OSSBucket, OSSObject"),
+        Take::new(Param::Format, "ImageFormat").one_of(&["qcow2"]),
+        Take::new(Param::OsType, "OSType").one_of(&["linux"]),
+        Take::new(Param::Platform, "Platform"),
+        Take::new(Param::OsVersion, "OSVersion"),
+        Take::new(Param::Architecture, "Architecture").one_of(&["x86_64"]),
+        Take::new(Param::LicenseType, "LicenseType"),
+        // Data disks go in ENS's `DiskDeviceMapping` list (OSSRegion, OSSBucket, OSSObject), which carries the
+        // object only.
+        Take::new(
+            Param::DataDisks,
+            "DiskDeviceMapping (a JSON list of OSSRegion, OSSBucket, OSSObject)",
+        )
+        .note("the source URL only, as entries of its `DiskDeviceMapping` JSON list"),
+        // TargetOSSRegionId: "Currently, only cn-beijing and ap-southeast-1 are supported"
+        // (alibabacloud-go/ens-20171110 `client/import_image_request_model.go`).
+        Take::new(Param::TargetOssRegionId, "TargetOSSRegionId")
+            .one_of(&["cn-beijing", "ap-southeast-1"]),
+    ]],
+    // ENS's ModifyImageAttribute takes a name only.
+    in_place: &[Param::Name],
     data_disk_sizes: None,
     data_disk_format: false,
     // Nothing in ENS's ImportImage documentation (seed page 003) refuses a taken name.
     unique_names: false,
-    role_name: Allowed::Unsupported,
-    detection_strategy: Allowed::Unsupported,
-    nvme_support: Allowed::Unsupported,
-    // TargetOSSRegionId: "Currently, only cn-beijing and ap-southeast-1 are supported"
-    // (alibabacloud-go/ens-20171110 `client/import_image_request_model.go`).
-    target_oss_region_id: Allowed::OneOf(&["cn-beijing", "ap-southeast-1"]),
-    system_disk_size: false,
-    api_parameters: &[&[
-        (param::NAME, "ImageName"),
-        (param::SOURCE_URL, "OSSRegion, OSSBucket, OSSObject"),
-        (param::FORMAT, "ImageFormat"),
-        (param::OS_TYPE, "OSType"),
-        (param::PLATFORM, "Platform"),
-        (param::OS_VERSION, "OSVersion"),
-        (param::ARCHITECTURE, "Architecture"),
-        (param::LICENSE_TYPE, "LicenseType"),
-        (
-            param::DATA_DISKS,
-            "DiskDeviceMapping (a JSON list of OSSRegion, OSSBucket, OSSObject)",
-        ),
-        (param::TARGET_OSS_REGION_ID, "TargetOSSRegionId"),
-    ]],
     ..ECS
 };
 
 /// Apsara Stack ECS.
 pub const APSARA: CloudRules = CloudRules {
-    architecture: Allowed::OneOf(&["x86_64", "i386"]),
-    boot_mode: Allowed::Unsupported,
-    tags: false,
-    tags_in_place: false,
-    // Apsara Stack's ImportImage page (seed 004) has RoleName but neither DetectionStrategy nor Features.
-    detection_strategy: Allowed::Unsupported,
-    nvme_support: Allowed::Unsupported,
+    // Apsara Stack's ImportImage page (seed 004) has RoleName but neither BootMode, Tag.N, DetectionStrategy nor
+    // Features, and no arm64.
+    takes: &[
+        &[Take::new(Param::Architecture, "Architecture").one_of(&["x86_64", "i386"])],
+        ECS_AND_APSARA_TAKE,
+    ],
+    in_place: &[Param::Name, Param::Description],
     // Seed page 004: the system disk 5 to 500 GiB, data disks 5 to 1000 GiB.
     system_disk_sizes: (5, 500),
     data_disk_sizes: Some((5, 1000)),
-    api_parameters: &[ECS_AND_APSARA_PARAMETERS],
     ..ECS
 };
 
@@ -222,14 +185,14 @@ mod tests {
 
     #[test]
     fn canonical_spelling() {
-        assert_eq!(ECS.canonical("boot_mode", "uefi"), Some("UEFI"));
-        assert_eq!(ECS.canonical("format", "QCOW2"), Some("qcow2"));
+        assert_eq!(ECS.canonical(Param::BootMode, "uefi"), Some("UEFI"));
+        assert_eq!(ECS.canonical(Param::Format, "QCOW2"), Some("qcow2"));
         assert_eq!(
-            ECS.api_parameter("nvme_support"),
+            ECS.api_parameter(Param::NvmeSupport),
             Some("Features.NvmeSupport")
         );
         assert_eq!(
-            ENS.api_parameter("target_oss_region_id"),
+            ENS.api_parameter(Param::TargetOssRegionId),
             Some("TargetOSSRegionId")
         );
     }

@@ -11,6 +11,7 @@ use crate::cloud::http::{
 };
 use crate::cloud::json::{arr_field, percent, str_field, u64_field};
 use crate::cloud::ops::{self, Page, PAGE};
+use crate::cloud::params::Param;
 use crate::cloud::{
     Cloud, CloudError, ConfigError, ErrorKind, Image, ImageApi, ImageState, ImageUpdate,
     ImportRequest, ImportStarted, Secret,
@@ -141,34 +142,35 @@ pub fn parse_image(v: &Value) -> Image {
 
 /// The `ImportImage` body for a request.
 pub fn import_body(req: &ImportRequest) -> Value {
+    let o = &req.options;
     let mut b = serde_json::Map::new();
     b.insert("ImageName".into(), json!(req.name));
     b.insert("ImageUrl".into(), json!(req.source_url));
     b.insert(
         "Architecture".into(),
         json!(architecture_out(
-            req.architecture.as_deref().unwrap_or("x86_64")
+            o.text(Param::Architecture).unwrap_or("x86_64")
         )),
     );
-    if let Some(os) = req.platform.as_ref().or(req.os_type.as_ref()) {
+    if let Some(os) = o.text(Param::Platform).or(o.text(Param::OsType)) {
         b.insert("OsType".into(), json!(os));
     }
-    if let Some(v) = &req.os_version {
+    if let Some(v) = o.text(Param::OsVersion) {
         b.insert("OsVersion".into(), json!(v));
     }
     if let Some(d) = &req.description {
         b.insert("ImageDescription".into(), json!(d));
     }
-    if let Some(l) = &req.license_type {
+    if let Some(l) = o.text(Param::LicenseType) {
         b.insert("LicenseType".into(), json!(l));
     }
-    if let Some(m) = &req.boot_mode {
+    if let Some(m) = o.text(Param::BootMode) {
         b.insert("BootMode".into(), json!(m));
     }
-    if req.force {
+    if o.flag(Param::Force) {
         b.insert("Force".into(), json!(true));
     }
-    if let Some(f) = &req.image_family {
+    if let Some(f) = o.text(Param::ImageFamily) {
         b.insert("ImageFamily".into(), json!(f));
     }
     if !req.tags.is_empty() {
@@ -453,6 +455,7 @@ mod tests {
     use super::*;
     use crate::cloud::tencent::sign::tc3_signature;
     use crate::cloud::testutil::{fast_options, serve, Recorded};
+    use crate::cloud::{Options, Param};
     use std::sync::Arc;
 
     fn client(url: &str) -> TencentClient {
@@ -492,7 +495,7 @@ mod tests {
     #[test]
     fn arm64_is_spelled_the_tencent_way_both_ways() {
         let req = ImportRequest {
-            architecture: Some("arm64".into()),
+            options: Options::of([(Param::Architecture, "arm64".into())]),
             ..Default::default()
         };
         assert_eq!(import_body(&req)["Architecture"], "arm_64");
@@ -531,8 +534,10 @@ mod tests {
         let req = ImportRequest {
             region: "ap-guangzhou".into(),
             name: "n".into(),
-            force: true,
-            image_family: Some("fam".into()),
+            options: Options::of([
+                (Param::Force, true.into()),
+                (Param::ImageFamily, "fam".into()),
+            ]),
             ..Default::default()
         };
         assert!(!client(&url).check_import(&req).await.unwrap());
@@ -649,8 +654,10 @@ mod tests {
         let req = ImportRequest {
             name: "n".into(),
             source_url: "u".into(),
-            platform: Some("CentOS".into()),
-            os_version: Some("7".into()),
+            options: Options::of([
+                (Param::Platform, "CentOS".into()),
+                (Param::OsVersion, "7".into()),
+            ]),
             tags: [("k".to_string(), "v".to_string())].into(),
             data_disks: vec![crate::cloud::DataDisk {
                 source_url: "d1".into(),

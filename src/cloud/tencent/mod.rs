@@ -13,7 +13,8 @@ pub use client::TencentClient;
 use crate::cloud::backend::Backend;
 use crate::cloud::http::{self, ClientOptions};
 use crate::cloud::objects::{self, StoredObject};
-use crate::cloud::rules::{param, Allowed, CloudRules};
+use crate::cloud::params::Param;
+use crate::cloud::rules::{CloudRules, Take};
 use crate::cloud::settings::{read_profile_json, BlockSpec, Kind, Profile, Resolved, Setting};
 use crate::cloud::source_url::{http_object_host, http_object_url};
 use crate::cloud::storage::StorageCredentials;
@@ -42,28 +43,32 @@ pub static TENCENT: TencentBackend = TencentBackend;
 const RULES: CloudRules = CloudRules {
     name_len: (1, 60),
     name_starts_with_letter: false,
-    rename_in_place: true,
-    description: true,
-    description_in_place: true,
-    // Tencent changes tags through its separate Tag API, which this provider does not call.
-    tags_in_place: false,
-    format: Allowed::OneOf(&["raw", "vhd", "vmdk", "qcow2"]),
-    os_type: Allowed::OneOf(&["linux", "windows"]),
-    platform: Allowed::Any,
-    os_version: Allowed::Any,
-    architecture: Allowed::OneOf(&["x86_64", "i386", "arm64"]),
-    boot_mode: Allowed::OneOf(&["Legacy BIOS", "UEFI"]),
-    license_type: Allowed::OneOf(&["TencentCloud", "BYOL"]),
-    tags: true,
-    data_disks: true,
-    image_family: Allowed::Any,
-    role_name: Allowed::Unsupported,
-    detection_strategy: Allowed::Unsupported,
-    nvme_support: Allowed::Unsupported,
-    target_oss_region_id: Allowed::Unsupported,
-    force: true,
-    system_disk_size: false,
-    required: &[param::PLATFORM, param::OS_VERSION],
+    takes: &[&[
+        Take::new(Param::Region, "Region"),
+        Take::new(Param::Name, "ImageName"),
+        Take::new(Param::Description, "ImageDescription"),
+        Take::new(Param::SourceUrl, "ImageUrl"),
+        // ImportImage has no format parameter: CVM reads it from the file.
+        Take::checked(Param::Format).one_of(&["raw", "vhd", "vmdk", "qcow2"]),
+        Take::checked(Param::OsType)
+            .one_of(&["linux", "windows"])
+            .note("sent as `OsType` when `platform` is unset"),
+        Take::new(Param::Platform, "OsType"),
+        Take::new(Param::OsVersion, "OsVersion"),
+        // `arm64` is sent as `arm_64` and `arm` read back as `arm64` (see `client`).
+        Take::new(Param::Architecture, "Architecture")
+            .one_of(&["x86_64", "i386", "arm64"])
+            .note("ARM is `arm_64` on import and `arm` when described; the provider translates both to `arm64`"),
+        Take::new(Param::BootMode, "BootMode").one_of(&["Legacy BIOS", "UEFI"]),
+        Take::new(Param::LicenseType, "LicenseType").one_of(&["TencentCloud", "BYOL"]),
+        Take::new(Param::Tags, "TagSpecification.N")
+            .note("tags are set by the import; changing them needs Tencent's separate Tag API, which this provider does not call"),
+        Take::new(Param::DataDisks, "ImportImageDataDiskList.N.ImageUrl"),
+        Take::new(Param::ImageFamily, "ImageFamily"),
+        Take::new(Param::Force, "Force"),
+    ]],
+    in_place: &[Param::Name, Param::Description],
+    required: &[Param::Platform, Param::OsVersion],
     // `InvalidImageName.Duplicate` (seed page 002).
     unique_names: true,
     // Tencent Cloud's tag documentation: at most 50 tags per resource.
@@ -73,22 +78,6 @@ const RULES: CloudRules = CloudRules {
     // ImportImageDataDiskList carries the object only.
     data_disk_format: false,
     system_tag_prefixes: &["qcloud:"],
-    api_parameters: &[&[
-        (param::REGION, "Region"),
-        (param::NAME, "ImageName"),
-        (param::DESCRIPTION, "ImageDescription"),
-        (param::SOURCE_URL, "ImageUrl"),
-        (param::PLATFORM, "OsType"),
-        (param::OS_VERSION, "OsVersion"),
-        // `arm64` is sent as `arm_64` and `arm` read back as `arm64` (see `client`).
-        (param::ARCHITECTURE, "Architecture"),
-        (param::BOOT_MODE, "BootMode"),
-        (param::LICENSE_TYPE, "LicenseType"),
-        (param::TAGS, "TagSpecification.N"),
-        (param::DATA_DISKS, "ImportImageDataDiskList.N.ImageUrl"),
-        (param::IMAGE_FAMILY, "ImageFamily"),
-        (param::FORCE, "Force"),
-    ]],
     uefi_only_architectures: &[],
 };
 
@@ -108,7 +97,7 @@ impl Backend for TencentBackend {
                 Setting::new(SECURITY_TOKEN, Kind::Secret, "STS token.")
                     .env(["TENCENTCLOUD_SECURITY_TOKEN"], 1),
                 Setting::new(
-                    param::REGION,
+                    Param::Region.attribute(),
                     Kind::Region,
                     "Default region, e.g. `ap-guangzhou`.",
                 )
@@ -297,7 +286,7 @@ fn cli_profile(env: &dyn Env) -> Profile {
     }
     if let Some(c) = read_profile_json::<TccliConfigure>(&dir.join(format!("{profile}.configure")))
     {
-        out.extend(c.sys_param.region.map(|v| (param::REGION, v)));
+        out.extend(c.sys_param.region.map(|v| (Param::Region.attribute(), v)));
     }
     out
 }

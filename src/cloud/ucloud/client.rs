@@ -14,6 +14,7 @@ use crate::cloud::guard::{guarded_import, image_id};
 use crate::cloud::http::{unreadable_answer, ClientOptions, Failure, HttpCore, Parsed};
 use crate::cloud::json::{arr_field, str_field, u64_field, unix_to_rfc3339};
 use crate::cloud::ops::{self, Page, PAGE};
+use crate::cloud::params::Param;
 use crate::cloud::types::format_word;
 use crate::cloud::{
     Cloud, CloudError, ErrorKind, Image, ImageApi, ImageState, ImageUpdate, ImportRequest,
@@ -123,19 +124,19 @@ pub fn parse_image(v: &Value) -> Image {
 /// The flattened `ImportCustomImage` parameters for a request.
 pub fn import_params(req: &ImportRequest) -> BTreeMap<String, String> {
     let mut p = ops::params([("ImageName", &req.name), ("UFileUrl", &req.source_url)]);
-    let os_type = req
-        .platform
-        .clone()
-        .or_else(|| req.os_type.clone())
-        .unwrap_or_else(|| "Other".into());
-    p.insert("OsType".into(), os_type);
+    let o = &req.options;
+    let os_type = o
+        .text(Param::Platform)
+        .or(o.text(Param::OsType))
+        .unwrap_or("Other");
+    p.insert("OsType".into(), os_type.to_string());
     p.insert(
         "OsName".into(),
-        req.os_version.clone().unwrap_or_else(|| "Other".into()),
+        o.text(Param::OsVersion).unwrap_or("Other").to_string(),
     );
     p.insert(
         "Format".into(),
-        format_word(req.format.as_deref().unwrap_or("RAW")),
+        format_word(o.text(Param::Format).unwrap_or("RAW")),
     );
     p.insert("Auth".into(), "true".into());
     if let Some(d) = &req.description {
@@ -404,6 +405,7 @@ impl ImageApi for UCloudClient {
 mod tests {
     use super::*;
     use crate::cloud::testutil::{fast_options, serve};
+    use crate::cloud::{Options, Param};
     use std::sync::Arc;
 
     fn client(url: &str) -> UCloudClient {
@@ -510,7 +512,7 @@ mod tests {
             region: "cn-bj2".into(),
             name: "web".into(),
             source_url: "https://images.cn-bj.ufileos.com/dir/a%20b.qcow2".into(),
-            format: Some("qcow2".into()),
+            options: Options::of([(Param::Format, "qcow2".into())]),
             import_timeout: Some(std::time::Duration::from_secs(3600)),
             ..ImportRequest::default()
         };
@@ -605,7 +607,7 @@ mod tests {
             region: "cn-bj2".into(),
             name: "img".into(),
             source_url: "https://b.cn-bj.ufileos.com/x.qcow2".into(),
-            format: Some("qcow2".into()),
+            options: Options::of([(Param::Format, "qcow2".into())]),
             ..Default::default()
         };
         assert_eq!(c.import(&req).await.unwrap().image_id, "uimage-made");

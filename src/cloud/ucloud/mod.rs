@@ -16,7 +16,8 @@ pub use client::UCloudClient;
 use crate::cloud::backend::Backend;
 use crate::cloud::http::{self, ClientOptions};
 use crate::cloud::objects::{self, StoredObject};
-use crate::cloud::rules::{param, Allowed, CloudRules};
+use crate::cloud::params::Param;
+use crate::cloud::rules::{CloudRules, Take};
 use crate::cloud::settings::{read_profile_json, BlockSpec, Kind, Profile, Resolved, Setting};
 use crate::cloud::source_url::{http_object_host, http_object_url};
 use crate::cloud::storage::{Addressing, StorageCredentials, StorageProfile};
@@ -73,42 +74,27 @@ pub static SURFERCLOUD: UCloudBackend = UCloudBackend {
 const RULES: CloudRules = CloudRules {
     name_len: (1, 63),
     name_starts_with_letter: false,
-    rename_in_place: false,
-    description: true,
-    description_in_place: false,
-    tags_in_place: false,
-    format: Allowed::OneOf(&["raw", "vhd", "vmdk", "qcow2"]),
-    os_type: Allowed::OneOf(&["linux", "windows"]),
-    platform: Allowed::Any,
-    os_version: Allowed::Any,
-    architecture: Allowed::Unsupported,
-    boot_mode: Allowed::Unsupported,
-    license_type: Allowed::Unsupported,
-    tags: false,
-    data_disks: false,
-    image_family: Allowed::Unsupported,
-    role_name: Allowed::Unsupported,
-    detection_strategy: Allowed::Unsupported,
-    nvme_support: Allowed::Unsupported,
-    target_oss_region_id: Allowed::Unsupported,
-    force: false,
-    system_disk_size: false,
-    required: &[param::FORMAT, param::PLATFORM, param::OS_VERSION],
+    takes: &[&[
+        Take::new(Param::Region, "Region"),
+        Take::new(Param::Name, "ImageName"),
+        Take::new(Param::Description, "ImageDescription"),
+        Take::new(Param::SourceUrl, "UFileUrl"),
+        Take::new(Param::Format, "Format").one_of(&["raw", "vhd", "vmdk", "qcow2"]),
+        Take::checked(Param::OsType)
+            .one_of(&["linux", "windows"])
+            .note("sent as `OsType` when `platform` is unset"),
+        Take::new(Param::Platform, "OsType"),
+        Take::new(Param::OsVersion, "OsName"),
+    ]],
+    // UCloud cannot rename images or change their description.
+    in_place: &[],
+    required: &[Param::Format, Param::Platform, Param::OsVersion],
     unique_names: false,
     max_tags: 50,
     system_disk_sizes: (1, 2048),
     data_disk_sizes: None,
     data_disk_format: true,
     system_tag_prefixes: &[],
-    api_parameters: &[&[
-        (param::REGION, "Region"),
-        (param::NAME, "ImageName"),
-        (param::DESCRIPTION, "ImageDescription"),
-        (param::SOURCE_URL, "UFileUrl"),
-        (param::FORMAT, "Format"),
-        (param::PLATFORM, "OsType"),
-        (param::OS_VERSION, "OsName"),
-    ]],
     uefi_only_architectures: &[],
 };
 
@@ -144,7 +130,7 @@ impl Backend for UCloudBackend {
                 )
                 .env(self.env("SECURITY_TOKEN"), 0),
                 Setting::new(
-                    param::REGION,
+                    Param::Region.attribute(),
                     Kind::Region,
                     "Default region for images, e.g. `cn-bj2`.",
                 )
@@ -362,7 +348,7 @@ fn cli_profile(env: &dyn Env) -> Profile {
         out.extend(c.private_key.map(|v| (PRIVATE_KEY, v)));
     }
     if let Some(c) = configs.into_iter().find(|c| matches(&c.profile)) {
-        out.extend(c.region.map(|v| (param::REGION, v)));
+        out.extend(c.region.map(|v| (Param::Region.attribute(), v)));
         out.extend(c.project_id.map(|v| (PROJECT_ID, v)));
         out.extend(c.base_url.map(|v| (ENDPOINT, v)));
     }

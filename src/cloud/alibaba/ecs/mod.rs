@@ -497,6 +497,7 @@ mod tests {
     use crate::cloud::alibaba::sign::acs_rpc_signature;
     use crate::cloud::testutil::{fast_options, serve, Recorded};
     use crate::cloud::{DataDisk, Secret};
+    use crate::cloud::{Options, Param};
 
     fn client(url: &str, sig: SignatureVersion) -> EcsClient {
         let rpc = AcsRpc::new(
@@ -523,10 +524,12 @@ mod tests {
             region: "cn-hangzhou".into(),
             name: "img".into(),
             source_url: "oss://bkt/sys.qcow2".into(),
-            format: Some("qcow2".into()),
-            os_type: Some("linux".into()),
-            platform: Some("Ubuntu".into()),
-            architecture: Some("x86_64".into()),
+            options: Options::of([
+                (Param::Format, "qcow2".into()),
+                (Param::OsType, "linux".into()),
+                (Param::Platform, "Ubuntu".into()),
+                (Param::Architecture, "x86_64".into()),
+            ]),
             tags: [("env".to_string(), "dev".to_string())].into(),
             data_disks: vec![DataDisk {
                 source_url: "https://bkt.oss-cn-hangzhou.aliyuncs.com/data.raw".into(),
@@ -552,10 +555,10 @@ mod tests {
         assert_eq!(p["Tag.1.Key"], "env");
         assert_eq!(p["RegionId"], "cn-hangzhou");
         let mut r = req();
-        r.role_name = Some("MyRole".into());
-        r.detection_strategy = Some("Standard".into());
-        r.nvme_support = Some("supported".into());
-        r.system_disk_size_gb = Some(50);
+        r.options.with(Param::RoleName, "MyRole");
+        r.options.with(Param::DetectionStrategy, "Standard");
+        r.options.with(Param::NvmeSupport, "supported");
+        r.options.with(Param::SystemDiskSizeGb, 50u64);
         let p = import_params(&r, true).unwrap();
         assert_eq!(p["RoleName"], "MyRole");
         assert_eq!(p["DetectionStrategy"], "Standard");

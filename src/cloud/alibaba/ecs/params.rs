@@ -8,6 +8,7 @@ use serde_json::Value;
 use crate::cloud::alibaba::oss::parse_oss;
 use crate::cloud::alibaba::rpc::images;
 use crate::cloud::json::{arr_field, percent, str_field, u64_field};
+use crate::cloud::params::Param;
 use crate::cloud::types::format_word;
 use crate::cloud::{DataDisk, Image, ImageState, ImportRequest};
 
@@ -128,21 +129,22 @@ pub fn import_params(
     let mut p = BTreeMap::new();
     p.insert("RegionId".into(), req.region.clone());
     p.insert("ImageName".into(), req.name.clone());
-    let mut opt = |k: &str, v: &Option<String>| {
+    let mut opt = |k: &str, v: Option<&str>| {
         if let Some(v) = v {
-            p.insert(k.to_string(), v.clone());
+            p.insert(k.to_string(), v.to_string());
         }
     };
-    opt("Description", &req.description);
-    opt("Architecture", &req.architecture);
-    opt("Platform", &req.platform);
-    opt("OSType", &req.os_type);
-    opt("LicenseType", &req.license_type);
-    opt("RoleName", &req.role_name);
+    let o = &req.options;
+    opt("Description", req.description.as_deref());
+    opt("Architecture", o.text(Param::Architecture));
+    opt("Platform", o.text(Param::Platform));
+    opt("OSType", o.text(Param::OsType));
+    opt("LicenseType", o.text(Param::LicenseType));
+    opt("RoleName", o.text(Param::RoleName));
     if public {
-        opt("BootMode", &req.boot_mode);
-        opt("DetectionStrategy", &req.detection_strategy);
-        opt("Features.NvmeSupport", &req.nvme_support);
+        opt("BootMode", o.text(Param::BootMode));
+        opt("DetectionStrategy", o.text(Param::DetectionStrategy));
+        opt("Features.NvmeSupport", o.text(Param::NvmeSupport));
         p.insert("ClientToken".into(), req.idempotency_token.clone());
         for (i, (k, v)) in req.tags.iter().enumerate() {
             p.insert(format!("Tag.{}.Key", i + 1), k.clone());
@@ -150,7 +152,12 @@ pub fn import_params(
         }
     }
     let sys = parse_oss(&req.source_url)?;
-    let disks = std::iter::once((sys, req.format.clone(), req.system_disk_size_gb)).chain(
+    let system = (
+        sys,
+        o.text(Param::Format).map(str::to_string),
+        o.gib(Param::SystemDiskSizeGb),
+    );
+    let disks = std::iter::once(system).chain(
         req.data_disks
             .iter()
             .map(|d| Ok::<_, String>((parse_oss(&d.source_url)?, d.format.clone(), d.size_gb)))
