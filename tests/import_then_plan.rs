@@ -83,6 +83,7 @@ const FULL: [Full; 6] = [
   role_name    = "AliyunECSImageImportDefaultRole"
   detection_strategy  = "Standard"
   nvme_support        = "supported"
+  imds_support        = "v2"
   system_disk_size_gb = 40
   tags         = { team = "images" }
   data_disks {

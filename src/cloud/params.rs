@@ -170,6 +170,12 @@ impl ParamDef {
         self
     }
 
+    /// Declared after the first fingerprints: hashed only when set.
+    const fn later(mut self) -> Self {
+        self.always_fingerprinted = false;
+        self
+    }
+
     const fn first_allowed_by_default(mut self) -> Self {
         self.defaults_to_first_allowed = true;
         self
@@ -321,6 +327,12 @@ parameters! {
         "Data disk images imported with the system disk.",
     )
     .not_reported(),
+    /// ECS's instance metadata modes.
+    ImdsSupport = "imds_support" => ParamDef::option(
+        "The instance metadata access modes the image supports: `v2` lets instances made from it require the \
+         hardened mode (tokens only); `v1`, the cloud's default, does not.",
+    )
+    .later(),
 }
 
 impl Param {
@@ -486,6 +498,7 @@ mod tests {
                 "target_oss_region_id",
                 "force",
                 "system_disk_size_gb",
+                "imds_support",
             ]
         );
     }

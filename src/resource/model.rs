@@ -65,6 +65,8 @@ pub mod attr {
     pub const SYSTEM_DISK_SIZE_GB: &str = Param::SystemDiskSizeGb.attribute();
     /// ENS storage region.
     pub const TARGET_OSS_REGION_ID: &str = Param::TargetOssRegionId.attribute();
+    /// ECS instance metadata modes.
+    pub const IMDS_SUPPORT: &str = Param::ImdsSupport.attribute();
     /// Tags.
     pub const TAGS: &str = Param::Tags.attribute();
     /// Neutral status word.
@@ -362,6 +364,8 @@ block_model! {
         system_disk_size_gb: Number = attr::SYSTEM_DISK_SIZE_GB,
         /// `target_oss_region_id`.
         target_oss_region_id: String = attr::TARGET_OSS_REGION_ID,
+        /// `imds_support`.
+        imds_support: String = attr::IMDS_SUPPORT,
         /// `tags`.
         tags: BTreeMap<String, Field<String>> = attr::TAGS,
         /// `status`.

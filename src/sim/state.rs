@@ -80,6 +80,14 @@ impl Image {
             .unwrap_or("unsupported")
     }
 
+    /// ECS `Features.ImdsSupport` as imported (`v1` when not given, the cloud's default).
+    pub(crate) fn imds_support(&self) -> &str {
+        self.extra
+            .get("ImdsSupport")
+            .map(String::as_str)
+            .unwrap_or("v1")
+    }
+
     /// A cloud-specific value, empty when not given.
     pub(crate) fn extra(&self, key: &str) -> &str {
         self.extra.get(key).map(String::as_str).unwrap_or("")

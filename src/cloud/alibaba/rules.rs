@@ -35,6 +35,8 @@ const ECS_ONLY_TAKE: &[Take] = &[
     // "Only the Standard detection mode is supported" (alibabacloud-go/ecs-20140526 ImportImageRequest).
     Take::new(Param::DetectionStrategy, "DetectionStrategy").one_of(&["Standard"]),
     Take::new(Param::NvmeSupport, "Features.NvmeSupport").one_of(&["supported", "unsupported"]),
+    // `Features.ImdsSupport`: v1 or v2, default v1 (alibabacloud ecs-20140526 `ImportImageRequestFeatures`).
+    Take::new(Param::ImdsSupport, "Features.ImdsSupport").one_of(&["v1", "v2"]),
 ];
 
 /// Alibaba Cloud ECS.

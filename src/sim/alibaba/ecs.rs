@@ -304,10 +304,24 @@ pub(crate) fn import(sim: &Sim, ctx: &Ctx<'_>) -> Out {
             "The specified Features.NvmeSupport is not valid.",
         ));
     }
+    // `Features.ImdsSupport`: v1 or v2 (alibabacloud ecs-20140526 `ImportImageRequestFeatures`); the error code is a
+    // guess like the two above.
+    if optional(p, "Features.ImdsSupport").is_some_and(|n| !["v1", "v2"].contains(&n)) {
+        return Err(ali_err(
+            400,
+            "InvalidParameter.ImdsSupport",
+            "The specified Features.ImdsSupport is not valid.",
+        ));
+    }
     if ctx.cloud == SimCloud::Apsarastack
-        && ["DetectionStrategy", "Features.NvmeSupport", "BootMode"]
-            .iter()
-            .any(|k| optional(p, k).is_some())
+        && [
+            "DetectionStrategy",
+            "Features.NvmeSupport",
+            "Features.ImdsSupport",
+            "BootMode",
+        ]
+        .iter()
+        .any(|k| optional(p, k).is_some())
     {
         return Err(ali_err(
             400,
@@ -351,9 +365,13 @@ pub(crate) fn import(sim: &Sim, ctx: &Ctx<'_>) -> Out {
         tags,
         data_disks: data_disks(p),
         task_id: ids::alibaba_task_id(),
-        extra: optional(p, "Features.NvmeSupport")
-            .map(|n| [("NvmeSupport".to_string(), n.to_string())].into())
-            .unwrap_or_default(),
+        extra: [
+            ("NvmeSupport", optional(p, "Features.NvmeSupport")),
+            ("ImdsSupport", optional(p, "Features.ImdsSupport")),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| Some((k.to_string(), v?.to_string())))
+        .collect(),
     };
     let id = image.id.clone();
     let task = image.task_id.clone();
@@ -511,7 +529,7 @@ fn render(i: &Image, now: i64) -> Value {
         "ProductCode": "",
         "BootMode": "BIOS",
         "Usable": matches!(phase, Phase::Available),
-        "Features": {"NvmeSupport": i.nvme_support()},
+        "Features": {"NvmeSupport": i.nvme_support(), "ImdsSupport": i.imds_support()},
         "DetectionOptions": {},
         "Tags": {"Tag": i.tags.iter().map(|(k, v)| json!({"TagKey": k, "TagValue": v})).collect::<Vec<_>>()},
         "DiskDeviceMappings": {"DiskDeviceMapping": disk_mappings(i, bucket, object, phase)},

@@ -558,11 +558,13 @@ mod tests {
         r.options.with(Param::RoleName, "MyRole");
         r.options.with(Param::DetectionStrategy, "Standard");
         r.options.with(Param::NvmeSupport, "supported");
+        r.options.with(Param::ImdsSupport, "v2");
         r.options.with(Param::SystemDiskSizeGb, 50u64);
         let p = import_params(&r, true).unwrap();
         assert_eq!(p["RoleName"], "MyRole");
         assert_eq!(p["DetectionStrategy"], "Standard");
         assert_eq!(p["Features.NvmeSupport"], "supported");
+        assert_eq!(p["Features.ImdsSupport"], "v2");
         assert_eq!(p["DiskDeviceMapping.1.DiskImageSize"], "50");
         let a = import_params(&r, false).unwrap();
         assert_eq!(a["RoleName"], "MyRole");

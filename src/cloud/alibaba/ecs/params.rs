@@ -145,6 +145,7 @@ pub fn import_params(
         opt("BootMode", o.text(Param::BootMode));
         opt("DetectionStrategy", o.text(Param::DetectionStrategy));
         opt("Features.NvmeSupport", o.text(Param::NvmeSupport));
+        opt("Features.ImdsSupport", o.text(Param::ImdsSupport));
         p.insert("ClientToken".into(), req.idempotency_token.clone());
         for (i, (k, v)) in req.tags.iter().enumerate() {
             p.insert(format!("Tag.{}.Key", i + 1), k.clone());
