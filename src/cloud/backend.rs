@@ -95,6 +95,41 @@ pub trait Backend: Send + Sync {
     fn storage_hint(&self, _code: &str) -> Option<String> {
         None
     }
+
+    /// The URL of object `key` in `bucket` in `region`, in the form this cloud's `source_url` and `upload_to` take
+    /// (the key percent-encoded so that it reads back byte for byte); errors say what is wrong with an argument.
+    fn object_url(&self, region: &str, bucket: &str, key: &str) -> Result<String, ObjectUrlError>;
+}
+
+/// Which argument of an object URL is wrong, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ObjectUrlError {
+    /// The region cannot be part of the URL.
+    #[error("{0}")]
+    Region(String),
+    /// The bucket name is not one of this cloud's.
+    #[error("{0}")]
+    Bucket(String),
+    /// The key cannot be kept as written.
+    #[error("{0}")]
+    Key(String),
+}
+
+/// A DNS label of a host name: what a bucket or region must be to stand in one.
+pub fn check_label(what: &str, s: &str) -> Result<(), String> {
+    let ok = !s.is_empty()
+        && s.len() <= 63
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{what} {s:?} must be 1 to 63 lower-case letters, digits and hyphens, not starting or ending with a hyphen"
+        ))
+    }
 }
 
 /// Resolves `backend`'s settings (see [`settings::resolve_block`]): each attribute of its block from `settings`,

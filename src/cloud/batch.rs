@@ -469,6 +469,14 @@ mod tests {
         ) -> Result<Vec<Image>, CloudError> {
             Ok(Vec::new())
         }
+        async fn list_images(
+            &self,
+            _region: &str,
+            _filter: &crate::cloud::ImageFilter,
+            _page: usize,
+        ) -> Result<crate::cloud::ListedPage, CloudError> {
+            Ok(crate::cloud::ListedPage::default())
+        }
         async fn update_image(
             &self,
             _region: &str,

@@ -44,7 +44,9 @@ pub use params::{OptionValue, Options, Param};
 pub use registry::{backend, connect, default_region, Cloud};
 pub use secret::Secret;
 pub use settings::{SettingValue, Settings};
-pub use types::{DataDisk, Image, ImageState, ImageUpdate, ImportRequest, ImportStarted};
+pub use types::{
+    DataDisk, Image, ImageFilter, ImageState, ImageUpdate, ImportRequest, ImportStarted, ListedPage,
+};
 
 /// The operations the `cloudimage_custom_image` resource needs from any cloud.
 #[async_trait::async_trait]
@@ -81,6 +83,15 @@ pub trait ImageApi: Send + Sync {
     /// Custom images in `region` whose name is exactly `name`.
     async fn find_images_by_name(&self, region: &str, name: &str)
         -> Result<Vec<Image>, CloudError>;
+    /// Page `page` (from 0) of the account's own custom images in `region`, narrowed by the cloud's native
+    /// filters where it has them (never public, marketplace or shared images). Pages follow the cloud's
+    /// documented page size; the caller matches `filter` exactly and stops when it has enough.
+    async fn list_images(
+        &self,
+        region: &str,
+        filter: &ImageFilter,
+        page: usize,
+    ) -> Result<ListedPage, CloudError>;
     /// Renames / re-describes / re-tags an image (fields left `None` are unchanged).
     async fn update_image(
         &self,

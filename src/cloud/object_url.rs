@@ -234,9 +234,35 @@ pub fn decode_key(raw: &str) -> Result<String, String> {
     Ok(key)
 }
 
+/// The path of an object URL for `key`: every byte but RFC 3986's unreserved set and `/` percent-encoded, so that
+/// [`decode_key`] gives back exactly `key` and no URL parser rewrites it. Refuses keys the storage services do not
+/// keep as written ([`check_key`]).
+pub fn encode_key(key: &str) -> Result<String, String> {
+    check_key(key).map_err(|e| e.to_string())?;
+    let mut out = String::with_capacity(key.len());
+    for b in key.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn encoded_keys_decode_to_themselves() {
+        for key in ["a/b c.raw", "disk#v2 final+1.raw", "über/ü%.qcow2", "x?y"] {
+            assert_eq!(decode_key(&encode_key(key).unwrap()).unwrap(), key);
+        }
+        assert_eq!(encode_key("a b/c+d").unwrap(), "a%20b/c%2Bd");
+        assert!(encode_key("../x").is_err());
+        assert!(encode_key("/x").is_err());
+    }
 
     #[test]
     fn keys_are_the_bytes_written() {

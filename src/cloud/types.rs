@@ -69,6 +69,41 @@ pub struct DataDisk {
     pub size_gb: Option<u64>,
 }
 
+/// What a listing of an account's custom images asks for. Clouds apply what they can natively (their name filters
+/// match parts of names; tag filters where they have them) to read fewer pages; the caller matches exactly.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ImageFilter {
+    /// Names containing this text.
+    pub name_contains: Option<String>,
+    /// Tags the image must carry, with these values.
+    pub tags: BTreeMap<String, String>,
+}
+
+/// One page of a listing.
+#[derive(Debug, Clone, Default)]
+pub struct ListedPage {
+    /// The account's custom images on this page (only those in the region asked for).
+    pub images: Vec<Image>,
+    /// Whether this is the last page.
+    pub last: bool,
+}
+
+impl ListedPage {
+    /// A page of `n` entries (before any filtering) of `page_size`, page `page` of a listing of `total`.
+    pub(crate) fn new(
+        images: Vec<Image>,
+        n: usize,
+        page: usize,
+        page_size: usize,
+        total: usize,
+    ) -> Self {
+        ListedPage {
+            images,
+            last: n < page_size || (page + 1) * page_size >= total,
+        }
+    }
+}
+
 /// Everything needed to start one image import.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImportRequest {

@@ -25,6 +25,76 @@ pub trait Provider: Send + Sync + 'static {
     }
     /// Receives the final provider block before any resource operation.
     async fn configure(&self, request: ConfigureRequest) -> Diagnostics;
+    /// The list resources (`terraform query`), each named after the managed resource type it finds.
+    fn list_resources(&self) -> Vec<Arc<dyn ListResource>> {
+        Vec::new()
+    }
+    /// The provider functions (`provider::<name>::<function>`, Terraform 1.8+).
+    fn functions(&self) -> Vec<Arc<dyn Function>> {
+        Vec::new()
+    }
+}
+
+/// A provider function. Terraform calls it on a provider it has not configured, during validation and planning as
+/// well as apply, and checks that two calls with the same arguments give the same result: it must be pure.
+pub trait Function: Send + Sync + 'static {
+    /// The name after `provider::<name>::`.
+    fn name(&self) -> &'static str;
+    /// The signature and docs.
+    fn schema(&self) -> crate::provider::protocol::FunctionSchema;
+    /// Calls it with arguments already decoded against the parameter types (never unknown).
+    fn call(&self, arguments: &[Value]) -> Result<Value, crate::provider::protocol::FunctionError>;
+}
+
+/// A list resource: finds the existing objects of one managed resource type, for `terraform query` (1.14+).
+#[async_trait::async_trait]
+pub trait ListResource: Send + Sync + 'static {
+    /// The managed resource type it finds (which must have an identity schema).
+    fn type_name(&self) -> &'static str;
+    /// The schema of the `config` block in a `list` block.
+    fn config_schema(&self) -> Schema;
+    /// Checks the `config` block; values may be unknown and must then be skipped.
+    async fn validate(&self, _config: &Value) -> Diagnostics {
+        Diagnostics::new()
+    }
+    /// Finds objects and sends each as it is found, stopping at `request.limit`, when a send fails (Terraform has
+    /// stopped reading) or when `request.stop` fires.
+    async fn list(&self, request: ListRequest<'_>, found: tokio::sync::mpsc::Sender<ListResult>);
+}
+
+/// A list request.
+#[derive(Debug)]
+pub struct ListRequest<'a> {
+    /// The `config` block, wholly known.
+    pub config: &'a Value,
+    /// Whether each result must carry the whole object, as a read returns it.
+    pub include_resource_object: bool,
+    /// How many results Terraform wants at most.
+    pub limit: usize,
+    /// Fires when Terraform asks the provider to stop (Ctrl-C), which does not end the stream by itself.
+    pub stop: Signal,
+}
+
+/// One object found, or diagnostics alone.
+#[derive(Debug, Default)]
+pub struct ListResult {
+    /// The object's identity (as [`Resource::identity_of`] gives it).
+    pub identity: Option<Value>,
+    /// What Terraform prints beside it.
+    pub display_name: String,
+    /// The object as a read returns it, when asked for.
+    pub resource_object: Option<Value>,
+    /// Problems.
+    pub diagnostics: Diagnostics,
+}
+
+/// What configuration for an existing object should say, and what the user should know about it.
+#[derive(Debug)]
+pub struct GeneratedConfig {
+    /// The configuration value, in the resource's type.
+    pub config: Value,
+    /// Warnings: what the configuration cannot say and the user should fill in.
+    pub diagnostics: Diagnostics,
 }
 
 /// ConfigureProvider's content.
@@ -54,6 +124,15 @@ pub trait Resource: Send + Sync + 'static {
     /// Checks configuration; values may be unknown and must then be skipped.
     async fn validate(&self, _config: &Value) -> Diagnostics {
         Diagnostics::new()
+    }
+    /// The configuration that manages the object `state` describes (`terraform query -generate-config-out`, and
+    /// `terraform plan -generate-config-out` for import blocks). `default` is what Terraform itself would write
+    /// (the configurable attributes of the state); the default method returns it unchanged.
+    fn generate_config(&self, default: Value, _state: &Value) -> GeneratedConfig {
+        GeneratedConfig {
+            config: default,
+            diagnostics: Diagnostics::new(),
+        }
     }
     /// Adapts state stored by an older schema version. The core has already decoded the stored JSON against the
     /// current schema, dropping attributes it no longer has and leaving new ones null.

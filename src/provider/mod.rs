@@ -3,12 +3,14 @@
 
 pub mod diag;
 pub mod framework;
+mod functions;
 pub mod invariants;
+pub mod list;
 pub mod plan;
 pub mod protocol;
 pub mod schema;
 pub mod server;
 
 pub use diag::{Diagnostic, Diagnostics, Severity};
-pub use framework::{Provider, Resource};
+pub use framework::{Function, ListResource, Provider, Resource};
 pub use server::Server;

@@ -36,6 +36,9 @@ pub struct ServerCapabilities {
     pub get_provider_schema_optional: bool,
     /// MoveResourceState is implemented.
     pub move_resource_state: bool,
+    /// GenerateResourceConfig is implemented (Terraform 1.14+ asks it when writing configuration for found
+    /// objects).
+    pub generate_resource_config: bool,
 }
 
 /// GetProviderSchema's answer.
@@ -45,9 +48,91 @@ pub struct ProviderSchemaResponse {
     pub provider: Option<Schema>,
     /// Each resource type's schema.
     pub resources: BTreeMap<String, Schema>,
+    /// Each list resource's configuration schema (the `config` block of a `list` block), keyed by the managed
+    /// resource type it lists.
+    pub list_resources: BTreeMap<String, Schema>,
+    /// The provider's functions by name.
+    pub functions: BTreeMap<String, FunctionSchema>,
     /// Capabilities.
     pub capabilities: ServerCapabilities,
     /// Problems building the schema.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// One parameter of a provider function.
+#[derive(Debug, Clone)]
+pub struct FunctionParameter {
+    /// Its name, as error messages show it.
+    pub name: String,
+    /// Its type.
+    pub ty: crate::cty::Type,
+    /// What it is (Markdown).
+    pub description: String,
+}
+
+/// A provider function's signature and docs.
+#[derive(Debug, Clone)]
+pub struct FunctionSchema {
+    /// The parameters, in order.
+    pub parameters: Vec<FunctionParameter>,
+    /// The result's type.
+    pub returns: crate::cty::Type,
+    /// One line.
+    pub summary: String,
+    /// The full description (Markdown).
+    pub description: String,
+}
+
+/// CallFunction's answer: a result, or the error and the argument it is about.
+#[derive(Debug, Clone, Default)]
+pub struct CallFunctionResponse {
+    /// The result.
+    pub result: Option<DynamicValue>,
+    /// What went wrong.
+    pub error: Option<FunctionError>,
+}
+
+/// A function call's failure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionError {
+    /// What went wrong, as a sentence.
+    pub text: String,
+    /// The argument at fault (from 0), if one is.
+    pub argument: Option<usize>,
+}
+
+/// ListResource's request.
+#[derive(Debug, Clone, Default)]
+pub struct ListRequest {
+    /// The resource type listed.
+    pub type_name: String,
+    /// The `config` block of the `list` block.
+    pub config: DynamicValue,
+    /// Whether each result carries the full resource object (`include_resource`, or `-generate-config-out`).
+    pub include_resource_object: bool,
+    /// How many results Terraform wants at most.
+    pub limit: i64,
+}
+
+/// One event of ListResource's stream: a found object, or diagnostics alone.
+#[derive(Debug, Clone, Default)]
+pub struct ListEvent {
+    /// The object's identity.
+    pub identity: Option<IdentityData>,
+    /// What Terraform prints beside it.
+    pub display_name: String,
+    /// The object as a read would return it, when asked for.
+    pub resource_object: Option<DynamicValue>,
+    /// Problems.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// GenerateResourceConfig's answer.
+#[derive(Debug, Clone, Default)]
+pub struct GenerateConfigResponse {
+    /// The configuration value.
+    pub config: Option<DynamicValue>,
+    /// Problems, and warnings about what the user should fill in.
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -253,6 +338,24 @@ pub trait ProtocolServer: Send + Sync + 'static {
     async fn apply_resource_change(&self, req: ApplyRequest) -> ApplyResponse;
     /// Finds an existing object to bring under management.
     async fn import_resource_state(&self, req: ImportRequest) -> ImportResponse;
+    /// Validates a `list` block's `config` (values may be unknown).
+    async fn validate_list_resource_config(
+        &self,
+        type_name: &str,
+        config: DynamicValue,
+    ) -> Vec<Diagnostic>;
+    /// Finds objects; the events arrive on the receiver as they are found, and the stream ends when the sender
+    /// is dropped. Dropping the receiver (Terraform has enough, or gave up) stops the search.
+    async fn list_resource(&self, req: ListRequest) -> tokio::sync::mpsc::Receiver<ListEvent>;
+    /// The configuration that manages a found object, from its state.
+    async fn generate_resource_config(
+        &self,
+        type_name: &str,
+        state: DynamicValue,
+    ) -> GenerateConfigResponse;
+    /// Calls a provider function (on a provider that may not be configured).
+    async fn call_function(&self, name: &str, arguments: Vec<DynamicValue>)
+        -> CallFunctionResponse;
     /// Cancels in-flight work; Terraform sends it on Ctrl-C.
     async fn stop_provider(&self) -> Option<String>;
 }

@@ -11,7 +11,9 @@ use crate::signal::Signal;
 
 use super::diag::Diagnostic;
 use super::framework::{self, Provider, Resource};
+use super::functions::Functions;
 use super::invariants;
+use super::list::{self, ListType};
 use super::plan;
 use super::protocol::{self as p, DynamicValue, ProtocolServer};
 use super::schema::{IdentitySchema, Schema};
@@ -29,6 +31,8 @@ pub struct Server {
     provider: Arc<dyn Provider>,
     provider_ty: Type,
     resources: BTreeMap<String, ResourceType>,
+    lists: BTreeMap<String, ListType>,
+    functions: Functions,
     schema_response: p::ProviderSchemaResponse,
     identity_response: p::IdentitySchemasResponse,
     stop: Signal,
@@ -47,6 +51,7 @@ impl Server {
                 plan_destroy: true,
                 get_provider_schema_optional: true,
                 move_resource_state: false,
+                generate_resource_config: true,
             },
             ..Default::default()
         };
@@ -80,6 +85,29 @@ impl Server {
                 },
             );
         }
+        let mut lists = BTreeMap::new();
+        for list in provider.list_resources() {
+            let lt = ListType::new(list);
+            let name = lt.list.type_name();
+            schema_problems.extend(
+                lt.schema
+                    .problems()
+                    .into_iter()
+                    .map(|p| format!("list {name}: {p}")),
+            );
+            if resources.get(name).is_none_or(|rt| rt.identity.is_none()) {
+                // Terraform lists only managed resource types with an identity.
+                schema_problems.push(format!(
+                    "list {name}: no managed resource type of that name with an identity schema"
+                ));
+            }
+            schema_response
+                .list_resources
+                .insert(name.to_string(), lt.schema.clone());
+            lists.insert(name.to_string(), lt);
+        }
+        let functions = Functions::new(provider.functions());
+        schema_response.functions = functions.schemas();
         // Terraform would refuse these with a less helpful message; say exactly what is wrong.
         schema_response
             .diagnostics
@@ -93,6 +121,8 @@ impl Server {
             provider,
             provider_ty,
             resources,
+            lists,
+            functions,
             schema_response,
             identity_response,
             stop: Signal::new(),
@@ -124,7 +154,7 @@ impl Server {
 }
 
 /// Decodes a value Terraform sent. An empty value (neither encoding set) is null.
-fn decode(dv: &DynamicValue, ty: &Type, what: &str) -> Result<Value, Diagnostic> {
+pub(super) fn decode(dv: &DynamicValue, ty: &Type, what: &str) -> Result<Value, Diagnostic> {
     let decoded = if !dv.msgpack.is_empty() {
         cty::msgpack::decode(&dv.msgpack, ty)
     } else if !dv.json.is_empty() {
@@ -142,7 +172,8 @@ fn decode(dv: &DynamicValue, ty: &Type, what: &str) -> Result<Value, Diagnostic>
     })
 }
 
-fn encode(value: &Value, ty: &Type, what: &str) -> Result<DynamicValue, Diagnostic> {
+/// Encodes a value for Terraform.
+pub(super) fn encode(value: &Value, ty: &Type, what: &str) -> Result<DynamicValue, Diagnostic> {
     cty::msgpack::encode(value, ty)
         .map(|msgpack| DynamicValue {
             msgpack,
@@ -156,6 +187,14 @@ fn encode(value: &Value, ty: &Type, what: &str) -> Result<DynamicValue, Diagnost
             )
             .at(path)
         })
+}
+
+/// The error for a list of a type this provider cannot list.
+fn unknown_list(type_name: &str) -> Diagnostic {
+    Diagnostic::error(
+        "Unknown list resource type",
+        format!("This provider cannot list resources of type {type_name:?}."),
+    )
 }
 
 fn null_if_absent(v: Value) -> Option<Value> {
@@ -554,6 +593,62 @@ impl ProtocolServer for Server {
             }
         }
         out
+    }
+
+    async fn validate_list_resource_config(
+        &self,
+        type_name: &str,
+        config: DynamicValue,
+    ) -> Vec<Diagnostic> {
+        let Some(lt) = self.lists.get(type_name) else {
+            return vec![unknown_list(type_name)];
+        };
+        match decode(&config, &lt.config_ty, "list configuration") {
+            Ok(v) => lt.list.validate(&v).await.0,
+            Err(d) => vec![d],
+        }
+    }
+
+    async fn list_resource(
+        &self,
+        req: p::ListRequest,
+    ) -> tokio::sync::mpsc::Receiver<p::ListEvent> {
+        let (Some(lt), Ok(rt)) = (
+            self.lists.get(&req.type_name),
+            self.resource(&req.type_name),
+        ) else {
+            return list::failed(unknown_list(&req.type_name));
+        };
+        let Some((_, identity_ty)) = &rt.identity else {
+            return list::failed(unknown_list(&req.type_name));
+        };
+        let found = list::Found {
+            ty: rt.ty.clone(),
+            identity_ty: identity_ty.clone(),
+        };
+        list::start(lt, found, req, self.stop.clone())
+    }
+
+    async fn generate_resource_config(
+        &self,
+        type_name: &str,
+        state: DynamicValue,
+    ) -> p::GenerateConfigResponse {
+        match self.resource(type_name) {
+            Ok(rt) => list::generate(rt.resource.as_ref(), &rt.schema, &rt.ty, &state),
+            Err(d) => p::GenerateConfigResponse {
+                config: None,
+                diagnostics: vec![d],
+            },
+        }
+    }
+
+    async fn call_function(
+        &self,
+        name: &str,
+        arguments: Vec<DynamicValue>,
+    ) -> p::CallFunctionResponse {
+        self.functions.call(name, arguments)
     }
 
     async fn stop_provider(&self) -> Option<String> {

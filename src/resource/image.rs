@@ -6,8 +6,8 @@ use std::sync::Arc;
 use crate::cloud::{Cloud, CloudError, ConfigError, Image, ImageApi};
 use crate::cty::Value;
 use crate::provider::framework::{
-    ApplyOutcome, ApplyRequest, ImportOutcome, ImportRequest, PlanRequest, PlannedChange,
-    ReadOutcome, ReadRequest, Resource,
+    ApplyOutcome, ApplyRequest, GeneratedConfig, ImportOutcome, ImportRequest, PlanRequest,
+    PlannedChange, ReadOutcome, ReadRequest, Resource,
 };
 use crate::provider::schema::{IdentitySchema, Schema};
 use crate::provider::Diagnostics;
@@ -80,7 +80,11 @@ impl Resource for CustomImage {
     }
 
     async fn validate(&self, config: &Value) -> Diagnostics {
-        validate::validate(config)
+        validate::configuration(config)
+    }
+
+    fn generate_config(&self, default: Value, state: &Value) -> GeneratedConfig {
+        super::query::generated_config(default, state)
     }
 
     fn same_value(

@@ -14,6 +14,7 @@ mod create;
 mod delete;
 mod diagnostics;
 mod equivalence;
+mod functions;
 mod image;
 mod journal;
 mod limits;
@@ -23,6 +24,7 @@ mod plan;
 mod private;
 mod prose;
 mod provider_block;
+mod query;
 mod read;
 pub mod schema;
 mod shared_uploads;
@@ -67,6 +69,14 @@ impl Provider for CloudImageProvider {
 
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
         vec![Arc::new(image::CustomImage::new(self.clouds.clone()))]
+    }
+
+    fn list_resources(&self) -> Vec<Arc<dyn crate::provider::ListResource>> {
+        vec![Arc::new(query::CustomImages::new(self.clouds.clone()))]
+    }
+
+    fn functions(&self) -> Vec<Arc<dyn crate::provider::Function>> {
+        functions::all()
     }
 
     async fn validate_config(&self, config: &crate::cty::Value) -> Diagnostics {

@@ -74,6 +74,15 @@ impl CustomImage {
             }
             Some(_) => {}
         }
+        // A new image (a create, or a replacement: checked now, before Terraform destroys the old one) needs what
+        // the cloud's import needs; an existing image is described without it.
+        if prior.is_none() || !plan.requires_replace.is_empty() {
+            let needs = super::validate::new_image(request.config);
+            if needs.has_errors() {
+                diags.extend(needs);
+                return diags;
+            }
+        }
         // The disk images: content identity, inspection, checks, and what they fill in.
         let sources = source::sources(&config);
         let started = std::time::Instant::now();

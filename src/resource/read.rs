@@ -11,7 +11,7 @@ use super::model::{attr, ImageModel};
 use super::state;
 
 /// An ID of the form `<cloud>/<region>/<image-id>`.
-fn parse_import_id(id: &str) -> Result<(Cloud, String, String), String> {
+pub(super) fn parse_import_id(id: &str) -> Result<(Cloud, String, String), String> {
     let parts: Vec<&str> = id.splitn(3, '/').collect();
     match parts.as_slice() {
         [cloud, region, image] if !region.is_empty() && !image.is_empty() => {

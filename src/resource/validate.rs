@@ -69,8 +69,56 @@ fn unsupported(cloud: Cloud, param: Param) -> Diagnostic {
     .at(at(attribute))
 }
 
-/// Validates a resource configuration.
+/// Both checks: what a configuration that makes a new image must satisfy (the unit tests' view).
+#[cfg(test)]
 pub(super) fn validate(config: &Value) -> Diagnostics {
+    let mut diags = configuration(config);
+    diags.extend(new_image(config));
+    diags
+}
+
+/// What a configuration needs only to make a new image: a disk image to import, and the parameters the cloud's
+/// import requires. An image that exists (imported, adopted by `terraform query`, or made before) is described
+/// without them, since the clouds cannot report them all back; the plan asks for them when it creates or replaces
+/// an image, before anything is destroyed.
+pub(super) fn new_image(config: &Value) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    let m = ImageModel::from_value(config);
+    let Some(cloud) = m.cloud() else {
+        return diags;
+    };
+    let known = m.source_url.is_known() && m.source_file.is_known();
+    if known && m.source_url.is_null() && m.source_file.is_null() {
+        diags.push(
+            Diagnostic::error(
+                "No disk image",
+                "Set source_url (an object already in the cloud's storage) or source_file (a local file to upload).",
+            )
+            .at(at(attr::SOURCE_URL)),
+        );
+    }
+    for &param in cloud.backend().rules().required {
+        let attribute = param.attribute();
+        // A local file's format is read from its bytes at plan time.
+        if param == Param::Format && m.source_file.is_set() {
+            continue;
+        }
+        if config.get_attr(attribute).is_some_and(Value::is_null) {
+            diags.push(
+                Diagnostic::error(
+                    format!("{attribute} is required on {cloud}"),
+                    format!("{cloud}'s image import needs {attribute}; set it in this resource."),
+                )
+                .at(at(attribute)),
+            );
+        }
+    }
+    diags
+}
+
+/// What every configuration of the resource must satisfy, whether it makes a new image or describes one that
+/// exists (the check of ValidateResourceConfig).
+pub(super) fn configuration(config: &Value) -> Diagnostics {
     let mut diags = Diagnostics::new();
     let m = ImageModel::from_value(config);
     let Some(cloud_name) = m.cloud.text() else {
@@ -172,8 +220,11 @@ struct Disk<'a> {
 fn source(cloud: Cloud, d: Disk<'_>, base: &Path, diags: &mut Diagnostics) {
     let here = |name: &str| base.clone().attr(name);
     let known = d.source_url.is_known() && d.source_file.is_known();
+    // The system disk's object is needed only to make a new image ([`new_image`]); a data disk block always names
+    // its disk.
+    let data_disk = !base.0.is_empty();
     match (d.source_url.is_set(), d.source_file.is_set()) {
-        (false, false) if known => diags.push(
+        (false, false) if known && data_disk => diags.push(
             Diagnostic::error(
                 "No disk image",
                 "Set source_url (an object already in the cloud's storage) or source_file (a local file to upload).",
@@ -363,22 +414,6 @@ fn parameters(
                     ),
                 )
                 .at(at(attr::BOOT_MODE)),
-            );
-        }
-    }
-    for &param in r.required {
-        let attribute = param.attribute();
-        // A local file's format is read from its bytes at plan time.
-        if param == Param::Format && m.source_file.is_set() {
-            continue;
-        }
-        if config.get_attr(attribute).is_some_and(Value::is_null) {
-            diags.push(
-                Diagnostic::error(
-                    format!("{attribute} is required on {cloud}"),
-                    format!("{cloud}'s image import needs {attribute}; set it in this resource."),
-                )
-                .at(at(attribute)),
             );
         }
     }

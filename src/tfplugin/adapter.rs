@@ -12,6 +12,7 @@ macro_rules! provider_service {
     ($service:path { $($version_specific:tt)* }) => {
         use std::sync::Arc;
 
+        use tokio_stream::StreamExt as _;
         use tonic::{Request, Response, Status};
 
         use crate::cty::{Path, PathStep};
@@ -149,8 +150,35 @@ macro_rules! provider_service {
                 plan_destroy: c.plan_destroy,
                 get_provider_schema_optional: c.get_provider_schema_optional,
                 move_resource_state: c.move_resource_state,
-                ..Default::default()
+                generate_resource_config: c.generate_resource_config,
             }
+        }
+
+        fn function_out(f: &p::FunctionSchema) -> pb::Function {
+            pb::Function {
+                parameters: f
+                    .parameters
+                    .iter()
+                    .map(|a| pb::function::Parameter {
+                        name: a.name.clone(),
+                        r#type: a.ty.to_json_bytes(),
+                        allow_null_value: false,
+                        allow_unknown_values: false,
+                        description: a.description.clone(),
+                        description_kind: pb::StringKind::Markdown as i32,
+                    })
+                    .collect(),
+                variadic_parameter: None,
+                r#return: Some(pb::function::Return { r#type: f.returns.to_json_bytes() }),
+                summary: f.summary.clone(),
+                description: f.description.clone(),
+                description_kind: pb::StringKind::Markdown as i32,
+                deprecation_message: String::new(),
+            }
+        }
+
+        fn functions_out(s: &p::ProviderSchemaResponse) -> std::collections::HashMap<String, pb::Function> {
+            s.functions.iter().map(|(k, v)| (k.clone(), function_out(v))).collect()
         }
 
         fn provider_schema_out(s: &p::ProviderSchemaResponse) -> pb::get_provider_schema::Response {
@@ -159,6 +187,12 @@ macro_rules! provider_service {
                 resource_schemas: s.resources.iter().map(|(k, v)| (k.clone(), schema_out(v))).collect(),
                 diagnostics: diagnostics_out(s.diagnostics.clone()),
                 server_capabilities: Some(capabilities_out(s.capabilities)),
+                functions: functions_out(s),
+                list_resource_schemas: s
+                    .list_resources
+                    .iter()
+                    .map(|(k, v)| (k.clone(), schema_out(v)))
+                    .collect(),
                 ..Default::default()
             }
         }
@@ -179,7 +213,91 @@ macro_rules! provider_service {
                         .keys()
                         .map(|name| pb::get_metadata::ResourceMetadata { type_name: name.clone() })
                         .collect(),
+                    functions: s
+                        .functions
+                        .keys()
+                        .map(|name| pb::get_metadata::FunctionMetadata { name: name.clone() })
+                        .collect(),
+                    list_resources: s
+                        .list_resources
+                        .keys()
+                        .map(|name| pb::get_metadata::ListResourceMetadata { type_name: name.clone() })
+                        .collect(),
                     ..Default::default()
+                }))
+            }
+
+            async fn get_functions(
+                &self,
+                _request: Request<pb::get_functions::Request>,
+            ) -> Result<Response<pb::get_functions::Response>, Status> {
+                Ok(Response::new(pb::get_functions::Response {
+                    functions: functions_out(self.server.provider_schema()),
+                    diagnostics: Vec::new(),
+                }))
+            }
+
+            async fn call_function(
+                &self,
+                request: Request<pb::call_function::Request>,
+            ) -> Result<Response<pb::call_function::Response>, Status> {
+                let r = request.into_inner();
+                let arguments = r.arguments.into_iter().map(|a| dynamic_in(Some(a))).collect();
+                let out = self.server.call_function(&r.name, arguments).await;
+                Ok(Response::new(pb::call_function::Response {
+                    result: out.result.map(dynamic_out),
+                    error: out.error.map(|e| pb::FunctionError {
+                        text: e.text,
+                        function_argument: e.argument.and_then(|i| i64::try_from(i).ok()),
+                    }),
+                }))
+            }
+
+            async fn validate_list_resource_config(
+                &self,
+                request: Request<pb::validate_list_resource_config::Request>,
+            ) -> Result<Response<pb::validate_list_resource_config::Response>, Status> {
+                let r = request.into_inner();
+                let diags = self.server.validate_list_resource_config(&r.type_name, dynamic_in(r.config)).await;
+                Ok(Response::new(pb::validate_list_resource_config::Response {
+                    diagnostics: diagnostics_out(diags),
+                }))
+            }
+
+            async fn list_resource(
+                &self,
+                request: Request<pb::list_resource::Request>,
+            ) -> Result<Response<tonic::codegen::BoxStream<pb::list_resource::Event>>, Status> {
+                let r = request.into_inner();
+                let events = self
+                    .server
+                    .list_resource(p::ListRequest {
+                        type_name: r.type_name,
+                        config: dynamic_in(r.config),
+                        include_resource_object: r.include_resource_object,
+                        limit: r.limit,
+                    })
+                    .await;
+                let stream = tokio_stream::wrappers::ReceiverStream::new(events).map(|e| {
+                    Ok(pb::list_resource::Event {
+                        identity: identity_out(e.identity),
+                        display_name: e.display_name,
+                        resource_object: e.resource_object.map(dynamic_out),
+                        diagnostic: diagnostics_out(e.diagnostics),
+                    })
+                });
+                Ok(Response::new(Box::pin(stream)))
+            }
+
+            async fn generate_resource_config(
+                &self,
+                request: Request<pb::generate_resource_config::Request>,
+            ) -> Result<Response<pb::generate_resource_config::Response>, Status> {
+                let r = request.into_inner();
+                let out = self.server.generate_resource_config(&r.type_name, dynamic_in(r.state)).await;
+                Ok(Response::new(pb::generate_resource_config::Response {
+                    config: out.config.map(dynamic_out),
+                    diagnostics: diagnostics_out(out.diagnostics),
                 }))
             }
 

@@ -20,6 +20,7 @@ use crate::cloud::{
     Cloud, CloudError, ConfigError, ErrorKind, Image, ImageApi, ImageState, ImageUpdate,
     ImportRequest, ImportStarted,
 };
+use crate::cloud::{ImageFilter, ListedPage};
 
 /// The one OSS region ENS imports from.
 pub const ENS_OSS_REGION: &str = "cn-beijing";
@@ -262,6 +263,36 @@ impl ImageApi for EnsClient {
         // The name filter matches partially too: `web` also lists `web-2`.
         self.self_images(region, ("ImageName", name), |i| i.name == name)
             .await
+    }
+
+    async fn list_images(
+        &self,
+        region: &str,
+        filter: &ImageFilter,
+        page: usize,
+    ) -> Result<ListedPage, CloudError> {
+        // DescribeSelfImages (alibabacloud-go/ens-20171110): only the account's own images, `ImageName` fuzzy, no
+        // tags, no region parameter (each image says its `RegionId`), pages of at most 50.
+        let mut p = ops::params([
+            ("PageSize", &SELF_IMAGES_PAGE.to_string()),
+            ("PageNumber", &(page + 1).to_string()),
+        ]);
+        if let Some(name) = &filter.name_contains {
+            p.insert("ImageName".into(), name.clone());
+        }
+        let v = self.call("DescribeSelfImages", region, &p, true).await?;
+        let entries = v
+            .get("Images")
+            .map(|i| super::super::json::arr_field(i, "Image"))
+            .unwrap_or(&[]);
+        let n = entries.len();
+        let images = entries
+            .iter()
+            .filter(|e| str_field(e, "RegionId").is_none_or(|r| r == region))
+            .map(parse_image)
+            .collect();
+        let total = u64_field(&v, "TotalCount").unwrap_or(0) as usize;
+        Ok(ListedPage::new(images, n, page, SELF_IMAGES_PAGE, total))
     }
 
     async fn update_image(

@@ -18,8 +18,9 @@ pub use ecs::EcsClient;
 pub use ens::{EnsClient, ENS_OSS_REGION};
 pub use rpc::{AcsRpc, SignatureVersion};
 
-use crate::cloud::backend::Backend;
+use crate::cloud::backend::{check_label, Backend, ObjectUrlError};
 use crate::cloud::http::ClientOptions;
+use crate::cloud::object_url::encode_key;
 use crate::cloud::objects::{self, StoredObject};
 use crate::cloud::rules::CloudRules;
 use crate::cloud::settings::{BlockSpec, Profile, Resolved};
@@ -166,6 +167,15 @@ impl Backend for AlibabaBackend {
 
     /// OSS's S3-compatible endpoint, `s3.oss-<region>.aliyuncs.com` (Alibaba Cloud help center, OSS "Access OSS
     /// using an AWS SDK"). Apsara Stack's OSS is the deployment's own: no default.
+    /// `oss://<bucket>/<key>`, which names the object whatever the endpoint (the region is checked as a name
+    /// only: OSS URLs of this form carry none).
+    fn object_url(&self, region: &str, bucket: &str, key: &str) -> Result<String, ObjectUrlError> {
+        check_label("a region", region).map_err(ObjectUrlError::Region)?;
+        check_label("an OSS bucket name", bucket).map_err(ObjectUrlError::Bucket)?;
+        let path = encode_key(key).map_err(ObjectUrlError::Key)?;
+        Ok(format!("oss://{bucket}/{path}"))
+    }
+
     fn storage_endpoint(&self, region: &str) -> Option<String> {
         match self.product {
             Product::Apsara => None,

@@ -16,6 +16,7 @@ use crate::cloud::{
     Cloud, CloudError, ConfigError, ErrorKind, Image, ImageApi, ImageState, ImageUpdate,
     ImportRequest, ImportStarted, Secret,
 };
+use crate::cloud::{ImageFilter, ListedPage};
 
 /// CVM API version.
 pub const TENCENT_VERSION: &str = "2017-03-12";
@@ -139,6 +140,9 @@ pub fn parse_image(v: &Value) -> Image {
         ..Image::default()
     }
 }
+
+/// How many `Filters` one DescribeImages takes ("每次请求的`Filters`的上限为10", tencentcloud-sdk-go cvm/v20170312).
+const MAX_FILTERS: usize = 10;
 
 /// The `ImportImage` body for a request.
 pub fn import_body(req: &ImportRequest) -> Value {
@@ -412,6 +416,30 @@ impl ImageApi for TencentClient {
             ))
         })
         .await
+    }
+
+    async fn list_images(
+        &self,
+        region: &str,
+        filter: &ImageFilter,
+        page: usize,
+    ) -> Result<ListedPage, CloudError> {
+        // DescribeImages `Filters` (tencentcloud-sdk-go cvm/v20170312 `DescribeImagesRequestParams`): at most 10,
+        // `image-type` PRIVATE_IMAGE for the account's own, `image-name` (fuzzy), `tag:<key>` for a tag's value.
+        // Tags beyond what fits are matched by the caller.
+        let mut filters = vec![json!({"Name": "image-type", "Values": ["PRIVATE_IMAGE"]})];
+        if let Some(name) = &filter.name_contains {
+            filters.push(json!({"Name": "image-name", "Values": [name]}));
+        }
+        for (k, v) in filter.tags.iter().take(MAX_FILTERS - filters.len()) {
+            filters.push(json!({"Name": format!("tag:{k}"), "Values": [v]}));
+        }
+        let body = json!({"Filters": filters, "Limit": PAGE, "Offset": page * PAGE});
+        let v = self.call("DescribeImages", region, &body, true).await?;
+        let images: Vec<Image> = arr_field(&v, "ImageSet").iter().map(parse_image).collect();
+        let Page { images, total } = Page::of(images, &v);
+        let n = images.len();
+        Ok(ListedPage::new(images, n, page, PAGE, total))
     }
 
     async fn update_image(

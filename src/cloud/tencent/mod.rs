@@ -10,8 +10,9 @@ use serde::Deserialize;
 
 pub use client::TencentClient;
 
-use crate::cloud::backend::Backend;
+use crate::cloud::backend::{check_label, Backend, ObjectUrlError};
 use crate::cloud::http::{self, ClientOptions};
+use crate::cloud::object_url::encode_key;
 use crate::cloud::objects::{self, StoredObject};
 use crate::cloud::params::Param;
 use crate::cloud::rules::{CloudRules, Take};
@@ -191,6 +192,20 @@ impl Backend for TencentBackend {
 
     /// COS's S3-compatible endpoint, `cos.<region>.myqcloud.com` (Tencent Cloud COS documentation, "Accessing COS
     /// with AWS S3 SDK").
+    /// `https://<bucket>-<appid>.cos.<region>.myqcloud.com/<key>`: a COS bucket name ends in its APPID.
+    fn object_url(&self, region: &str, bucket: &str, key: &str) -> Result<String, ObjectUrlError> {
+        check_label("a region", region).map_err(ObjectUrlError::Region)?;
+        check_label("a COS bucket name", bucket).map_err(ObjectUrlError::Bucket)?;
+        let appid = bucket.rsplit_once('-').map(|(_, a)| a).unwrap_or_default();
+        if appid.is_empty() || !appid.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ObjectUrlError::Bucket(format!(
+                "a COS bucket name ends in -<APPID>, e.g. images-1250000000; got {bucket:?}"
+            )));
+        }
+        let path = encode_key(key).map_err(ObjectUrlError::Key)?;
+        Ok(format!("https://{bucket}.cos.{region}.myqcloud.com/{path}"))
+    }
+
     fn storage_endpoint(&self, region: &str) -> Option<String> {
         Some(format!("https://cos.{region}.myqcloud.com"))
     }

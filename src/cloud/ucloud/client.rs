@@ -20,6 +20,7 @@ use crate::cloud::{
     Cloud, CloudError, ErrorKind, Image, ImageApi, ImageState, ImageUpdate, ImportRequest,
     ImportStarted, Secret,
 };
+use crate::cloud::{ImageFilter, ListedPage};
 
 /// The key pair (and STS token) calls are signed with.
 #[derive(Debug, Clone)]
@@ -368,6 +369,26 @@ impl ImageApi for UCloudClient {
             ))
         })
         .await
+    }
+
+    async fn list_images(
+        &self,
+        region: &str,
+        _filter: &ImageFilter,
+        page: usize,
+    ) -> Result<ListedPage, CloudError> {
+        // DescribeImage has no name or tag filter (ucloud-sdk-go services/uhost `DescribeImageRequest`): the
+        // caller filters. `ImageType=Custom` keeps base and marketplace images out.
+        let p = ops::params([
+            ("ImageType", "Custom"),
+            ("Limit", &PAGE.to_string()),
+            ("Offset", &(page * PAGE).to_string()),
+        ]);
+        let v = self.call("DescribeImage", region, p, true).await?;
+        let images: Vec<Image> = arr_field(&v, "ImageSet").iter().map(parse_image).collect();
+        let Page { images, total } = Page::of(images, &v);
+        let n = images.len();
+        Ok(ListedPage::new(images, n, page, PAGE, total))
     }
 
     async fn update_image(

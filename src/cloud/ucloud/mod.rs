@@ -13,8 +13,9 @@ use serde::Deserialize;
 
 pub use client::UCloudClient;
 
-use crate::cloud::backend::Backend;
+use crate::cloud::backend::{check_label, Backend, ObjectUrlError};
 use crate::cloud::http::{self, ClientOptions};
+use crate::cloud::object_url::encode_key;
 use crate::cloud::objects::{self, StoredObject};
 use crate::cloud::params::Param;
 use crate::cloud::rules::{CloudRules, Take};
@@ -227,6 +228,14 @@ impl Backend for UCloudBackend {
     /// US3's S3-compatible endpoint, `s3-<region>.ufileos.com` (UCloud documentation, US3 "AWS S3 Protocol
     /// Support"). SurferCloud's objects live on the same `ufileos.com` hosts (seed page 000), so the same endpoint
     /// is taken for it (a known guess, docs/simulator.md).
+    /// `https://<bucket>.<region>.ufileos.com/<key>`, the form `stored_object` reads.
+    fn object_url(&self, region: &str, bucket: &str, key: &str) -> Result<String, ObjectUrlError> {
+        check_label("a region", region).map_err(ObjectUrlError::Region)?;
+        check_label("a US3 (UFile) bucket name", bucket).map_err(ObjectUrlError::Bucket)?;
+        let path = encode_key(key).map_err(ObjectUrlError::Key)?;
+        Ok(format!("https://{bucket}.{region}.ufileos.com/{path}"))
+    }
+
     fn storage_endpoint(&self, region: &str) -> Option<String> {
         Some(format!("https://s3-{region}.ufileos.com"))
     }

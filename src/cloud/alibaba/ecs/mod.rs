@@ -24,6 +24,7 @@ use crate::cloud::{
     Cloud, CloudError, ConfigError, ErrorKind, Image, ImageApi, ImageUpdate, ImportRequest,
     ImportStarted,
 };
+use crate::cloud::{ImageFilter, ListedPage};
 
 /// Makes the public ECS client from the `alicloud` block.
 pub(super) fn connect(
@@ -451,6 +452,37 @@ impl ImageApi for EcsClient {
             Ok(Page::of(images_of(&v), &v))
         })
         .await
+    }
+
+    async fn list_images(
+        &self,
+        region: &str,
+        filter: &ImageFilter,
+        page: usize,
+    ) -> Result<ListedPage, CloudError> {
+        // DescribeImages (alibabacloud-go/ecs-20140526 `DescribeImagesRequest`): `ImageOwnerAlias=self` for the
+        // account's own images, every `Status` (the default is Available only), `ImageName` fuzzy, `Tag.N` (1-20)
+        // on public ECS, `PageSize` at most 100.
+        let mut p = ops::params([
+            ("RegionId", region),
+            ("ImageOwnerAlias", "self"),
+            ("Status", ALL_STATUSES),
+            ("PageSize", &PAGE.to_string()),
+            ("PageNumber", &(page + 1).to_string()),
+        ]);
+        if let Some(name) = &filter.name_contains {
+            p.insert("ImageName".into(), name.clone());
+        }
+        if matches!(self.flavor, EcsFlavor::Public { .. }) {
+            for (i, (k, v)) in filter.tags.iter().take(20).enumerate() {
+                p.insert(format!("Tag.{}.Key", i + 1), k.clone());
+                p.insert(format!("Tag.{}.Value", i + 1), v.clone());
+            }
+        }
+        let v = self.call("DescribeImages", region, &p, true).await?;
+        let Page { images, total } = Page::of(images_of(&v), &v);
+        let n = images.len();
+        Ok(ListedPage::new(images, n, page, PAGE, total))
     }
 
     async fn update_image(
