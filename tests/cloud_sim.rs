@@ -1631,6 +1631,93 @@ mod clients {
         assert_eq!(images[0]["id"], id.as_str());
     }
 
+    /// Every backend lists its account's custom images page by page at its documented size, across page
+    /// boundaries, in one call per page, with a throttled answer in the middle retried: 130 images in the region
+    /// listed (and other regions' images left out), and name and tag filters applied where the cloud has them.
+    #[tokio::test]
+    async fn every_backend_lists_its_images_across_pages() {
+        use cloudimage::cloud::ImageFilter;
+        let sim = SimProcess::start(0.0, &[]);
+        let regions = [
+            (Cloud::UCloud, "cn-bj2", 100),
+            (Cloud::SurferCloud, "hk", 100),
+            (Cloud::TencentCloud, "ap-guangzhou", 100),
+            (Cloud::AliCloud, "cn-beijing", 100),
+            (Cloud::AliCloudEns, "cn-beijing", 50),
+            (Cloud::ApsaraStack, "cn-qingdao-env17-d01", 100),
+        ];
+        const N: usize = 130;
+        let mut seeds = Vec::new();
+        for (cloud, region, _) in regions {
+            for i in 0..N {
+                seeds.push(
+                    json!({"cloud": cloud.as_str(), "region": region, "name": format!("web-{i:03}"),
+                    "tags": if cloud == Cloud::TencentCloud || cloud == Cloud::AliCloud {
+                        json!({"team": if i % 2 == 0 { "web" } else { "db" }})
+                    } else { json!({}) }}),
+                );
+            }
+            // Another region's image is not listed.
+            seeds
+                .push(json!({"cloud": cloud.as_str(), "region": "elsewhere-1", "name": "web-far"}));
+        }
+        let (status, _) = sim.admin_post("/_sim/images", json!(seeds)).await;
+        assert_eq!(status, 200);
+        for (cloud, region, page_size) in regions {
+            let api = client(cloud, &sim, true, SignatureVersion::RpcV1);
+            let action = match cloud {
+                Cloud::UCloud | Cloud::SurferCloud => "DescribeImage",
+                Cloud::AliCloudEns => "DescribeSelfImages",
+                _ => "DescribeImages",
+            };
+            sim.faults(
+                json!({"throttle": [{"cloud": cloud.as_str(), "action": action, "count": 1}]}),
+            )
+            .await;
+            let before = sim.count(cloud.as_str(), action).await;
+            let mut found = Vec::new();
+            let mut pages = 0;
+            loop {
+                let page = api
+                    .list_images(region, &ImageFilter::default(), pages)
+                    .await
+                    .unwrap_or_else(|e| panic!("{cloud}: {e}"));
+                pages += 1;
+                found.extend(page.images.into_iter().map(|i| i.name));
+                if page.last {
+                    break;
+                }
+                assert!(pages < 20, "{cloud}: no last page");
+            }
+            found.sort();
+            found.dedup();
+            assert_eq!(found.len(), N, "{cloud}: {found:?}");
+            assert!(!found.contains(&"web-far".to_string()), "{cloud}");
+            assert_eq!(pages, N.div_ceil(page_size), "{cloud}");
+            // One call per page, and the one throttled answer.
+            assert_eq!(
+                sim.count(cloud.as_str(), action).await - before,
+                pages as u64 + 1,
+                "{cloud}"
+            );
+            if cloud
+                .backend()
+                .rules()
+                .supports(cloudimage::cloud::Param::Tags)
+            {
+                let filter = ImageFilter {
+                    name_contains: Some("web-1".into()),
+                    tags: [("team".to_string(), "web".to_string())].into(),
+                };
+                let page = api.list_images(region, &filter, 0).await.unwrap();
+                let names: Vec<String> = page.images.into_iter().map(|i| i.name).collect();
+                // web-100..web-129 contain "web-1"; the even ones are team=web.
+                assert_eq!(names.len(), 15, "{cloud}: {names:?}");
+                assert!(page.last);
+            }
+        }
+    }
+
     #[tokio::test]
     async fn client_survives_a_dropped_connection() {
         let sim = SimProcess::start(0.0, &[]);

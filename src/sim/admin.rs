@@ -23,7 +23,7 @@ use crate::{tencent, ucloud};
 /// The admin routes (merged into the main router).
 pub(crate) fn routes() -> Router<Arc<Sim>> {
     Router::new()
-        .route("/_sim/images", get(list_images))
+        .route("/_sim/images", get(list_images).post(seed_images))
         .route("/_sim/images/{cloud}/{region}/{id}", delete(delete_image))
         .route("/_sim/requests", get(requests))
         .route("/_sim/reset", post(reset))
@@ -71,6 +71,93 @@ async fn list_images(State(sim): State<Arc<Sim>>) -> Json<Value> {
     let now = clock::now_ms();
     let images: Vec<Value> = sim.store().all().map(|i| image_view(i, now)).collect();
     Json(json!({ "images": images }))
+}
+
+/// One image to put in the store as if an import had made it and finished (`POST /_sim/images`): what listing
+/// tests need in numbers no import run would make quickly.
+#[derive(Debug, serde::Deserialize)]
+struct Seed {
+    cloud: SimCloud,
+    region: String,
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    tags: std::collections::BTreeMap<String, String>,
+    #[serde(default = "seed_format")]
+    format: String,
+    #[serde(default = "seed_os")]
+    os_type: String,
+    #[serde(default)]
+    os_name: String,
+    #[serde(default = "seed_arch")]
+    architecture: String,
+    /// Still importing (for this many more milliseconds) rather than available.
+    #[serde(default)]
+    importing_ms: i64,
+    /// Ends failed.
+    #[serde(default)]
+    fails: bool,
+}
+
+fn seed_format() -> String {
+    "qcow2".into()
+}
+fn seed_os() -> String {
+    "linux".into()
+}
+fn seed_arch() -> String {
+    "x86_64".into()
+}
+
+/// Adds the seeded images; answers their ids in order.
+async fn seed_images(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
+    let seeds = match parse_body::<Vec<Seed>>(&body) {
+        Ok(s) => s,
+        Err(e) => return bad_request(e),
+    };
+    let now = clock::now_ms();
+    let mut ids = Vec::with_capacity(seeds.len());
+    {
+        let mut store = sim.store();
+        for (i, seed) in seeds.into_iter().enumerate() {
+            let id = match seed.cloud {
+                SimCloud::Ucloud | SimCloud::Surfercloud => crate::ids::ucloud_image_id(),
+                SimCloud::Tencentcloud => crate::ids::tencent_image_id(),
+                _ => crate::ids::alibaba_image_id(),
+            };
+            let importing = seed.importing_ms.max(0);
+            // Distinct creation times keep listings in a stable, known order.
+            let created_ms = now - 60_000 + i as i64 - importing;
+            store.insert(Image {
+                cloud: seed.cloud,
+                region: seed.region,
+                id: id.clone(),
+                name: seed.name,
+                description: seed.description,
+                source: format!("seeded/{id}.{}", seed.format),
+                format: seed.format,
+                os_type: seed.os_type,
+                os_name: seed.os_name,
+                architecture: seed.architecture,
+                project: String::new(),
+                created_ms,
+                import_ms: if importing > 0 {
+                    60_000 + 2 * importing
+                } else {
+                    0
+                },
+                fails: seed.fails,
+                tags: seed.tags,
+                data_disks: Vec::new(),
+                task_id: crate::ids::alibaba_task_id(),
+                extra: Default::default(),
+            });
+            ids.push(id);
+        }
+    }
+    sim.persist();
+    Json(json!({ "ids": ids })).into_response()
 }
 
 fn not_found(what: &str) -> Response {

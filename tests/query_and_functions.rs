@@ -1,0 +1,292 @@
+//! Finding and adopting the images an account already has (`terraform query`, Terraform 1.14+), and the provider
+//! functions (Terraform 1.8+), through real Terraform against the simulator.
+// Tests may panic on what they did not expect: that is how they fail.
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+
+mod image_support;
+mod sim_support;
+mod support;
+
+use std::collections::BTreeSet;
+
+use image_support::{provider_block, Env};
+use serde_json::{json, Value as Json};
+use support::{product_binary, terraform_version, Tf, Workspace};
+
+/// Puts images in the simulator; returns their ids in order.
+fn seed(env: &Env, images: &[Json]) -> Vec<String> {
+    let (status, body) = env
+        .rt
+        .block_on(env.sim.admin_post("/_sim/images", json!(images)));
+    assert_eq!(status, 200, "{body}");
+    body["ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect()
+}
+
+fn image(cloud: &str, region: &str, name: &str, team: Option<&str>) -> Json {
+    let tags = team.map_or(json!({}), |t| json!({ "team": t }));
+    json!({"cloud": cloud, "region": region, "name": name, "tags": tags,
+           "os_type": "linux", "os_name": "CentOS 7.9", "format": "qcow2"})
+}
+
+/// The ids `terraform query -json` found per list address.
+fn found(stdout: &str) -> std::collections::BTreeMap<String, BTreeSet<String>> {
+    let mut out: std::collections::BTreeMap<String, BTreeSet<String>> = Default::default();
+    for line in stdout.lines() {
+        let Ok(v) = serde_json::from_str::<Json>(line) else {
+            continue;
+        };
+        if v["type"] == "list_resource_found" {
+            let f = &v["list_resource_found"];
+            out.entry(f["address"].as_str().unwrap().to_string())
+                .or_default()
+                .insert(f["identity"]["id"].as_str().unwrap().to_string());
+        }
+    }
+    out
+}
+
+const QUERY: &str = r#"
+list "cloudimage_custom_image" "tencent_web" {
+  provider = cloudimage
+  limit    = 1000
+  config {
+    cloud       = "tencentcloud"
+    regions     = ["ap-guangzhou", "ap-shanghai", "ap-beijing"]
+    name_prefix = "web-"
+    tags        = { team = "web" }
+  }
+}
+
+list "cloudimage_custom_image" "ecs_web" {
+  provider = cloudimage
+  limit    = 1000
+  config {
+    cloud       = "alicloud"
+    regions     = ["cn-beijing", "cn-hangzhou", "cn-shanghai"]
+    name_prefix = "web-"
+  }
+}
+"#;
+
+/// 120 images over two clouds and three regions each; the query lists exactly those whose name starts with `web-`
+/// (and, on Tencent, carry `team = web`), across ECS's 100-image pages; `-generate-config-out` then writes import
+/// blocks and resources that `terraform apply` adopts with no call that changes an image, and the next plan is
+/// empty.
+#[test]
+fn query_lists_exactly_the_matching_images_and_generated_config_adopts_them() {
+    let env = Env::new(Tf::V1_15, 0.0);
+    let mut seeds = Vec::new();
+    let mut expected_tencent = BTreeSet::new();
+    let mut expected_ecs = BTreeSet::new();
+    let mut wanted: Vec<(usize, &str)> = Vec::new();
+    let regions = [
+        (
+            "tencentcloud",
+            ["ap-guangzhou", "ap-shanghai", "ap-beijing"],
+        ),
+        ("alicloud", ["cn-beijing", "cn-hangzhou", "cn-shanghai"]),
+    ];
+    for (cloud, regions) in regions {
+        for (r, region) in regions.iter().enumerate() {
+            // 20 per region, cn-beijing 40 more so that one region spans two pages of 100 with the decoys below.
+            let n = if *region == "cn-beijing" { 60 } else { 10 };
+            for i in 0..n {
+                let (name, team, included) = match i % 4 {
+                    0 | 1 => (format!("web-{r}-{i:03}"), Some("web"), true),
+                    // Tencent also filters by tag: a web- name with another team is left out there.
+                    2 => (format!("web-{r}-{i:03}"), Some("db"), cloud == "alicloud"),
+                    // Contains "web-" but does not start with it: the clouds' fuzzy name filters return it.
+                    _ => (format!("old-web-{r}-{i:03}"), Some("web"), false),
+                };
+                if included {
+                    wanted.push((seeds.len(), cloud));
+                }
+                seeds.push(image(cloud, region, &name, team));
+            }
+        }
+    }
+    // Padding up to 120, none of which matches.
+    while seeds.len() < 120 {
+        seeds.push(image(
+            "tencentcloud",
+            "ap-guangzhou",
+            &format!("db-{}", seeds.len()),
+            None,
+        ));
+    }
+    assert_eq!(seeds.len(), 120);
+    let ids = seed(&env, &seeds);
+    for (i, cloud) in wanted {
+        if cloud == "tencentcloud" {
+            expected_tencent.insert(ids[i].clone());
+        } else {
+            expected_ecs.insert(ids[i].clone());
+        }
+    }
+    env.ws.write_config(&provider_block(&env.sim, None));
+    std::fs::write(env.ws.work().join("images.tfquery.hcl"), QUERY).unwrap();
+
+    let listed = env.ws.ok(&["query", "-json"]);
+    let by_list = found(&listed.stdout);
+    assert_eq!(
+        by_list.get("list.cloudimage_custom_image.tencent_web"),
+        Some(&expected_tencent),
+        "{}",
+        listed.stdout
+    );
+    assert_eq!(
+        by_list.get("list.cloudimage_custom_image.ecs_web"),
+        Some(&expected_ecs),
+        "{}",
+        listed.stdout
+    );
+
+    let generated = env
+        .ws
+        .ok(&["query", "-generate-config-out=generated.tf", "-no-color"]);
+    let text = std::fs::read_to_string(env.ws.work().join("generated.tf")).unwrap();
+    let imports = text.matches("import {").count();
+    assert_eq!(
+        imports,
+        expected_tencent.len() + expected_ecs.len(),
+        "{text}"
+    );
+    // Tencent does not report the object or OS version an image came from: left null, which plans nothing.
+    assert!(text.contains("source_url           = null"), "{text}");
+    drop(generated);
+
+    let writes_before = env.rt.block_on(env.sim.writes());
+    env.ws.ok(&["apply", "-auto-approve", "-no-color"]);
+    let state = env.ws.state_json();
+    let in_state = state["resources"].as_array().map_or(0, Vec::len);
+    assert_eq!(in_state, imports);
+    assert_eq!(
+        env.rt.block_on(env.sim.writes()),
+        writes_before,
+        "an adoption changed an image"
+    );
+    assert_eq!(
+        env.ws.plan_code(&[]),
+        0,
+        "the plan after adoption is not empty"
+    );
+}
+
+/// `limit` stops the listing early (and the calls with it); a list of a cloud without tags refuses a tag filter.
+#[test]
+fn limit_and_filters_the_cloud_cannot_apply() {
+    let env = Env::new(Tf::V1_15, 0.0);
+    let seeds: Vec<Json> = (0..250)
+        .map(|i| image("alicloud", "cn-beijing", &format!("web-{i:03}"), None))
+        .collect();
+    seed(&env, &seeds);
+    env.ws.write_config(&provider_block(&env.sim, None));
+    std::fs::write(
+        env.ws.work().join("q.tfquery.hcl"),
+        r#"
+list "cloudimage_custom_image" "some" {
+  provider = cloudimage
+  limit    = 5
+  config {
+    cloud   = "alicloud"
+    regions = ["cn-beijing"]
+  }
+}
+"#,
+    )
+    .unwrap();
+    let before = env.count("alicloud", "DescribeImages");
+    let listed = env.ws.ok(&["query", "-json"]);
+    let n: usize = found(&listed.stdout).values().map(BTreeSet::len).sum();
+    assert_eq!(n, 5, "{}", listed.stdout);
+    // 250 images are three pages; five results need one.
+    assert_eq!(env.count("alicloud", "DescribeImages") - before, 1);
+
+    std::fs::write(
+        env.ws.work().join("q.tfquery.hcl"),
+        r#"
+list "cloudimage_custom_image" "ucloud" {
+  provider = cloudimage
+  config {
+    cloud = "ucloud"
+    tags  = { team = "web" }
+  }
+}
+"#,
+    )
+    .unwrap();
+    let refused = env.ws.run(&["query", "-no-color"]);
+    assert_ne!(refused.code, 0);
+    assert!(
+        refused.all().contains("tags are not a filter on ucloud"),
+        "{}",
+        refused.all()
+    );
+}
+
+const FUNCTIONS: &str = r#"
+output "parsed" {
+  value = provider::cloudimage::parse_image_id("alicloud/cn-beijing/m-0a1b2c")
+}
+
+output "cos" {
+  value = provider::cloudimage::object_url("tencentcloud", "ap-guangzhou", "images-1250000000", "dir/disk #1.raw")
+}
+
+output "oss" {
+  value = provider::cloudimage::object_url("alicloud", "cn-beijing", "images", "v2/disk+1.qcow2")
+}
+"#;
+
+/// The functions on Terraform 1.11 (or whatever `terraform` is on PATH, 1.8 or later) and 1.15: valid calls give
+/// the values, invalid ones say which argument is wrong and why.
+#[test]
+fn functions_give_values_and_say_what_is_wrong() {
+    for tf in [Tf::Path, Tf::V1_15] {
+        if terraform_version(tf) < (1, 8) {
+            panic!("the terraform on PATH is older than 1.8, which has no provider functions");
+        }
+        let ws = Workspace::new(tf, &product_binary());
+        ws.write_config(FUNCTIONS);
+        ws.ok(&["apply", "-auto-approve", "-no-color"]);
+        let out = ws.json(&["output", "-json"]);
+        assert_eq!(
+            out["parsed"]["value"],
+            json!({"cloud": "alicloud", "region": "cn-beijing", "id": "m-0a1b2c"})
+        );
+        assert_eq!(
+            out["cos"]["value"],
+            "https://images-1250000000.cos.ap-guangzhou.myqcloud.com/dir/disk%20%231.raw"
+        );
+        assert_eq!(out["oss"]["value"], "oss://images/v2/disk%2B1.qcow2");
+
+        ws.write_config(
+            r#"
+output "bad_bucket" {
+  value = provider::cloudimage::object_url("tencentcloud", "ap-guangzhou", "images", "k.raw")
+}
+output "bad_id" {
+  value = provider::cloudimage::parse_image_id("aws/us-east-1/ami-1")
+}
+"#,
+        );
+        let bad = ws.run(&["plan", "-no-color"]);
+        assert_ne!(bad.code, 0);
+        let all = bad.all();
+        assert!(
+            all.contains("Invalid value for \"bucket\" parameter"),
+            "{all}"
+        );
+        assert!(all.contains("ends in -<APPID>"), "{all}");
+        assert!(
+            all.contains("Invalid value for \"image_id\" parameter"),
+            "{all}"
+        );
+        assert!(all.contains("unknown cloud \"aws\""), "{all}");
+    }
+}
