@@ -139,6 +139,7 @@ fn every_example_validates() {
         "alicloud",
         "alicloud_ens",
         "apsarastack",
+        "query",
     ] {
         assert!(
             names.iter().any(|n| n == expected),

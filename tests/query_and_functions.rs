@@ -207,6 +207,36 @@ list "cloudimage_custom_image" "some" {
     // 250 images are three pages; five results need one.
     assert_eq!(env.count("alicloud", "DescribeImages") - before, 1);
 
+    // All of them, with the second page's describe throttled once: retried, nothing lost or repeated.
+    std::fs::write(
+        env.ws.work().join("q.tfquery.hcl"),
+        r#"
+list "cloudimage_custom_image" "all" {
+  provider = cloudimage
+  limit    = 1000
+  config {
+    cloud   = "alicloud"
+    regions = ["cn-beijing"]
+  }
+}
+"#,
+    )
+    .unwrap();
+    let before = env.count("alicloud", "DescribeImages");
+    env.faults(
+        json!({"throttle": [{"cloud": "alicloud", "action": "DescribeImages", "count": 1}]}),
+    );
+    let listed = env.ws.ok(&["query", "-json"]);
+    let all = found(&listed.stdout);
+    assert_eq!(
+        all.values().map(BTreeSet::len).sum::<usize>(),
+        250,
+        "{}",
+        listed.stdout
+    );
+    // ceil(250 / 100) pages and the one throttled answer.
+    assert_eq!(env.count("alicloud", "DescribeImages") - before, 4);
+
     std::fs::write(
         env.ws.work().join("q.tfquery.hcl"),
         r#"
@@ -227,6 +257,79 @@ list "cloudimage_custom_image" "ucloud" {
         "{}",
         refused.all()
     );
+}
+
+/// Ctrl-C during a slow listing ends the query promptly: Terraform only sends StopProvider, and the provider ends
+/// the stream itself.
+#[test]
+fn an_interrupted_query_ends_promptly() {
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+    let env = Env::new(Tf::V1_15, 0.0);
+    let seeds: Vec<Json> = (0..300)
+        .map(|i| image("alicloud", "cn-beijing", &format!("web-{i:03}"), None))
+        .collect();
+    seed(&env, &seeds);
+    // Each page takes 20 s: the query is still listing when interrupted.
+    env.faults(
+        json!({"latency": [{"cloud": "alicloud", "action": "DescribeImages", "ms": 20000}]}),
+    );
+    env.ws.write_config(&provider_block(&env.sim, None));
+    std::fs::write(
+        env.ws.work().join("q.tfquery.hcl"),
+        r#"
+list "cloudimage_custom_image" "all" {
+  provider = cloudimage
+  limit    = 1000
+  config {
+    cloud   = "alicloud"
+    regions = ["cn-beijing"]
+  }
+}
+"#,
+    )
+    .unwrap();
+    let log = env.ws.dir.path().join("query.log");
+    let out = std::fs::File::create(&log).unwrap();
+    let mut query = env
+        .ws
+        .command(&["query", "-no-color"])
+        .stdout(Stdio::from(out.try_clone().unwrap()))
+        .stderr(Stdio::from(out))
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while env.count("alicloud", "DescribeImages") == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the query never listed"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let interrupted = Instant::now();
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &query.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let status = loop {
+        if let Some(s) = query.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            interrupted.elapsed() < Duration::from_secs(15),
+            "the query did not end: {}",
+            std::fs::read_to_string(&log).unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let took = interrupted.elapsed();
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(!status.success(), "{text}");
+    // Before the page's answer (20 s): the provider did not wait for it.
+    assert!(took < Duration::from_secs(10), "{took:?}: {text}");
+    eprintln!("query ended {took:?} after Ctrl-C");
 }
 
 const FUNCTIONS: &str = r#"

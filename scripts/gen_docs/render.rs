@@ -59,7 +59,7 @@ pub(crate) fn render(root: &Path) -> Result<Vec<Page>, String> {
             ))?,
         },
     );
-    Ok(vec![
+    let mut pages = vec![
         Page {
             path: PathBuf::from("docs/index.md"),
             content: index,
@@ -68,7 +68,80 @@ pub(crate) fn render(root: &Path) -> Result<Vec<Page>, String> {
             path: PathBuf::from(format!("docs/resources/{short}.md")),
             content: resource_page,
         },
-    ])
+    ];
+    for list in provider.list_resources() {
+        let short = list
+            .type_name()
+            .strip_prefix(&format!("{PROVIDER}_"))
+            .unwrap_or(list.type_name())
+            .to_string();
+        pages.push(Page {
+            path: PathBuf::from(format!("docs/list-resources/{short}.md")),
+            content: list_page(
+                list.type_name(),
+                &list.config_schema().block,
+                &read("query/images.tfquery.hcl")?,
+            ),
+        });
+    }
+    for function in provider.functions() {
+        pages.push(Page {
+            path: PathBuf::from(format!("docs/functions/{}.md", function.name())),
+            content: function_page(function.name(), &function.schema()),
+        });
+    }
+    Ok(pages)
+}
+
+/// The page of a list resource: what `terraform query` finds with it, and its `config` block.
+fn list_page(type_name: &str, block: &Block, example: &str) -> String {
+    let mut s = front_matter(
+        &format!("{type_name} List Resource - {PROVIDER}"),
+        &block.description,
+    );
+    let _ = write!(
+        s,
+        "# {type_name} (List Resource)\n\n{}\n\nNeeds Terraform 1.14 or later (`terraform query`). Each image \
+         found is printed with its identity (`cloud`, `region`, `id`) and `name (status)`; \
+         `terraform query -generate-config-out=FILE` writes a `{type_name}` resource and an `import` block (by \
+         identity, Terraform 1.12+) for each, which `terraform apply` adopts without changing the image. What the \
+         cloud cannot report (for example the object an image was imported from) is written as `null`: it plans \
+         nothing for the image as it is, and a plan that would replace the image asks for it.\n\n\
+         ## Example Usage\n\n{}\n## Schema\n\n",
+        block.description,
+        fenced("terraform", example)
+    );
+    schema_sections(block, None, "###", &mut s);
+    s
+}
+
+/// The page of a provider function.
+fn function_page(name: &str, f: &cloudimage::provider::protocol::FunctionSchema) -> String {
+    let mut s = front_matter(&format!("{name} Function - {PROVIDER}"), &f.summary);
+    let params: Vec<String> = f
+        .parameters
+        .iter()
+        .map(|p| format!("{} {}", p.name, type_name(&p.ty).to_lowercase()))
+        .collect();
+    let _ = write!(
+        s,
+        "# function: {name}\n\n{}\n\nNeeds Terraform 1.8 or later; call it as `provider::{PROVIDER}::{name}(...)` \
+         in a module whose `required_providers` names this provider. It needs no provider configuration.\n\n\
+         ## Signature\n\n{}\n## Arguments\n\n",
+        f.description,
+        fenced("text", &format!("{name}({}) {}", params.join(", "), type_name(&f.returns).to_lowercase()))
+    );
+    for (i, p) in f.parameters.iter().enumerate() {
+        let _ = writeln!(
+            s,
+            "{}. `{}` ({}) {}",
+            i + 1,
+            p.name,
+            type_name(&p.ty),
+            p.description
+        );
+    }
+    s
 }
 
 struct ResourceExamples {
