@@ -332,6 +332,41 @@ list "cloudimage_custom_image" "all" {
     eprintln!("query ended {took:?} after Ctrl-C");
 }
 
+/// The listing bench (BENCHMARKS.md, `query` block): 1,000 images in one region cost ceil(1000 / 100) = 10
+/// describe calls, and the wall time of the `terraform query` is printed (run with `--nocapture` to read it).
+#[test]
+fn listing_a_thousand_images_costs_one_call_per_page() {
+    let env = Env::new(Tf::V1_15, 0.0);
+    let seeds: Vec<Json> = (0..1000)
+        .map(|i| image("alicloud", "cn-beijing", &format!("img-{i:04}"), None))
+        .collect();
+    seed(&env, &seeds);
+    env.ws.write_config(&provider_block(&env.sim, None));
+    std::fs::write(
+        env.ws.work().join("q.tfquery.hcl"),
+        r#"
+list "cloudimage_custom_image" "all" {
+  provider = cloudimage
+  limit    = 1000
+  config {
+    cloud   = "alicloud"
+    regions = ["cn-beijing"]
+  }
+}
+"#,
+    )
+    .unwrap();
+    let before = env.count("alicloud", "DescribeImages");
+    let started = std::time::Instant::now();
+    let listed = env.ws.ok(&["query", "-json"]);
+    let took = started.elapsed();
+    let n: usize = found(&listed.stdout).values().map(BTreeSet::len).sum();
+    assert_eq!(n, 1000);
+    let calls = env.count("alicloud", "DescribeImages") - before;
+    assert!(calls <= 1000u64.div_ceil(100), "{calls} describe calls");
+    eprintln!("BENCH query: 1000 images, {calls} DescribeImages calls, terraform query {took:?}");
+}
+
 const FUNCTIONS: &str = r#"
 output "parsed" {
   value = provider::cloudimage::parse_image_id("alicloud/cn-beijing/m-0a1b2c")
