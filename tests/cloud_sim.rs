@@ -206,6 +206,94 @@ fn tc_code(v: &Value) -> &str {
     v["Response"]["Error"]["Code"].as_str().unwrap_or("")
 }
 
+/// The simulated describes, like the real ones, list the cloud's public images and other accounts' shared ones
+/// unless asked for the account's own: what makes the listing test above mean something.
+#[tokio::test]
+async fn unfiltered_describes_include_public_and_shared_images() {
+    let sim = SimProcess::start(0.0, &[]);
+    let seeds = json!([
+        {"cloud": "tencentcloud", "region": "ap-guangzhou", "name": "own"},
+        {"cloud": "tencentcloud", "region": "ap-guangzhou", "name": "base", "owner": "public"},
+        {"cloud": "tencentcloud", "region": "ap-guangzhou", "name": "theirs", "owner": "shared"},
+        {"cloud": "alicloud", "region": "cn-hangzhou", "name": "own"},
+        {"cloud": "alicloud", "region": "cn-hangzhou", "name": "base", "owner": "public"},
+        {"cloud": "alicloud", "region": "cn-hangzhou", "name": "theirs", "owner": "shared"},
+        {"cloud": "ucloud", "region": "cn-bj2", "name": "own"},
+        {"cloud": "ucloud", "region": "cn-bj2", "name": "base", "owner": "public"},
+    ]);
+    let (status, _) = sim.admin_post("/_sim/images", seeds).await;
+    assert_eq!(status, 200);
+    let names = |images: &Value, field: &str| -> Vec<String> {
+        let mut n: Vec<String> = images
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i[field].as_str().unwrap().to_string())
+            .collect();
+        n.sort();
+        n
+    };
+    let v = tc3_call(
+        &sim,
+        "DescribeImages",
+        "ap-guangzhou",
+        json!({}),
+        TC_ID,
+        TC_KEY,
+        now_secs(),
+    )
+    .await;
+    assert_eq!(
+        names(&v["Response"]["ImageSet"], "ImageName"),
+        ["base", "own", "theirs"]
+    );
+    let own = json!({"Filters": [{"Name": "image-type", "Values": ["PRIVATE_IMAGE"]}]});
+    let v = tc3_call(
+        &sim,
+        "DescribeImages",
+        "ap-guangzhou",
+        own,
+        TC_ID,
+        TC_KEY,
+        now_secs(),
+    )
+    .await;
+    assert_eq!(names(&v["Response"]["ImageSet"], "ImageName"), ["own"]);
+    for (alias, expected) in [
+        (None, vec!["base", "own", "theirs"]),
+        (Some("self"), vec!["own"]),
+    ] {
+        let mut params = vec![("Action", "DescribeImages"), ("RegionId", "cn-hangzhou")];
+        if let Some(a) = alias {
+            params.push(("ImageOwnerAlias", a));
+        }
+        let (_, v) = rpc_call(
+            &sim,
+            "/alicloud/ecs",
+            "2014-05-26",
+            &params,
+            ALI_AK,
+            ALI_SK,
+            now_secs(),
+            &nonce(),
+        )
+        .await;
+        assert_eq!(
+            names(&v["Images"]["Image"], "ImageName"),
+            expected,
+            "{alias:?}"
+        );
+    }
+    for (kind, expected) in [(None, vec!["base", "own"]), (Some("Custom"), vec!["own"])] {
+        let mut params = vec![("Action", "DescribeImage"), ("Region", "cn-bj2")];
+        if let Some(k) = kind {
+            params.push(("ImageType", k));
+        }
+        let v = ucloud_call(&sim, "/ucloud", UCLOUD_PK, UCLOUD_SK, &params).await;
+        assert_eq!(names(&v["ImageSet"], "ImageName"), expected, "{kind:?}");
+    }
+}
+
 #[tokio::test]
 async fn raw_tencent_lifecycle_auth_and_faults() {
     let sim = SimProcess::start(1.0, &[]);
@@ -1692,7 +1780,9 @@ mod clients {
             found.sort();
             found.dedup();
             assert_eq!(found.len(), N, "{cloud}: {found:?}");
-            assert!(!found.contains(&"web-far".to_string()), "{cloud}");
+            for other in ["web-far", "web-public", "web-shared"] {
+                assert!(!found.contains(&other.to_string()), "{cloud}: {other}");
+            }
             assert_eq!(pages, N.div_ceil(page_size), "{cloud}");
             // One call per page, and the one throttled answer.
             assert_eq!(

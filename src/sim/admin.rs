@@ -98,6 +98,9 @@ struct Seed {
     /// Ends failed.
     #[serde(default)]
     fails: bool,
+    /// `self` (default), `public` or `shared`: see `Image::owner`.
+    #[serde(default)]
+    owner: Option<String>,
 }
 
 fn seed_format() -> String {
@@ -116,6 +119,13 @@ async fn seed_images(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
         Ok(s) => s,
         Err(e) => return bad_request(e),
     };
+    if let Some(bad) = seeds
+        .iter()
+        .filter_map(|s| s.owner.as_deref())
+        .find(|o| !["self", "public", "shared"].contains(o))
+    {
+        return bad_request(format!("owner is self, public or shared; got {bad:?}"));
+    }
     let now = clock::now_ms();
     let mut ids = Vec::with_capacity(seeds.len());
     {
@@ -151,7 +161,10 @@ async fn seed_images(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
                 tags: seed.tags,
                 data_disks: Vec::new(),
                 task_id: crate::ids::alibaba_task_id(),
-                extra: Default::default(),
+                extra: seed
+                    .owner
+                    .map(|o| [("owner".to_string(), o)].into())
+                    .unwrap_or_default(),
             });
             ids.push(id);
         }

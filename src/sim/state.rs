@@ -88,6 +88,16 @@ impl Image {
             .unwrap_or("v1")
     }
 
+    /// Whose image it is, as seen from the simulator's account: `self` (every image an import makes), `public`
+    /// (the cloud's own base images) or `shared` (another account's, shared with this one). Only seeded images
+    /// (`POST /_sim/images`) are anything but `self`; they show that listings ask for the account's own images.
+    pub(crate) fn owner(&self) -> &str {
+        self.extra
+            .get("owner")
+            .map(String::as_str)
+            .unwrap_or("self")
+    }
+
     /// A cloud-specific value, empty when not given.
     pub(crate) fn extra(&self, key: &str) -> &str {
         self.extra.get(key).map(String::as_str).unwrap_or("")

@@ -27,10 +27,10 @@ pub const ENS_OSS_REGION: &str = "cn-beijing";
 /// ENS API version.
 pub const ENS_VERSION: &str = "2017-11-10";
 
-/// `PageSize` of DescribeSelfImages. Its own documentation gives a default of 10 and no maximum
-/// (alibabacloud-go/ens-20171110 client/describe_self_images_request_model.go `PageSize`); ENS's DescribeImages
-/// documents a maximum of 50 (describe_images_request_model.go), so no more is asked for here, and every page is
-/// read (PageNumber) until `TotalCount` is reached.
+/// `PageSize` of DescribeSelfImages: its request model gives a default of 10 and no maximum, its response model
+/// "Maximum value: 50" (alibabacloud-go/ens-20171110 client/describe_self_images_request_model.go and
+/// describe_self_images_response_body_model.go `PageSize`), as ENS's DescribeImages does; every page is read
+/// (PageNumber) until `TotalCount` is reached.
 pub const SELF_IMAGES_PAGE: usize = 50;
 
 /// Client for ENS custom images.

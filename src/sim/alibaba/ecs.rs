@@ -512,7 +512,7 @@ fn render(i: &Image, now: i64) -> Value {
         "Platform": i.os_name,
         "OSName": i.os_name,
         "OSNameEn": i.os_name,
-        "ImageOwnerAlias": "self",
+        "ImageOwnerAlias": owner_alias(i),
         "ImageOwnerId": 0,
         "IsSelfShared": "False",
         "IsPublic": false,
@@ -582,9 +582,15 @@ pub(crate) fn describe(sim: &Sim, ctx: &Ctx<'_>) -> Out {
             format!("The specified Status {bad} is invalid."),
         ));
     }
-    let owned = match optional(p, "ImageOwnerAlias") {
-        None | Some("self") => true,
-        Some("system") | Some("others") | Some("marketplace") => false,
+    // `ImageOwnerAlias`: system, self, others or marketplace; unset, every one but marketplace
+    // (alibabacloud-go/ecs-20140526 `DescribeImagesRequest`).
+    let owners: &[&str] = match optional(p, "ImageOwnerAlias") {
+        None | Some("") => &["system", "self", "others"],
+        Some("self") => &["self"],
+        Some("system") => &["system"],
+        Some("others") => &["others"],
+        // No marketplace image is simulated.
+        Some("marketplace") => &[],
         Some(_) => {
             return Err(ali_err(
                 400,
@@ -612,7 +618,7 @@ pub(crate) fn describe(sim: &Sim, ctx: &Ctx<'_>) -> Out {
     let matched: Vec<Value> = store
         .list(ctx.cloud, Some(&region))
         .into_iter()
-        .filter(|_| owned)
+        .filter(|i| owners.contains(&owner_alias(i)))
         .filter(|i| statuses.contains(&status_word(i.phase(now))))
         .filter(|i| wanted.as_ref().is_none_or(|w| w.contains(&i.id.as_str())))
         // ECS documents ImageName as a fuzzy (substring) search.
@@ -629,6 +635,15 @@ pub(crate) fn describe(sim: &Sim, ctx: &Ctx<'_>) -> Out {
     m.insert("PageSize".into(), json!(size));
     m.insert("Images".into(), images_page(matched, page, size));
     Ok(m)
+}
+
+/// DescribeImages `ImageOwnerAlias` of an image: `self`, `system` (public) or `others` (shared).
+fn owner_alias(i: &Image) -> &'static str {
+    match i.owner() {
+        "public" => "system",
+        "shared" => "others",
+        _ => "self",
+    }
 }
 
 /// ModifyImageAttribute.

@@ -141,9 +141,9 @@ fn render(i: &Image, now: i64) -> Value {
     })
 }
 
-/// The largest DescribeSelfImages `PageSize` taken. Its documentation gives no maximum (default 10,
-/// alibabacloud-go/ens-20171110 client/describe_self_images_request_model.go); ENS's DescribeImages documents 50
-/// (describe_images_request_model.go), taken here for DescribeSelfImages too (a guess, docs/simulator.md).
+/// The largest DescribeSelfImages `PageSize` taken: its request model gives no maximum (default 10), its response
+/// model documents "Maximum value: 50" (alibabacloud-go/ens-20171110 client/describe_self_images_request_model.go
+/// and describe_self_images_response_body_model.go), as ENS's DescribeImages does.
 const SELF_IMAGES_MAX_PAGE: usize = 50;
 
 /// DescribeSelfImages: `ImageId` and `ImageName` are fuzzy (substring) filters ("Fuzzy search is supported",
@@ -170,6 +170,8 @@ pub(crate) fn describe(sim: &Sim, ctx: &Ctx<'_>) -> Out {
     let matched: Vec<Value> = store
         .list(ctx.cloud, None)
         .into_iter()
+        // The account's own images only: that is what DescribeSelfImages is.
+        .filter(|i| i.owner() == "self")
         .filter(|i| id.is_none_or(|w| i.id.contains(w)))
         .filter(|i| name.is_none_or(|n| i.name.contains(n)))
         .map(|i| render(i, now))

@@ -505,11 +505,21 @@ pub(crate) fn state_word(phase: Phase) -> &'static str {
     }
 }
 
+/// DescribeImages `ImageType`: PRIVATE_IMAGE, PUBLIC_IMAGE or SHARED_IMAGE (tencentcloud-sdk-go cvm/v20170312
+/// `Image.ImageType`).
+fn image_type(i: &Image) -> &'static str {
+    match i.owner() {
+        "public" => "PUBLIC_IMAGE",
+        "shared" => "SHARED_IMAGE",
+        _ => "PRIVATE_IMAGE",
+    }
+}
+
 fn render(i: &Image, now: i64) -> Value {
     json!({
         "ImageId": i.id,
         "OsName": format!("{} {}", i.os_type, i.os_name),
-        "ImageType": "PRIVATE_IMAGE",
+        "ImageType": image_type(i),
         "CreatedTime": clock::iso_z(i.created_ms),
         "ImageName": i.name,
         "ImageDescription": i.description,
@@ -588,7 +598,7 @@ fn filters(v: &Value) -> Result<Vec<Filter<'_>>, TcError> {
 fn filter_matches(f: &Filter<'_>, i: &Image) -> bool {
     f.values.iter().any(|v| match f.name {
         "image-id" => i.id == *v,
-        "image-type" => *v == "PRIVATE_IMAGE",
+        "image-type" => image_type(i) == *v,
         // Tencent documents image-name and platform as fuzzy (substring) matches.
         "image-name" => i.name.contains(v),
         "platform" => i.os_type.to_lowercase().contains(&v.to_lowercase()),

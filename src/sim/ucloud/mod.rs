@@ -329,7 +329,7 @@ fn render(i: &Image, now: i64) -> Value {
         "ImageId": i.id,
         "ImageName": i.name,
         "ImageDescription": i.description,
-        "ImageType": "Custom",
+        "ImageType": if i.owner() == "public" { "Base" } else { "Custom" },
         "ImageSize": i.size_gib(),
         "OsType": os_family(&i.os_type),
         "OsName": i.os_name,
@@ -355,9 +355,14 @@ fn describe(
     p: &Params,
 ) -> Result<serde_json::Map<String, Value>, UError> {
     let region = required(p, "Region")?;
-    let custom_only = match p.get("ImageType").map(String::as_str) {
-        None | Some("") | Some("Custom") => true,
-        Some("Base") | Some("Business") => false,
+    // `ImageType`: Base, Business or Custom; without it every type (ucloud-sdk-go services/uhost
+    // `DescribeImageRequest`: "镜像类型。标准镜像：Base，镜像市场：Business， 自定义镜像：Custom，默认返回所有类型").
+    let kind = match p.get("ImageType").map(String::as_str) {
+        None | Some("") => None,
+        Some("Custom") => Some("self"),
+        Some("Base") => Some("public"),
+        // No marketplace image is simulated.
+        Some("Business") => Some("marketplace"),
         Some(_) => return Err(invalid("ImageType")),
     };
     let os_filter = p.get("OsType").filter(|v| !v.is_empty());
@@ -381,7 +386,8 @@ fn describe(
     let matched: Vec<Value> = store
         .list(cloud, Some(region))
         .into_iter()
-        .filter(|_| custom_only)
+        .filter(|i| i.owner() != "shared")
+        .filter(|i| kind.is_none_or(|k| i.owner() == k))
         .filter(|i| wanted.is_empty() || wanted.contains(&i.id.as_str()))
         .filter(|i| os_filter.is_none_or(|os| os == os_family(&i.os_type)))
         .map(|i| render(i, now))
