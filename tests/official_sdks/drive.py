@@ -75,6 +75,11 @@ def ucloud_family(family, public_key, private_key):
 
     until("Available", state)
     ok(family, "describe-until-usable")
+    # The listing `terraform query` makes: the account's custom images, a page of 100.
+    listed = uhost.describe_image({"ImageType": "Custom", "Limit": 100, "Offset": 0})
+    assert image_id in [i["ImageId"] for i in listed["ImageSet"]], listed
+    assert listed["TotalCount"] >= 1, listed
+    ok(family, "list-own-images")
     # UHost has no image rename action (ucloud-sdk-python3 services/uhost/client.py lists Copy, Create, Describe,
     # Import and Terminate for images), so there is nothing to rename with.
     uhost.terminate_custom_image({"ImageId": image_id})
@@ -127,6 +132,17 @@ def tencent_family(family):
 
     until("NORMAL", state)
     ok(family, "describe-until-usable")
+    # The listing `terraform query` makes: own images by a part of the name, a page of 100.
+    lst = models.DescribeImagesRequest()
+    own = models.Filter()
+    own.Name, own.Values = "image-type", ["PRIVATE_IMAGE"]
+    part = models.Filter()
+    part.Name, part.Values = "image-name", [req.ImageName[:8]]
+    lst.Filters, lst.Limit, lst.Offset = [own, part], 100, 0
+    listed = cvm.DescribeImages(lst)
+    assert image_id in [i.ImageId for i in listed.ImageSet], listed
+    assert listed.TotalCount >= 1
+    ok(family, "list-own-images")
     m = models.ModifyImageAttributeRequest()
     m.ImageId = image_id
     m.ImageName = unique("sdk-tc-renamed")
@@ -198,6 +214,13 @@ def ecs_family(family, access_key, secret, region):
 
     until("Available and Usable", state)
     ok(family, "describe-until-usable")
+    # The listing `terraform query` makes: own images of every status by a part of the name, a page of 100.
+    listed = ecs.describe_images(em.DescribeImagesRequest(
+        region_id=region, image_owner_alias="self", status="Creating,Waiting,Available,UnAvailable,CreateFailed,Deprecated",
+        image_name=req.image_name[:7], page_size=100, page_number=1)).body
+    assert image_id in [i.image_id for i in listed.images.image], listed
+    assert listed.total_count >= 1
+    ok(family, "list-own-images")
     new_name = unique("sdk-ecs-renamed")
     ecs.modify_image_attribute(em.ModifyImageAttributeRequest(region_id=region, image_id=image_id,
                                                               image_name=new_name))
@@ -255,6 +278,11 @@ def ens_family(family):
 
     until("Available", state)
     ok(family, "describe-until-usable")
+    # The listing `terraform query` makes: the account's images by a part of the name, a page of 50.
+    listed = ens.describe_self_images(nm.DescribeSelfImagesRequest(
+        image_name=req.image_name[:7], page_size=50, page_number=1)).body
+    assert image_id in [i.image_id for i in listed.images.image], listed
+    ok(family, "list-own-images")
     new_name = unique("sdk-ens-renamed")
     ens.modify_image_attribute(nm.ModifyImageAttributeRequest(image_id=image_id, image_name=new_name))
     assert describe()[0].image_name == new_name
