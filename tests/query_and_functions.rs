@@ -27,6 +27,26 @@ fn seed(env: &Env, images: &[Json]) -> Vec<String> {
         .collect()
 }
 
+/// Writes `q.tfquery.hcl` with one list block of every ECS image in cn-beijing, at most `limit`.
+fn query_all_ecs(env: &Env, name: &str, limit: u32) {
+    std::fs::write(
+        env.ws.work().join("q.tfquery.hcl"),
+        format!(
+            r#"
+list "cloudimage_custom_image" "{name}" {{
+  provider = cloudimage
+  limit    = {limit}
+  config {{
+    cloud   = "alicloud"
+    regions = ["cn-beijing"]
+  }}
+}}
+"#
+        ),
+    )
+    .unwrap();
+}
+
 fn image(cloud: &str, region: &str, name: &str, team: Option<&str>) -> Json {
     let tags = team.map_or(json!({}), |t| json!({ "team": t }));
     json!({"cloud": cloud, "region": region, "name": name, "tags": tags,
@@ -186,20 +206,7 @@ fn limit_and_filters_the_cloud_cannot_apply() {
         .collect();
     seed(&env, &seeds);
     env.ws.write_config(&provider_block(&env.sim, None));
-    std::fs::write(
-        env.ws.work().join("q.tfquery.hcl"),
-        r#"
-list "cloudimage_custom_image" "some" {
-  provider = cloudimage
-  limit    = 5
-  config {
-    cloud   = "alicloud"
-    regions = ["cn-beijing"]
-  }
-}
-"#,
-    )
-    .unwrap();
+    query_all_ecs(&env, "some", 5);
     let before = env.count("alicloud", "DescribeImages");
     let listed = env.ws.ok(&["query", "-json"]);
     let n: usize = found(&listed.stdout).values().map(BTreeSet::len).sum();
@@ -208,20 +215,7 @@ list "cloudimage_custom_image" "some" {
     assert_eq!(env.count("alicloud", "DescribeImages") - before, 1);
 
     // All of them, with the second page's describe throttled once: retried, nothing lost or repeated.
-    std::fs::write(
-        env.ws.work().join("q.tfquery.hcl"),
-        r#"
-list "cloudimage_custom_image" "all" {
-  provider = cloudimage
-  limit    = 1000
-  config {
-    cloud   = "alicloud"
-    regions = ["cn-beijing"]
-  }
-}
-"#,
-    )
-    .unwrap();
+    query_all_ecs(&env, "all", 1000);
     let before = env.count("alicloud", "DescribeImages");
     env.faults(
         json!({"throttle": [{"cloud": "alicloud", "action": "DescribeImages", "count": 1}]}),
@@ -275,20 +269,7 @@ fn an_interrupted_query_ends_promptly() {
         json!({"latency": [{"cloud": "alicloud", "action": "DescribeImages", "ms": 20000}]}),
     );
     env.ws.write_config(&provider_block(&env.sim, None));
-    std::fs::write(
-        env.ws.work().join("q.tfquery.hcl"),
-        r#"
-list "cloudimage_custom_image" "all" {
-  provider = cloudimage
-  limit    = 1000
-  config {
-    cloud   = "alicloud"
-    regions = ["cn-beijing"]
-  }
-}
-"#,
-    )
-    .unwrap();
+    query_all_ecs(&env, "all", 1000);
     let log = env.ws.dir.path().join("query.log");
     let out = std::fs::File::create(&log).unwrap();
     let mut query = env
@@ -342,20 +323,7 @@ fn listing_a_thousand_images_costs_one_call_per_page() {
         .collect();
     seed(&env, &seeds);
     env.ws.write_config(&provider_block(&env.sim, None));
-    std::fs::write(
-        env.ws.work().join("q.tfquery.hcl"),
-        r#"
-list "cloudimage_custom_image" "all" {
-  provider = cloudimage
-  limit    = 1000
-  config {
-    cloud   = "alicloud"
-    regions = ["cn-beijing"]
-  }
-}
-"#,
-    )
-    .unwrap();
+    query_all_ecs(&env, "all", 1000);
     let before = env.count("alicloud", "DescribeImages");
     let started = std::time::Instant::now();
     let listed = env.ws.ok(&["query", "-json"]);
