@@ -92,6 +92,33 @@ pub trait ImageApi: Send + Sync {
         filter: &ImageFilter,
         page: usize,
     ) -> Result<ListedPage, CloudError>;
+    /// The accounts `id` is shared with. A cloud without image sharing answers [`ErrorKind::Unsupported`] (the
+    /// resource refuses `share_with_accounts` there at plan, from the cloud's rules).
+    async fn image_shares(
+        &self,
+        _region: &str,
+        _id: &str,
+    ) -> Result<std::collections::BTreeSet<String>, CloudError> {
+        Err(CloudError::unsupported(
+            self.cloud(),
+            "DescribeImageSharePermission",
+            "this cloud has no image sharing",
+        ))
+    }
+    /// Shares `id` with the accounts of `add` and stops sharing it with those of `remove`.
+    async fn share_image(
+        &self,
+        _region: &str,
+        _id: &str,
+        _add: &[String],
+        _remove: &[String],
+    ) -> Result<(), CloudError> {
+        Err(CloudError::unsupported(
+            self.cloud(),
+            "ModifyImageSharePermission",
+            "this cloud has no image sharing",
+        ))
+    }
     /// Renames / re-describes / re-tags an image (fields left `None` are unchanged).
     async fn update_image(
         &self,

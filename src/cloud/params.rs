@@ -27,6 +27,8 @@ pub enum Kind {
     Tags,
     /// The `data_disks` blocks.
     DataDisks,
+    /// A set of account IDs.
+    Accounts,
 }
 
 /// Whether configuration must, may, or may leave to the provider to set a parameter.
@@ -50,6 +52,8 @@ pub enum Change {
     InPlaceWhereTheCloudCan,
     /// A setting of the import call, not a property of the image: a change is recorded and calls nothing.
     Setting,
+    /// Changed in place on every cloud that takes it, by a call of its own after the import.
+    InPlace,
 }
 
 /// When two spellings of a value mean the same (so that a read or a plan does not invent a change).
@@ -331,6 +335,16 @@ parameters! {
     ImdsSupport = "imds_support" => ParamDef::option(
         "The instance metadata access modes the image supports: `v2` lets instances made from it require the \
          hardened mode (tokens only); `v1`, the cloud's default, does not.",
+    )
+    .later(),
+    /// The accounts the image is shared with.
+    ShareWithAccounts = "share_with_accounts" => ParamDef::core(
+        Kind::Accounts,
+        Presence::Optional,
+        Change::InPlace,
+        "The accounts the image is shared with, by account ID: they can boot instances from it. Shared once the \
+         image is available; an account added or removed later is shared or unshared in place, a share removed \
+         outside Terraform is drift that the next apply restores, and destroying the image unshares it first.",
     )
     .later(),
 }

@@ -93,6 +93,11 @@ pub struct CloudRules {
     pub system_tag_prefixes: &'static [&'static str],
     /// Architectures whose images boot with UEFI only: `boot_mode` BIOS is refused with them.
     pub uefi_only_architectures: &'static [&'static str],
+    /// How many accounts an image may be shared with, where the cloud documents it.
+    pub max_shared_accounts: Option<usize>,
+    /// The error codes of a delete the cloud refuses because the image is shared: the delete unshares it and
+    /// tries again.
+    pub delete_refused_while_shared: &'static [&'static str],
 }
 
 impl CloudRules {

@@ -14,6 +14,7 @@
 //! names it and says how to import it, on every cloud, including those that would accept a second image of the
 //! same name (UCloud, SurferCloud, ENS), where importing anyway would leave one of the two untracked.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use crate::cloud::{
@@ -27,8 +28,9 @@ use super::diagnostics::{cloud_diagnostic, error_at, not_configured};
 use super::image::CustomImage;
 use super::journal::{fingerprint, Entry};
 use super::marker::MARKER_TAG;
-use super::model::{attr, ImageModel};
+use super::model::{attr, Field, ImageModel};
 use super::private::Private;
+use super::shares;
 use super::state;
 use super::wait::{wait_for, Goal, WaitEnd};
 
@@ -331,6 +333,10 @@ impl CustomImage {
         // The image is available: the import has read the uploaded objects.
         let available = out.state.is_some() && !out.diagnostics.has_errors();
         if available {
+            self.share_new_image(cloud, region, id, config, &mut out)
+                .await;
+        }
+        if available {
             let deletable = create.lease.finish();
             if !create.keep {
                 for w in self.remove_uploads(&create.uploads, &deletable).await {
@@ -345,6 +351,53 @@ impl CustomImage {
         }
         .encode();
         out
+    }
+
+    /// Shares a new, available image with the configured accounts. A share that fails does not fail the create
+    /// (which would taint, and so replace, an image that is fine): the state records what the cloud shares, a
+    /// warning says why, and the next apply shares the rest in place.
+    async fn share_new_image(
+        &self,
+        cloud: Cloud,
+        region: &str,
+        id: &str,
+        config: &ImageModel,
+        out: &mut ApplyOutcome,
+    ) {
+        let want = shares::accounts(&config.share_with_accounts);
+        let Some(state) = out.state.as_ref() else {
+            return;
+        };
+        if want.is_empty() {
+            return;
+        }
+        let client = match self.client(cloud) {
+            Ok(c) => c,
+            Err(e) => {
+                out.diagnostics.push(not_configured(&e));
+                return;
+            }
+        };
+        let timeout = state::timeout(config, state::Operation::Update);
+        let done = shares::apply(
+            client.as_ref(),
+            region,
+            id,
+            &BTreeSet::new(),
+            &want,
+            timeout,
+        )
+        .await;
+        if let Err(d) = done {
+            let mut model = ImageModel::from_value(state);
+            model.share_with_accounts =
+                Field::Known(client.image_shares(region, id).await.unwrap_or_default());
+            out.state = Some(model.to_value());
+            out.diagnostics.push(Diagnostic::warning(
+                format!("{cloud} image {id} was made but not shared with every account"),
+                format!("{}\n\nThe next apply shares it with the rest.", d.detail),
+            ));
+        }
     }
 
     /// The image an earlier attempt of this create started, if one can be proved; an error when the name is

@@ -9,6 +9,7 @@ use super::diagnostics::{cloud_diagnostic, not_configured};
 use super::image::{locate, CustomImage};
 use super::model::ImageModel;
 use super::private::Private;
+use super::shares;
 use super::state;
 use super::wait::{wait_for, Goal, WaitEnd};
 
@@ -32,6 +33,14 @@ impl CustomImage {
         };
         tracing::info!(cloud = %cloud, region = %region, image = %id, "deleting image");
         let timeout = state::timeout(&prior, state::Operation::Delete);
+        // Unshare first: the clouds refuse to delete a shared image (or would leave other accounts an image that
+        // is about to go).
+        if !shares::accounts(&prior.share_with_accounts).is_empty() {
+            if let Err(e) = shares::unshare_all(client.as_ref(), &region, &id).await {
+                diags.push(shares::share_diagnostic(&e));
+                return diags;
+            }
+        }
         let task = Private::decode(request.private).import_task;
         match self
             .delete_when_possible(
@@ -96,9 +105,25 @@ impl CustomImage {
         let started = tokio::time::Instant::now();
         // Cancel once (with the task when state recorded it); after that, wait.
         let mut cancel = Some(task);
+        let mut unshared = false;
         loop {
             let e = match client.delete_image(region, id).await {
                 Ok(()) => return Ok(true),
+                // Shared outside Terraform: unshare, then try again (once).
+                Err(e)
+                    if !unshared
+                        && cloud
+                            .backend()
+                            .rules()
+                            .delete_refused_while_shared
+                            .contains(&e.code.as_str()) =>
+                {
+                    shares::unshare_all(client, region, id)
+                        .await
+                        .map_err(|e| shares::share_diagnostic(&e))?;
+                    unshared = true;
+                    continue;
+                }
                 Err(e) if e.kind == ErrorKind::Busy => e,
                 Err(e) => return Err(cloud_diagnostic(&e, "image deletion")),
             };

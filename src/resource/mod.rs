@@ -28,6 +28,7 @@ mod query;
 mod read;
 pub mod schema;
 mod shared_uploads;
+mod shares;
 mod source;
 mod state;
 mod update;

@@ -7,7 +7,7 @@
 //!
 //! [`to_value`]: ImageModel::to_value
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::cloud::params::Param;
 use crate::cty::{Number, Refinements, Value};
@@ -67,6 +67,8 @@ pub mod attr {
     pub const TARGET_OSS_REGION_ID: &str = Param::TargetOssRegionId.attribute();
     /// ECS instance metadata modes.
     pub const IMDS_SUPPORT: &str = Param::ImdsSupport.attribute();
+    /// Accounts the image is shared with.
+    pub const SHARE_WITH_ACCOUNTS: &str = Param::ShareWithAccounts.attribute();
     /// Tags.
     pub const TAGS: &str = Param::Tags.attribute();
     /// Neutral status word.
@@ -192,6 +194,21 @@ impl FieldValue for BTreeMap<String, Field<String>> {
     }
     fn to_cty(&self) -> Value {
         Value::Map(self.iter().map(|(k, e)| (k.clone(), e.write())).collect())
+    }
+}
+
+impl FieldValue for BTreeSet<String> {
+    fn from_cty(v: &Value) -> Option<Self> {
+        match v {
+            Value::Set(items) => items
+                .iter()
+                .map(|i| i.as_str().map(str::to_string))
+                .collect(),
+            _ => None,
+        }
+    }
+    fn to_cty(&self) -> Value {
+        Value::Set(self.iter().map(|s| Value::string(s.clone())).collect())
     }
 }
 
@@ -366,6 +383,8 @@ block_model! {
         target_oss_region_id: String = attr::TARGET_OSS_REGION_ID,
         /// `imds_support`.
         imds_support: String = attr::IMDS_SUPPORT,
+        /// `share_with_accounts`.
+        share_with_accounts: BTreeSet<String> = attr::SHARE_WITH_ACCOUNTS,
         /// `tags`.
         tags: BTreeMap<String, Field<String>> = attr::TAGS,
         /// `status`.

@@ -7,7 +7,8 @@ use crate::provider::Diagnostic;
 
 use super::diagnostics::cloud_diagnostic;
 use super::image::{locate, CustomImage};
-use super::model::{attr, ImageModel};
+use super::model::{attr, Field, ImageModel};
+use super::shares;
 use super::state;
 
 /// An ID of the form `<cloud>/<region>/<image-id>`.
@@ -54,7 +55,32 @@ impl CustomImage {
         };
         match self.look(cloud, &region, &id).await {
             Ok(Some(image)) => {
-                out.state = Some(state::merge_image(cloud, &stored, &region, &image).to_value())
+                let mut merged = state::merge_image(cloud, &stored, &region, &image);
+                if stored.share_with_accounts.known().is_some() {
+                    let client = match self.client(cloud) {
+                        Ok(c) => c,
+                        Err(e) => {
+                            out.diagnostics.push(super::diagnostics::not_configured(&e));
+                            return out;
+                        }
+                    };
+                    match shares::refreshed(
+                        client.as_ref(),
+                        &region,
+                        &id,
+                        &stored.share_with_accounts,
+                    )
+                    .await
+                    {
+                        Ok(s) => merged.share_with_accounts = s,
+                        Err(e) => {
+                            out.diagnostics
+                                .push(cloud_diagnostic(&e, "image share read"));
+                            return out;
+                        }
+                    }
+                }
+                out.state = Some(merged.to_value())
             }
             Ok(None) => {
                 tracing::info!(cloud = %cloud, region = %region, image = %id, "image is gone; it will be planned for creation");
@@ -84,7 +110,27 @@ impl CustomImage {
         };
         match self.look(cloud, &region, &id).await {
             Ok(Some(image)) => {
-                let (state, private) = state::imported_state(cloud, &region, &image);
+                let (mut state, private) = state::imported_state(cloud, &region, &image);
+                if shares::shares_images(cloud) {
+                    let shared = match self.client(cloud) {
+                        Ok(client) => client.image_shares(&region, &id).await,
+                        Err(e) => {
+                            out.diagnostics.push(super::diagnostics::not_configured(&e));
+                            return out;
+                        }
+                    };
+                    match shared {
+                        Ok(accounts) if !accounts.is_empty() => {
+                            state.share_with_accounts = Field::Known(accounts)
+                        }
+                        Ok(_) => {}
+                        Err(e) => {
+                            out.diagnostics
+                                .push(cloud_diagnostic(&e, "image share read"));
+                            return out;
+                        }
+                    }
+                }
                 out.state = Some(state.to_value());
                 out.private = private.encode();
             }

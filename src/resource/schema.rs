@@ -28,6 +28,7 @@ fn parameter(param: Param) -> Attribute {
         Kind::Flag => Type::Bool,
         Kind::Gib => Type::Number,
         Kind::Tags | Kind::DataDisks => Type::map(Type::String),
+        Kind::Accounts => Type::set(Type::String),
     };
     let name = param.attribute();
     let description = prose::description(param);
@@ -36,7 +37,10 @@ fn parameter(param: Param) -> Attribute {
         Presence::Optional => Attribute::optional(name, ty, &description),
         Presence::OptionalComputed => Attribute::optional_computed(name, ty, &description),
     };
-    if def.change != Change::Setting {
+    if matches!(
+        def.change,
+        Change::Replace | Change::InPlaceWhereTheCloudCan
+    ) {
         a = a.requires_replace();
     }
     if def.keeps_prior {
@@ -79,7 +83,10 @@ fn data_disks() -> NestedBlock {
         },
         16,
     );
-    if def.change != Change::Setting {
+    if matches!(
+        def.change,
+        Change::Replace | Change::InPlaceWhereTheCloudCan
+    ) {
         block = block.requires_replace();
     }
     if !def.reported {

@@ -9,6 +9,7 @@ use super::diagnostics::{cloud_diagnostic, not_configured};
 use super::image::{locate, CustomImage};
 use super::model::ImageModel;
 use super::private::Private;
+use super::shares;
 use super::state;
 
 impl CustomImage {
@@ -62,6 +63,25 @@ impl CustomImage {
                 }
             }
         }
+        if planned.share_with_accounts != prior.share_with_accounts {
+            let client = match self.client(cloud) {
+                Ok(c) => c,
+                Err(e) => {
+                    out.diagnostics.push(not_configured(&e));
+                    return out;
+                }
+            };
+            let config = ImageModel::from_value(request.config);
+            let timeout = state::timeout(&config, state::Operation::Update);
+            let have = shares::accounts(&prior.share_with_accounts);
+            let want = shares::accounts(&planned.share_with_accounts);
+            if let Err(d) =
+                shares::apply(client.as_ref(), &region, &id, &have, &want, timeout).await
+            {
+                out.diagnostics.push(d);
+                return out;
+            }
+        }
         // Read back what the cloud now reports; attributes it cannot report come from the plan.
         match self.look(cloud, &region, &id).await {
             Ok(Some(image)) => {
@@ -70,6 +90,7 @@ impl CustomImage {
                 merged.name = planned.name.clone();
                 merged.description = planned.description.clone();
                 merged.tags = planned.tags.clone();
+                merged.share_with_accounts = planned.share_with_accounts.clone();
                 let state = merged.to_value();
                 // What configuration now gives is no longer waiting to be filled in.
                 let before = Private::decode(request.private);

@@ -54,15 +54,14 @@ fn clouds_taking(param: Param) -> String {
 /// The error for a parameter the cloud's import does not take.
 fn unsupported(cloud: Cloud, param: Param) -> Diagnostic {
     let attribute = param.attribute();
-    let are = if attribute.ends_with('s') {
-        "are"
-    } else {
-        "is"
+    let are = match param.def().kind {
+        Kind::Tags | Kind::DataDisks => "are",
+        _ => "is",
     };
     Diagnostic::error(
         format!("{attribute} {are} not supported on {cloud}"),
         format!(
-            "{cloud}'s image import has no {attribute} parameter (it is taken on {} only); remove it.",
+            "{cloud} takes no {attribute} (only {} do); remove it.",
             clouds_taking(param)
         ),
     )
@@ -160,6 +159,7 @@ pub(super) fn configuration(config: &Value) -> Diagnostics {
         );
     }
     parameters(cloud, r, config, &m, &mut diags);
+    shared_accounts(cloud, r, &m, &mut diags);
     for (i, disk) in m.disks().iter().enumerate() {
         data_disk(
             cloud,
@@ -172,6 +172,40 @@ pub(super) fn configuration(config: &Value) -> Diagnostics {
     distinct_uploads(cloud, &m, &mut diags);
     timeouts(&m, &mut diags);
     diags
+}
+
+/// The accounts an image is shared with: account IDs (the clouds' account IDs are numbers: Alibaba Cloud's
+/// `AliyunId`, Tencent Cloud's root-account ID, which is not a QQ number), at most as many as the cloud allows.
+fn shared_accounts(cloud: Cloud, r: &CloudRules, m: &ImageModel, diags: &mut Diagnostics) {
+    let Some(accounts) = m.share_with_accounts.known() else {
+        return;
+    };
+    if !r.supports(Param::ShareWithAccounts) {
+        return;
+    }
+    for a in accounts {
+        if a.is_empty() || !a.bytes().all(|b| b.is_ascii_digit()) {
+            diags.push(
+                Diagnostic::error(
+                    "Invalid account ID",
+                    format!("On {cloud} an account ID is a number (the account's ID, not its name); got {a:?}."),
+                )
+                .at(at(attr::SHARE_WITH_ACCOUNTS)),
+            );
+        }
+    }
+    if let Some(max) = r.max_shared_accounts.filter(|max| accounts.len() > *max) {
+        diags.push(
+            Diagnostic::error(
+                "Too many accounts",
+                format!(
+                    "On {cloud} an image is shared with at most {max} accounts; {} are listed.",
+                    accounts.len()
+                ),
+            )
+            .at(at(attr::SHARE_WITH_ACCOUNTS)),
+        );
+    }
 }
 
 /// Two disks uploaded to one object would overwrite each other: every `upload_to` names its own object.
@@ -354,6 +388,7 @@ fn sizes(r: &CloudRules, m: &ImageModel, diags: &mut Diagnostics) {
 fn sets(config: &Value, m: &ImageModel, param: Param) -> bool {
     match param.def().kind {
         Kind::Tags => m.tags.known().is_some_and(|t| !t.is_empty()),
+        Kind::Accounts => m.share_with_accounts.known().is_some_and(|a| !a.is_empty()),
         Kind::DataDisks => !m.disks().is_empty(),
         Kind::Text | Kind::Flag | Kind::Gib => config
             .get_attr(param.attribute())

@@ -25,6 +25,10 @@ pub(crate) fn routes() -> Router<Arc<Sim>> {
     Router::new()
         .route("/_sim/images", get(list_images).post(seed_images))
         .route("/_sim/images/{cloud}/{region}/{id}", delete(delete_image))
+        .route(
+            "/_sim/images/{cloud}/{region}/{id}/shares",
+            post(set_shares),
+        )
         .route("/_sim/requests", get(requests))
         .route("/_sim/reset", post(reset))
         .route("/_sim/faults", get(get_faults).post(set_faults))
@@ -64,6 +68,7 @@ pub(crate) fn image_view(i: &Image, now: i64) -> Value {
         "phase": word,
         "progress": progress,
         "status": native_status(i.cloud, phase),
+        "shares": i.shares,
     })
 }
 
@@ -165,6 +170,7 @@ async fn seed_images(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
                     .owner
                     .map(|o| [("owner".to_string(), o)].into())
                     .unwrap_or_default(),
+                shares: Default::default(),
             });
             ids.push(id);
         }
@@ -190,6 +196,30 @@ async fn delete_image(
     }
     sim.persist();
     tracing::info!(%cloud, region, id, "image deleted out of band");
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// Replaces an image's shares behind the provider's back (a JSON list of account IDs).
+async fn set_shares(
+    State(sim): State<Arc<Sim>>,
+    Path((cloud, region, id)): Path<(String, String, String)>,
+    body: Bytes,
+) -> Response {
+    let Some(cloud) = SimCloud::parse(&cloud) else {
+        return not_found("unknown cloud");
+    };
+    let accounts = match parse_body::<std::collections::BTreeSet<String>>(&body) {
+        Ok(a) => a,
+        Err(e) => return bad_request(e),
+    };
+    {
+        let mut store = sim.store();
+        let Some(img) = store.get_mut(cloud, &region, &id) else {
+            return not_found("no such image");
+        };
+        img.shares = accounts;
+    }
+    sim.persist();
     StatusCode::NO_CONTENT.into_response()
 }
 

@@ -56,6 +56,9 @@ pub(crate) struct Image {
     /// Cloud-specific import parameters echoed by describe calls (`ImageFamily`, `NvmeSupport`, `LicenseType`).
     #[serde(default)]
     pub extra: BTreeMap<String, String>,
+    /// The accounts the image is shared with (ModifyImageSharePermission).
+    #[serde(default)]
+    pub shares: std::collections::BTreeSet<String>,
 }
 
 /// One imported data disk, as DescribeImages reports it back.
@@ -308,6 +311,7 @@ pub(crate) fn test_image(cloud: SimCloud, region: &str, id: &str, name: &str) ->
         data_disks: Vec::new(),
         task_id: String::new(),
         extra: BTreeMap::new(),
+        shares: Default::default(),
     }
 }
 

@@ -1,7 +1,7 @@
 //! Alibaba Cloud ENS (Edge Node Service) images, API version 2017-11-10: the client, and how the `alicloud` block
 //! (shared with ECS) makes it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use serde_json::{json, Value};
@@ -293,6 +293,54 @@ impl ImageApi for EnsClient {
             .collect();
         let total = u64_field(&v, "TotalCount").unwrap_or(0) as usize;
         Ok(ListedPage::new(images, n, page, SELF_IMAGES_PAGE, total))
+    }
+
+    /// DescribeImageSharePermission (alibabacloud-go/ens-20171110): `PageSize` (a string) at most 100, the
+    /// accounts in `Accounts.Account[].AliyunUid`.
+    async fn image_shares(&self, region: &str, id: &str) -> Result<BTreeSet<String>, CloudError> {
+        let mut out = BTreeSet::new();
+        for page in 1..=10usize {
+            let p = ops::params([
+                ("ImageId", id),
+                ("PageSize", "100"),
+                ("PageNumber", &page.to_string()),
+            ]);
+            let v = self
+                .call("DescribeImageSharePermission", region, &p, true)
+                .await?;
+            let accounts = v
+                .get("Accounts")
+                .map(|a| super::super::json::arr_field(a, "Account"))
+                .unwrap_or(&[]);
+            out.extend(accounts.iter().filter_map(|a| str_field(a, "AliyunUid")));
+            let total = u64_field(&v, "TotalCount").unwrap_or(0) as usize;
+            if accounts.len() < 100 || out.len() >= total {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// ModifyImageSharePermission (alibabacloud-go/ens-20171110): `AddAccounts` takes IDs separated by commas,
+    /// `RemoveAccounts` one ID per call.
+    async fn share_image(
+        &self,
+        region: &str,
+        id: &str,
+        add: &[String],
+        remove: &[String],
+    ) -> Result<(), CloudError> {
+        if !add.is_empty() {
+            let p = ops::params([("ImageId", id), ("AddAccounts", &add.join(","))]);
+            self.call("ModifyImageSharePermission", region, &p, true)
+                .await?;
+        }
+        for account in remove {
+            let p = ops::params([("ImageId", id), ("RemoveAccounts", account.as_str())]);
+            self.call("ModifyImageSharePermission", region, &p, true)
+                .await?;
+        }
+        Ok(())
     }
 
     async fn update_image(

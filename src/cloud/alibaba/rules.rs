@@ -26,6 +26,12 @@ const ECS_AND_APSARA_TAKE: &[Take] = &[
     Take::new(Param::DataDisks, "DiskDeviceMapping.2-17.*"),
     Take::new(Param::RoleName, "RoleName"),
     Take::new(Param::SystemDiskSizeGb, "DiskDeviceMapping.1.DiskImageSize"),
+    // ModifyImageSharePermission (alibabacloud-go/ecs-20140526; Apsara Stack's ECS API has it too,
+    // aliyun/terraform-provider-alibabacloudstack).
+    Take::new(
+        Param::ShareWithAccounts,
+        "ModifyImageSharePermission AddAccount.N, RemoveAccount.N",
+    ),
 ];
 
 /// The ImportImage parameters only public ECS has.
@@ -60,6 +66,12 @@ pub const ECS: CloudRules = CloudRules {
     // (alibabacloud-go/ecs-20140526 `client/import_image_request_model.go`); the API answers
     // `InvalidBootMode.NotSupport` otherwise.
     uefi_only_architectures: &["arm64"],
+    // "Each custom image can be shared with up to 50 Alibaba Cloud accounts" (alibabacloud-go/ecs-20140526
+    // ModifyImageSharePermission; the alicloud provider's alicloud_image_share_permission docs).
+    max_shared_accounts: Some(50),
+    // DeleteImage: 403 `ImageUseShared` "The specified image has been shared to others." (Alibaba Cloud ECS API
+    // reference, DeleteImage error codes).
+    delete_refused_while_shared: &["ImageUseShared"],
 };
 
 /// Alibaba Cloud ENS.
@@ -86,7 +98,13 @@ pub const ENS: CloudRules = CloudRules {
         // (alibabacloud-go/ens-20171110 `client/import_image_request_model.go`).
         Take::new(Param::TargetOssRegionId, "TargetOSSRegionId")
             .one_of(&["cn-beijing", "ap-southeast-1"]),
+        // ModifyImageSharePermission (alibabacloud-go/ens-20171110): no limit documented.
+        Take::new(
+            Param::ShareWithAccounts,
+            "ModifyImageSharePermission AddAccounts, RemoveAccounts",
+        ),
     ]],
+    max_shared_accounts: None,
     // ENS's ModifyImageAttribute takes a name only.
     in_place: &[Param::Name],
     data_disk_sizes: None,

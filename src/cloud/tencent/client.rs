@@ -1,5 +1,7 @@
 //! Tencent Cloud CVM image API (version 2017-03-12), JSON POSTs signed with TC3-HMAC-SHA256.
 
+use std::collections::BTreeSet;
+
 use serde_json::{json, Value};
 use url::Url;
 
@@ -140,6 +142,10 @@ pub fn parse_image(v: &Value) -> Image {
         ..Image::default()
     }
 }
+
+/// Accounts sent in one ModifyImageSharePermission (the documentation gives no per-call limit; a guess kept small,
+/// docs/simulator.md).
+const SHARE_CALL: usize = 100;
 
 /// How many `Filters` one DescribeImages takes ("每次请求的`Filters`的上限为10", tencentcloud-sdk-go cvm/v20170312).
 const MAX_FILTERS: usize = 10;
@@ -440,6 +446,55 @@ impl ImageApi for TencentClient {
         let Page { images, total } = Page::of(images, &v);
         let n = images.len();
         Ok(ListedPage::new(images, n, page, PAGE, total))
+    }
+
+    /// DescribeImageSharePermission (tencentcloud-sdk-go cvm/v20170312): no paging, the accounts in
+    /// `SharePermissionSet[].AccountId`.
+    async fn image_shares(&self, region: &str, id: &str) -> Result<BTreeSet<String>, CloudError> {
+        let v = self
+            .call(
+                "DescribeImageSharePermission",
+                region,
+                &json!({ "ImageId": id }),
+                true,
+            )
+            .await?;
+        Ok(arr_field(&v, "SharePermissionSet")
+            .iter()
+            .filter_map(|s| str_field(s, "AccountId"))
+            .collect())
+    }
+
+    /// ModifyImageSharePermission (tencentcloud-sdk-go cvm/v20170312): `AccountIds` (root-account IDs) with
+    /// `Permission` SHARE or CANCEL. An account shared already (`FailedOperation.AccountAlreadyExists`, as a
+    /// retried call meets it) is shared.
+    async fn share_image(
+        &self,
+        region: &str,
+        id: &str,
+        add: &[String],
+        remove: &[String],
+    ) -> Result<(), CloudError> {
+        for (permission, accounts) in [("SHARE", add), ("CANCEL", remove)] {
+            for chunk in accounts.chunks(SHARE_CALL) {
+                let body = json!({"ImageId": id, "AccountIds": chunk, "Permission": permission});
+                match self
+                    .call("ModifyImageSharePermission", region, &body, true)
+                    .await
+                {
+                    Ok(_) => {}
+                    Err(f) => {
+                        let e = CloudError::from(f);
+                        if !(permission == "SHARE"
+                            && e.code == "FailedOperation.AccountAlreadyExists")
+                        {
+                            return Err(e);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     async fn update_image(

@@ -67,6 +67,9 @@ const RULES: CloudRules = CloudRules {
         Take::new(Param::DataDisks, "ImportImageDataDiskList.N.ImageUrl"),
         Take::new(Param::ImageFamily, "ImageFamily"),
         Take::new(Param::Force, "Force"),
+        // ModifyImageSharePermission (tencentcloud-sdk-go cvm/v20170312): root-account IDs, the image's region only.
+        Take::new(Param::ShareWithAccounts, "ModifyImageSharePermission AccountIds")
+            .note("shared with root-account IDs (not QQ numbers), in the image's region"),
     ]],
     in_place: &[Param::Name, Param::Description],
     required: &[Param::Platform, Param::OsVersion],
@@ -80,6 +83,11 @@ const RULES: CloudRules = CloudRules {
     data_disk_format: false,
     system_tag_prefixes: &["qcloud:"],
     uefi_only_architectures: &[],
+    // "每个自定义镜像最多可共享给500个账户" (tencentcloud-sdk-go cvm/v20170312 client.go, ModifyImageSharePermission).
+    max_shared_accounts: Some(500),
+    // DeleteImages: `InvalidImageId.InShared` (tencentcloud-sdk-go cvm/v20170312 errors.go: "被共享的镜像，需要先取消
+    // 共享关系，才能删除").
+    delete_refused_while_shared: &["InvalidImageId.InShared"],
 };
 
 impl Backend for TencentBackend {

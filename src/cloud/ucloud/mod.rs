@@ -97,6 +97,9 @@ const RULES: CloudRules = CloudRules {
     data_disk_format: true,
     system_tag_prefixes: &[],
     uefi_only_architectures: &[],
+    // UHost has no image sharing (ucloud-sdk-go services/uhost: Copy, Create, Describe, Import, Terminate only).
+    max_shared_accounts: None,
+    delete_refused_while_shared: &[],
 };
 
 impl UCloudBackend {

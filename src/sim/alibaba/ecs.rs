@@ -372,6 +372,7 @@ pub(crate) fn import(sim: &Sim, ctx: &Ctx<'_>) -> Out {
         .into_iter()
         .filter_map(|(k, v)| Some((k.to_string(), v?.to_string())))
         .collect(),
+        shares: Default::default(),
     };
     let id = image.id.clone();
     let task = image.task_id.clone();
@@ -696,6 +697,17 @@ pub(crate) fn delete(sim: &Sim, ctx: &Ctx<'_>) -> Out {
                 403,
                 "ImageIsImporting",
                 "The specified Image is importing.",
+            ));
+        }
+        // DeleteImage: 403 `ImageUseShared` (Alibaba Cloud ECS API reference, DeleteImage error codes).
+        if store
+            .get(ctx.cloud, &region, id)
+            .is_some_and(|i| !i.shares.is_empty())
+        {
+            return Err(ali_err(
+                403,
+                "ImageUseShared",
+                "The specified image has been shared to others.",
             ));
         }
         store.remove(ctx.cloud, &region, id);

@@ -103,6 +103,7 @@ pub(crate) fn import(sim: &Sim, ctx: &Ctx<'_>) -> Out {
         data_disks: Vec::new(),
         task_id: String::new(),
         extra: Default::default(),
+        shares: Default::default(),
     };
     let id = image.id.clone();
     sim.store().insert(image);

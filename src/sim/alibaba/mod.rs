@@ -8,6 +8,7 @@ pub(crate) mod auth;
 pub(crate) mod ecs;
 pub(crate) mod ens;
 mod rules;
+mod shares;
 mod tags;
 mod xml;
 
@@ -510,6 +511,8 @@ fn dispatch(sim: &Sim, product: Product, p: &Parsed, ctx: &Ctx<'_>) -> Out {
         (Product::Ens, "DescribeSelfImages") => ens::describe(sim, ctx),
         (Product::Ens, "ModifyImageAttribute") => ens::modify(sim, ctx),
         (Product::Ens, "DeleteImage") => ens::delete(sim, ctx),
+        (Product::Ens, "ModifyImageSharePermission") => shares::ens_modify(sim, ctx),
+        (Product::Ens, "DescribeImageSharePermission") => shares::ens_describe(sim, ctx),
         (Product::Ens, _) => Err(unknown()),
         (Product::Ecs, "TagResources") => tags::tag_resources(sim, ctx),
         (Product::Ecs, "UntagResources") => tags::untag_resources(sim, ctx),
@@ -519,6 +522,8 @@ fn dispatch(sim: &Sim, product: Product, p: &Parsed, ctx: &Ctx<'_>) -> Out {
         (_, "DescribeImages") => ecs::describe(sim, ctx),
         (_, "ModifyImageAttribute") => ecs::modify(sim, ctx),
         (_, "DeleteImage") => ecs::delete(sim, ctx),
+        (_, "ModifyImageSharePermission") => shares::ecs_modify(sim, ctx),
+        (_, "DescribeImageSharePermission") => shares::ecs_describe(sim, ctx),
         _ => Err(unknown()),
     }
 }

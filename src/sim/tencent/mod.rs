@@ -219,6 +219,8 @@ fn dispatch(sim: &Sim, h: &Head, b: &Map<String, Value>) -> Out {
         "DescribeImages",
         "ModifyImageAttribute",
         "DeleteImages",
+        "ModifyImageSharePermission",
+        "DescribeImageSharePermission",
     ];
     if !known.contains(&h.action.as_str()) {
         return Err(err(
@@ -240,6 +242,8 @@ fn dispatch(sim: &Sim, h: &Head, b: &Map<String, Value>) -> Out {
         "ImportImage" => import(sim, r, b),
         "DescribeImages" => describe(sim, r, b),
         "ModifyImageAttribute" => modify(sim, r, b),
+        "ModifyImageSharePermission" => share(sim, r, b),
+        "DescribeImageSharePermission" => shares(sim, r, b),
         _ => delete(sim, r, b),
     }
 }
@@ -451,6 +455,7 @@ fn import(sim: &Sim, region: &str, b: &Map<String, Value>) -> Out {
         data_disks: Vec::new(),
         task_id: String::new(),
         extra,
+        shares: Default::default(),
     };
     let id = image.id.clone();
     sim.store().insert(image);
@@ -666,6 +671,91 @@ fn describe(sim: &Sim, region: &str, b: &Map<String, Value>) -> Out {
     Ok(m)
 }
 
+/// Accounts an image may be shared with ("每个自定义镜像最多可共享给500个账户", tencentcloud-sdk-go cvm/v20170312).
+const MAX_SHARES: usize = 500;
+
+/// ModifyImageSharePermission: `ImageId` (a NORMAL image), `AccountIds` (root-account IDs), `Permission` SHARE or
+/// CANCEL (tencentcloud-sdk-go cvm/v20170312 `ModifyImageSharePermissionRequestParams`); an account shared again:
+/// `FailedOperation.AccountAlreadyExists`.
+fn share(sim: &Sim, region: &str, b: &Map<String, Value>) -> Out {
+    allow(b, &["ImageId", "AccountIds", "Permission"])?;
+    let id = opt_str(b, "ImageId")?.ok_or_else(|| missing("ImageId"))?;
+    check_id(id)?;
+    let accounts = match b.get("AccountIds") {
+        None | Some(Value::Null) => return Err(missing("AccountIds")),
+        Some(v) => str_list(v, "AccountIds")?,
+    };
+    if let Some(a) = accounts
+        .iter()
+        .find(|a| a.is_empty() || !a.bytes().all(|c| c.is_ascii_digit()))
+    {
+        return Err(err(
+            "InvalidAccountId.NotFound",
+            format!("The account id `{a}` is invalid."),
+        ));
+    }
+    let permission = opt_str(b, "Permission")?.ok_or_else(|| missing("Permission"))?;
+    {
+        let mut store = sim.store();
+        let img = store
+            .get_mut(CLOUD, region, id)
+            .ok_or_else(|| not_found(id))?;
+        if !matches!(img.phase(clock::now_ms()), Phase::Available) {
+            return Err(err(
+                "InvalidParameterValue.InvalidImageState",
+                "The image is busy with another operation; try again later.",
+            ));
+        }
+        match permission {
+            "SHARE" => {
+                if let Some(a) = accounts.iter().find(|a| img.shares.contains(**a)) {
+                    return Err(err(
+                        "FailedOperation.AccountAlreadyExists",
+                        format!("The account `{a}` already exists."),
+                    ));
+                }
+                if img.shares.len() + accounts.len() > MAX_SHARES {
+                    return Err(err(
+                        "OverQuota",
+                        "The image is shared with too many accounts.",
+                    ));
+                }
+                img.shares.extend(accounts.iter().map(|a| a.to_string()));
+            }
+            "CANCEL" => {
+                for a in &accounts {
+                    img.shares.remove(*a);
+                }
+            }
+            other => {
+                return Err(err(
+                    "InvalidParameterValue",
+                    format!("The Permission `{other}` is invalid."),
+                ))
+            }
+        }
+    }
+    sim.persist();
+    Ok(Map::new())
+}
+
+/// DescribeImageSharePermission: `ImageId` only, no paging; `SharePermissionSet[]` of `{CreatedTime, AccountId}`.
+fn shares(sim: &Sim, region: &str, b: &Map<String, Value>) -> Out {
+    allow(b, &["ImageId"])?;
+    let id = opt_str(b, "ImageId")?.ok_or_else(|| missing("ImageId"))?;
+    check_id(id)?;
+    let store = sim.store();
+    let img = store.get(CLOUD, region, id).ok_or_else(|| not_found(id))?;
+    let set: Vec<Value> = img
+        .shares
+        .iter()
+        .map(|a| json!({"CreatedTime": clock::iso_z(img.created_ms), "AccountId": a}))
+        .collect();
+    let mut m = Map::new();
+    m.insert("SharePermissionSet".into(), Value::Array(set));
+    Ok(m)
+}
+
 fn not_found(id: &str) -> TcError {
     err(
         "InvalidImageId.NotFound",
@@ -758,6 +848,13 @@ fn delete(sim: &Sim, region: &str, b: &Map<String, Value>) -> Out {
             let img = store.get(CLOUD, region, id).ok_or_else(|| not_found(id))?;
             if matches!(img.phase(now), Phase::Importing { .. }) {
                 return Err(incorrect_state(id));
+            }
+            // "被共享的镜像，需要先取消共享关系，才能删除" (tencentcloud-sdk-go cvm/v20170312 DeleteImages).
+            if !img.shares.is_empty() {
+                return Err(err(
+                    "InvalidImageId.InShared",
+                    format!("The image `{id}` is being shared."),
+                ));
             }
         }
         if dry_run {

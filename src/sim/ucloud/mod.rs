@@ -298,6 +298,7 @@ fn import(
         data_disks: Vec::new(),
         task_id: String::new(),
         extra: Default::default(),
+        shares: Default::default(),
     };
     let id = image.id.clone();
     sim.store().insert(image);

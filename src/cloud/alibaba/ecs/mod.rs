@@ -4,7 +4,7 @@
 pub mod gateway;
 pub mod params;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -17,7 +17,7 @@ use super::rpc::{dry_run_passed, valid_region, AcsRpc, RpcTarget};
 use super::{account, rules};
 use crate::cloud::guard::{answered_or_found, guarded_import, image_id};
 use crate::cloud::http::{self, ClientOptions, Failure};
-use crate::cloud::json::{arr_field, str_field};
+use crate::cloud::json::{arr_field, str_field, u64_field};
 use crate::cloud::ops::{self, Page, PAGE};
 use crate::cloud::settings::Resolved;
 use crate::cloud::{
@@ -485,6 +485,55 @@ impl ImageApi for EcsClient {
         Ok(ListedPage::new(images, n, page, PAGE, total))
     }
 
+    /// DescribeImageSharePermission (alibabacloud-go/ecs-20140526): `PageSize` at most 100, the accounts in
+    /// `Accounts.Account[].AliyunId`.
+    async fn image_shares(&self, region: &str, id: &str) -> Result<BTreeSet<String>, CloudError> {
+        let mut out = BTreeSet::new();
+        for page in 1..=SHARE_PAGES {
+            let p = ops::params([
+                ("RegionId", region),
+                ("ImageId", id),
+                ("PageSize", &SHARE_PAGE.to_string()),
+                ("PageNumber", &page.to_string()),
+            ]);
+            let v = self
+                .call("DescribeImageSharePermission", region, &p, true)
+                .await?;
+            let accounts = v
+                .get("Accounts")
+                .map(|a| arr_field(a, "Account"))
+                .unwrap_or(&[]);
+            out.extend(accounts.iter().filter_map(|a| str_field(a, "AliyunId")));
+            let total = u64_field(&v, "TotalCount").unwrap_or(0) as usize;
+            if accounts.len() < SHARE_PAGE || out.len() >= total {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// ModifyImageSharePermission (alibabacloud-go/ecs-20140526): `AddAccount.N` / `RemoveAccount.N`, N 1 to 10 (more
+    /// are ignored, so longer lists go in several calls).
+    async fn share_image(
+        &self,
+        region: &str,
+        id: &str,
+        add: &[String],
+        remove: &[String],
+    ) -> Result<(), CloudError> {
+        for (field, accounts) in [("AddAccount", add), ("RemoveAccount", remove)] {
+            for chunk in accounts.chunks(SHARE_CALL) {
+                let mut p = ops::params([("RegionId", region), ("ImageId", id)]);
+                for (i, account) in chunk.iter().enumerate() {
+                    p.insert(format!("{field}.{}", i + 1), account.clone());
+                }
+                self.call("ModifyImageSharePermission", region, &p, true)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
     async fn update_image(
         &self,
         region: &str,
@@ -521,6 +570,13 @@ impl ImageApi for EcsClient {
         ops::delete_answered(|| self.call("DeleteImage", region, &p, true)).await
     }
 }
+
+/// Accounts one ModifyImageSharePermission call takes (`AddAccount.N`, N 1 to 10).
+const SHARE_CALL: usize = 10;
+/// DescribeImageSharePermission's largest page.
+const SHARE_PAGE: usize = 100;
+/// Pages read at most (an image is shared with at most 50 accounts).
+const SHARE_PAGES: usize = 10;
 
 #[cfg(test)]
 mod tests {
