@@ -28,6 +28,9 @@ pub(crate) const MIN_RATE: f64 = 0.5;
 /// record whose owner vanished without a trace (a reused process id) cannot hold a turn forever.
 const LONGEST_REQUEST: u64 = 180 * NANOS_PER_SEC;
 
+/// While adapting, a second's turns leave in about this many groups (see [`Window::turns`]).
+const ADAPTING_GROUPS: f64 = 4.0;
+
 const NANOS_PER_SEC: u64 = 1_000_000_000;
 
 /// One turn: taken at `start`, its request answered (or abandoned) at `end`.
@@ -109,7 +112,7 @@ impl Window {
     /// waiting for its answer whose process is gone (`alive` says no) counts as answered now: a killed process
     /// never holds the budget.
     pub(crate) fn tidy(&mut self, now: u64, ceiling: f64, alive: impl Fn(u32) -> bool) {
-        let (_, window) = shape(self.rate(ceiling));
+        let (_, window) = self.turns(ceiling);
         let window = nanos(window);
         for r in &mut self.records {
             if r.end.is_none() {
@@ -126,13 +129,43 @@ impl Window {
         });
     }
 
+    /// How many turns there are and how long after its answer each comes back. At the ceiling, [`shape`]: the
+    /// whole second's turns may leave together (requests of one Terraform round share their describe calls).
+    /// While adapting, the same rate in small groups spread over the second: the cloud's quota is full by
+    /// then (it throttled), and a burst of the whole second's requests into a full quota comes back throttled
+    /// together, where a smooth stream overshoots by one request.
+    fn turns(&self, ceiling: f64) -> (usize, Duration) {
+        let rate = self.rate(ceiling);
+        if self.cubic.is_none() {
+            return shape(rate);
+        }
+        let group = (rate / ADAPTING_GROUPS).ceil().max(1.0);
+        (group as usize, Duration::from_secs_f64(group / rate * WINDOW_MARGIN))
+    }
+
     /// Takes a turn as `id` of process `pid` if one is free at `now`.
     pub(crate) fn try_take(&mut self, now: u64, ceiling: f64, id: u64, pid: u32) -> Take {
         if now < self.hold_until {
             return Take::WaitUntil(self.hold_until);
         }
-        let (turns, window) = shape(self.rate(ceiling));
+        let (turns, window) = self.turns(ceiling);
         let window = nanos(window);
+        if self.cubic.is_some() {
+            // Spread in groups, but never more than the rate's worth in any second (counted from the sends: the
+            // throttled burst that engaged the adaptive rate still fills the cloud's second).
+            let second = nanos(Duration::from_secs_f64(WINDOW_MARGIN));
+            let mut recent: Vec<u64> = self
+                .records
+                .iter()
+                .map(|r| r.start)
+                .filter(|start| start.saturating_add(second) > now)
+                .collect();
+            let per_second = self.rate(ceiling).floor().max(1.0) as usize;
+            if recent.len() >= per_second {
+                recent.sort_unstable();
+                return Take::WaitUntil(recent[recent.len() - per_second].saturating_add(second));
+            }
+        }
         let busy: Vec<Option<u64>> = self
             .records
             .iter()
@@ -200,8 +233,8 @@ impl Window {
         });
     }
 
-    /// An answer that was not throttling came in at `now`: the rate follows CUBIC's curve back up (at most twice
-    /// the measured rate); once the curve is back at `ceiling` the cloud has stopped throttling and the adaptive
+    /// An answer that was not throttling came in at `now`: the rate follows CUBIC's curve back up (growing to at
+    /// most twice the measured rate); once the curve is back at `ceiling` the cloud has stopped throttling and the adaptive
     /// rate is dropped.
     pub(crate) fn answered(&mut self, now: u64, ceiling: f64) {
         let measured = self.measured(now).max(MIN_RATE);
@@ -214,8 +247,10 @@ impl Window {
             self.cubic = None;
             return;
         }
+        // The cap stops growth beyond twice what is being sent; it does not lower the rate (a second of little
+        // demand, e.g. right after the throttled burst's second, says nothing about the quota).
         c.rate = curve
-            .min(MAX_MEASURED_SCALE * measured)
+            .min((MAX_MEASURED_SCALE * measured).max(c.rate))
             .clamp(MIN_RATE.min(ceiling), ceiling);
     }
 }
@@ -320,7 +355,8 @@ mod tests {
             }
             assert!(
                 w.rate(10.0) >= last - 1e-9,
-                "the rate fell without a throttle"
+                "the rate fell without a throttle at {t}: {last} -> {}",
+                w.rate(10.0)
             );
             last = w.rate(10.0);
             t += 100 * MS;
