@@ -478,11 +478,16 @@ mod tests {
         let turns: Vec<Turn> =
             futures_util::future::join_all((0..10).map(|_| rl.acquire("r", "ImportImage"))).await;
         tokio::time::sleep(ms(30)).await;
-        for t in turns {
+        // One of the ten was throttled (the cloud took nine).
+        let mut turns = turns.into_iter();
+        if let Some(t) = turns.next() {
             t.finish(Outcome::Throttled { wait: None }).await;
         }
-        // Seven a second now (0.7 x 10), not ten, in groups of two spread over the second, and nothing until the
-        // throttled burst's second is over.
+        for t in turns {
+            t.finish(Outcome::Answered { wait: None }).await;
+        }
+        // Six a second now (0.7 x 9 = 6.3), not ten, in groups of two spread over the second, and nothing until
+        // the throttled burst's second is over.
         let start = Instant::now();
         let mut sent = Vec::new();
         for _ in 0..12 {
@@ -492,8 +497,11 @@ mod tests {
         }
         let second = Duration::from_secs_f64(WINDOW_MARGIN);
         assert!(sent[0] + ms(30) >= second, "{sent:?}");
-        assert!(most_in_a_second(&sent) <= 7, "{sent:?}");
-        assert!(sent.windows(3).all(|w| w[2] > w[0]), "groups of two: {sent:?}");
+        assert!(most_in_a_second(&sent) <= 6, "{sent:?}");
+        assert!(
+            sent.windows(3).all(|w| w[2] > w[0]),
+            "groups of two: {sent:?}"
+        );
         assert!(sent[11] - sent[0] < Duration::from_secs(2), "{sent:?}");
 
         // The cloud asks for a pause: nothing leaves before it is over.

@@ -140,7 +140,10 @@ impl Window {
             return shape(rate);
         }
         let group = (rate / ADAPTING_GROUPS).ceil().max(1.0);
-        (group as usize, Duration::from_secs_f64(group / rate * WINDOW_MARGIN))
+        (
+            group as usize,
+            Duration::from_secs_f64(group / rate * WINDOW_MARGIN),
+        )
     }
 
     /// Takes a turn as `id` of process `pid` if one is free at `now`.
@@ -207,12 +210,22 @@ impl Window {
             .count() as f64
     }
 
-    /// A request sent at `sent` was throttled, seen at `now`: the rate drops to [`BETA`] of what was being sent,
-    /// and CUBIC's curve restarts from there. Throttled answers to requests sent before the last drop are the
-    /// same congestion (sent before the slower rate applied) and lower nothing again, as TCP lowers its window
-    /// once per round trip; otherwise one burst of throttled answers would take the rate to the floor.
+    /// A request sent at `sent` was throttled, seen at `now`: CUBIC's multiplicative decrease. `W_max`, the rate
+    /// that did not fit, is what was being sent (measured over the last second, across every process sharing this
+    /// state) less this request; the rate drops to [`BETA`] of it and the curve restarts from there.
+    ///
+    /// Throttled answers to requests sent before the last decrease are the same congestion (sent before the slower
+    /// rate applied): each only says that one more request did not fit, so it takes one off `W_max` instead of
+    /// multiplying again (TCP lowers its window once per round trip; botocore, multiplying at every throttled
+    /// answer, takes a burst of them to the floor). After a burst of ten of which seven were throttled, `W_max` is
+    /// the three the cloud took, whatever order the answers came in, which is what several machines on one
+    /// account need to find their share without a cascade of decreases.
     pub(crate) fn throttled(&mut self, now: u64, sent: u64, ceiling: f64) {
-        if self.cubic.as_ref().is_some_and(|c| sent < c.last_fail) {
+        let floor = MIN_RATE.min(ceiling);
+        if let Some(c) = self.cubic.as_mut().filter(|c| sent < c.last_fail) {
+            c.w_max = (c.w_max - 1.0).max(floor);
+            c.k = (c.w_max * (1.0 - BETA) / SCALE).cbrt();
+            c.rate = c.rate.min(c.w_max * BETA).clamp(floor, ceiling);
             return;
         }
         let measured = self.measured(now).max(MIN_RATE);
@@ -220,11 +233,11 @@ impl Window {
             Some(_) => measured.min(self.rate(ceiling)),
             None => measured,
         };
-        let w_max = sending.min(ceiling);
+        let w_max = (sending.min(ceiling) - 1.0).max(floor);
         let k = (w_max * (1.0 - BETA) / SCALE).cbrt();
         let rate = (w_max * BETA)
             .min(MAX_MEASURED_SCALE * measured)
-            .clamp(MIN_RATE.min(ceiling), ceiling);
+            .clamp(floor, ceiling);
         self.cubic = Some(Cubic {
             rate,
             w_max,
@@ -331,16 +344,18 @@ mod tests {
         for i in 1..=10 {
             w.release(i, 40 * MS);
         }
-        // Seven of the ten come back throttled: the first lowers the rate to 0.7 x 10, the others were sent
-        // before that and lower nothing more.
-        for i in 0..7 {
+        // Seven of the ten come back throttled: the first lowers the rate to 0.7 x 9 (nine sent besides it), the
+        // others were sent before that and each takes one more off: the three the cloud took, 0.7 x 3.
+        w.throttled(50 * MS, 0, 10.0);
+        assert!((w.rate(10.0) - 6.3).abs() < 1e-9, "{}", w.rate(10.0));
+        for i in 1..7 {
             w.throttled(50 * MS + i, 0, 10.0);
         }
-        assert!((w.rate(10.0) - 7.0).abs() < 1e-9, "{}", w.rate(10.0));
+        assert!((w.rate(10.0) - 2.1).abs() < 1e-9, "{}", w.rate(10.0));
         assert!(w.adapting());
-        // A request sent after the drop and throttled again lowers it again.
+        // A request sent after the drop and throttled again lowers it again, multiplicatively.
         w.throttled(500 * MS, 100 * MS, 10.0);
-        assert!(w.rate(10.0) < 7.0, "{}", w.rate(10.0));
+        assert!(w.rate(10.0) < 2.1, "{}", w.rate(10.0));
         let low = w.rate(10.0);
         // Answers without throttling, with more requests waiting than turns (every free turn taken at once): the
         // rate follows the cubic curve back to the ceiling, then stops adapting.
