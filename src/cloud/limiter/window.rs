@@ -34,6 +34,9 @@ const LONGEST_REQUEST: u64 = 180 * NANOS_PER_SEC;
 /// bench (three machines on one account) most throttled answers came in such bursts.
 const CALM: Duration = Duration::from_secs(20);
 
+/// One burst's throttled answers take `W_max` down to at most this share of what its first answer left.
+const BURST_FLOOR: f64 = 0.25;
+
 /// While adapting, a second's turns leave in about this many groups (see [`Window::turns`]).
 const ADAPTING_GROUPS: f64 = 4.0;
 
@@ -61,6 +64,9 @@ struct Cubic {
     k: f64,
     /// When the last throttled answer that lowered the rate came in.
     last_fail: u64,
+    /// `W_max` as that answer set it, before the burst's further throttled answers took requests off.
+    #[serde(default)]
+    event_w_max: f64,
 }
 
 /// What [`Window::try_take`] found.
@@ -225,11 +231,14 @@ impl Window {
     /// multiplying again (TCP lowers its window once per round trip; botocore, multiplying at every throttled
     /// answer, takes a burst of them to the floor). After a burst of ten of which seven were throttled, `W_max` is
     /// the three the cloud took, whatever order the answers came in, which is what several machines on one
-    /// account need to find their share without a cascade of decreases.
+    /// account need to find their share without a cascade of decreases (at most down to [`BURST_FLOOR`] of the
+    /// first answer's `W_max`).
     pub(crate) fn throttled(&mut self, now: u64, sent: u64, ceiling: f64) {
         let floor = MIN_RATE.min(ceiling);
         if let Some(c) = self.cubic.as_mut().filter(|c| sent < c.last_fail) {
-            c.w_max = (c.w_max - 1.0).max(floor);
+            // At most down to a quarter of what the burst's first answer left: a machine whose whole burst met a
+            // quota others had filled would otherwise restart from the floor and take seconds to grow back.
+            c.w_max = (c.w_max - 1.0).max(c.event_w_max * BURST_FLOOR).max(floor);
             c.k = (c.w_max * (1.0 - BETA) / SCALE).cbrt();
             c.rate = c.rate.min(c.w_max * BETA).clamp(floor, ceiling);
             return;
@@ -249,6 +258,7 @@ impl Window {
             w_max,
             k,
             last_fail: now,
+            event_w_max: w_max,
         });
     }
 
