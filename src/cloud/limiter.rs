@@ -208,6 +208,49 @@ impl Drop for Turn {
     }
 }
 
+/// A try for a shared turn on its way. The file work runs on a blocking thread and finishes even if the caller
+/// stops waiting (a timeout around the call, Terraform's stop): then the turn it may have taken is forgotten as
+/// soon as the try is done (no request was sent with it), instead of staying held until it is taken as lost.
+struct Pending {
+    handle: Option<tokio::task::JoinHandle<Result<(Take, u64), shared::SharedError>>>,
+    id: u64,
+    ceiling: f64,
+    release: (Arc<Shared>, String),
+}
+
+type Tried = Result<Result<(Take, u64), shared::SharedError>, tokio::task::JoinError>;
+
+impl Pending {
+    async fn wait(&mut self) -> Tried {
+        let Some(handle) = self.handle.as_mut() else {
+            return Ok(Ok((Take::WaitForAnswer, 0)));
+        };
+        let out = handle.await;
+        self.handle = None;
+        out
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        let Some(handle) = self.handle.take() else {
+            return;
+        };
+        let (id, ceiling) = (self.id, self.ceiling);
+        let (shared, name) = self.release.clone();
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                if let Ok(Ok((Take::Taken, _))) = handle.await {
+                    let _ = tokio::task::spawn_blocking(move || {
+                        shared.dir.with(&name, ceiling, |w, _| w.forget(id))
+                    })
+                    .await;
+                }
+            });
+        }
+    }
+}
+
 impl RateLimiter {
     /// A limiter with the given per-action rates and default rate, its state in this process only.
     pub fn new(limits: BTreeMap<String, f64>, default_rate: Option<f64>) -> Self {
@@ -267,12 +310,19 @@ impl RateLimiter {
         if let Some(shared) = &self.shared {
             let shared = shared.clone();
             let name = format!("{} {}", shared.account, key.name);
-            let tried = tokio::task::spawn_blocking(move || {
+            let release = (shared.clone(), name.clone());
+            let handle = tokio::task::spawn_blocking(move || {
                 shared.dir.with(&name, ceiling, |w, now| {
                     (w.try_take(now, ceiling, id, pid), now)
                 })
-            })
-            .await;
+            });
+            let mut pending = Pending {
+                handle: Some(handle),
+                id,
+                ceiling,
+                release,
+            };
+            let tried = pending.wait().await;
             match tried {
                 Ok(Ok((take, now))) => return (take, now, true),
                 Ok(Err(e)) => tracing::debug!(error = %e, "pacing alone: shared state unusable"),
@@ -558,5 +608,35 @@ mod tests {
         // And the budget was used: 12 turns at 4 a window leave within three windows.
         let last = sent.iter().max().unwrap();
         assert!(last.as_secs_f64() < 3.0 * 1.2, "{sent:?}");
+    }
+
+    /// A caller that stops waiting while its try for a shared turn is on a blocking thread leaves no turn behind.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_shared_turn_given_up_mid_try_is_forgotten() {
+        let dir = tempfile::tempdir().unwrap();
+        let rl = RateLimiter::new(
+            [("ImportImage".to_string(), 1.0)].into_iter().collect(),
+            None,
+        )
+        .shared_in(dir.path().join("pacing"), "tencentcloud acct");
+        let mut got = 0;
+        for _ in 0..20 {
+            if tokio::time::timeout(Duration::ZERO, rl.acquire("r", "ImportImage"))
+                .await
+                .is_ok()
+            {
+                got += 1;
+            }
+        }
+        // A try that finished before the timeout looked holds its turn for a window, as it should.
+        let settle = if got > 0 { 1300 } else { 200 };
+        tokio::time::sleep(Duration::from_millis(settle)).await;
+        let start = std::time::Instant::now();
+        let _turn = rl.acquire("r", "ImportImage").await;
+        assert!(
+            start.elapsed() < Duration::from_millis(500),
+            "a given-up try held the only turn: {:?}",
+            start.elapsed()
+        );
     }
 }

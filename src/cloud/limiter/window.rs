@@ -209,6 +209,11 @@ impl Window {
         }
     }
 
+    /// Turn `id` was never used (its taker stopped waiting before it heard it had the turn): as if never taken.
+    pub(crate) fn forget(&mut self, id: u64) {
+        self.records.retain(|r| r.id != id);
+    }
+
     /// No turn before `until`.
     pub(crate) fn hold(&mut self, until: u64) {
         self.hold_until = self.hold_until.max(until);
