@@ -253,9 +253,16 @@ impl Window {
             Some(_) => measured.min(self.rate(ceiling)),
             None => measured,
         };
-        let w_max = (sending.min(ceiling) - 1.0).max(floor);
+        let hit = (sending.min(ceiling) - 1.0).max(floor);
+        // CUBIC's fast convergence (RFC 8312 section 4.6): throttled below the previous plateau, another client
+        // has taken part of the quota, so aim the curve's plateau lower still and leave it room; clients sharing a
+        // quota then converge to fair shares sooner.
+        let w_max = match &self.cubic {
+            Some(c) if hit < c.w_max => (hit * (1.0 + BETA) / 2.0).max(floor),
+            _ => hit,
+        };
         let k = (w_max * (1.0 - BETA) / SCALE).cbrt();
-        let rate = (w_max * BETA)
+        let rate = (hit * BETA)
             .min(MAX_MEASURED_SCALE * measured)
             .clamp(floor, ceiling);
         self.cubic = Some(Cubic {
@@ -417,6 +424,42 @@ mod tests {
         w.answered(1900 * MS, 10.0);
         assert!(w.rate(10.0) <= 2.0, "{}", w.rate(10.0));
         assert!(w.rate(3.0) <= 3.0);
+    }
+
+    #[test]
+    fn throttled_below_the_last_plateau_the_curve_aims_lower_still() {
+        let mut w = Window::default();
+        let mut id = 0;
+        let (n, _) = fill(&mut w, 0, 10.0, &mut id);
+        assert_eq!(n, 10);
+        w.throttled(10 * MS, 0, 10.0);
+        let first = w.cubic.clone().unwrap();
+        assert_eq!(first.w_max, 9.0);
+        // Throttled again, sent after the first decrease, at a lower rate: RFC 8312's fast convergence.
+        w.throttled(3 * S, 2 * S, 10.0);
+        let second = w.cubic.clone().unwrap();
+        let hit = (w.measured(3 * S).max(MIN_RATE).min(first.rate) - 1.0).max(MIN_RATE);
+        assert!(hit < first.w_max);
+        let aimed = (hit * (1.0 + BETA) / 2.0).max(MIN_RATE);
+        assert!((second.w_max - aimed).abs() < 1e-9, "{second:?}");
+        assert!(
+            (second.rate - (hit * BETA).max(MIN_RATE)).abs() < 1e-9,
+            "{second:?}"
+        );
+        // Sending at 2.5 a second when throttled (five in the last two half seconds): the plateau is 0.85 x 1.5.
+        let mut w = Window::default();
+        for i in 0..10u64 {
+            let _ = w.try_take(i * 400 * MS, 10.0, 100 + i, 1);
+            w.release(100 + i, i * 400 * MS + 30 * MS);
+        }
+        w.throttled(4 * S, 3 * S, 10.0);
+        let before = w.cubic.clone().unwrap().w_max;
+        for i in 0..6u64 {
+            let _ = w.try_take(5 * S + i * 400 * MS, 10.0, 200 + i, 1);
+        }
+        w.throttled(7 * S, 6 * S, 10.0);
+        let c = w.cubic.clone().unwrap();
+        assert!(c.w_max < before, "{c:?}");
     }
 
     #[test]
