@@ -10,13 +10,17 @@ use reqwest::header::HeaderMap;
 use serde_json::Value;
 use url::Url;
 
-use super::limiter::RateLimiter;
+use super::limiter::{wait_after, Outcome, RateLimiter};
 use super::{Cloud, CloudError, ConfigError, ErrorKind};
 
 /// Connect timeout for every cloud API call.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Whole-request timeout for every cloud API call.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long one call keeps retrying throttled answers. They do not count against the retry policy's attempts (a
+/// throttled call was not executed, and the limiter has slowed down), so this bounds them instead: well under a
+/// create's default timeout of an hour, long enough for several runs on one account to take their turns.
+pub const THROTTLE_PATIENCE: Duration = Duration::from_secs(15 * 60);
 
 /// How often and how patiently calls are retried (capped exponential backoff with jitter).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -70,6 +74,8 @@ pub struct ClientOptions {
     pub default_rate: Option<f64>,
     /// How long one request may take, answer included.
     pub request_timeout: Duration,
+    /// How long one call retries throttled answers ([`THROTTLE_PATIENCE`]).
+    pub throttle_patience: Duration,
 }
 
 impl Default for ClientOptions {
@@ -79,6 +85,7 @@ impl Default for ClientOptions {
             rate_limits: BTreeMap::new(),
             default_rate: Some(20.0),
             request_timeout: REQUEST_TIMEOUT,
+            throttle_patience: THROTTLE_PATIENCE,
         }
     }
 }
@@ -208,6 +215,8 @@ pub struct HttpCore {
     pub retry: RetryPolicy,
     /// Per-action limiter.
     pub limiter: RateLimiter,
+    /// How long one call retries throttled answers.
+    pub throttle_patience: Duration,
 }
 
 impl HttpCore {
@@ -228,7 +237,18 @@ impl HttpCore {
             client: build_http_client(cloud, options.request_timeout)?,
             retry: options.retry,
             limiter: RateLimiter::new(limits, options.default_rate),
+            throttle_patience: options.throttle_patience,
         })
+    }
+
+    /// Paces this client's calls together with every other provider process of this user that calls the same
+    /// account (`account`: the endpoint and the key id, what the cloud's quota counts), through the shared pacing
+    /// state (see [`RateLimiter`]).
+    pub fn with_account(mut self, account: &str) -> Self {
+        self.limiter = self
+            .limiter
+            .shared_for(&format!("{} {account}", self.cloud));
+        self
     }
 
     /// Sends one API call with rate limiting and retries.
@@ -236,6 +256,9 @@ impl HttpCore {
     /// Throttling and never-sent (connect) failures are always retried. Server errors and
     /// failures after sending are retried only when `idempotent`; otherwise they come back as
     /// [`Failure::Ambiguous`] so the caller can look for the effect before trying again.
+    /// Throttled answers slow the limiter down and are retried without using up the retry policy's attempts, for
+    /// up to the throttle patience; the cloud's hints (`Retry-After`, Alibaba's rate-limit headers) hold the
+    /// action's turns until they pass.
     pub async fn execute(
         &self,
         action: &str,
@@ -245,13 +268,16 @@ impl HttpCore {
         parse: &ParseFn<'_>,
     ) -> Result<Parsed, Failure> {
         let max = self.retry.max_attempts.max(1);
+        let started = tokio::time::Instant::now();
         let mut attempt = 0;
+        let mut throttled = 0u32;
         loop {
             attempt += 1;
             // Held until the answer is read: the request reached the cloud by then.
-            let turn = self.limiter.acquire(action).await;
+            let turn = self.limiter.acquire(region, action).await;
             let rb = build().map_err(Failure::Definite)?;
             tracing::debug!(cloud = %self.cloud, action, region, attempt, "sending cloud API request");
+            let mut hint_headers = None;
             let outcome = match rb.send().await {
                 Err(e) => {
                     let never_sent = e.is_connect();
@@ -287,7 +313,7 @@ impl HttpCore {
                 Ok(resp) => {
                     let status = resp.status().as_u16();
                     let headers = resp.headers().clone();
-                    match resp.bytes().await {
+                    let parsed = match resp.bytes().await {
                         Err(e) => Err((
                             CloudError::transport(
                                 self.cloud,
@@ -300,10 +326,21 @@ impl HttpCore {
                             Ok(p) => Ok(p),
                             Err(e) => Err((e, false)),
                         },
-                    }
+                    };
+                    hint_headers = Some(headers);
+                    parsed
                 }
             };
-            drop(turn);
+            let was_throttled = matches!(&outcome, Err((e, _)) if e.kind == ErrorKind::Throttled);
+            let wait = hint_headers
+                .as_ref()
+                .and_then(|h| wait_after(h, was_throttled));
+            turn.finish(if was_throttled {
+                Outcome::Throttled { wait }
+            } else {
+                Outcome::Answered { wait }
+            })
+            .await;
             let (err, never_sent) = match outcome {
                 Ok(p) => {
                     tracing::debug!(cloud = %self.cloud, action, region, attempt,
@@ -314,8 +351,20 @@ impl HttpCore {
             };
             tracing::debug!(cloud = %self.cloud, action, region, attempt,
                 code = %err.code, request_id = err.request_id.as_deref().unwrap_or("-"), "cloud API request failed");
+            if was_throttled {
+                // Not executed, and the limiter now sends slower (or waits out the cloud's hint): try again
+                // without using up an attempt, after a short jittered pause that keeps the retries of one burst
+                // from arriving together.
+                throttled += 1;
+                attempt -= 1;
+                let pause = self.retry.delay(throttled.min(3));
+                if started.elapsed() + pause < self.throttle_patience {
+                    tokio::time::sleep(pause).await;
+                    continue;
+                }
+                return Err(Failure::Definite(err));
+            }
             let retry_safe = match err.kind {
-                ErrorKind::Throttled => true,
                 ErrorKind::Transport if never_sent => true,
                 ErrorKind::Transport | ErrorKind::Server => idempotent,
                 _ => false,

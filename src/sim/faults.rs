@@ -1,5 +1,6 @@
-//! Injected faults: extra latency, per-cloud/per-action rate limits, and "the next N matching
-//! requests" throttled, answered with a 5xx, or dropped without a response.
+//! Injected faults: extra latency, per-cloud/per-action rate limits counted per account key (the clouds count
+//! their API quotas per account, not per client), and "the next N matching requests" throttled, answered with a
+//! 5xx, or dropped without a response.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -24,7 +25,8 @@ impl Scope {
     }
 }
 
-/// At most `per_second` matching requests per rolling second; the rest are throttled.
+/// At most `per_second` matching requests per rolling second and account key (the key id a request is signed
+/// with: every client of one account shares the quota, as the clouds count it); the rest are throttled.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct RateLimit {
     /// Requests it applies to.
@@ -109,11 +111,43 @@ pub(crate) enum Decision {
     Drop,
 }
 
-/// The live fault set plus the rate-limit windows.
+/// Where a request stands against the tightest rate limit that matched it, for the answer's rate-limit headers
+/// (Alibaba's `x-ratelimit-user-api` / `x-ratelimit-user`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Quota {
+    /// Calls allowed per second.
+    pub limit: u32,
+    /// Calls left in the current rolling second after this one.
+    pub remain: u32,
+    /// Milliseconds until a call is free again (0 when one is free now).
+    pub time_left_ms: i64,
+    /// The rule names an action (a per-API quota) rather than every action of the cloud (a per-user one).
+    pub per_api: bool,
+}
+
+impl Quota {
+    /// The header name and value the Alibaba SDKs read (darabonba-openapi `GetThrottlingTimeLeft`).
+    pub(crate) fn alibaba_header(&self) -> (&'static str, String) {
+        let name = if self.per_api {
+            "x-ratelimit-user-api"
+        } else {
+            "x-ratelimit-user"
+        };
+        (
+            name,
+            format!(
+                "Limit:{},Remain:{},TimeLeft:{}",
+                self.limit, self.remain, self.time_left_ms
+            ),
+        )
+    }
+}
+
+/// The live fault set plus the rate-limit windows (per rule and account key).
 #[derive(Debug, Default)]
 pub(crate) struct Faults {
     spec: FaultSpec,
-    windows: BTreeMap<usize, VecDeque<i64>>,
+    windows: BTreeMap<(usize, String), VecDeque<i64>>,
 }
 
 fn take(list: &mut [Counted], cloud: SimCloud, action: &str) -> bool {
@@ -161,10 +195,17 @@ impl Faults {
             .sum()
     }
 
-    /// Decides the fate of one request arriving at `now_ms`, consuming counted faults.
-    pub(crate) fn decide(&mut self, cloud: SimCloud, action: &str, now_ms: i64) -> Decision {
+    /// Decides the fate of one request signed with account `key` arriving at `now_ms`, consuming counted faults;
+    /// with it, where the request stands against the tightest rate limit it matched.
+    pub(crate) fn decide(
+        &mut self,
+        cloud: SimCloud,
+        action: &str,
+        key: &str,
+        now_ms: i64,
+    ) -> (Decision, Option<Quota>) {
         if take(&mut self.spec.drops, cloud, action) {
-            return Decision::Drop;
+            return (Decision::Drop, None);
         }
         if let Some(e) = self
             .spec
@@ -173,25 +214,55 @@ impl Faults {
             .find(|f| f.count > 0 && f.scope.matches(cloud, action))
         {
             e.count -= 1;
-            return Decision::ServerError(e.status.clamp(500, 599));
+            return (Decision::ServerError(e.status.clamp(500, 599)), None);
         }
         if take(&mut self.spec.throttle, cloud, action) {
-            return Decision::Throttle;
+            return (Decision::Throttle, None);
         }
+        let mut tightest: Option<Quota> = None;
+        let mut decision = Decision::Pass;
         for (i, rl) in self.spec.rate_limits.iter().enumerate() {
             if !rl.scope.matches(cloud, action) {
                 continue;
             }
-            let w = self.windows.entry(i).or_default();
+            let w = self.windows.entry((i, key.to_string())).or_default();
             while w.front().is_some_and(|t| now_ms - *t >= 1000) {
                 w.pop_front();
             }
-            if w.len() >= rl.per_second as usize {
-                return Decision::Throttle;
+            let limit = rl.per_second;
+            let full = w.len() >= limit as usize;
+            if full {
+                decision = Decision::Throttle;
             }
-            w.push_back(now_ms);
+            let used = w.len() + usize::from(!full && decision == Decision::Pass);
+            let remain = (limit as usize).saturating_sub(used) as u32;
+            let time_left_ms = if remain == 0 {
+                w.front().map_or(1000, |t| (t + 1000 - now_ms).max(0))
+            } else {
+                0
+            };
+            let quota = Quota {
+                limit,
+                remain,
+                time_left_ms,
+                per_api: rl.scope.action.is_some(),
+            };
+            if tightest.is_none_or(|q| quota.remain < q.remain) {
+                tightest = Some(quota);
+            }
         }
-        Decision::Pass
+        if decision == Decision::Pass {
+            // Counted only when it passes every limit: a throttled request uses none of the quota.
+            for (i, rl) in self.spec.rate_limits.iter().enumerate() {
+                if rl.scope.matches(cloud, action) {
+                    self.windows
+                        .entry((i, key.to_string()))
+                        .or_default()
+                        .push_back(now_ms);
+                }
+            }
+        }
+        (decision, tightest)
     }
 }
 
@@ -210,14 +281,14 @@ mod tests {
             r#"{"throttle":[{"cloud":"tencentcloud","action":"DescribeImages","count":2}]}"#,
         ));
         let c = SimCloud::Tencentcloud;
-        assert_eq!(f.decide(c, "ImportImage", 0), Decision::Pass);
+        assert_eq!(f.decide(c, "ImportImage", "k", 0).0, Decision::Pass);
         assert_eq!(
-            f.decide(SimCloud::Ucloud, "DescribeImages", 0),
+            f.decide(SimCloud::Ucloud, "DescribeImages", "k", 0).0,
             Decision::Pass
         );
-        assert_eq!(f.decide(c, "DescribeImages", 0), Decision::Throttle);
-        assert_eq!(f.decide(c, "DescribeImages", 0), Decision::Throttle);
-        assert_eq!(f.decide(c, "DescribeImages", 0), Decision::Pass);
+        assert_eq!(f.decide(c, "DescribeImages", "k", 0).0, Decision::Throttle);
+        assert_eq!(f.decide(c, "DescribeImages", "k", 0).0, Decision::Throttle);
+        assert_eq!(f.decide(c, "DescribeImages", "k", 0).0, Decision::Pass);
         assert_eq!(f.spec().throttle[0].count, 0);
     }
 
@@ -228,10 +299,10 @@ mod tests {
             r#"{"drops":[{"count":1}],"errors":[{"count":1,"status":502}],"throttle":[{"count":1}]}"#,
         ));
         let c = SimCloud::AlicloudEcs;
-        assert_eq!(f.decide(c, "X", 0), Decision::Drop);
-        assert_eq!(f.decide(c, "X", 0), Decision::ServerError(502));
-        assert_eq!(f.decide(c, "X", 0), Decision::Throttle);
-        assert_eq!(f.decide(c, "X", 0), Decision::Pass);
+        assert_eq!(f.decide(c, "X", "k", 0).0, Decision::Drop);
+        assert_eq!(f.decide(c, "X", "k", 0).0, Decision::ServerError(502));
+        assert_eq!(f.decide(c, "X", "k", 0).0, Decision::Throttle);
+        assert_eq!(f.decide(c, "X", "k", 0).0, Decision::Pass);
     }
 
     #[test]
@@ -239,11 +310,11 @@ mod tests {
         let mut f = Faults::default();
         f.set(spec(r#"{"errors":[{"count":1},{"count":1,"status":200}]}"#));
         assert_eq!(
-            f.decide(SimCloud::Ucloud, "A", 0),
+            f.decide(SimCloud::Ucloud, "A", "k", 0).0,
             Decision::ServerError(503)
         );
         assert_eq!(
-            f.decide(SimCloud::Ucloud, "A", 0),
+            f.decide(SimCloud::Ucloud, "A", "k", 0).0,
             Decision::ServerError(500)
         );
     }
@@ -255,11 +326,14 @@ mod tests {
             r#"{"rate_limits":[{"cloud":"alicloud","per_second":2}]}"#,
         ));
         let c = SimCloud::AlicloudEcs;
-        assert_eq!(f.decide(c, "A", 0), Decision::Pass);
-        assert_eq!(f.decide(c, "B", 100), Decision::Pass);
-        assert_eq!(f.decide(c, "A", 200), Decision::Throttle);
-        assert_eq!(f.decide(c, "A", 1000), Decision::Pass);
-        assert_eq!(f.decide(SimCloud::Apsarastack, "A", 200), Decision::Pass);
+        assert_eq!(f.decide(c, "A", "k", 0).0, Decision::Pass);
+        assert_eq!(f.decide(c, "B", "k", 100).0, Decision::Pass);
+        assert_eq!(f.decide(c, "A", "k", 200).0, Decision::Throttle);
+        assert_eq!(f.decide(c, "A", "k", 1000).0, Decision::Pass);
+        assert_eq!(
+            f.decide(SimCloud::Apsarastack, "A", "k", 200).0,
+            Decision::Pass
+        );
     }
 
     #[test]
@@ -275,5 +349,46 @@ mod tests {
     #[test]
     fn unknown_fields_rejected() {
         assert!(serde_json::from_str::<FaultSpec>(r#"{"trottle":[]}"#).is_err());
+    }
+
+    #[test]
+    fn rate_limits_count_per_account_key_and_report_the_quota() {
+        let mut f = Faults::default();
+        f.set(spec(
+            r#"{"rate_limits":[{"cloud":"alicloud","action":"DescribeImages","per_second":2}]}"#,
+        ));
+        let c = SimCloud::AlicloudEcs;
+        let (d, q) = f.decide(c, "DescribeImages", "AK1", 0);
+        assert_eq!(d, Decision::Pass);
+        assert_eq!(
+            q,
+            Some(Quota {
+                limit: 2,
+                remain: 1,
+                time_left_ms: 0,
+                per_api: true
+            })
+        );
+        let (d, q) = f.decide(c, "DescribeImages", "AK1", 300);
+        assert_eq!(d, Decision::Pass);
+        assert_eq!(q.map(|q| (q.remain, q.time_left_ms)), Some((0, 700)));
+        let (d, q) = f.decide(c, "DescribeImages", "AK1", 400);
+        assert_eq!(d, Decision::Throttle);
+        assert_eq!(
+            q.map(|q| q.alibaba_header()),
+            Some((
+                "x-ratelimit-user-api",
+                "Limit:2,Remain:0,TimeLeft:600".to_string()
+            ))
+        );
+        // Another account has its own quota; a throttled request used none.
+        assert_eq!(f.decide(c, "DescribeImages", "AK2", 400).0, Decision::Pass);
+        assert_eq!(f.decide(c, "DescribeImages", "AK1", 1000).0, Decision::Pass);
+        assert_eq!(
+            f.decide(c, "DescribeImages", "AK1", 1100).0,
+            Decision::Throttle
+        );
+        // Requests no rule matches carry no quota.
+        assert_eq!(f.decide(c, "ImportImage", "AK1", 0), (Decision::Pass, None));
     }
 }

@@ -76,6 +76,8 @@ pub(crate) struct Reply {
     pub body: Vec<u8>,
     /// Log outcome (`ok`, `error:<Code>`, ...).
     pub outcome: String,
+    /// Extra response headers (Alibaba's rate-limit headers).
+    pub headers: Vec<(&'static str, String)>,
 }
 
 impl Reply {
@@ -90,6 +92,7 @@ impl Reply {
             content_type: "application/json;charset=utf-8",
             body: serde_json::to_vec(value).unwrap_or_default(),
             outcome: outcome.into(),
+            headers: Vec::new(),
         }
     }
 
@@ -100,6 +103,7 @@ impl Reply {
             content_type: "text/plain;charset=utf-8",
             body: text.as_bytes().to_vec(),
             outcome: outcome.into(),
+            headers: Vec::new(),
         }
     }
 
@@ -111,6 +115,11 @@ impl Reply {
             axum::http::header::CONTENT_TYPE,
             HeaderValue::from_static(self.content_type),
         );
+        for (name, value) in self.headers {
+            if let Ok(v) = HeaderValue::from_str(&value) {
+                resp.headers_mut().insert(name, v);
+            }
+        }
         resp
     }
 }

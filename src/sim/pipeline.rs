@@ -10,7 +10,7 @@ use tokio::sync::Notify;
 use crate::app::Sim;
 use crate::clock;
 use crate::cloud::SimCloud;
-use crate::faults::Decision;
+use crate::faults::{Decision, Quota};
 use crate::http::Reply;
 
 /// Per-connection handle that lets a handler close its connection without answering (the
@@ -29,22 +29,31 @@ pub(crate) enum Gate {
     Reply(Reply),
 }
 
-/// Applies latency and faults for one request. A drop never returns when the connection
-/// handle is present (the connection is closed under the handler).
+/// The key id named by an `Authorization` header's `Credential=` (Tencent TC3 `Credential=<id>/<scope>`, Alibaba
+/// ACS3 `Credential=<id>,...`): whose quota a request counts against.
+pub(crate) fn credential_key(authorization: Option<&str>) -> Option<&str> {
+    let rest = authorization?.split_once("Credential=")?.1;
+    rest.split([',', '/', ' ']).next().filter(|k| !k.is_empty())
+}
+
+/// Applies latency and faults for one request signed with account `key` (rate limits count per key), and says
+/// where it stands against the tightest rate limit it matched. A drop never returns when the connection handle is
+/// present (the connection is closed under the handler).
 pub(crate) async fn gate(
     sim: &Sim,
     cloud: SimCloud,
     action: &str,
     region: &str,
+    key: &str,
     kill: Option<&ConnKill>,
-) -> Gate {
+) -> (Gate, Option<Quota>) {
     let extra = sim.faults().latency_ms(cloud, action);
     let delay = sim.config().latency_ms.saturating_add(extra);
     if delay > 0 {
         tokio::time::sleep(Duration::from_millis(delay)).await;
     }
-    let decision = sim.faults().decide(cloud, action, clock::now_ms());
-    match decision {
+    let (decision, quota) = sim.faults().decide(cloud, action, key, clock::now_ms());
+    let gate = match decision {
         Decision::Pass => Gate::Proceed,
         Decision::Throttle => Gate::Throttle,
         Decision::ServerError(status) => Gate::Reply(Reply::text(
@@ -63,7 +72,8 @@ pub(crate) async fn gate(
                 None => Gate::Reply(Reply::text(502, "injected fault: drop", "fault:drop")),
             }
         }
-    }
+    };
+    (gate, quota)
 }
 
 /// Answers a handled request: waits out an injected answer delay (the request has had its effect), then logs
@@ -92,4 +102,27 @@ pub(crate) fn finish(
 ) -> Response {
     sim.record(cloud, action, region, &reply.outcome, reply.status);
     reply.into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_key_comes_from_the_credential() {
+        assert_eq!(
+            credential_key(Some(
+                "TC3-HMAC-SHA256 Credential=AKIDx/2024-01-01/cvm/tc3_request, SignedHeaders=a, Signature=b"
+            )),
+            Some("AKIDx")
+        );
+        assert_eq!(
+            credential_key(Some(
+                "ACS3-HMAC-SHA256 Credential=LTAIy,SignedHeaders=a,Signature=b"
+            )),
+            Some("LTAIy")
+        );
+        assert_eq!(credential_key(Some("Bearer x")), None);
+        assert_eq!(credential_key(None), None);
+    }
 }

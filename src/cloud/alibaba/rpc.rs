@@ -194,8 +194,10 @@ impl AcsRpc {
         signature: SignatureVersion,
         options: &ClientOptions,
     ) -> Result<Self, ConfigError> {
+        // Alibaba counts its API quota per account (key), region and API, whatever the endpoint.
+        let account = keys.access_key.clone();
         Ok(AcsRpc {
-            core: HttpCore::new(cloud, options, &[])?,
+            core: HttpCore::new(cloud, options, &[])?.with_account(&account),
             keys,
             signature,
         })

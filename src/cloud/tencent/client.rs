@@ -208,8 +208,10 @@ pub fn import_body(req: &ImportRequest) -> Value {
 impl TencentClient {
     /// Builds a client; `endpoint` is already checked.
     pub fn new(endpoint: Url, keys: Keys, options: &ClientOptions) -> Result<Self, ConfigError> {
+        let account = format!("{endpoint} {}", keys.secret_id);
         Ok(TencentClient {
-            core: HttpCore::new(Cloud::TencentCloud, options, &[("ImportImage", 10.0)])?,
+            core: HttpCore::new(Cloud::TencentCloud, options, &[("ImportImage", 10.0)])?
+                .with_account(&account),
             endpoint,
             keys,
             plan_dry_run: false,

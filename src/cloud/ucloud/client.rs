@@ -165,8 +165,9 @@ impl UCloudClient {
         project_id: Option<String>,
         options: &ClientOptions,
     ) -> Result<Self, crate::cloud::ConfigError> {
+        let account = format!("{endpoint} {}", keys.public_key);
         Ok(UCloudClient {
-            core: HttpCore::new(cloud, options, &[])?,
+            core: HttpCore::new(cloud, options, &[])?.with_account(&account),
             endpoint,
             keys,
             project_id,

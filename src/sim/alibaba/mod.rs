@@ -333,6 +333,7 @@ fn render(p: &Parsed, status: u16, body: Value, outcome: String) -> Reply {
             content_type: "text/xml;charset=utf-8",
             body: xml::render(&root, &body).into_bytes(),
             outcome,
+            headers: Vec::new(),
         }
     } else {
         Reply::json(status, &body, outcome)
@@ -413,7 +414,12 @@ pub(crate) async fn handle(
         .or_else(|| req.header("x-acs-regionid"))
         .unwrap_or("")
         .to_string();
-    let reply = match pipeline::gate(&sim, cloud, &p.action, &region, kill.as_ref()).await {
+    let key = optional(&p.params, "AccessKeyId")
+        .or_else(|| pipeline::credential_key(req.header("authorization")))
+        .unwrap_or("")
+        .to_string();
+    let (gate, quota) = pipeline::gate(&sim, cloud, &p.action, &region, &key, kill.as_ref()).await;
+    let mut reply = match gate {
         Gate::Reply(r) => r,
         Gate::Throttle => error_reply(
             &p,
@@ -459,6 +465,11 @@ pub(crate) async fn handle(
             }
         },
     };
+    // Alibaba's answers say where the caller stands against its quota (the headers the official SDKs read,
+    // darabonba-openapi `GetThrottlingTimeLeft`).
+    if let Some(q) = quota {
+        reply.headers.push(q.alibaba_header());
+    }
     pipeline::answer(&sim, cloud, &p.action, &region, reply).await
 }
 

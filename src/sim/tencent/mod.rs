@@ -135,7 +135,9 @@ pub(crate) async fn handle(sim: Arc<Sim>, kill: Option<ConnKill>, req: RawReques
             return pipeline::finish(&sim, CLOUD, "", "", error_reply(&e, outcome));
         }
     };
-    let reply = match pipeline::gate(&sim, CLOUD, &h.action, &h.region, kill.as_ref()).await {
+    let key = pipeline::credential_key(req.header("authorization")).unwrap_or("");
+    let (gate, _) = pipeline::gate(&sim, CLOUD, &h.action, &h.region, key, kill.as_ref()).await;
+    let reply = match gate {
         Gate::Reply(r) => r,
         Gate::Throttle => error_reply(
             &err(

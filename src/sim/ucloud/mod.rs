@@ -130,7 +130,9 @@ pub(crate) async fn handle(
             error_reply("", &e, "error:160".into()),
         );
     }
-    let reply = match pipeline::gate(&sim, cloud, &action, &region, kill.as_ref()).await {
+    let key = parsed.params.get("PublicKey").cloned().unwrap_or_default();
+    let (gate, _) = pipeline::gate(&sim, cloud, &action, &region, &key, kill.as_ref()).await;
+    let reply = match gate {
         Gate::Reply(r) => r,
         // UCloud's public error codes (UCloudDoc-Team/api `summary/public.md`): RetCode 153 "API 请求被限流".
         Gate::Throttle => error_reply(
