@@ -18,8 +18,9 @@ Used by `scripts/bench --upload --long-link` between the clients and moto, so th
 Not modelled: slow start, loss, reordering. The kernel's own TCP between the client and the proxy runs on
 loopback, so its congestion control sees no latency.
 
-Prints `listening on 127.0.0.1:<port>` on stdout once ready; runs until SIGTERM or SIGINT. Only the Python
-standard library is used.
+Prints `listening on 127.0.0.1:<port>` on stdout once ready; runs until SIGTERM or SIGINT. `--trace FILE` writes
+one line per chunk put on the link (time it left, connection number, direction, bytes), to see where a client leaves
+the link idle. Only the Python standard library is used.
 """
 
 import argparse

@@ -2,8 +2,9 @@
 //! measured throughput grows.
 //!
 //! Why adapt: on a long link each part spends a round trip and more with nothing to send (the response, the new
-//! request, and per connection at most a TCP window per round trip), so four parts in flight leave much of the link
-//! idle where a local server was saturated by them. The bandwidth-delay product is not known before the first parts
+//! request, and per connection at most a TCP window per round trip), so four parts in flight leave the link idle
+//! between rounds of parts (10-16% of the time at 100 ms and 200 Mbit/s, measured) where they saturated a local
+//! server. The bandwidth-delay product is not known before the first parts
 //! are sent, and what is enough depends on the connections' windows too, so the number is found by measuring: after
 //! each step the throughput at the new level is compared with the level before it.
 //!
@@ -17,11 +18,12 @@
 //! goes back to where it was and stays. Never above the ceiling, which the caller derives from the memory budget
 //! for part buffers. The first parts are not measured: their times include opening connections.
 //!
-//! Why a quarter, from `scripts/bench --upload --long-link` (100 ms, 200 Mbit/s, 8 MiB parts, moto): the rates
-//! measured this way were 20.8 MB/s at 4 parts, 23.2 at 5 (+11.5%) and 24.2 at 6 (+4.3%) on a 25 MB/s link; the
-//! step to 5 is worth its buffer, the one to 6 is within what runs differ by. Half (+12.5% from 4) rejected the
-//! first step in all five runs measured (+9.7% to +12.4%). On the local server (CPU-bound moto) the step to 5 brings nothing measurable,
-//! and a quarter (+6.25%) stays above the noise of averaging four or more parts.
+//! Why a quarter, from `scripts/bench --upload --long-link` (100 ms, 200 Mbit/s, 8 MiB parts, moto), with one-part
+//! steps: the rates measured this way were 20.8 MB/s at 4 parts, 23.2 at 5 and 24.2 at 6 on a 25 MB/s link, and in
+//! five runs the step from 4 to 5 measured +9.7% to +12.4%: half an average part's share (+12.5%) rejected it every
+//! time, a quarter (+6.25%) keeps it. On the local server the step from 4 to 6 passes in about half the runs (moto
+//! gains a little from more requests at once, and four to six parts average out little noise): that costs memory
+//! within the budget (55 MiB peak RSS instead of 39) and no time.
 
 /// Fraction of an average part's throughput one more part in flight must add for the step to be kept.
 const MIN_STEP_GAIN: f64 = 0.25;
