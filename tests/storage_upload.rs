@@ -695,3 +695,100 @@ async fn uploaded_images_are_inspected_through_ranged_reads() {
         .expect("head")
         .is_none());
 }
+
+/// A proxy in front of moto that answers every UploadPart `delay` late (a long round trip, no bandwidth limit) and
+/// records the most part requests it held at once.
+struct SlowParts {
+    endpoint: String,
+    most_at_once: Arc<AtomicUsize>,
+    _task: tokio::task::JoinHandle<()>,
+}
+
+impl SlowParts {
+    async fn start(upstream: String, delay: Duration) -> SlowParts {
+        use axum::body::to_bytes;
+        use axum::extract::Request;
+        let now = Arc::new(AtomicUsize::new(0));
+        let most_at_once = Arc::new(AtomicUsize::new(0));
+        let most = Arc::clone(&most_at_once);
+        let http = proxy_client();
+        let handler = move |req: Request| {
+            let (now, most, http, upstream) = (
+                Arc::clone(&now),
+                Arc::clone(&most),
+                http.clone(),
+                upstream.clone(),
+            );
+            async move {
+                let (parts, body) = req.into_parts();
+                let body = to_bytes(body, usize::MAX).await.unwrap_or_default();
+                if upload_part_number(&parts).is_none() {
+                    return forward(&http, &upstream, &parts, body).await;
+                }
+                let at_once = now.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(at_once, Ordering::SeqCst);
+                tokio::time::sleep(delay).await;
+                let answer = forward(&http, &upstream, &parts, body).await;
+                now.fetch_sub(1, Ordering::SeqCst);
+                answer
+            }
+        };
+        let (endpoint, task) = serve_proxy(axum::Router::new().fallback(handler)).await;
+        SlowParts {
+            endpoint,
+            most_at_once,
+            _task: task,
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parts_in_flight_grow_on_a_slow_link_up_to_the_ceiling() {
+    let moto = Moto::start();
+    let direct = moto.client();
+    direct.create_bucket("slow").await.expect("create bucket");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = pseudo_random(80 * MIB, 9);
+    let path = write_file(dir.path(), "d.raw", &data);
+    let sha = sha_hex(&data);
+    let req = |key: &'static str| UploadRequest {
+        path: &path,
+        bucket: "slow",
+        key,
+        sha256: &sha,
+    };
+    // Every part waits 400 ms: throughput grows with each part in flight, so the upload goes from 2 to its
+    // ceiling of 4 (2 -> 3 -> 4) and never beyond.
+    let proxy = SlowParts::start(moto.endpoint.clone(), Duration::from_millis(400)).await;
+    let client = moto.client_with(moto.credentials.clone(), &proxy.endpoint);
+    let opts = UploadOptions {
+        concurrency: 2,
+        max_concurrency: 4,
+        ..options(5)
+    };
+    let report = client
+        .upload_file(&req("grown.raw"), &opts)
+        .await
+        .expect("upload");
+    assert_eq!((report.parts_total, report.parts_sent), (16, 16));
+    assert_eq!(proxy.most_at_once.load(Ordering::SeqCst), 4);
+    assert_eq!(
+        sha_hex(&download(&direct, "slow", "grown.raw", data.len() as u64).await),
+        sha
+    );
+
+    // A fixed number (the ceiling at the start) never grows.
+    let proxy = SlowParts::start(moto.endpoint.clone(), Duration::from_millis(100)).await;
+    let client = moto.client_with(moto.credentials.clone(), &proxy.endpoint);
+    let opts = UploadOptions {
+        concurrency: 2,
+        max_concurrency: 2,
+        ..options(5)
+    };
+    let report = client
+        .upload_file(&req("fixed.raw"), &opts)
+        .await
+        .expect("upload");
+    assert_eq!(report.parts_sent, 16);
+    assert_eq!(proxy.most_at_once.load(Ordering::SeqCst), 2);
+}

@@ -15,6 +15,7 @@
 mod client;
 mod config;
 mod error;
+mod ramp;
 mod reader;
 mod upload;
 mod xml;

@@ -9,6 +9,10 @@
 //! the same byte range of the local file (each such range is read and hashed locally, which is much cheaper than
 //! sending it). An upload holding any other bytes is left alone. Parts whose ETag is not an MD5 are sent again.
 //!
+//! Parts in flight: the upload starts with [`UploadOptions::concurrency`] parts in flight and adds more, up to
+//! [`UploadOptions::max_concurrency`] and the memory budget, while each added part raises the measured throughput
+//! (see `ramp`): what saturates a nearby server leaves a long link idle between parts.
+//!
 //! Abort: a failed upload (a part that still fails after its retries, a file that changed underneath) is aborted so
 //! no parts linger and cost storage. A cancelled or killed run aborts nothing; the next run resumes it.
 
@@ -25,6 +29,7 @@ use md5::Digest as _;
 use super::client::{etag_md5, CompletedPart, PartBody, S3Client};
 use super::config::{check_bucket, check_key};
 use super::error::StorageError;
+use super::ramp::Ramp;
 use crate::cloud::http::RetryPolicy;
 
 /// Smallest part S3 and the three clouds accept (all but the last part).
@@ -41,6 +46,10 @@ pub const META_SHA256: &str = "cloudimage-sha256";
 const MAX_RESUME_CANDIDATES: usize = 5;
 /// Read size while hashing local ranges for resume checks.
 const VERIFY_CHUNK: usize = 1 << 20;
+/// Memory of the budget that added parts in flight leave to the rest of the process (runtime, HTTP client, hash
+/// state: about 7.5 MiB of peak RSS besides the part buffers in `scripts/bench --upload`), so that the whole upload
+/// stays within the budget: six parts of 8 MiB at most instead of eight. The starting level is not reduced by it.
+const GROWTH_RESERVE: u64 = 16 << 20;
 
 /// What to upload where.
 #[derive(Debug, Clone, Copy)]
@@ -78,9 +87,14 @@ pub type PartObserver = Arc<dyn Fn(&PartEvent) + Send + Sync>;
 pub struct UploadOptions {
     /// Part size; `None` picks [`DEFAULT_PART_SIZE`] or the smallest whole MiB that keeps to [`MAX_PARTS`].
     pub part_size: Option<u64>,
-    /// Parts in flight at most.
+    /// Parts in flight at the start: four saturate a server on the same machine or network (`scripts/bench
+    /// --upload`), so a nearby server never pays for the search below.
     pub concurrency: usize,
-    /// Memory for part buffers: fewer parts fly at once when `concurrency` parts would not fit (at least one).
+    /// Parts in flight the upload may grow to while each added part raises the measured throughput (a long link
+    /// needs more than a nearby server; see `ramp`). At most `concurrency` keeps the number fixed.
+    pub max_concurrency: usize,
+    /// Memory for part buffers: fewer parts fly at once when `concurrency` (or `max_concurrency`) parts would not
+    /// fit (at least one).
     pub memory_budget: u64,
     /// Tries per part before the upload fails (`max_attempts`) and the delays between them, with the API clients'
     /// backoff. Separate from the client's request retries: a part is worth more patience than one request.
@@ -101,6 +115,8 @@ impl Default for UploadOptions {
         Self {
             part_size: None,
             concurrency: 4,
+            // The memory budget is the real bound: 6 parts of the default 8 MiB (see `GROWTH_RESERVE`).
+            max_concurrency: 16,
             memory_budget: 64 << 20,
             // 5 tries, the first retry after 1 s, doubled each time (with jitter), at most 20 s apart.
             part_retry: RetryPolicy {
@@ -120,6 +136,7 @@ impl std::fmt::Debug for UploadOptions {
         f.debug_struct("UploadOptions")
             .field("part_size", &self.part_size)
             .field("concurrency", &self.concurrency)
+            .field("max_concurrency", &self.max_concurrency)
             .field("memory_budget", &self.memory_budget)
             .field("part_retry", &self.part_retry)
             .field("progress_interval", &self.progress_interval)
@@ -371,6 +388,11 @@ struct Shared {
     options: UploadOptions,
     queue: Mutex<VecDeque<u32>>,
     failed: AtomicBool,
+    /// The search for the number of parts in flight.
+    ramp: Mutex<Ramp>,
+    /// Parts allowed in flight now, and whether the workers are done (no part left, or the upload failed): worker
+    /// `i` sends parts while `i` is below the number and waits, without a buffer, otherwise.
+    slots: tokio::sync::watch::Sender<Slots>,
     bytes_done: AtomicU64,
     bytes_sent: AtomicU64,
     parts_done: AtomicU32,
@@ -397,18 +419,62 @@ impl Shared {
         self.queue.lock().ok()?.pop_front()
     }
 
-    async fn worker(self: Arc<Self>) -> Result<Vec<CompletedPart>, StorageError> {
-        let result = self.run_worker().await;
+    /// Wakes the waiting workers to end: no part is left to send, or the upload failed.
+    fn finish_workers(&self) {
+        self.slots.send_modify(|s| s.finished = true);
+    }
+
+    /// Waits until worker `index` may send a part; false when the workers are done.
+    async fn take_slot(&self, index: usize) -> bool {
+        let mut slots = self.slots.subscribe();
+        let ready = slots
+            .wait_for(|s| s.finished || index < s.allowed)
+            .await
+            .map(|s| !s.finished);
+        ready.unwrap_or(false)
+    }
+
+    /// Feeds a finished part to the search for parts in flight, and applies a new number.
+    fn measure_part(&self, started_at: usize, bytes: u64, took: Duration) {
+        let Ok(mut ramp) = self.ramp.lock() else {
+            return;
+        };
+        if let Some(level) = ramp.part_finished(started_at, bytes, took.as_secs_f64()) {
+            if let Some((measured, rate)) = ramp.measured() {
+                tracing::debug!(bucket = %self.bucket, key = %self.key,
+                    "parts in flight: {level} ({}/s measured at {measured}; at most {})",
+                    human_bytes(rate as u64), ramp.ceiling());
+            }
+            self.slots.send_modify(|s| s.allowed = level);
+        }
+    }
+
+    async fn worker(self: Arc<Self>, index: usize) -> Result<Vec<CompletedPart>, StorageError> {
+        let result = self.run_worker(index).await;
         if result.is_err() {
             self.failed.store(true, Ordering::SeqCst);
+            self.finish_workers();
         }
         result
     }
 
-    async fn run_worker(&self) -> Result<Vec<CompletedPart>, StorageError> {
+    async fn run_worker(&self, index: usize) -> Result<Vec<CompletedPart>, StorageError> {
         let mut done = Vec::new();
         let mut buf = Vec::new();
-        while let Some(number) = self.next_part() {
+        loop {
+            if index >= self.slots.borrow().allowed {
+                // Waiting for a slot: the buffer goes back to the allocator, within the budget for the others.
+                buf = Vec::new();
+            }
+            if !self.take_slot(index).await {
+                break;
+            }
+            let Some(number) = self.next_part() else {
+                self.finish_workers();
+                break;
+            };
+            let level = self.slots.borrow().allowed;
+            let started = Instant::now();
             let (offset, len) = self.layout.range(number);
             let file = Arc::clone(&self.file);
             let path = self.path.clone();
@@ -455,6 +521,7 @@ impl Shared {
                 .then(|| body.sha256_base64());
             // Take the buffer back for the next part when no one else holds it.
             buf = body.data.try_into_mut().map(Vec::from).unwrap_or_default();
+            self.measure_part(level, len, started.elapsed());
             self.bytes_done.fetch_add(len, Ordering::SeqCst);
             self.bytes_sent.fetch_add(len, Ordering::SeqCst);
             self.parts_sent.fetch_add(1, Ordering::SeqCst);
@@ -476,6 +543,13 @@ impl Shared {
         }
         Ok(done)
     }
+}
+
+/// Parts allowed in flight, and whether the part workers are done.
+#[derive(Debug, Clone, Copy)]
+struct Slots {
+    allowed: usize,
+    finished: bool,
 }
 
 /// Checks the request (bucket, key, content SHA-256) and opens its file, which must be a regular file.
@@ -721,10 +795,14 @@ impl S3Client {
         upload: &MultipartUpload,
         report: &mut UploadReport,
     ) -> Result<Vec<CompletedPart>, StorageError> {
-        let concurrency = options
-            .concurrency
-            .clamp(1, 64)
-            .min((options.memory_budget / layout.part_size).max(1) as usize);
+        // Parts whose buffers fit in the memory budget (at least one); those the growth may reach leave room for
+        // the rest of the process.
+        let fit = (options.memory_budget / layout.part_size).max(1) as usize;
+        let grow_fit =
+            (options.memory_budget.saturating_sub(GROWTH_RESERVE) / layout.part_size) as usize;
+        let start = options.concurrency.clamp(1, 64).min(fit);
+        let ramp = Ramp::new(start, options.max_concurrency.clamp(1, 64).min(grow_fit));
+        let workers_needed = ramp.ceiling().min(layout.count as usize);
         let existing = &upload.existing;
         let missing: VecDeque<u32> = (1..=layout.count)
             .filter(|n| !existing.contains_key(n))
@@ -741,6 +819,11 @@ impl S3Client {
             options: options.clone(),
             queue: Mutex::new(missing),
             failed: AtomicBool::new(false),
+            slots: tokio::sync::watch::Sender::new(Slots {
+                allowed: ramp.level(),
+                finished: false,
+            }),
+            ramp: Mutex::new(ramp),
             bytes_done: AtomicU64::new(reused_bytes),
             bytes_sent: AtomicU64::new(0),
             parts_done: AtomicU32::new(existing.len() as u32),
@@ -750,8 +833,8 @@ impl S3Client {
 
         let _ticker = AbortOnDrop(tokio::spawn(progress(Arc::clone(&shared), Instant::now())));
         let mut workers = tokio::task::JoinSet::new();
-        for _ in 0..concurrency {
-            workers.spawn(Arc::clone(&shared).worker());
+        for index in 0..workers_needed {
+            workers.spawn(Arc::clone(&shared).worker(index));
         }
         let mut parts: Vec<CompletedPart> = existing.values().cloned().collect();
         let mut failure: Option<StorageError> = None;
@@ -773,6 +856,17 @@ impl S3Client {
         report.parts_sent = shared.parts_sent.load(Ordering::SeqCst);
         report.bytes_sent = shared.bytes_sent.load(Ordering::SeqCst);
         report.retries = shared.retries.load(Ordering::SeqCst);
+        if let Ok(ramp) = shared.ramp.lock() {
+            if ramp.level() != start {
+                tracing::info!(
+                    bucket = req.bucket,
+                    key = req.key,
+                    "sent with {} parts in flight (measured: started with {start}, at most {})",
+                    ramp.level(),
+                    ramp.ceiling()
+                );
+            }
+        }
         match failure {
             Some(e) => Err(e),
             None => Ok(parts),
