@@ -31,7 +31,8 @@ pub(super) struct Upload {
     client: S3Client,
 }
 
-/// The upload settings: the storage client's defaults (four parts in flight within 64 MiB of part buffers,
+/// The upload settings: the storage client's defaults (four parts in flight at the start, up to six while the
+/// measured throughput grows, within 64 MiB of part buffers,
 /// `Content-MD5` and the signed payload SHA-256 per part, INFO progress every 10 seconds), which
 /// `scripts/bench --upload` measures through the `cloudimage-upload` example.
 fn options() -> UploadOptions {
