@@ -149,3 +149,27 @@ fn shared_behind_terraforms_back_still_deletes_and_ucloud_refuses_shares() {
     );
     assert!(all.contains("share_with_accounts"), "{all}");
 }
+
+/// An account known only at apply (another resource's output) is planned as unknown and shared at apply.
+#[test]
+fn an_account_known_only_at_apply_is_shared() {
+    let env = Env::new(Tf::V1_15, 0.5);
+    let b = backend("alicloud");
+    env.config(
+        b,
+        "later",
+        "later",
+        "share_with_accounts = [\"100000000001\", terraform_data.account.output]",
+    );
+    let main = std::fs::read_to_string(env.ws.work().join("main.tf")).unwrap();
+    std::fs::write(
+        env.ws.work().join("main.tf"),
+        format!(
+            "{main}\nresource \"terraform_data\" \"account\" {{\n  input = \"100000000004\"\n}}\n"
+        ),
+    )
+    .unwrap();
+    env.ws.ok(&["apply", "-auto-approve", "-no-color"]);
+    assert_eq!(shared(&env, "alicloud").1, ["100000000001", "100000000004"]);
+    assert_eq!(env.ws.plan_code(&[]), 0);
+}

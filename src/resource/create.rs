@@ -390,8 +390,13 @@ impl CustomImage {
         .await;
         if let Err(d) = done {
             let mut model = ImageModel::from_value(state);
-            model.share_with_accounts =
-                Field::Known(client.image_shares(region, id).await.unwrap_or_default());
+            model.share_with_accounts = Field::Known(
+                client
+                    .image_shares(region, id)
+                    .await
+                    .unwrap_or_default()
+                    .into(),
+            );
             out.state = Some(model.to_value());
             out.diagnostics.push(Diagnostic::warning(
                 format!("{cloud} image {id} was made but not shared with every account"),

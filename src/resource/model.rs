@@ -197,18 +197,37 @@ impl FieldValue for BTreeMap<String, Field<String>> {
     }
 }
 
-impl FieldValue for BTreeSet<String> {
+/// A set of strings as Terraform holds it: while planning, some elements may not be known yet.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StringSet(pub Vec<Field<String>>);
+
+impl StringSet {
+    /// The known elements.
+    pub fn known(&self) -> BTreeSet<String> {
+        self.0.iter().filter_map(Field::string).collect()
+    }
+
+    /// Whether every element is known.
+    pub fn is_known(&self) -> bool {
+        self.0.iter().all(Field::is_known)
+    }
+}
+
+impl From<BTreeSet<String>> for StringSet {
+    fn from(set: BTreeSet<String>) -> Self {
+        StringSet(set.into_iter().map(Field::Known).collect())
+    }
+}
+
+impl FieldValue for StringSet {
     fn from_cty(v: &Value) -> Option<Self> {
         match v {
-            Value::Set(items) => items
-                .iter()
-                .map(|i| i.as_str().map(str::to_string))
-                .collect(),
+            Value::Set(items) => Some(StringSet(items.iter().map(Field::read).collect())),
             _ => None,
         }
     }
     fn to_cty(&self) -> Value {
-        Value::Set(self.iter().map(|s| Value::string(s.clone())).collect())
+        Value::Set(self.0.iter().map(Field::write).collect())
     }
 }
 
@@ -384,7 +403,7 @@ block_model! {
         /// `imds_support`.
         imds_support: String = attr::IMDS_SUPPORT,
         /// `share_with_accounts`.
-        share_with_accounts: BTreeSet<String> = attr::SHARE_WITH_ACCOUNTS,
+        share_with_accounts: StringSet = attr::SHARE_WITH_ACCOUNTS,
         /// `tags`.
         tags: BTreeMap<String, Field<String>> = attr::TAGS,
         /// `status`.

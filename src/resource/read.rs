@@ -121,7 +121,7 @@ impl CustomImage {
                     };
                     match shared {
                         Ok(accounts) if !accounts.is_empty() => {
-                            state.share_with_accounts = Field::Known(accounts)
+                            state.share_with_accounts = Field::Known(accounts.into())
                         }
                         Ok(_) => {}
                         Err(e) => {

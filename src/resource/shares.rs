@@ -12,7 +12,7 @@ use crate::cloud::{Cloud, CloudError, ImageApi, Param};
 use crate::provider::Diagnostic;
 
 use super::diagnostics::cloud_diagnostic;
-use super::model::{attr, Field};
+use super::model::{attr, Field, StringSet};
 
 /// What to add and what to remove to go from `have` to `want`.
 pub(super) fn changes(
@@ -31,8 +31,8 @@ pub(super) fn shares_images(cloud: Cloud) -> bool {
 }
 
 /// The known accounts of a field (empty when null or unknown).
-pub(super) fn accounts(field: &Field<BTreeSet<String>>) -> BTreeSet<String> {
-    field.known().cloned().unwrap_or_default()
+pub(super) fn accounts(field: &Field<StringSet>) -> BTreeSet<String> {
+    field.known().map(StringSet::known).unwrap_or_default()
 }
 
 /// Makes the shares of `id` go from `have` to `want` within `timeout`.
@@ -72,12 +72,12 @@ pub(super) async fn refreshed(
     client: &dyn ImageApi,
     region: &str,
     id: &str,
-    stored: &Field<BTreeSet<String>>,
-) -> Result<Field<BTreeSet<String>>, CloudError> {
+    stored: &Field<StringSet>,
+) -> Result<Field<StringSet>, CloudError> {
     if stored.known().is_none() || !shares_images(client.cloud()) {
         return Ok(stored.clone());
     }
-    Ok(Field::Known(client.image_shares(region, id).await?))
+    Ok(Field::Known(client.image_shares(region, id).await?.into()))
 }
 
 /// Unshares `id` from every account the cloud lists for it (before a delete the cloud refuses while shared).

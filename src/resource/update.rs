@@ -63,7 +63,9 @@ impl CustomImage {
                 }
             }
         }
-        if planned.share_with_accounts != prior.share_with_accounts {
+        if shares::accounts(&planned.share_with_accounts)
+            != shares::accounts(&prior.share_with_accounts)
+        {
             let client = match self.client(cloud) {
                 Ok(c) => c,
                 Err(e) => {

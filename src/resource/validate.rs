@@ -177,13 +177,13 @@ pub(super) fn configuration(config: &Value) -> Diagnostics {
 /// The accounts an image is shared with: account IDs (the clouds' account IDs are numbers: Alibaba Cloud's
 /// `AliyunId`, Tencent Cloud's root-account ID, which is not a QQ number), at most as many as the cloud allows.
 fn shared_accounts(cloud: Cloud, r: &CloudRules, m: &ImageModel, diags: &mut Diagnostics) {
-    let Some(accounts) = m.share_with_accounts.known() else {
+    let Some(accounts) = m.share_with_accounts.known().map(|s| s.known()) else {
         return;
     };
     if !r.supports(Param::ShareWithAccounts) {
         return;
     }
-    for a in accounts {
+    for a in &accounts {
         if a.is_empty() || !a.bytes().all(|b| b.is_ascii_digit()) {
             diags.push(
                 Diagnostic::error(
@@ -388,7 +388,10 @@ fn sizes(r: &CloudRules, m: &ImageModel, diags: &mut Diagnostics) {
 fn sets(config: &Value, m: &ImageModel, param: Param) -> bool {
     match param.def().kind {
         Kind::Tags => m.tags.known().is_some_and(|t| !t.is_empty()),
-        Kind::Accounts => m.share_with_accounts.known().is_some_and(|a| !a.is_empty()),
+        Kind::Accounts => m
+            .share_with_accounts
+            .known()
+            .is_some_and(|a| !a.0.is_empty()),
         Kind::DataDisks => !m.disks().is_empty(),
         Kind::Text | Kind::Flag | Kind::Gib => config
             .get_attr(param.attribute())
