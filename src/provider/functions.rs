@@ -75,3 +75,78 @@ impl Functions {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cty::{Type, Value};
+    use crate::provider::protocol::FunctionParameter;
+
+    struct Echo;
+
+    impl Function for Echo {
+        fn name(&self) -> &'static str {
+            "echo"
+        }
+        fn schema(&self) -> FunctionSchema {
+            FunctionSchema {
+                parameters: vec![FunctionParameter {
+                    name: "text".into(),
+                    ty: Type::String,
+                    description: String::new(),
+                }],
+                returns: Type::String,
+                summary: String::new(),
+                description: String::new(),
+            }
+        }
+        fn call(&self, arguments: &[Value]) -> Result<Value, FunctionError> {
+            match arguments.first().and_then(Value::as_str) {
+                Some("") => Err(FunctionError {
+                    text: "empty".into(),
+                    argument: Some(0),
+                }),
+                Some(s) => Ok(Value::string(s)),
+                None => Err(FunctionError {
+                    text: "no text".into(),
+                    argument: None,
+                }),
+            }
+        }
+    }
+
+    fn arg(v: &Value) -> DynamicValue {
+        DynamicValue {
+            msgpack: crate::cty::msgpack::encode(v, &Type::String).unwrap(),
+            json: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn calls_decode_arguments_and_pass_errors_on() {
+        let f = Functions::new(vec![Arc::new(Echo)]);
+        let ok = f.call("echo", vec![arg(&Value::string("hi"))]);
+        assert!(ok.error.is_none());
+        let back = crate::cty::msgpack::decode(&ok.result.unwrap().msgpack, &Type::String).unwrap();
+        assert_eq!(back, Value::string("hi"));
+        let e = f.call("echo", vec![arg(&Value::string(""))]).error.unwrap();
+        assert_eq!((e.text.as_str(), e.argument), ("empty", Some(0)));
+        assert!(f
+            .call("echo", vec![])
+            .error
+            .unwrap()
+            .text
+            .contains("takes 1 arguments"));
+        assert!(f
+            .call("nope", vec![])
+            .error
+            .unwrap()
+            .text
+            .contains("no function"));
+        let bad = DynamicValue {
+            msgpack: vec![0xc1],
+            json: Vec::new(),
+        };
+        assert_eq!(f.call("echo", vec![bad]).error.unwrap().argument, Some(0));
+    }
+}

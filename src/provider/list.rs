@@ -192,3 +192,62 @@ pub(super) fn generate(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::schema::{Attribute, NestedBlock};
+
+    #[test]
+    fn the_default_configuration_keeps_what_configuration_sets() {
+        let mut deprecated = Attribute::optional("old", Type::String, "");
+        deprecated.deprecated = true;
+        let block = Block {
+            attributes: vec![
+                Attribute::optional_computed("id", Type::String, ""),
+                Attribute::required("name", Type::String, ""),
+                Attribute::optional("note", Type::String, ""),
+                Attribute::optional_computed("region", Type::String, ""),
+                Attribute::computed("status", Type::String, ""),
+                deprecated,
+            ],
+            blocks: vec![NestedBlock::list(
+                "disks",
+                Block {
+                    attributes: vec![
+                        Attribute::optional("url", Type::String, ""),
+                        Attribute::computed("size", Type::Number, ""),
+                    ],
+                    ..Block::default()
+                },
+                4,
+            )],
+            ..Block::default()
+        };
+        let state = Value::object([
+            ("id", Value::string("i-1")),
+            ("name", Value::string("web")),
+            ("note", Value::string("")),
+            ("region", Value::string("r1")),
+            ("status", Value::string("available")),
+            ("old", Value::string("x")),
+            (
+                "disks",
+                Value::List(vec![Value::object([
+                    ("url", Value::string("u")),
+                    ("size", Value::string("9")),
+                ])]),
+            ),
+        ]);
+        let config = config_from_state(&block, &state);
+        assert_eq!(config.get_attr("id"), Some(&Value::Null));
+        assert_eq!(config.get_attr("name"), Some(&Value::string("web")));
+        assert_eq!(config.get_attr("note"), Some(&Value::Null));
+        assert_eq!(config.get_attr("region"), Some(&Value::string("r1")));
+        assert_eq!(config.get_attr("status"), Some(&Value::Null));
+        assert_eq!(config.get_attr("old"), Some(&Value::Null));
+        let disk = &config.get_attr("disks").and_then(Value::as_list).unwrap()[0];
+        assert_eq!(disk.get_attr("url"), Some(&Value::string("u")));
+        assert_eq!(disk.get_attr("size"), Some(&Value::Null));
+    }
+}
