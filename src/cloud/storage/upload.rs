@@ -638,18 +638,28 @@ impl S3Client {
         let local = open_local(req)?;
         let layout = self.plan_layout(local.state.size, options)?;
         let mut report = UploadReport::planned(layout);
-        if self.holds_content(req, &local, layout.size).await? {
-            report.already_present = true;
-            return Ok(report);
-        }
         if layout.size <= layout.part_size {
+            if self.holds_content(req, &local, layout.size).await? {
+                report.already_present = true;
+                return Ok(report);
+            }
             self.put_whole(req, &local, layout.size, options).await?;
             report.parts_sent = 1;
             report.bytes_sent = layout.size;
             return Ok(report);
         }
+        // The object check and the look for an unfinished upload are independent reads: made together, a long
+        // link pays one round trip for both.
+        let (holds, found) = tokio::join!(
+            self.holds_content(req, &local, layout.size),
+            self.find_resumable(req, layout, &local.file)
+        );
+        if holds? {
+            report.already_present = true;
+            return Ok(report);
+        }
         let upload = self
-            .find_or_start_upload(req, &local, layout, &mut report)
+            .find_or_start_upload(req, &local, layout, found, &mut report)
             .await?;
         let started = Instant::now();
         let sent = self
@@ -735,17 +745,18 @@ impl S3Client {
         self.verify_object(req, size, &local.sha256).await
     }
 
-    /// The multipart upload to send parts to: an unfinished one holding this file's bytes (with its verified
-    /// parts), else a new one. Records the upload in `report`.
+    /// The multipart upload to send parts to: the unfinished one `found` holding this file's bytes (with its
+    /// verified parts), else a new one. Records the upload in `report`.
     async fn find_or_start_upload(
         &self,
         req: &UploadRequest<'_>,
         local: &LocalFile<'_>,
         layout: Layout,
+        found: Result<Option<Resumable>, StorageError>,
         report: &mut UploadReport,
     ) -> Result<MultipartUpload, StorageError> {
         // Resuming is an optimisation: a service that cannot list unfinished uploads gets a fresh one.
-        let found = match self.find_resumable(req, layout, &local.file).await {
+        let found = match found {
             Ok(found) => found,
             Err(e @ (StorageError::File { .. } | StorageError::FileChanged(_))) => return Err(e),
             Err(e) => {
@@ -962,7 +973,7 @@ impl S3Client {
         req: &UploadRequest<'_>,
         layout: Layout,
         file: &Arc<std::fs::File>,
-    ) -> Result<Option<(String, BTreeMap<u32, CompletedPart>)>, StorageError> {
+    ) -> Result<Option<Resumable>, StorageError> {
         let mut uploads: Vec<_> = self
             .list_multipart_uploads(req.bucket, req.key)
             .await?
@@ -1041,6 +1052,9 @@ impl S3Client {
 }
 
 /// Logs a progress line every `progress_interval` until aborted.
+/// An unfinished upload to resume: its ID and the parts it holds that match the file.
+type Resumable = (String, BTreeMap<u32, CompletedPart>);
+
 async fn progress(shared: Arc<Shared>, started: Instant) {
     let every = shared
         .options
