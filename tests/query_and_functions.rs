@@ -396,3 +396,49 @@ output "bad_id" {
         assert!(all.contains("unknown cloud \"aws\""), "{all}");
     }
 }
+
+/// Generated configuration leaves what the cloud cannot report null. That describes the image as it is, but a
+/// new image needs it: a create without a disk image, and a change that would replace an adopted image, fail at
+/// plan, before Terraform destroys anything.
+#[test]
+fn a_new_image_without_a_source_fails_at_plan_and_nothing_is_destroyed() {
+    let env = Env::new(Tf::V1_15, 0.0);
+    let ids = seed(&env, &[image("ucloud", "cn-bj2", "adopted", None)]);
+    let block = |name: &str| {
+        format!(
+            "{}\nresource \"cloudimage_custom_image\" \"adopted\" {{\n  cloud  = \"ucloud\"\n  region = \"cn-bj2\"\n  \
+             name   = \"{name}\"\n}}\n\nimport {{\n  to = cloudimage_custom_image.adopted\n  id = \"ucloud/cn-bj2/{}\"\n}}\n",
+            provider_block(&env.sim, None),
+            ids[0]
+        )
+    };
+    env.ws.write_config(&block("adopted"));
+    env.ws.ok(&["apply", "-auto-approve", "-no-color"]);
+    assert_eq!(env.ws.plan_code(&[]), 0);
+
+    // UCloud cannot rename: the new name would replace the image, which needs a disk image.
+    env.ws.write_config(&block("renamed"));
+    let refused = env.ws.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_ne!(refused.code, 0);
+    let all = refused.all();
+    assert!(all.contains("No disk image"), "{all}");
+    assert!(all.contains("is required on ucloud"), "{all}");
+    let left = env.images("ucloud");
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert_eq!(left[0]["name"], "adopted");
+
+    // A create without one fails at plan too, naming the attribute.
+    env.ws.write_config(&format!(
+        "{}\nresource \"cloudimage_custom_image\" \"fresh\" {{\n  cloud = \"tencentcloud\"\n  region = \"ap-guangzhou\"\n  \
+         name = \"fresh\"\n}}\n",
+        provider_block(&env.sim, None)
+    ));
+    let refused = env.ws.run(&["plan", "-no-color"]);
+    assert_ne!(refused.code, 0);
+    let all = refused.all();
+    assert!(all.contains("No disk image"), "{all}");
+    assert!(
+        all.contains("platform is required on tencentcloud"),
+        "{all}"
+    );
+}
