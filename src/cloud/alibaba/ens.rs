@@ -298,27 +298,17 @@ impl ImageApi for EnsClient {
     /// DescribeImageSharePermission (alibabacloud-go/ens-20171110): `PageSize` (a string) at most 100, the
     /// accounts in `Accounts.Account[].AliyunUid`.
     async fn image_shares(&self, region: &str, id: &str) -> Result<BTreeSet<String>, CloudError> {
-        let mut out = BTreeSet::new();
-        for page in 1..=10usize {
+        super::rpc::share_accounts("AliyunUid", 100, |page| async move {
             let p = ops::params([
                 ("ImageId", id),
                 ("PageSize", "100"),
                 ("PageNumber", &page.to_string()),
             ]);
-            let v = self
+            Ok(self
                 .call("DescribeImageSharePermission", region, &p, true)
-                .await?;
-            let accounts = v
-                .get("Accounts")
-                .map(|a| super::super::json::arr_field(a, "Account"))
-                .unwrap_or(&[]);
-            out.extend(accounts.iter().filter_map(|a| str_field(a, "AliyunUid")));
-            let total = u64_field(&v, "TotalCount").unwrap_or(0) as usize;
-            if accounts.len() < 100 || out.len() >= total {
-                break;
-            }
-        }
-        Ok(out)
+                .await?)
+        })
+        .await
     }
 
     /// ModifyImageSharePermission (alibabacloud-go/ens-20171110): `AddAccounts` takes IDs separated by commas,

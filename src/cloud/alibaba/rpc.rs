@@ -1,14 +1,15 @@
 //! The signed RPC transport ECS, ENS and Apsara Stack share: common parameters, the two signatures, the answer
 //! envelopes and the error vocabulary.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
 
 use serde_json::Value;
 use url::Url;
 
 use super::sign::{acs3_authorization, acs_canonical_query, acs_rpc_signature, Acs3Request};
 use crate::cloud::http::{host_header, json_answer, ClientOptions, Failure, HttpCore, Parsed};
-use crate::cloud::json::{arr_field, now_rfc3339, str_field};
+use crate::cloud::json::{arr_field, now_rfc3339, str_field, u64_field};
 use crate::cloud::sign::sha256_hex;
 use crate::cloud::{Cloud, CloudError, ConfigError, ErrorKind, Image, Secret};
 
@@ -310,6 +311,35 @@ pub fn valid_region(cloud: Cloud, region: &str) -> Result<&str, CloudError> {
     } else {
         Err(ConfigError::new(cloud, format!("region {region:?} is not a valid region id")).into())
     }
+}
+
+/// Every account a DescribeImageSharePermission listing names, in ECS and ENS alike: `Accounts.Account[]` with the
+/// ID in `field` (`AliyunId` on ECS, `AliyunUid` on ENS) and `TotalCount`, read `page_size` at a time with `fetch`
+/// (pages from 1) until a page is short or the total is reached.
+pub async fn share_accounts<F, Fut>(
+    field: &str,
+    page_size: usize,
+    mut fetch: F,
+) -> Result<BTreeSet<String>, CloudError>
+where
+    F: FnMut(usize) -> Fut,
+    Fut: Future<Output = Result<Value, CloudError>>,
+{
+    let mut out = BTreeSet::new();
+    // An image is shared with at most a few hundred accounts: ten pages are more than any listing needs.
+    for page in 1..=10 {
+        let v = fetch(page).await?;
+        let accounts = v
+            .get("Accounts")
+            .map(|a| arr_field(a, "Account"))
+            .unwrap_or(&[]);
+        out.extend(accounts.iter().filter_map(|a| str_field(a, field)));
+        let total = u64_field(&v, "TotalCount").unwrap_or(0) as usize;
+        if accounts.len() < page_size || out.len() >= total {
+            break;
+        }
+    }
+    Ok(out)
 }
 
 /// The images of a describe answer, `{"Images": {"Image": [...]}}` in ECS and ENS alike, each read by `parse`.

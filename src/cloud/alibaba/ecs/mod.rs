@@ -13,11 +13,11 @@ use url::Url;
 pub use params::{images_of, import_params, map_state, parse_image, ALL_STATUSES, ECS_VERSION};
 
 use self::gateway::{ApsaraApiStyle, Tenant};
-use super::rpc::{dry_run_passed, valid_region, AcsRpc, RpcTarget};
+use super::rpc::{dry_run_passed, share_accounts, valid_region, AcsRpc, RpcTarget};
 use super::{account, rules};
 use crate::cloud::guard::{answered_or_found, guarded_import, image_id};
 use crate::cloud::http::{self, ClientOptions, Failure};
-use crate::cloud::json::{arr_field, str_field, u64_field};
+use crate::cloud::json::{arr_field, str_field};
 use crate::cloud::ops::{self, Page, PAGE};
 use crate::cloud::settings::Resolved;
 use crate::cloud::{
@@ -488,28 +488,18 @@ impl ImageApi for EcsClient {
     /// DescribeImageSharePermission (alibabacloud-go/ecs-20140526): `PageSize` at most 100, the accounts in
     /// `Accounts.Account[].AliyunId`.
     async fn image_shares(&self, region: &str, id: &str) -> Result<BTreeSet<String>, CloudError> {
-        let mut out = BTreeSet::new();
-        for page in 1..=SHARE_PAGES {
+        share_accounts("AliyunId", SHARE_PAGE, |page| async move {
             let p = ops::params([
                 ("RegionId", region),
                 ("ImageId", id),
                 ("PageSize", &SHARE_PAGE.to_string()),
                 ("PageNumber", &page.to_string()),
             ]);
-            let v = self
+            Ok(self
                 .call("DescribeImageSharePermission", region, &p, true)
-                .await?;
-            let accounts = v
-                .get("Accounts")
-                .map(|a| arr_field(a, "Account"))
-                .unwrap_or(&[]);
-            out.extend(accounts.iter().filter_map(|a| str_field(a, "AliyunId")));
-            let total = u64_field(&v, "TotalCount").unwrap_or(0) as usize;
-            if accounts.len() < SHARE_PAGE || out.len() >= total {
-                break;
-            }
-        }
-        Ok(out)
+                .await?)
+        })
+        .await
     }
 
     /// ModifyImageSharePermission (alibabacloud-go/ecs-20140526): `AddAccount.N` / `RemoveAccount.N`, N 1 to 10 (more
@@ -575,8 +565,6 @@ impl ImageApi for EcsClient {
 const SHARE_CALL: usize = 10;
 /// DescribeImageSharePermission's largest page.
 const SHARE_PAGE: usize = 100;
-/// Pages read at most (an image is shared with at most 50 accounts).
-const SHARE_PAGES: usize = 10;
 
 #[cfg(test)]
 mod tests {
