@@ -45,7 +45,8 @@ pub use registry::{backend, connect, default_region, Cloud};
 pub use secret::Secret;
 pub use settings::{SettingValue, Settings};
 pub use types::{
-    DataDisk, Image, ImageFilter, ImageState, ImageUpdate, ImportRequest, ImportStarted, ListedPage,
+    CopyRequest, DataDisk, Image, ImageFilter, ImageState, ImageUpdate, ImportRequest,
+    ImportStarted, ListedPage,
 };
 
 /// The operations the `cloudimage_custom_image` resource needs from any cloud.
@@ -118,6 +119,22 @@ pub trait ImageApi: Send + Sync {
             "ModifyImageSharePermission",
             "this cloud has no image sharing",
         ))
+    }
+    /// Starts copying `req.source_id` into `req.region` and returns the copy's image ID there (the copy is listed
+    /// as importing until it is done). A cloud without image copies answers [`ErrorKind::Unsupported`] (the
+    /// resource refuses `copy` there at plan, from the cloud's rules).
+    async fn copy_image(&self, _req: &CopyRequest) -> Result<String, CloudError> {
+        Err(CloudError::unsupported(
+            self.cloud(),
+            "CopyImage",
+            "this cloud has no image copy",
+        ))
+    }
+    /// Cancels the running copy that makes `copy_id` in `region` (the cloud then removes the unfinished copy);
+    /// `Ok(false)` where the cloud cannot cancel copies or `copy_id` is not being copied (the caller waits for
+    /// the copy to end, then deletes it).
+    async fn cancel_copy(&self, _region: &str, _copy_id: &str) -> Result<bool, CloudError> {
+        Ok(false)
     }
     /// Renames / re-describes / re-tags an image (fields left `None` are unchanged).
     async fn update_image(

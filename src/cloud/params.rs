@@ -29,6 +29,8 @@ pub enum Kind {
     DataDisks,
     /// A set of account IDs.
     Accounts,
+    /// The `copy` blocks: the other regions the image is copied to.
+    Copies,
 }
 
 /// Whether configuration must, may, or may leave to the provider to set a parameter.
@@ -345,6 +347,20 @@ parameters! {
         "The accounts the image is shared with, by account ID: they can boot instances from it. Shared once the \
          image is available; an account added or removed later is shared or unshared in place, a share removed \
          outside Terraform is drift that the next apply restores, and destroying the image unshares it first.",
+    )
+    .later(),
+    /// The other regions the image is copied to.
+    Copy = "copy" => ParamDef::core(
+        Kind::Copies,
+        Presence::Optional,
+        Change::InPlace,
+        "A copy of the image in another region of the same account, one block per region; `copies` reports each \
+         copy's image ID and status. A copy is made once the image is available and waited for like the import. A \
+         region added later is copied in place (the image itself is never replaced for it), a region removed deletes \
+         only that copy, a changed copy option replaces only that copy, and a copy deleted or failed outside \
+         Terraform is made again. A replaced image is copied again and its old copies are deleted with it. \
+         Destroying the image deletes its copies first. The accounts of `share_with_accounts` are shared every copy \
+         too (the clouds share per region).",
     )
     .later(),
 }

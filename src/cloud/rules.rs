@@ -61,6 +61,20 @@ impl Take {
     }
 }
 
+/// How a cloud copies an image to another region (the `copy` blocks), beyond the copy call itself (named by the
+/// cloud's [`Take`] of [`Param::Copy`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CopyRules {
+    /// Whether the copy call takes a description of its own (otherwise the copy's description is the cloud's).
+    pub description: bool,
+    /// Whether a copy can be encrypted, and with a KMS key of the user's.
+    pub encryption: bool,
+    /// Whether the copy call takes tags (the user's, and the marker that proves a copy is this resource's).
+    pub tags: bool,
+    /// How many copies one image may have at once, where the cloud documents a limit.
+    pub max_copies: Option<usize>,
+}
+
 /// A cloud's rules. Declared as a `const` by each backend.
 #[derive(Debug)]
 pub struct CloudRules {
@@ -98,6 +112,12 @@ pub struct CloudRules {
     /// The error codes of a delete the cloud refuses because the image is shared: the delete unshares it and
     /// tries again.
     pub delete_refused_while_shared: &'static [&'static str],
+    /// How the cloud copies images to other regions; `None` where it has no copy API (where it takes
+    /// [`Param::Copy`], this is set).
+    pub copies: Option<CopyRules>,
+    /// Why a parameter the cloud does not take has no place there, and what does the job instead: said by the
+    /// plan's error and the docs.
+    pub instead: &'static [(Param, &'static str)],
 }
 
 impl CloudRules {
@@ -149,6 +169,14 @@ impl CloudRules {
     /// Whether a change of `param`, which replaces an image on some clouds, is made in place on this one.
     pub fn changes_in_place(&self, param: Param) -> bool {
         self.in_place.contains(&param)
+    }
+
+    /// What the cloud offers instead of `param`, where it does not take it and says why.
+    pub fn instead_of(&self, param: Param) -> Option<&'static str> {
+        self.instead
+            .iter()
+            .find(|(p, _)| *p == param)
+            .map(|(_, why)| *why)
     }
 
     /// Whether `key` is a tag the cloud put there itself.

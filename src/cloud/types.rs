@@ -161,6 +161,30 @@ impl ImportStarted {
     }
 }
 
+/// A copy of an image into another region of the same account. The copy is an image of its own, with its own ID,
+/// which the caller waits for like an import (it is listed as importing until the cloud has copied it).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CopyRequest {
+    /// The region of the image copied.
+    pub source_region: String,
+    /// The image copied.
+    pub source_id: String,
+    /// The region the copy is made in.
+    pub region: String,
+    /// The copy's name.
+    pub name: String,
+    /// The copy's description, where the copy call takes one.
+    pub description: Option<String>,
+    /// Encrypt the copy (with `kms_key_id`, else the cloud's default key), where the cloud can.
+    pub encrypted: bool,
+    /// The KMS key that encrypts the copy.
+    pub kms_key_id: Option<String>,
+    /// Tags put on the copy, where the copy call takes tags (the user's tags and the provider's marker).
+    pub tags: BTreeMap<String, String>,
+    /// Idempotency token (ECS `ClientToken`): a call repeated with it returns the copy the first call made.
+    pub idempotency_token: String,
+}
+
 /// In-place changes to an image; `None` leaves a field unchanged.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImageUpdate {

@@ -211,6 +211,16 @@ impl NestedBlock {
         }
     }
 
+    /// An unordered set of up to `max_items` blocks (0: no limit): a block's place means nothing, two equal blocks
+    /// are one.
+    pub fn set(type_name: &str, block: Block, max_items: i64) -> Self {
+        Self {
+            nesting: Nesting::Set,
+            max_items,
+            ..Self::single(type_name, block)
+        }
+    }
+
     /// Any change of the blocks needs a new object.
     pub fn requires_replace(mut self) -> Self {
         self.plan.requires_replace = RequiresReplace::Always;

@@ -71,6 +71,14 @@ pub mod attr {
     pub const SHARE_WITH_ACCOUNTS: &str = Param::ShareWithAccounts.attribute();
     /// Tags.
     pub const TAGS: &str = Param::Tags.attribute();
+    /// The `copy` blocks: other regions the image is copied to.
+    pub const COPY: &str = Param::Copy.attribute();
+    /// `copy.encrypted`.
+    pub const ENCRYPTED: &str = "encrypted";
+    /// `copy.kms_key_id`.
+    pub const KMS_KEY_ID: &str = "kms_key_id";
+    /// Each copy's image ID and status, by region.
+    pub const COPIES: &str = "copies";
     /// Neutral status word.
     pub const STATUS: &str = "status";
     /// Image size as reported.
@@ -183,7 +191,7 @@ impl FieldValue for Number {
     }
 }
 
-impl FieldValue for BTreeMap<String, Field<String>> {
+impl<T: FieldValue> FieldValue for BTreeMap<String, Field<T>> {
     fn from_cty(v: &Value) -> Option<Self> {
         Some(
             v.as_map()?
@@ -338,6 +346,48 @@ block_model! {
 }
 
 block_model! {
+    /// One `copy` block: a region the image is copied to, and how.
+    CopyModel {
+        /// `region`.
+        region: String = attr::REGION,
+        /// `name`.
+        name: String = attr::NAME,
+        /// `description`.
+        description: String = attr::DESCRIPTION,
+        /// `encrypted`.
+        encrypted: bool = attr::ENCRYPTED,
+        /// `kms_key_id`.
+        kms_key_id: String = attr::KMS_KEY_ID,
+    }
+}
+
+block_model! {
+    /// One entry of `copies`: a copy's image ID and status.
+    CopyResultModel {
+        /// `id`.
+        id: String = attr::ID,
+        /// `status`.
+        status: String = attr::STATUS,
+    }
+}
+
+/// The `copy` blocks, a set.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CopySet(pub Vec<CopyModel>);
+
+impl FieldValue for CopySet {
+    fn from_cty(v: &Value) -> Option<Self> {
+        match v {
+            Value::Set(items) => Some(CopySet(items.iter().map(CopyModel::from_value).collect())),
+            _ => None,
+        }
+    }
+    fn to_cty(&self) -> Value {
+        Value::Set(self.0.iter().map(CopyModel::to_value).collect())
+    }
+}
+
+block_model! {
     /// The `timeouts` block.
     TimeoutsModel {
         /// `create`.
@@ -414,6 +464,10 @@ block_model! {
         created_at: String = attr::CREATED_AT,
         /// `data_disks`.
         data_disks: Vec<DataDiskModel> = attr::DATA_DISKS,
+        /// `copy`.
+        copy: CopySet = attr::COPY,
+        /// `copies`.
+        copies: BTreeMap<String, Field<CopyResultModel>> = attr::COPIES,
         /// `timeouts`.
         timeouts: TimeoutsModel = attr::TIMEOUTS,
     }
@@ -432,6 +486,23 @@ impl ImageModel {
             .map(|m| {
                 m.iter()
                     .filter_map(|(k, v)| v.string().map(|v| (k.clone(), v)))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The `copy` blocks, empty when null or unknown.
+    pub fn copy_blocks(&self) -> &[CopyModel] {
+        self.copy.known().map(|c| c.0.as_slice()).unwrap_or(&[])
+    }
+
+    /// The known entries of `copies` (region to copy), empty when null or unknown.
+    pub fn known_copies(&self) -> BTreeMap<String, CopyResultModel> {
+        self.copies
+            .known()
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| v.known().map(|c| (k.clone(), c.clone())))
                     .collect()
             })
             .unwrap_or_default()

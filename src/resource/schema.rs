@@ -27,7 +27,7 @@ fn parameter(param: Param) -> Attribute {
         Kind::Text => Type::String,
         Kind::Flag => Type::Bool,
         Kind::Gib => Type::Number,
-        Kind::Tags | Kind::DataDisks => Type::map(Type::String),
+        Kind::Tags | Kind::DataDisks | Kind::Copies => Type::map(Type::String),
         Kind::Accounts => Type::set(Type::String),
     };
     let name = param.attribute();
@@ -95,6 +95,47 @@ fn data_disks() -> NestedBlock {
     block
 }
 
+/// The `copy` blocks: the parameter's declaration for the block, the options of one copy here.
+fn copies() -> NestedBlock {
+    let s = Type::String;
+    NestedBlock::set(
+        COPY,
+        Block {
+            description: prose::description(Param::Copy),
+            attributes: vec![
+                Attribute::required(
+                    REGION,
+                    s.clone(),
+                    "The region to copy the image to (another region than the image's own; one block per region).",
+                ),
+                Attribute::optional(
+                    NAME,
+                    s.clone(),
+                    "The copy's name. Default: the image's name when the copy is made.",
+                ),
+                Attribute::optional(
+                    DESCRIPTION,
+                    s.clone(),
+                    "The copy's description, where the cloud's copy takes one. Default: the image's.",
+                ),
+                Attribute::optional(
+                    ENCRYPTED,
+                    Type::Bool,
+                    "Encrypt the copy, where the cloud can (Alibaba Cloud ECS and Apsara Stack `Encrypted`, Tencent \
+                     Cloud `Encrypt`); with `kms_key_id`, else with the cloud's default key.",
+                ),
+                Attribute::optional(
+                    KMS_KEY_ID,
+                    s,
+                    "The KMS key that encrypts the copy (with `encrypted = true`).",
+                ),
+            ],
+            ..Block::default()
+        },
+        0,
+    )
+}
+
 /// The attributes about a local disk file, which stand beside `source_url`.
 fn local_file_attributes() -> Vec<Attribute> {
     let s = Type::String;
@@ -157,7 +198,7 @@ pub fn resource_schema() -> Schema {
         .requires_replace(),
     ];
     for param in Param::ALL {
-        if param.def().kind == Kind::DataDisks {
+        if matches!(param.def().kind, Kind::DataDisks | Kind::Copies) {
             continue;
         }
         attributes.push(parameter(param));
@@ -176,6 +217,12 @@ pub fn resource_schema() -> Schema {
         Attribute::computed(SIZE_GB, Type::Number, "The image size in GiB, as the cloud reports it.")
             .keeps_prior_on_update(),
         Attribute::computed(CREATED_AT, s, "When the cloud created the image.").keeps_prior_on_update(),
+        Attribute::computed(
+            COPIES,
+            Type::map(Type::object([(ID, Type::String), (STATUS, Type::String)])),
+            "The copies of `copy`, by region: each copy's image `id` and `status` (`available`, `copying`, or \
+             `failed`, which the next plan makes again). E.g. `copies[\"cn-shanghai\"].id`.",
+        ),
     ]);
     Schema {
         version: SCHEMA_VERSION,
@@ -188,6 +235,7 @@ pub fn resource_schema() -> Schema {
             attributes,
             blocks: vec![
                 data_disks(),
+                copies(),
                 NestedBlock::single(
                     TIMEOUTS,
                     Block {

@@ -52,7 +52,7 @@ fn option_value(cloud: Cloud, param: Param, configured: Option<&Value>) -> Optio
                 .or_else(default)
                 .map(OptionValue::Text)
         }
-        Kind::Tags | Kind::DataDisks | Kind::Accounts => None,
+        Kind::Tags | Kind::DataDisks | Kind::Accounts | Kind::Copies => None,
     }
 }
 

@@ -58,12 +58,19 @@ fn unsupported(cloud: Cloud, param: Param) -> Diagnostic {
         Kind::Tags | Kind::DataDisks => "are",
         _ => "is",
     };
-    Diagnostic::error(
-        format!("{attribute} {are} not supported on {cloud}"),
-        format!(
+    let detail = match cloud.backend().rules().instead_of(param) {
+        Some(why) => format!(
+            "{why}. {cloud} takes no {attribute} (only {} do); remove it.",
+            clouds_taking(param)
+        ),
+        None => format!(
             "{cloud} takes no {attribute} (only {} do); remove it.",
             clouds_taking(param)
         ),
+    };
+    Diagnostic::error(
+        format!("{attribute} {are} not supported on {cloud}"),
+        detail,
     )
     .at(at(attribute))
 }
@@ -393,6 +400,7 @@ fn sets(config: &Value, m: &ImageModel, param: Param) -> bool {
             .known()
             .is_some_and(|a| !a.0.is_empty()),
         Kind::DataDisks => !m.disks().is_empty(),
+        Kind::Copies => !m.copy_blocks().is_empty(),
         Kind::Text | Kind::Flag | Kind::Gib => config
             .get_attr(param.attribute())
             .is_some_and(|v| !v.is_null()),

@@ -6,7 +6,7 @@
 //! ImportImage (seed page 003; alibabacloud-go/ens-20171110).
 
 use crate::cloud::params::Param;
-use crate::cloud::rules::{CloudRules, Take};
+use crate::cloud::rules::{CloudRules, CopyRules, Take};
 use crate::cloud::Cloud;
 
 /// The ImportImage parameters ECS and Apsara Stack share (Apsara Stack's page, seed 004, lists these).
@@ -31,6 +31,12 @@ const ECS_AND_APSARA_TAKE: &[Take] = &[
     Take::new(
         Param::ShareWithAccounts,
         "ModifyImageSharePermission AddAccount.N, RemoveAccount.N",
+    ),
+    // CopyImage (alibabacloud-go/ecs-20140526 `client/copy_image_request_model.go`; Apsara Stack's ECS API has it
+    // too: aliyun/terraform-provider-alibabacloudstack `resource_apsarastack_image_copy.go`).
+    Take::new(
+        Param::Copy,
+        "CopyImage DestinationRegionId, DestinationImageName, DestinationDescription, Encrypted, KMSKeyId",
     ),
 ];
 
@@ -72,6 +78,16 @@ pub const ECS: CloudRules = CloudRules {
     // DeleteImage: 403 `ImageUseShared` "The specified image has been shared to others." (Alibaba Cloud ECS API
     // reference, DeleteImage error codes).
     delete_refused_while_shared: &["ImageUseShared"],
+    // CopyImage takes DestinationDescription, Encrypted with KMSKeyId, and Tag.N (N 1 to 20)
+    // (alibabacloud-go/ecs-20140526 `client/copy_image_request_model.go`). No limit of copies per image is
+    // documented (a region runs five copy tasks at once and queues the rest as `Waiting`).
+    copies: Some(CopyRules {
+        description: true,
+        encryption: true,
+        tags: true,
+        max_copies: None,
+    }),
+    instead: &[],
 };
 
 /// Alibaba Cloud ENS.
@@ -105,6 +121,14 @@ pub const ENS: CloudRules = CloudRules {
         ),
     ]],
     max_shared_accounts: None,
+    // The ENS API (alibabacloud-go/ens-20171110 `client/client.go`) has no image copy: CopySnapshot, CopySDG and
+    // DistApplicationData copy snapshots, shared data groups and application data, not images.
+    copies: None,
+    instead: &[(
+        Param::Copy,
+        "ENS has no image copy API. An ENS image is not tied to one node: instances on any node are created from \
+         the same image ID (RunInstances takes `ImageId` with the node), so no copy is needed",
+    )],
     // ENS's ModifyImageAttribute takes a name only.
     in_place: &[Param::Name],
     data_disk_sizes: None,
@@ -126,6 +150,13 @@ pub const APSARA: CloudRules = CloudRules {
     // Seed page 004: the system disk 5 to 500 GiB, data disks 5 to 1000 GiB.
     system_disk_sizes: (5, 500),
     data_disk_sizes: Some((5, 1000)),
+    // aliyun/terraform-provider-alibabacloudstack `resource_apsarastack_image_copy.go` sends no Tag.N to CopyImage.
+    copies: Some(CopyRules {
+        description: true,
+        encryption: true,
+        tags: false,
+        max_copies: None,
+    }),
     ..ECS
 };
 

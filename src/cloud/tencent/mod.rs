@@ -15,7 +15,7 @@ use crate::cloud::http::{self, ClientOptions};
 use crate::cloud::object_url::encode_key;
 use crate::cloud::objects::{self, StoredObject};
 use crate::cloud::params::Param;
-use crate::cloud::rules::{CloudRules, Take};
+use crate::cloud::rules::{CloudRules, CopyRules, Take};
 use crate::cloud::settings::{read_profile_json, BlockSpec, Kind, Profile, Resolved, Setting};
 use crate::cloud::source_url::{http_object_host, http_object_url};
 use crate::cloud::storage::StorageCredentials;
@@ -70,6 +70,9 @@ const RULES: CloudRules = CloudRules {
         // ModifyImageSharePermission (tencentcloud-sdk-go cvm/v20170312): root-account IDs, the image's region only.
         Take::new(Param::ShareWithAccounts, "ModifyImageSharePermission AccountIds")
             .note("shared with root-account IDs (not QQ numbers), in the image's region"),
+        // SyncImages (tencentcloud-sdk-go cvm/v20170312 `SyncImagesRequest`).
+        Take::new(Param::Copy, "SyncImages DestinationRegions, ImageName, Encrypt, KmsKeyId")
+            .note("the copy keeps the image's description; each copy is shared separately (Tencent shares per region)"),
     ]],
     in_place: &[Param::Name, Param::Description],
     required: &[Param::Platform, Param::OsVersion],
@@ -88,6 +91,15 @@ const RULES: CloudRules = CloudRules {
     // DeleteImages: `InvalidImageId.InShared` (tencentcloud-sdk-go cvm/v20170312 errors.go: "被共享的镜像，需要先取消
     // 共享关系，才能删除").
     delete_refused_while_shared: &["InvalidImageId.InShared"],
+    // SyncImages takes ImageName, Encrypt and KmsKeyId, no description and no tags (tencentcloud-sdk-go
+    // cvm/v20170312 `SyncImagesRequest`).
+    copies: Some(CopyRules {
+        description: false,
+        encryption: true,
+        tags: false,
+        max_copies: None,
+    }),
+    instead: &[],
 };
 
 impl Backend for TencentBackend {

@@ -18,7 +18,7 @@ use crate::cloud::http::{self, ClientOptions};
 use crate::cloud::object_url::encode_key;
 use crate::cloud::objects::{self, StoredObject};
 use crate::cloud::params::Param;
-use crate::cloud::rules::{CloudRules, Take};
+use crate::cloud::rules::{CloudRules, CopyRules, Take};
 use crate::cloud::settings::{read_profile_json, BlockSpec, Kind, Profile, Resolved, Setting};
 use crate::cloud::source_url::{http_object_host, http_object_url};
 use crate::cloud::storage::{Addressing, StorageCredentials, StorageProfile};
@@ -86,6 +86,11 @@ const RULES: CloudRules = CloudRules {
             .note("sent as `OsType` when `platform` is unset"),
         Take::new(Param::Platform, "OsType"),
         Take::new(Param::OsVersion, "OsName"),
+        // CopyCustomImage (ucloud/ucloud-sdk-go `services/uhost/copy_custom_image.go`).
+        Take::new(
+            Param::Copy,
+            "CopyCustomImage TargetRegion, TargetImageName, TargetImageDescription",
+        ),
     ]],
     // UCloud cannot rename images or change their description.
     in_place: &[],
@@ -100,6 +105,15 @@ const RULES: CloudRules = CloudRules {
     // UHost has no image sharing (ucloud-sdk-go services/uhost: Copy, Create, Describe, Import, Terminate only).
     max_shared_accounts: None,
     delete_refused_while_shared: &[],
+    // CopyCustomImage takes TargetRegion, TargetImageName and TargetImageDescription; no encryption, no tags
+    // (ucloud/ucloud-sdk-go `services/uhost/copy_custom_image.go`).
+    copies: Some(CopyRules {
+        description: true,
+        encryption: false,
+        tags: false,
+        max_copies: None,
+    }),
+    instead: &[],
 };
 
 impl UCloudBackend {
