@@ -71,8 +71,8 @@ const RULES: CloudRules = CloudRules {
         Take::new(Param::ShareWithAccounts, "ModifyImageSharePermission AccountIds")
             .note("shared with root-account IDs (not QQ numbers), in the image's region"),
         // SyncImages (tencentcloud-sdk-go cvm/v20170312 `SyncImagesRequest`).
-        Take::new(Param::Copy, "SyncImages DestinationRegions, ImageName, Encrypt, KmsKeyId")
-            .note("the copy keeps the image's description; each copy is shared separately (Tencent shares per region)"),
+        Take::new(Param::Copy, "SyncImages DestinationRegions, ImageName")
+            .note("the copy keeps the image's description; Tencent encrypts only copies in the image's own region, so a copy to another region is not encrypted"),
     ]],
     in_place: &[Param::Name, Param::Description],
     required: &[Param::Platform, Param::OsVersion],
@@ -91,11 +91,11 @@ const RULES: CloudRules = CloudRules {
     // DeleteImages: `InvalidImageId.InShared` (tencentcloud-sdk-go cvm/v20170312 errors.go: "被共享的镜像，需要先取消
     // 共享关系，才能删除").
     delete_refused_while_shared: &["InvalidImageId.InShared"],
-    // SyncImages takes ImageName, Encrypt and KmsKeyId, no description and no tags (tencentcloud-sdk-go
-    // cvm/v20170312 `SyncImagesRequest`).
+    // SyncImages takes ImageName, no description and no tags; `Encrypt` makes an encrypted copy in the source
+    // region only (tencentcloud-sdk-go cvm/v20170312 `SyncImagesRequest`; cloud.tencent.com/document/api/213/44007).
     copies: Some(CopyRules {
         description: false,
-        encryption: true,
+        encryption: false,
         tags: false,
         max_copies: None,
     }),
