@@ -14,7 +14,7 @@
 //! names it and says how to import it, on every cloud, including those that would accept a second image of the
 //! same name (UCloud, SurferCloud, ENS), where importing anyway would leave one of the two untracked.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use crate::cloud::{
@@ -24,6 +24,7 @@ use crate::cty::{Path, Value};
 use crate::provider::framework::{ApplyOutcome, ApplyRequest};
 use crate::provider::Diagnostic;
 
+use super::copies::Source;
 use super::diagnostics::{cloud_diagnostic, error_at, not_configured};
 use super::image::CustomImage;
 use super::journal::{fingerprint, Entry};
@@ -323,18 +324,24 @@ impl CustomImage {
                 planned.set_value(name, &sent);
             }
         }
+        let started = tokio::time::Instant::now();
         let mut out = self
             .finish_create(cloud, region, id, &planned, config, &request.stop)
             .await;
-        if out.state.is_some() {
-            // Terraform has the image now (tainted, if the wait failed): nothing left to find.
-            self.journal.remove(&create.key);
-        }
         // The image is available: the import has read the uploaded objects.
         let available = out.state.is_some() && !out.diagnostics.has_errors();
         if available {
             self.share_new_image(cloud, region, id, config, &mut out)
                 .await;
+            let left =
+                state::timeout(config, state::Operation::Create).saturating_sub(started.elapsed());
+            self.copy_new_image(cloud, region, id, left, &mut out, &request.stop)
+                .await;
+        }
+        if out.state.is_some() {
+            // Terraform has the image now (tainted, if the wait failed): nothing left to find. Only now: a provider
+            // killed while the copies were made leaves an image that the next apply must still find.
+            self.journal.remove(&create.key);
         }
         if available {
             let deletable = create.lease.finish();
@@ -402,6 +409,73 @@ impl CustomImage {
                 format!("{cloud} image {id} was made but not shared with every account"),
                 format!("{}\n\nThe next apply shares it with the rest.", d.detail),
             ));
+        }
+    }
+
+    /// Copies a new, available image to the regions of its `copy` blocks and waits for the copies within `timeout`
+    /// (what the create timeout leaves). A copy that fails does not fail the create, for the same reason as a
+    /// share: an error would taint the image and the next apply would replace it and every copy. The state
+    /// records each copy as it came out (`failed` or `copying`), a warning says why, and the next apply makes or
+    /// waits for the rest in place.
+    async fn copy_new_image(
+        &self,
+        cloud: Cloud,
+        region: &str,
+        id: &str,
+        timeout: std::time::Duration,
+        out: &mut ApplyOutcome,
+        stop: &crate::signal::Signal,
+    ) {
+        let Some(state) = out.state.as_ref() else {
+            return;
+        };
+        let mut model = ImageModel::from_value(state);
+        if model.copy_blocks().is_empty() {
+            return;
+        }
+        let client = match self.client(cloud) {
+            Ok(c) => c,
+            Err(e) => {
+                out.diagnostics.push(not_configured(&e));
+                return;
+            }
+        };
+        let name = model.name.string().unwrap_or_default();
+        let description = model.description.string();
+        let source = Source {
+            cloud,
+            client,
+            region,
+            id,
+            name: &name,
+            description: description.as_deref(),
+            tags: model.known_tags(),
+        };
+        let accounts = shares::accounts(&model.share_with_accounts);
+        let want = model.copy_blocks().to_vec();
+        let outcome = self
+            .sync_copies(
+                &source,
+                &want,
+                &[],
+                &BTreeMap::new(),
+                (&BTreeSet::new(), &accounts),
+                timeout,
+                stop,
+            )
+            .await;
+        outcome.record(&mut model);
+        out.state = Some(model.to_value());
+        for d in outcome.diagnostics.0 {
+            out.diagnostics.push(Diagnostic {
+                severity: crate::provider::diag::Severity::Warning,
+                detail: format!(
+                    "{}\n\nThe image {id} itself is available and kept. The next apply makes or waits for this copy \
+                     in place.",
+                    d.detail
+                ),
+                ..d
+            });
         }
     }
 

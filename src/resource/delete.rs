@@ -5,6 +5,7 @@ use crate::cloud::{Cloud, ErrorKind, ImageApi, ImageState};
 use crate::provider::framework::ApplyRequest;
 use crate::provider::{Diagnostic, Diagnostics};
 
+use super::copies::{self, Source};
 use super::diagnostics::{cloud_diagnostic, not_configured};
 use super::image::{locate, CustomImage};
 use super::model::ImageModel;
@@ -38,6 +39,25 @@ impl CustomImage {
         if !shares::accounts(&prior.share_with_accounts).is_empty() {
             if let Err(e) = shares::unshare_all(client.as_ref(), &region, &id).await {
                 diags.push(shares::share_diagnostic(&e));
+                return diags;
+            }
+        }
+        // Then the copies: a copy is an image of its own that nothing else would delete, and ECS refuses to
+        // delete an image while a copy of it is being made.
+        if !prior.known_copies().is_empty() {
+            if let Err(d) = self
+                .delete_copies(
+                    client.clone(),
+                    cloud,
+                    &region,
+                    &id,
+                    &prior,
+                    timeout,
+                    &request.stop,
+                )
+                .await
+            {
+                diags.push(d);
                 return diags;
             }
         }
@@ -88,11 +108,55 @@ impl CustomImage {
         diags
     }
 
+    /// Deletes every copy `prior` records, all at once, within `timeout`; the first failure is returned (the copies
+    /// not deleted stay in state, and so does the image).
+    #[allow(clippy::too_many_arguments)]
+    async fn delete_copies(
+        &self,
+        client: std::sync::Arc<dyn ImageApi>,
+        cloud: Cloud,
+        region: &str,
+        id: &str,
+        prior: &ImageModel,
+        timeout: std::time::Duration,
+        stop: &crate::signal::Signal,
+    ) -> Result<(), Diagnostic> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let source = Source {
+            cloud,
+            client,
+            region,
+            id,
+            name: prior.name.text().unwrap_or_default(),
+            description: prior.description.text(),
+            tags: Default::default(),
+        };
+        let shared = !shares::accounts(&prior.share_with_accounts).is_empty();
+        let copies = prior.known_copies();
+        let deletions = copies.iter().filter_map(|(copy_region, c)| {
+            let copy_id = c.id.text()?;
+            let copying = c.status.text() == Some(copies::COPYING);
+            Some(self.delete_copy(
+                &source,
+                copy_region,
+                copy_id,
+                copying,
+                shared,
+                deadline,
+                stop,
+            ))
+        });
+        for done in futures_util::future::join_all(deletions).await {
+            done?;
+        }
+        Ok(())
+    }
+
     /// Sends the delete, and when the cloud refuses because the image is still importing (a create that timed
     /// out or was interrupted), cancels the import where the cloud can and otherwise waits for it to end, then
     /// deletes; all within the delete timeout. `Ok(false)`: the image went away by itself meanwhile.
     #[allow(clippy::too_many_arguments)]
-    async fn delete_when_possible(
+    pub(super) async fn delete_when_possible(
         &self,
         client: &dyn ImageApi,
         cloud: Cloud,

@@ -10,6 +10,7 @@
 
 mod change;
 mod context;
+mod copies;
 mod create;
 mod delete;
 mod diagnostics;

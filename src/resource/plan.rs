@@ -154,6 +154,15 @@ impl CustomImage {
                 }
             }
         }
+        // Copies: checked against the cloud's copy rules; a new image copies everything, an existing one only
+        // what is new, changed, failed or unfinished.
+        diags.extend(super::copies::check(cloud, &config, region.as_deref()));
+        let new_image = prior.is_none() || !plan.requires_replace.is_empty();
+        planned.copies = if config.copy_blocks().is_empty() && config.copy.is_known() {
+            Field::Null
+        } else {
+            super::copies::planned(&config, if new_image { None } else { prior.as_ref() })
+        };
         plan.planned = planned.to_value();
         diags
     }

@@ -80,6 +80,11 @@ impl CustomImage {
                         }
                     }
                 }
+                if let Err(e) = self.refresh_copies(cloud, &mut merged).await {
+                    out.diagnostics
+                        .push(cloud_diagnostic(&e, "image copy read"));
+                    return out;
+                }
                 out.state = Some(merged.to_value())
             }
             Ok(None) => {

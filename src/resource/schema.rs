@@ -241,8 +241,16 @@ pub fn resource_schema() -> Schema {
                     Block {
                         description: "How long to wait, as durations like `45m` or `1h30m`.".into(),
                         attributes: vec![
-                            Attribute::optional(CREATE, Type::String, "Import and wait. Default `60m`."),
-                            Attribute::optional(UPDATE, Type::String, "Rename and read back. Default `10m`."),
+                            Attribute::optional(
+                                CREATE,
+                                Type::String,
+                                "Import and wait, then copy and wait for the copies. Default `60m`.",
+                            ),
+                            Attribute::optional(
+                                UPDATE,
+                                Type::String,
+                                "Rename, share, copy to new regions and wait for the copies. Default `60m`.",
+                            ),
                             Attribute::optional(DELETE, Type::String, "Delete and wait until gone. Default `20m`."),
                         ],
                         ..Block::default()

@@ -345,7 +345,7 @@ pub(super) enum Operation {
 pub(super) fn timeout(m: &ImageModel, op: Operation) -> Duration {
     let (default, set) = match op {
         Operation::Create => (60 * 60, m.timeouts.known().and_then(|t| t.create.text())),
-        Operation::Update => (10 * 60, m.timeouts.known().and_then(|t| t.update.text())),
+        Operation::Update => (60 * 60, m.timeouts.known().and_then(|t| t.update.text())),
         Operation::Delete => (20 * 60, m.timeouts.known().and_then(|t| t.delete.text())),
     };
     set.and_then(|s| super::limits::parse_timeout(s).ok())

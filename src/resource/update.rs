@@ -5,6 +5,7 @@ use crate::cloud::ImageUpdate;
 use crate::provider::framework::{ApplyOutcome, ApplyRequest};
 use crate::provider::Diagnostic;
 
+use super::copies::Source;
 use super::diagnostics::{cloud_diagnostic, not_configured};
 use super::image::{locate, CustomImage};
 use super::model::ImageModel;
@@ -63,9 +64,9 @@ impl CustomImage {
                 }
             }
         }
-        if shares::accounts(&planned.share_with_accounts)
-            != shares::accounts(&prior.share_with_accounts)
-        {
+        let shares_changed = shares::accounts(&planned.share_with_accounts)
+            != shares::accounts(&prior.share_with_accounts);
+        if shares_changed {
             let client = match self.client(cloud) {
                 Ok(c) => c,
                 Err(e) => {
@@ -84,10 +85,57 @@ impl CustomImage {
                 return out;
             }
         }
+        // Copies: made, replaced, removed or waited for as the plan says, and shared like the image.
+        let copies_change = planned.copy != prior.copy
+            || planned.copies != prior.copies
+            || (shares_changed && !prior.known_copies().is_empty());
+        let mut copied = None;
+        if copies_change {
+            let client = match self.client(cloud) {
+                Ok(c) => c,
+                Err(e) => {
+                    out.diagnostics.push(not_configured(&e));
+                    return out;
+                }
+            };
+            let config = ImageModel::from_value(request.config);
+            let name = planned.name.string().unwrap_or_default();
+            let description = planned.description.string();
+            let source = Source {
+                cloud,
+                client,
+                region: &region,
+                id: &id,
+                name: &name,
+                description: description.as_deref(),
+                tags: planned.known_tags(),
+            };
+            let outcome = self
+                .sync_copies(
+                    &source,
+                    planned.copy_blocks(),
+                    prior.copy_blocks(),
+                    &prior.known_copies(),
+                    (
+                        &shares::accounts(&prior.share_with_accounts),
+                        &shares::accounts(&planned.share_with_accounts),
+                    ),
+                    state::timeout(&config, state::Operation::Update),
+                    &request.stop,
+                )
+                .await;
+            copied = Some(outcome);
+        }
         // Read back what the cloud now reports; attributes it cannot report come from the plan.
         match self.look(cloud, &region, &id).await {
             Ok(Some(image)) => {
                 let mut merged = state::merge_image(cloud, &planned, &region, &image);
+                if let Some(outcome) = copied {
+                    outcome.record(&mut merged);
+                    // A copy that failed fails the update; the state records what exists, and the next plan shows
+                    // what is still to do.
+                    out.diagnostics.extend(outcome.diagnostics);
+                }
                 // Name, description and tags as planned: a cloud that lists with a delay must not look like drift.
                 merged.name = planned.name.clone();
                 merged.description = planned.description.clone();
