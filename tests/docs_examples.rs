@@ -132,6 +132,7 @@ fn every_example_validates() {
         "resources/cloudimage_custom_image",
         "quickstart",
         "multi-cloud",
+        "multi-region",
         "local-file",
         "ucloud",
         "surfercloud",

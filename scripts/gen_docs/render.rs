@@ -474,7 +474,7 @@ fn resource_page(
         "# {type_name} (Resource)\n\n{}\n\n## Example Usage\n\n{}\n\
          Complete configurations for each cloud are in the repository's `examples/` directory: `ucloud/`, \
          `surfercloud/`, `tencentcloud/`, `alicloud/`, `alicloud_ens/`, `apsarastack/`, a `for_each` fan-out over \
-         several clouds in `multi-cloud/`, a local disk image uploaded and imported in `local-file/`, and `quickstart/` \
+         several clouds in `multi-cloud/`, copies to several regions and shares in `multi-region/`, a local disk image uploaded and imported in `local-file/`, and `quickstart/` \
          for the local simulator.\n\n",
         block.description,
         fenced("terraform", &ex.resource)

@@ -359,8 +359,8 @@ parameters! {
          region added later is copied in place (the image itself is never replaced for it), a region removed deletes \
          only that copy, a changed copy option replaces only that copy, and a copy deleted or failed outside \
          Terraform is made again. A replaced image is copied again and its old copies are deleted with it. \
-         Destroying the image deletes its copies first. The accounts of `share_with_accounts` are shared every copy \
-         too (the clouds share per region).",
+         Destroying the image deletes its copies first. Every copy is shared with the accounts of \
+         `share_with_accounts` too (the clouds share per region and image).",
     )
     .later(),
 }

@@ -897,10 +897,7 @@ mod tests {
         let Field::Known(plan) = planned(&config, Some(&prior)) else {
             panic!("known keys expected")
         };
-        assert_eq!(
-            plan.keys().collect::<Vec<_>>(),
-            ["a", "b", "c", "d", "e"]
-        );
+        assert_eq!(plan.keys().collect::<Vec<_>>(), ["a", "b", "c", "d", "e"]);
         assert_eq!(plan["a"], Field::Known(result("1", AVAILABLE)));
         for r in ["b", "c", "d", "e"] {
             assert!(!plan[r].is_known(), "{r}");

@@ -147,6 +147,17 @@ fn notes(param: Param, taking: &[Cloud]) -> Vec<String> {
     .collect()
 }
 
+/// Why the clouds that do not take it have no place for it, and what they offer instead.
+fn instead(param: Param) -> Vec<String> {
+    let mut out: Vec<String> = Cloud::ALL
+        .into_iter()
+        .filter_map(|c| c.backend().rules().instead_of(param))
+        .map(|why| format!("{why}."))
+        .collect();
+    out.dedup();
+    out
+}
+
 /// What a change does.
 fn change(param: Param, taking: &[Cloud]) -> String {
     match param.def().change {
@@ -181,6 +192,7 @@ pub(super) fn description(param: Param) -> String {
     parts.extend(bounds(param, &taking));
     parts.extend(required(param));
     parts.extend(notes(param, &taking));
+    parts.extend(instead(param));
     parts.push(change(param, &taking));
     parts.join(" ")
 }
@@ -216,6 +228,9 @@ mod tests {
                         text.contains("Required on") && named(c),
                         "{param} required on {c}: {text}"
                     );
+                }
+                if let Some(why) = r.instead_of(param) {
+                    assert!(text.contains(why), "{param} instead on {c}: {text}");
                 }
                 if let Some(t) = r.take(param).filter(|t| !t.note.is_empty()) {
                     assert!(text.contains(t.note), "{param} note on {c}: {text}");

@@ -111,7 +111,7 @@ fn copies() -> NestedBlock {
                 Attribute::optional(
                     NAME,
                     s.clone(),
-                    "The copy's name. Default: the image's name when the copy is made.",
+                    "The copy's name. Default: the image's name when the copy is made. Changing it replaces the copy.",
                 ),
                 Attribute::optional(
                     DESCRIPTION,
@@ -121,8 +121,8 @@ fn copies() -> NestedBlock {
                 Attribute::optional(
                     ENCRYPTED,
                     Type::Bool,
-                    "Encrypt the copy, where the cloud can (Alibaba Cloud ECS and Apsara Stack `Encrypted`, Tencent \
-                     Cloud `Encrypt`); with `kms_key_id`, else with the cloud's default key.",
+                    "Encrypt the copy, where the cloud can (Alibaba Cloud ECS and Apsara Stack: `Encrypted`); with \
+                     `kms_key_id`, else with the cloud's default key. Changing it replaces the copy.",
                 ),
                 Attribute::optional(
                     KMS_KEY_ID,

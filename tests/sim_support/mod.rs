@@ -123,6 +123,17 @@ impl SimProcess {
         (s, r.json().await.unwrap_or(Value::Null))
     }
 
+    /// DELETE an admin path; returns the status.
+    pub(crate) async fn admin_delete(&self, path: &str) -> u16 {
+        self.http
+            .delete(self.url(path))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+
     /// Replaces the fault set.
     pub(crate) async fn faults(&self, spec: Value) {
         let (s, _) = self.admin_post("/_sim/faults", spec).await;

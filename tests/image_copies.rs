@@ -1,0 +1,389 @@
+//! Copies of an image in other regions (`copy` blocks, `copies`) through real Terraform against the simulator, on
+//! every backend that copies: made at create and shared like the image; a region added is copied in place (one
+//! copy call, the image and the other copies untouched) through `plan -out` and `apply PLANFILE`; a region removed
+//! deletes only its copy; a copy deleted outside Terraform is made again; a rename of the image leaves its copies
+//! alone; a provider killed while it waits for copies leaves nothing twice; `terraform import` then `plan` never
+//! replaces; destroy deletes the copies before the image. ENS, which has no copy API, refuses copies at plan.
+// Tests may panic on what they did not expect: that is how they fail.
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+
+mod image_support;
+mod sim_support;
+mod support;
+
+use std::collections::BTreeMap;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use image_support::{backend, Env, ADDR};
+use serde_json::{json, Value as Json};
+use support::{planned_actions, resource_in_state, Tf};
+
+/// The copy call of each cloud, as the simulator counts it.
+fn copy_action(cloud: &str) -> &'static str {
+    match cloud {
+        "ucloud" | "surfercloud" => "CopyCustomImage",
+        "tencentcloud" => "SyncImages",
+        _ => "CopyImage",
+    }
+}
+
+/// Three regions other than the backend's own.
+fn copy_regions(cloud: &str) -> [&'static str; 3] {
+    match cloud {
+        "ucloud" => ["cn-sh2", "hk", "cn-gd"],
+        "surfercloud" => ["cn-sh2", "th-bkk", "us-ca"],
+        "tencentcloud" => ["ap-shanghai", "ap-beijing", "ap-chengdu"],
+        "apsarastack" => [
+            "cn-qingdao-env17-d02",
+            "cn-qingdao-env17-d03",
+            "cn-qingdao-env17-d04",
+        ],
+        _ => ["cn-shanghai", "cn-hangzhou", "cn-shenzhen"],
+    }
+}
+
+fn shares_images(cloud: &str) -> bool {
+    !matches!(cloud, "ucloud" | "surfercloud")
+}
+
+fn copy_blocks(regions: &[&str]) -> String {
+    regions
+        .iter()
+        .map(|r| format!("copy {{\n    region = \"{r}\"\n  }}\n  "))
+        .collect()
+}
+
+fn configure(env: &Env, cloud: &str, name: &str, regions: &[&str]) {
+    let shares = if shares_images(cloud) {
+        "share_with_accounts = [\"100000000001\", \"100000000002\"]"
+    } else {
+        ""
+    };
+    env.config(
+        backend(cloud),
+        name,
+        "copied",
+        &format!("{shares}\n  {}", copy_blocks(regions)),
+    );
+}
+
+/// The state's image ID and `copies` (region to (id, status)).
+fn recorded(env: &Env) -> (String, BTreeMap<String, (String, String)>) {
+    let state = env.ws.state_json();
+    let values = &resource_in_state(&state, ADDR).expect("resource in state")["values"];
+    let copies = values["copies"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(r, c)| {
+                    (
+                        r.clone(),
+                        (
+                            c["id"].as_str().unwrap_or_default().to_string(),
+                            c["status"].as_str().unwrap_or_default().to_string(),
+                        ),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    (values["id"].as_str().unwrap().to_string(), copies)
+}
+
+/// The simulator's images of `cloud`, region to ids.
+fn listed(env: &Env, cloud: &str) -> BTreeMap<String, Vec<String>> {
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for i in env.images(cloud) {
+        out.entry(i["region"].as_str().unwrap().to_string())
+            .or_default()
+            .push(i["id"].as_str().unwrap().to_string());
+    }
+    out
+}
+
+fn image(env: &Env, cloud: &str, id: &str) -> Json {
+    env.images(cloud)
+        .into_iter()
+        .find(|i| i["id"] == id)
+        .unwrap_or(Json::Null)
+}
+
+/// The state and the simulator agree: the image in its region, exactly one available copy in each of `regions`.
+fn assert_copies(env: &Env, cloud: &str, regions: &[&str], when: &str) -> BTreeMap<String, String> {
+    let b = backend(cloud);
+    let (id, copies) = recorded(env);
+    let sim = listed(env, cloud);
+    assert_eq!(
+        sim.get(b.region),
+        Some(&vec![id.clone()]),
+        "{cloud} {when}: {sim:?}"
+    );
+    let mut want: Vec<&str> = regions.to_vec();
+    want.sort();
+    assert_eq!(
+        copies.keys().map(String::as_str).collect::<Vec<_>>(),
+        want,
+        "{cloud} {when}"
+    );
+    assert_eq!(sim.len(), regions.len() + 1, "{cloud} {when}: {sim:?}");
+    for (region, (copy, status)) in &copies {
+        assert_eq!(status, "available", "{cloud} {when}: {region}");
+        assert_eq!(
+            sim.get(region),
+            Some(&vec![copy.clone()]),
+            "{cloud} {when}: {region}"
+        );
+        if shares_images(cloud) {
+            assert_eq!(
+                image(env, cloud, copy)["shares"],
+                json!(["100000000001", "100000000002"]),
+                "{cloud} {when}: the copy in {region} is not shared"
+            );
+        }
+    }
+    copies.into_iter().map(|(r, (id, _))| (r, id)).collect()
+}
+
+/// Applies the plan `plan_json` saved (`apply PLANFILE`); Terraform 0.14's build applies nothing from a saved plan
+/// (docs/terraform-versions.md), so there a plain apply follows the same plan.
+fn apply_saved(env: &Env, tf: Tf) {
+    if tf == Tf::V0_14 {
+        env.ws.apply();
+    } else {
+        env.ws.ok(&["apply", "-no-color", "tfplan"]);
+    }
+}
+
+fn lifecycle(cloud: &str, tf: Tf) {
+    let env = Env::new(tf, 0.5);
+    let b = backend(cloud);
+    let [r1, r2, r3] = copy_regions(cloud);
+    let action = copy_action(cloud);
+
+    // Two copies at create, shared like the image.
+    configure(&env, cloud, "copied", &[r1, r2]);
+    env.ws.apply();
+    let first = assert_copies(&env, cloud, &[r1, r2], "after create");
+    let (source, _) = recorded(&env);
+    assert_eq!(env.count(cloud, action), 2, "{cloud}");
+    assert_eq!(
+        env.ws.plan_code(&[]),
+        0,
+        "{cloud}: not converged after create"
+    );
+
+    // A region added: one copy call, in place, through a saved plan.
+    configure(&env, cloud, "copied", &[r1, r2, r3]);
+    let plan = env.ws.plan_json();
+    assert_eq!(planned_actions(&plan, ADDR), ["update"], "{cloud}");
+    apply_saved(&env, tf);
+    let added = assert_copies(&env, cloud, &[r1, r2, r3], "after adding a region");
+    assert_eq!(recorded(&env).0, source, "{cloud}: the image was replaced");
+    assert_eq!(added[r1], first[r1], "{cloud}");
+    assert_eq!(added[r2], first[r2], "{cloud}");
+    assert_eq!(env.count(cloud, action), 3, "{cloud}");
+
+    // A region removed: only its copy is deleted.
+    configure(&env, cloud, "copied", &[r2, r3]);
+    let plan = env.ws.plan_json();
+    assert_eq!(planned_actions(&plan, ADDR), ["update"], "{cloud}");
+    apply_saved(&env, tf);
+    let removed = assert_copies(&env, cloud, &[r2, r3], "after removing a region");
+    assert_eq!(removed[r3], added[r3], "{cloud}");
+    assert_eq!(env.count(cloud, action), 3, "{cloud}");
+
+    // A copy deleted outside Terraform is drift: made again, in place.
+    let status = env.rt.block_on(
+        env.sim
+            .admin_delete(&format!("/_sim/images/{cloud}/{r2}/{}", removed[r2])),
+    );
+    assert!(status < 300, "{cloud}: admin delete answered {status}");
+    let plan = env.ws.plan_json();
+    assert_eq!(planned_actions(&plan, ADDR), ["update"], "{cloud}");
+    apply_saved(&env, tf);
+    let again = assert_copies(&env, cloud, &[r2, r3], "after the drift");
+    assert_ne!(again[r2], removed[r2], "{cloud}");
+    assert_eq!(env.count(cloud, action), 4, "{cloud}");
+
+    // A rename of the image is in place and leaves the copies alone.
+    if b.renames_in_place {
+        configure(&env, cloud, "copied-renamed", &[r2, r3]);
+        let plan = env.ws.plan_json();
+        assert_eq!(planned_actions(&plan, ADDR), ["update"], "{cloud}");
+        apply_saved(&env, tf);
+        assert_eq!(
+            assert_copies(&env, cloud, &[r2, r3], "after a rename"),
+            again,
+            "{cloud}"
+        );
+        assert_eq!(env.count(cloud, action), 4, "{cloud}");
+        configure(&env, cloud, "copied", &[r2, r3]);
+        env.ws.apply();
+    }
+    assert_eq!(env.ws.plan_code(&[]), 0, "{cloud}: not converged");
+
+    // Destroy: the copies go, then the image.
+    env.ws.destroy();
+    assert!(
+        env.images(cloud).is_empty(),
+        "{cloud}: {:?}",
+        listed(&env, cloud)
+    );
+}
+
+#[test]
+fn alicloud_copies_in_place_and_deletes_them_first() {
+    lifecycle("alicloud", Tf::V1_15);
+}
+
+#[test]
+fn tencentcloud_copies_in_place_and_deletes_them_first() {
+    lifecycle("tencentcloud", Tf::Path);
+}
+
+#[test]
+fn ucloud_copies_in_place_and_deletes_them_first() {
+    lifecycle("ucloud", Tf::V0_14);
+}
+
+#[test]
+fn surfercloud_copies_in_place_and_deletes_them_first() {
+    lifecycle("surfercloud", Tf::Path);
+}
+
+#[test]
+fn apsarastack_copies_in_place_and_deletes_them_first() {
+    lifecycle("apsarastack", Tf::V0_14);
+}
+
+/// `terraform import` of an image with copies, then `plan`: never a replacement. On ECS, whose copies carry the
+/// provider's marker tag, the apply takes the existing copies over instead of copying again.
+#[test]
+fn import_then_plan_never_replaces_and_ecs_adopts_its_copies() {
+    let env = Env::new(Tf::V1_15, 0.5);
+    let cloud = "alicloud";
+    let b = backend(cloud);
+    let [r1, r2, _] = copy_regions(cloud);
+    configure(&env, cloud, "adopted", &[r1, r2]);
+    env.ws.apply();
+    let copies = assert_copies(&env, cloud, &[r1, r2], "after create");
+    let (id, _) = recorded(&env);
+    env.ws.ok(&["state", "rm", ADDR]);
+    env.ws.ok(&[
+        "import",
+        "-no-color",
+        ADDR,
+        &format!("{cloud}/{}/{id}", b.region),
+    ]);
+    let plan = env.ws.plan_json();
+    let actions = planned_actions(&plan, ADDR);
+    assert!(
+        actions == ["update"] || actions == ["no-op"],
+        "import then plan planned {actions:?}"
+    );
+    env.ws.ok(&["apply", "-no-color", "tfplan"]);
+    assert_eq!(
+        assert_copies(&env, cloud, &[r1, r2], "after import and apply"),
+        copies
+    );
+    assert_eq!(
+        env.count(cloud, "CopyImage"),
+        2,
+        "copied again after the import"
+    );
+    env.ws.destroy();
+    assert!(env.images(cloud).is_empty());
+}
+
+/// A provider killed while it waits for the copies (SIGKILL, as a cancelled CI job does), then an apply: every
+/// copy exactly once, the ones the killed provider started taken over.
+fn killed_during_copy_wait(cloud: &str) {
+    let env = Env::new(Tf::Path, 3.0);
+    let [r1, r2, _] = copy_regions(cloud);
+    let action = copy_action(cloud);
+    configure(&env, cloud, "killed", &[r1, r2]);
+    let apply = env
+        .ws
+        .command(&["apply", "-auto-approve", "-no-color"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn terraform apply");
+    let start = Instant::now();
+    while env.count(cloud, action) < 2 {
+        assert!(
+            start.elapsed() < Duration::from_secs(90),
+            "{cloud}: no copies started"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    env.ws.kill_provider(apply);
+    let orphans = listed(&env, cloud);
+    assert_eq!(orphans.len(), 3, "{cloud}: {orphans:?}");
+    env.ws.apply();
+    let copies = assert_copies(&env, cloud, &[r1, r2], "after the kill");
+    assert_eq!(env.count(cloud, action), 2, "{cloud}: copied twice");
+    for (region, id) in &copies {
+        assert_eq!(
+            orphans.get(region),
+            Some(&vec![id.clone()]),
+            "{cloud}: {region}"
+        );
+    }
+    env.ws.destroy();
+    assert!(env.images(cloud).is_empty(), "{cloud}");
+}
+
+#[test]
+fn alicloud_copy_wait_killed_then_applied() {
+    killed_during_copy_wait("alicloud");
+}
+
+#[test]
+fn tencentcloud_copy_wait_killed_then_applied() {
+    killed_during_copy_wait("tencentcloud");
+}
+
+#[test]
+fn ucloud_copy_wait_killed_then_applied() {
+    killed_during_copy_wait("ucloud");
+}
+
+#[test]
+fn apsarastack_copy_wait_killed_then_applied() {
+    killed_during_copy_wait("apsarastack");
+}
+
+/// ENS has no copy API: a `copy` block fails at plan, at the attribute, saying what ENS does instead; and a copy to
+/// the image's own region fails at plan everywhere.
+#[test]
+fn ens_copies_and_copies_to_the_own_region_fail_at_plan() {
+    let env = Env::new(Tf::Path, 0.5);
+    env.config(
+        backend("alicloud_ens"),
+        "e",
+        "e",
+        &copy_blocks(&["cn-shanghai"]),
+    );
+    let refused = env.ws.run(&["plan", "-no-color"]);
+    assert_ne!(refused.code, 0);
+    let all = refused.all();
+    assert!(
+        all.contains("copy is not supported on alicloud_ens"),
+        "{all}"
+    );
+    assert!(all.contains("ENS has no image copy API"), "{all}");
+
+    let b = backend("tencentcloud");
+    env.config(b, "t", "t", &copy_blocks(&[b.region]));
+    let refused = env.ws.run(&["plan", "-no-color"]);
+    assert_ne!(refused.code, 0);
+    assert!(
+        refused.all().contains("A copy in the image's own region"),
+        "{}",
+        refused.all()
+    );
+    assert!(env.images("tencentcloud").is_empty());
+}
