@@ -353,6 +353,7 @@ impl ImageApi for TencentClient {
         // Older API revisions answer ImportImage with only a RequestId: then the new image is found by name.
         answered_or_found(
             Cloud::TencentCloud,
+            "ImportImage",
             &req.name,
             &self.core.retry,
             answered,
