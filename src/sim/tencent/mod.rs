@@ -452,12 +452,13 @@ fn import(sim: &Sim, region: &str, b: &Map<String, Value>) -> Out {
         project: String::new(),
         created_ms: clock::now_ms(),
         import_ms: sim.import_ms(),
-        fails: crate::rules::source_fails(url),
+        fails: crate::rules::source_fails(url) || sim.faults().image_fails(CLOUD, "ImportImage"),
         tags,
         data_disks: Vec::new(),
         task_id: String::new(),
         extra,
         shares: Default::default(),
+        copy_of: None,
     };
     let id = image.id.clone();
     sim.store().insert(image);

@@ -295,12 +295,14 @@ fn import(
         project: p.get("ProjectId").cloned().unwrap_or_default(),
         created_ms: clock::now_ms(),
         import_ms: sim.import_ms(),
-        fails: crate::rules::source_fails(url),
+        fails: crate::rules::source_fails(url)
+            || sim.faults().image_fails(cloud, "ImportCustomImage"),
         tags: Default::default(),
         data_disks: Vec::new(),
         task_id: String::new(),
         extra: Default::default(),
         shares: Default::default(),
+        copy_of: None,
     };
     let id = image.id.clone();
     sim.store().insert(image);
