@@ -1,6 +1,7 @@
-//! Import without double-creating: a non-idempotent import that may have reached the cloud is never re-sent.
+//! Import (or copy) without double-creating: a non-idempotent call that makes an image and may have reached the cloud
+//! is never re-sent.
 //!
-//! When an import call fails in a way that leaves open whether the cloud acted on it (a timeout after the request
+//! When an import or copy call fails in a way that leaves open whether the cloud acted on it (a timeout after the request
 //! was sent, a dropped connection, a 5xx), the image may exist or appear later: a slow gateway can answer after the
 //! client gave up and still create the image. A name lookup that finds it settles the question; one that finds
 //! nothing proves nothing, so the call is not sent again. The error goes back to the caller, whose create journal
@@ -57,9 +58,9 @@ where
                 }
             }
             e.message = format!(
-                "{} (the import call may still have reached the cloud; it was not sent again, so that no second \
+                "{} (the {} call may still have reached the cloud; it was not sent again, so that no second \
                  image is made)",
-                e.message
+                e.message, e.action
             );
             Err(e)
         }
@@ -85,11 +86,12 @@ pub(super) fn image_id(
     })
 }
 
-/// The image an import answer named, or, where the answer had no id (older API revisions answer with only a
-/// request id), the one image of the import's name that `lookup` finds, looking a few times (new images are listed
-/// with a delay).
+/// The image an import (or copy) answer named, or, where the answer had no id (older API revisions answer with only a
+/// request id), the one image of the call's name that `lookup` finds, looking a few times (new images are listed
+/// with a delay). `action` names the call in the error.
 pub(super) async fn answered_or_found<L, LF>(
     cloud: Cloud,
+    action: &str,
     name: &str,
     retry: &RetryPolicy,
     answered: String,
@@ -111,9 +113,9 @@ where
     Err(CloudError::new(
         cloud,
         ErrorKind::Other,
-        "ImportImage",
+        action,
         "NoImageId",
-        format!("ImportImage succeeded without an ImageId and no image named {name:?} appeared"),
+        format!("{action} succeeded without an ImageId and no image named {name:?} appeared"),
         None,
     ))
 }

@@ -171,6 +171,7 @@ async fn seed_images(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
                     .map(|o| [("owner".to_string(), o)].into())
                     .unwrap_or_default(),
                 shares: Default::default(),
+                copy_of: None,
             });
             ids.push(id);
         }

@@ -96,6 +96,11 @@ pub(crate) struct FaultSpec {
     /// client is still waiting (a late answer).
     #[serde(default)]
     pub answer_delay: Vec<Latency>,
+    /// The images the next N matching image-making requests make (ImportImage, ImportCustomImage, and the copies:
+    /// CopyImage, SyncImages, CopyCustomImage) end in the cloud's failed state instead of becoming available: the
+    /// request itself succeeds, as a real import or copy that fails later does.
+    #[serde(default)]
+    pub failed_images: Vec<Counted>,
 }
 
 /// What to do with one request.
@@ -195,6 +200,12 @@ impl Faults {
             .sum()
     }
 
+    /// Whether the image a `cloud` `action` request makes now should end failed (consumes one `failed_images`
+    /// count).
+    pub(crate) fn image_fails(&mut self, cloud: SimCloud, action: &str) -> bool {
+        take(&mut self.spec.failed_images, cloud, action)
+    }
+
     /// Decides the fate of one request signed with account `key` arriving at `now_ms`, consuming counted faults;
     /// with it, where the request stands against the tightest rate limit it matched.
     pub(crate) fn decide(
@@ -290,6 +301,18 @@ mod tests {
         assert_eq!(f.decide(c, "DescribeImages", "k", 0).0, Decision::Throttle);
         assert_eq!(f.decide(c, "DescribeImages", "k", 0).0, Decision::Pass);
         assert_eq!(f.spec().throttle[0].count, 0);
+    }
+
+    #[test]
+    fn failed_images_are_counted_per_action() {
+        let mut f = Faults::default();
+        f.set(spec(
+            r#"{"failed_images":[{"cloud":"alicloud","action":"CopyImage","count":1}]}"#,
+        ));
+        let c = SimCloud::AlicloudEcs;
+        assert!(!f.image_fails(c, "ImportImage"));
+        assert!(f.image_fails(c, "CopyImage"));
+        assert!(!f.image_fails(c, "CopyImage"));
     }
 
     #[test]

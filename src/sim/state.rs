@@ -59,6 +59,20 @@ pub(crate) struct Image {
     /// The accounts the image is shared with (ModifyImageSharePermission).
     #[serde(default)]
     pub shares: std::collections::BTreeSet<String>,
+    /// The image this one is a copy of (ECS CopyImage, Tencent SyncImages, UCloud CopyCustomImage): a copy is an
+    /// image of its own in the destination region, copying (the import phase, in the cloud's copy words) until
+    /// its duration is over.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub copy_of: Option<CopyOf>,
+}
+
+/// Where a copy was copied from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct CopyOf {
+    /// The source image's region.
+    pub region: String,
+    /// The source image.
+    pub id: String,
 }
 
 /// One imported data disk, as DescribeImages reports it back.
@@ -271,6 +285,24 @@ impl Store {
             .any(|i| i.cloud == cloud && i.region == region && i.name == name && i.id != except_id)
     }
 
+    /// True when a copy of image `id` in `region` is still being made (the clouds refuse to delete such a source:
+    /// ECS DeleteImage 403 `OperationDenied.ImageCopying`).
+    pub(crate) fn copy_running_from(
+        &self,
+        cloud: SimCloud,
+        region: &str,
+        id: &str,
+        now_ms: i64,
+    ) -> bool {
+        self.images.values().any(|i| {
+            i.cloud == cloud
+                && i.copy_of
+                    .as_ref()
+                    .is_some_and(|c| c.region == region && c.id == id)
+                && matches!(i.phase(now_ms), Phase::Importing { .. })
+        })
+    }
+
     /// The remembered client token, if any.
     pub(crate) fn token(&self, cloud: SimCloud, region: &str, token: &str) -> Option<&ClientToken> {
         self.tokens
@@ -312,6 +344,7 @@ pub(crate) fn test_image(cloud: SimCloud, region: &str, id: &str, name: &str) ->
         task_id: String::new(),
         extra: BTreeMap::new(),
         shares: Default::default(),
+        copy_of: None,
     }
 }
 
@@ -352,6 +385,20 @@ mod tests {
         assert!(s.remove(SimCloud::AlicloudEcs, "cn-beijing", "m-1"));
         assert!(!s.remove(SimCloud::AlicloudEcs, "cn-beijing", "m-1"));
         assert!(s.get(SimCloud::AlicloudEcs, "cn-hangzhou", "m-1").is_some());
+    }
+
+    #[test]
+    fn a_running_copy_is_found_from_its_source() {
+        let mut s = Store::default();
+        let mut copy = test_image(SimCloud::AlicloudEcs, "cn-beijing", "m-2", "c");
+        copy.copy_of = Some(CopyOf {
+            region: "cn-hangzhou".into(),
+            id: "m-1".into(),
+        });
+        s.insert(copy);
+        assert!(s.copy_running_from(SimCloud::AlicloudEcs, "cn-hangzhou", "m-1", 1_500));
+        assert!(!s.copy_running_from(SimCloud::AlicloudEcs, "cn-hangzhou", "m-1", 2_000));
+        assert!(!s.copy_running_from(SimCloud::AlicloudEcs, "cn-beijing", "m-1", 1_500));
     }
 
     #[test]

@@ -95,9 +95,21 @@ pub fn classify(code: &str, status: u16) -> ErrorKind {
         || code == "NoPermission"
     {
         ErrorKind::Auth
-    } else if code == "ImageIsImporting" || code == "ImageIsCreating" {
+    } else if matches!(
+        code,
+        "ImageIsImporting"
+            | "ImageIsCreating"
+            | "OperationDenied.ImageCopying"
+            | "OperationDenied.ImageCopyConflict"
+            | "IncorrectImageStatus"
+            | "InvalidOperation.Conflict"
+    ) {
         // ECS DeleteImage error codes (Alibaba Cloud ECS API reference, DeleteImage): 403 ImageIsImporting "the
-        // image is being imported and cannot be deleted", 403 ImageIsCreating.
+        // image is being imported and cannot be deleted", 403 ImageIsCreating, 403 OperationDenied.ImageCopying
+        // "The Image is coping" (the image is the source of a running copy; a copy in progress cannot be deleted
+        // either, CopyImage notes). CopyImage: 400 OperationDenied.ImageCopyConflict (the same image is being
+        // copied already), 400 IncorrectImageStatus (the source is not Available), 409 InvalidOperation.Conflict
+        // ("try again later") (Alibaba Cloud ECS API reference, CopyImage). Waiting helps with each.
         ErrorKind::Busy
     } else if code.contains("Throttling") {
         ErrorKind::Throttled
@@ -111,7 +123,15 @@ pub fn classify(code: &str, status: u16) -> ErrorKind {
         || status >= 500
     {
         ErrorKind::Server
-    } else if code.starts_with("Invalid") || code.starts_with("MissingParameter") {
+    } else if code.starts_with("Invalid")
+        || code.starts_with("MissingParameter")
+        // CopyImage's region errors (Alibaba Cloud ECS API reference, CopyImage): 400 SourceRegion.NotFound and
+        // DestinationRegion.NotFound, 403 IncorrectDestinationRegion (same region) and RegionNotSupportCopy.
+        || code.starts_with("SourceRegion.")
+        || code.starts_with("DestinationRegion.")
+        || code == "IncorrectDestinationRegion"
+        || code == "RegionNotSupportCopy"
+    {
         ErrorKind::InvalidParameter
     } else {
         ErrorKind::Other
@@ -399,6 +419,18 @@ mod tests {
             ErrorKind::Duplicate { existing_id: None }
         );
         assert_eq!(classify("InternalError", 500), ErrorKind::Server);
+        for code in [
+            "OperationDenied.ImageCopying",
+            "OperationDenied.ImageCopyConflict",
+            "IncorrectImageStatus",
+        ] {
+            assert_eq!(classify(code, 403), ErrorKind::Busy, "{code}");
+        }
+        // A region the copy cannot go to is a parameter error, not a missing image.
+        assert_eq!(
+            classify("DestinationRegion.NotFound", 400),
+            ErrorKind::InvalidParameter
+        );
         assert_eq!(
             classify("InvalidParameter", 400),
             ErrorKind::InvalidParameter

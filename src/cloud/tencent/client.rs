@@ -15,8 +15,8 @@ use crate::cloud::json::{arr_field, percent, str_field, u64_field};
 use crate::cloud::ops::{self, Page, PAGE};
 use crate::cloud::params::Param;
 use crate::cloud::{
-    Cloud, CloudError, ConfigError, ErrorKind, Image, ImageApi, ImageState, ImageUpdate,
-    ImportRequest, ImportStarted, Secret,
+    Cloud, CloudError, ConfigError, CopyRequest, ErrorKind, Image, ImageApi, ImageState,
+    ImageUpdate, ImportRequest, ImportStarted, Secret,
 };
 use crate::cloud::{ImageFilter, ListedPage};
 
@@ -66,9 +66,18 @@ pub fn classify(code: &str) -> ErrorKind {
         ErrorKind::Auth
     } else if code.starts_with("RequestLimitExceeded") {
         ErrorKind::Throttled
-    } else if code == "InvalidImageId.IncorrectState" {
+    } else if matches!(
+        code,
+        "InvalidImageId.IncorrectState"
+            | "FailedOperation.InvalidImageState"
+            | "InvalidParameterValue.InvalidImageState"
+            | "MutexOperation.TaskRunning"
+    ) {
         // tencentcloud-sdk-go cvm/v20170312 errors.go: INVALIDIMAGEID_INCORRECTSTATE, "the image is in a state
-        // that does not allow this operation" (DeleteImages of an image still importing).
+        // that does not allow this operation" (DeleteImages of an image still importing, or SYNCING: "当镜像状态为
+        // 创建中、复制中、导入中时, 不允许删除", client.go DeleteImages); FAILEDOPERATION_INVALIDIMAGESTATE "镜像状态
+        // 繁忙，请稍后重试" and INVALIDPARAMETERVALUE_INVALIDIMAGESTATE "镜像被其他操作占用" (SyncImages);
+        // MUTEXOPERATION_TASKRUNNING (DeleteImages). Waiting helps with each.
         ErrorKind::Busy
     } else if code == "InvalidImageName.Duplicate" {
         ErrorKind::Duplicate { existing_id: None }
@@ -84,6 +93,8 @@ pub fn classify(code: &str) -> ErrorKind {
         || code.starts_with("UnknownParameter")
         || code.starts_with("InvalidImage")
         || code.starts_with("InvalidRegion")
+        // SyncImages: UnsupportedOperation.Region, .EncryptedImagesNotSupported, ... (errors.go).
+        || code.starts_with("UnsupportedOperation")
     {
         ErrorKind::InvalidParameter
     } else {
@@ -205,13 +216,40 @@ pub fn import_body(req: &ImportRequest) -> Value {
     Value::Object(b)
 }
 
+/// The `SyncImages` body (tencentcloud-sdk-go cvm/v20170312 `SyncImagesRequestParams`): one image per call ("该
+/// 接口每次调用只支持同步一个镜像"), one destination here, `ImageName` for the copy (the source's name otherwise) and
+/// `ImageSetRequired` so that the answer names the copy (`ImageSet[]` of `{ImageId, Region}`). The source region is
+/// the request's `Region`. No token, tags or description: the call takes none.
+pub fn sync_body(req: &CopyRequest) -> Value {
+    json!({
+        "ImageIds": [req.source_id],
+        "DestinationRegions": [req.region],
+        "ImageName": req.name,
+        "ImageSetRequired": true,
+    })
+}
+
+/// The copy in `region` that a SyncImages answer names (`ImageSet[].Region` / `.ImageId`); empty when it names none.
+pub fn synced_id(answer: &Value, region: &str) -> String {
+    arr_field(answer, "ImageSet")
+        .iter()
+        .find(|i| str_field(i, "Region").as_deref() == Some(region))
+        .and_then(|i| str_field(i, "ImageId"))
+        .unwrap_or_default()
+}
+
 impl TencentClient {
     /// Builds a client; `endpoint` is already checked.
     pub fn new(endpoint: Url, keys: Keys, options: &ClientOptions) -> Result<Self, ConfigError> {
         let account = format!("{endpoint} {}", keys.secret_id);
         Ok(TencentClient {
-            core: HttpCore::new(Cloud::TencentCloud, options, &[("ImportImage", 10.0)])?
-                .with_account(&account),
+            // SyncImages: 10 calls a second, like ImportImage (cloud.tencent.com/document/product/213/15711).
+            core: HttpCore::new(
+                Cloud::TencentCloud,
+                options,
+                &[("ImportImage", 10.0), ("SyncImages", 10.0)],
+            )?
+            .with_account(&account),
             endpoint,
             keys,
             plan_dry_run: false,
@@ -353,6 +391,7 @@ impl ImageApi for TencentClient {
         // Older API revisions answer ImportImage with only a RequestId: then the new image is found by name.
         answered_or_found(
             Cloud::TencentCloud,
+            "ImportImage",
             &req.name,
             &self.core.retry,
             answered,
@@ -385,6 +424,36 @@ impl ImageApi for TencentClient {
                 }
             }
         }
+    }
+
+    /// SyncImages ([`sync_body`]). It has no idempotency token, so a call that may have reached the cloud is never
+    /// sent again: the copy is looked for by name in the destination region instead (as for ImportImage). The copy
+    /// is listed there as `SYNCING` with `SyncPercent` until `NORMAL` (or `CREATEFAILED`) (cvm/v20170312
+    /// `Image.ImageState`). Tencent cannot cancel a sync (no such action in cvm/v20170312 client.go), so
+    /// [`ImageApi::cancel_copy`] keeps its default.
+    async fn copy_image(&self, req: &CopyRequest) -> Result<String, CloudError> {
+        let body = sync_body(req);
+        let lookup = || self.find_images_by_name(&req.region, &req.name);
+        let answered = guarded_import(
+            &self.core.retry,
+            || async {
+                let v = self
+                    .call("SyncImages", &req.source_region, &body, false)
+                    .await?;
+                Ok(synced_id(&v, &req.region))
+            },
+            lookup,
+        )
+        .await?;
+        answered_or_found(
+            Cloud::TencentCloud,
+            "SyncImages",
+            &req.name,
+            &self.core.retry,
+            answered,
+            lookup,
+        )
+        .await
     }
 
     async fn describe_images(
@@ -755,5 +824,103 @@ mod tests {
         assert_eq!(b["Architecture"], "x86_64");
         assert_eq!(b["TagSpecification"][0]["Tags"][0]["Key"], "k");
         assert_eq!(b["ImportImageDataDiskList"][0]["ImageUrl"], "d1");
+    }
+
+    fn copy_req() -> CopyRequest {
+        CopyRequest {
+            source_region: "ap-guangzhou".into(),
+            source_id: "img-src".into(),
+            region: "ap-shanghai".into(),
+            name: "copy".into(),
+            idempotency_token: "unused".into(),
+            ..Default::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn sync_images_request_and_answer() {
+        let (url, log) = serve(Arc::new(|_, _| {
+            (200, r#"{"Response":{"ImageSet":[{"ImageId":"img-copy","Region":"ap-shanghai"}],"RequestId":"r"}}"#.into())
+        }))
+        .await;
+        let id = client(&url).copy_image(&copy_req()).await.unwrap();
+        assert_eq!(id, "img-copy");
+        let r = log.lock().unwrap()[0].clone();
+        assert_eq!(r.header("X-TC-Action"), Some("SyncImages"));
+        assert_eq!(r.header("X-TC-Region"), Some("ap-guangzhou"));
+        let b = r.json();
+        assert_eq!(
+            b,
+            json!({"ImageIds": ["img-src"], "DestinationRegions": ["ap-shanghai"],
+                   "ImageName": "copy", "ImageSetRequired": true})
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unanswered_sync_is_not_sent_again() {
+        let (url, log) = serve(Arc::new(|_, r: &Recorded| {
+            match r.header("X-TC-Action").unwrap_or_default() {
+                "SyncImages" => (503, "unavailable".into()),
+                _ => (
+                    200,
+                    r#"{"Response":{"TotalCount":0,"ImageSet":[],"RequestId":"r"}}"#.into(),
+                ),
+            }
+        }))
+        .await;
+        let e = client(&url).copy_image(&copy_req()).await.unwrap_err();
+        assert!(e.message.contains("not sent again"), "{}", e.message);
+        let log = log.lock().unwrap();
+        let syncs = log
+            .iter()
+            .filter(|r| r.header("X-TC-Action") == Some("SyncImages"))
+            .count();
+        assert_eq!(syncs, 1);
+        // The look for the copy is made in the destination region.
+        assert!(log
+            .iter()
+            .filter(|r| r.header("X-TC-Action") == Some("DescribeImages"))
+            .all(|r| r.header("X-TC-Region") == Some("ap-shanghai")));
+    }
+
+    #[test]
+    fn copy_states_and_refusals() {
+        assert_eq!(map_state("SYNCING"), ImageState::Importing);
+        assert_eq!(map_state("CREATEFAILED"), ImageState::Failed);
+        let i =
+            parse_image(&json!({"ImageId": "img-1", "ImageState": "SYNCING", "SyncPercent": 35}));
+        assert_eq!((i.state, i.progress), (ImageState::Importing, Some(35)));
+        for code in [
+            "InvalidImageId.IncorrectState",
+            "FailedOperation.InvalidImageState",
+            "InvalidParameterValue.InvalidImageState",
+            "MutexOperation.TaskRunning",
+        ] {
+            assert_eq!(classify(code), ErrorKind::Busy, "{code}");
+        }
+        assert_eq!(
+            classify("UnsupportedOperation.Region"),
+            ErrorKind::InvalidParameter
+        );
+        assert_eq!(
+            synced_id(
+                &json!({"ImageSet": [{"ImageId": "img-x", "Region": "ap-beijing"}]}),
+                "ap-shanghai"
+            ),
+            ""
+        );
+    }
+
+    #[tokio::test]
+    async fn deleting_a_syncing_image_is_busy() {
+        let (url, _log) = serve(Arc::new(|_, _| {
+            (200, r#"{"Response":{"Error":{"Code":"InvalidImageId.IncorrectState","Message":"syncing"},"RequestId":"r"}}"#.into())
+        }))
+        .await;
+        let e = client(&url)
+            .delete_image("ap-shanghai", "img-copy")
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Busy);
     }
 }

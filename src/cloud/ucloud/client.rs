@@ -17,8 +17,8 @@ use crate::cloud::ops::{self, Page, PAGE};
 use crate::cloud::params::Param;
 use crate::cloud::types::format_word;
 use crate::cloud::{
-    Cloud, CloudError, ErrorKind, Image, ImageApi, ImageState, ImageUpdate, ImportRequest,
-    ImportStarted, Secret,
+    Cloud, CloudError, CopyRequest, ErrorKind, Image, ImageApi, ImageState, ImageUpdate,
+    ImportRequest, ImportStarted, Secret,
 };
 use crate::cloud::{ImageFilter, ListedPage};
 
@@ -144,6 +144,36 @@ pub fn import_params(req: &ImportRequest) -> BTreeMap<String, String> {
         p.insert("ImageDescription".into(), d.clone());
     }
     p
+}
+
+/// The `CopyCustomImage` parameters (ucloud/ucloud-sdk-go services/uhost/apis.go `CopyCustomImageRequest`):
+/// `SourceImageId`, `TargetProjectId` (required, even within one project), `TargetRegion` (one destination: the
+/// answer then has `TargetImageId`), `TargetImageName`, `TargetImageDescription`. The source region is the
+/// request's `Region`.
+pub fn copy_params(req: &CopyRequest, project: &str) -> BTreeMap<String, String> {
+    let mut p = ops::params([
+        ("SourceImageId", &req.source_id),
+        ("TargetProjectId", project),
+        ("TargetRegion", &req.region),
+        ("TargetImageName", &req.name),
+    ]);
+    if let Some(d) = &req.description {
+        p.insert("TargetImageDescription".into(), d.clone());
+    }
+    p
+}
+
+/// The copy's id in a CopyCustomImage answer: `TargetImageId` ("只有非批量复制的时候该字段才存在"), else the
+/// `Infos[]` entry (`CopyImageTaskInfo`) of `region`.
+pub fn copied_id(answer: &Value, region: &str) -> Option<String> {
+    str_field(answer, "TargetImageId")
+        .filter(|i| !i.is_empty())
+        .or_else(|| {
+            arr_field(answer, "Infos")
+                .iter()
+                .find(|i| str_field(i, "TargetRegion").as_deref() == Some(region))
+                .and_then(|i| str_field(i, "TargetImageId"))
+        })
 }
 
 /// `DescribeImage` parameters for a batch of ids (`ImageIds.N` from 0).
@@ -338,6 +368,56 @@ impl ImageApi for UCloudClient {
         .map(ImportStarted::of)
     }
 
+    /// CopyCustomImage ([`copy_params`]) into this client's project: `TargetProjectId` is required, and the copy
+    /// must land where this client looks for it (its `ProjectId`). Without a configured project the client cannot
+    /// name one, so it refuses before calling. The SDKs never retry the call (ucloud-sdk-go `NewCopyCustomImageRequest`
+    /// sets `SetRetryable(false)`; docs/en-us/Retry.md lists CopyCustomImage), and it has no token: an unanswered
+    /// call is not sent again, the copy is looked for by name in the destination instead. The copy is `Copying`
+    /// until `Available` (or `Unavailable`) (services/uhost/models.go `UHostImageSet.State`); UCloud cannot cancel
+    /// a copy (no such action in services/uhost), so [`ImageApi::cancel_copy`] keeps its default.
+    async fn copy_image(&self, req: &CopyRequest) -> Result<String, CloudError> {
+        let cloud = self.core.cloud;
+        let Some(project) = self.project_id.as_deref().filter(|p| !p.is_empty()) else {
+            return Err(CloudError::new(
+                cloud,
+                ErrorKind::Config,
+                "CopyCustomImage",
+                "Config",
+                "CopyCustomImage needs the target project (TargetProjectId): set the provider block's project_id \
+                 (or UCLOUD_PROJECT_ID / SURFERCLOUD_PROJECT_ID) to the project the images are in",
+                None,
+            ));
+        };
+        let params = copy_params(req, project);
+        guarded_import(
+            &self.core.retry,
+            || async {
+                let v = self
+                    .call("CopyCustomImage", &req.source_region, params.clone(), false)
+                    .await
+                    .map_err(|f| match f {
+                        // An answered RetCode is final; only a failure without an answer may have made the copy.
+                        Failure::Ambiguous(e) if e.code.parse::<i64>().is_ok() => {
+                            Failure::Definite(e)
+                        }
+                        other => other,
+                    })?;
+                copied_id(&v, &req.region).ok_or_else(|| {
+                    Failure::Definite(CloudError::new(
+                        cloud,
+                        ErrorKind::Other,
+                        "CopyCustomImage",
+                        "NoImageId",
+                        "response has no TargetImageId",
+                        None,
+                    ))
+                })
+            },
+            || self.find_images_by_name(&req.region, &req.name),
+        )
+        .await
+    }
+
     async fn describe_images(
         &self,
         region: &str,
@@ -426,7 +506,7 @@ impl ImageApi for UCloudClient {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cloud::testutil::{fast_options, serve};
+    use crate::cloud::testutil::{fast_options, serve, Recorded};
     use crate::cloud::{Options, Param};
     use std::sync::Arc;
 
@@ -663,5 +743,83 @@ mod tests {
         assert_eq!(e.code, "171");
         assert_eq!(log.lock().unwrap().len(), 1);
         assert!(!e.to_string().contains("priv"));
+    }
+
+    fn copy_req() -> CopyRequest {
+        CopyRequest {
+            source_region: "cn-bj2".into(),
+            source_id: "uimage-src".into(),
+            region: "hk".into(),
+            name: "copy".into(),
+            description: Some("d".into()),
+            idempotency_token: "unused".into(),
+            ..Default::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn copy_custom_image_request_and_answer() {
+        let (url, log) = serve(Arc::new(|_, _| {
+            (
+                200,
+                r#"{"Action":"CopyCustomImageResponse","RetCode":0,"TargetImageId":"uimage-copy"}"#
+                    .into(),
+            )
+        }))
+        .await;
+        let id = client(&url).copy_image(&copy_req()).await.unwrap();
+        assert_eq!(id, "uimage-copy");
+        let f = log.lock().unwrap()[0].form();
+        assert_eq!(f["Action"], "CopyCustomImage");
+        assert_eq!(f["Region"], "cn-bj2");
+        assert_eq!(f["ProjectId"], "org-1");
+        assert_eq!(f["SourceImageId"], "uimage-src");
+        assert_eq!(f["TargetProjectId"], "org-1");
+        assert_eq!(f["TargetRegion"], "hk");
+        assert_eq!(f["TargetImageName"], "copy");
+        assert_eq!(f["TargetImageDescription"], "d");
+        assert_eq!(
+            copied_id(
+                &serde_json::json!({"Infos": [{"TargetImageId": "uimage-b", "TargetRegion": "hk"}]}),
+                "hk"
+            )
+            .as_deref(),
+            Some("uimage-b")
+        );
+    }
+
+    #[tokio::test]
+    async fn copy_is_never_resent_and_needs_a_project() {
+        let (url, log) = serve(Arc::new(|_, r: &Recorded| {
+            match r.form()["Action"].as_str() {
+                "CopyCustomImage" => (502, "bad gateway".into()),
+                _ => (200, r#"{"RetCode":0,"TotalCount":0,"ImageSet":[]}"#.into()),
+            }
+        }))
+        .await;
+        let e = client(&url).copy_image(&copy_req()).await.unwrap_err();
+        assert!(e.message.contains("not sent again"), "{}", e.message);
+        let copies = log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|r| r.form()["Action"] == "CopyCustomImage")
+            .count();
+        assert_eq!(copies, 1);
+        let no_project = UCloudClient::new(
+            Cloud::UCloud,
+            Url::parse(&url).unwrap(),
+            Keys {
+                public_key: "pub".into(),
+                private_key: Secret::new("priv"),
+                security_token: None,
+            },
+            None,
+            &fast_options(),
+        )
+        .unwrap();
+        let e = no_project.copy_image(&copy_req()).await.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Config);
+        assert!(!no_project.cancel_copy("hk", "uimage-copy").await.unwrap());
     }
 }

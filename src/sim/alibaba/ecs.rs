@@ -1,6 +1,6 @@
 //! ECS image actions (also served for Apsara Stack): ImportImage with `DiskDeviceMapping.N.*`
 //! and idempotent `ClientToken`, DescribeImages (default `Status=Available` only),
-//! ModifyImageAttribute and DeleteImage.
+//! ModifyImageAttribute, DeleteImage, CopyImage and (public ECS) CancelCopyImage.
 
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
@@ -14,7 +14,7 @@ use crate::app::Sim;
 use crate::clock;
 use crate::cloud::SimCloud;
 use crate::ids;
-use crate::state::{ClientToken, DataDiskRecord, Image, Phase};
+use crate::state::{ClientToken, CopyOf, DataDiskRecord, Image, Phase};
 
 /// The answer to an ImportImage dry run that passed (ImportImage error codes: 400 `DRYRUN.SUCCESS`).
 fn dry_run_success() -> AliError {
@@ -361,7 +361,8 @@ pub(crate) fn import(sim: &Sim, ctx: &Ctx<'_>) -> Out {
         project: ctx.resource_group.clone(),
         created_ms: clock::now_ms(),
         import_ms: sim.import_ms(),
-        fails: crate::rules::source_fails(&m.object),
+        fails: crate::rules::source_fails(&m.object)
+            || sim.faults().image_fails(ctx.cloud, "ImportImage"),
         tags,
         data_disks: data_disks(p),
         task_id: ids::alibaba_task_id(),
@@ -373,6 +374,7 @@ pub(crate) fn import(sim: &Sim, ctx: &Ctx<'_>) -> Out {
         .filter_map(|(k, v)| Some((k.to_string(), v?.to_string())))
         .collect(),
         shares: Default::default(),
+        copy_of: None,
     };
     let id = image.id.clone();
     let task = image.task_id.clone();
@@ -399,6 +401,211 @@ fn import_answer(id: &str, region: &str, task: &str) -> Map<String, Value> {
     m.insert("RegionId".into(), json!(region));
     m.insert("TaskId".into(), json!(task));
     m
+}
+
+/// Whether `r` can be a region id (lowercase letters, digits, `-`): the simulator knows no region list, so only a
+/// malformed one is unknown.
+fn region_like(r: &str) -> bool {
+    !r.is_empty()
+        && r.bytes()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+}
+
+fn is_true(p: &Params, key: &str) -> bool {
+    optional(p, key).is_some_and(|v| v.eq_ignore_ascii_case("true"))
+}
+
+/// CopyImage (alibabacloud-go/ecs-20140526 `CopyImageRequest`; Alibaba Cloud ECS API reference, CopyImage): `RegionId`
+/// is the source's region, `ImageId` the source (an own image in `Available`: else 400 `IncorrectImageStatus`),
+/// `DestinationRegionId` where the copy is made (the same region only for an encrypted copy: 403
+/// `IncorrectDestinationRegion`; a malformed one 400 `DestinationRegion.NotFound`), `DestinationImageName` unique in
+/// the destination (400 `InvalidImageName.Duplicated`), `DestinationDescription`, `Encrypted` / `KMSKeyId` (a key
+/// without `Encrypted`: 400 `InvalidParameter.EncryptedIllegal`), `Tag.N` on the copy, `ClientToken` (the same
+/// token answers the first copy, as ImportImage's does: a guess, docs/simulator.md). A shared image is copied within
+/// its region only (403 `OperationDenied.SameRegionOnly`). The answer is the copy's `ImageId`; the copy is listed in
+/// the destination as `Creating` with `Progress` and `IsCopied` true for the import duration.
+pub(crate) fn copy(sim: &Sim, ctx: &Ctx<'_>) -> Out {
+    let p = ctx.params;
+    let region = region(ctx)?;
+    let id = required(p, "ImageId")?;
+    let token = optional(p, "ClientToken");
+    if let Some(t) = token {
+        if t.len() > 64 || !t.is_ascii() {
+            return Err(ali_err(
+                400,
+                "InvalidClientToken.Malformed",
+                "The specified ClientToken is wrongly formed.",
+            ));
+        }
+        let prev = sim.store().token(ctx.cloud, &region, t).cloned();
+        if let Some(prev) = prev {
+            if prev.fingerprint != fingerprint(p) {
+                return Err(ali_err(
+                    400,
+                    "IdempotentParameterMismatch",
+                    "The request uses the same client token as a previous, but non-identical request.",
+                ));
+            }
+            return Ok(copy_answer(&prev.image_id));
+        }
+    }
+    let encrypted = is_true(p, "Encrypted");
+    let dest = optional(p, "DestinationRegionId")
+        .unwrap_or(&region)
+        .to_string();
+    if !region_like(&dest) {
+        return Err(ali_err(
+            400,
+            "DestinationRegion.NotFound",
+            "The destination region not found.",
+        ));
+    }
+    if dest == region && !encrypted {
+        return Err(ali_err(
+            403,
+            "IncorrectDestinationRegion",
+            "The source region must be different from the destination region when you copy an image across regions.",
+        ));
+    }
+    if optional(p, "KMSKeyId").is_some() && !encrypted {
+        return Err(ali_err(
+            400,
+            "InvalidParameter.EncryptedIllegal",
+            "The specified parameter Encrypted must be true when kmsKeyId is not empty.",
+        ));
+    }
+    let name = optional(p, "DestinationImageName").unwrap_or("");
+    if !name.is_empty() {
+        check_name(name)?;
+    }
+    let desc = optional(p, "DestinationDescription").unwrap_or("");
+    if !desc.is_empty() {
+        check_description(desc)?;
+    }
+    let tags = tag_rules::parse(p)?;
+    let now = clock::now_ms();
+    let source = sim
+        .store()
+        .get(ctx.cloud, &region, id)
+        .cloned()
+        .ok_or_else(not_found)?;
+    if source.owner() == "shared" && dest != region {
+        return Err(ali_err(
+            403,
+            "OperationDenied.SameRegionOnly",
+            "The image shared from others can not be copied to another region directly.",
+        ));
+    }
+    if source.phase(now) != Phase::Available {
+        return Err(ali_err(
+            400,
+            "IncorrectImageStatus",
+            "The image not available.",
+        ));
+    }
+    if !name.is_empty() && sim.store().name_taken(ctx.cloud, &dest, name, "") {
+        return Err(ali_err(
+            400,
+            "InvalidImageName.Duplicated",
+            "The specified image name is already in use in the target region. Please try a different one.",
+        ));
+    }
+    if is_true(p, "DryRun") {
+        return Err(ali_err(
+            400,
+            "DryRunOperation",
+            "Request validation has been passed with DryRun flag set.",
+        ));
+    }
+    let fails =
+        crate::rules::source_fails(name) || sim.faults().image_fails(ctx.cloud, "CopyImage");
+    let image = Image {
+        region: dest,
+        id: ids::alibaba_image_id(),
+        name: name.to_string(),
+        description: desc.to_string(),
+        project: ctx.resource_group.clone(),
+        created_ms: now,
+        import_ms: sim.import_ms(),
+        fails,
+        tags,
+        task_id: String::new(),
+        extra: source
+            .extra
+            .iter()
+            .filter(|(k, _)| k.as_str() != "owner")
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        shares: Default::default(),
+        copy_of: Some(CopyOf {
+            region: region.clone(),
+            id: id.to_string(),
+        }),
+        ..source
+    };
+    let copy_id = image.id.clone();
+    {
+        let mut store = sim.store();
+        store.insert(image);
+        if let Some(t) = token {
+            store.remember_token(ClientToken {
+                cloud: ctx.cloud,
+                region: region.clone(),
+                token: t.to_string(),
+                fingerprint: fingerprint(p),
+                image_id: copy_id.clone(),
+            });
+        }
+    }
+    sim.persist();
+    Ok(copy_answer(&copy_id))
+}
+
+fn copy_answer(id: &str) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("ImageId".into(), json!(id));
+    m
+}
+
+/// CancelCopyImage (alibabacloud-go/ecs-20140526 `CancelCopyImageRequest`; Alibaba Cloud ECS API reference,
+/// CancelCopyImage): `RegionId` the copy's region, `ImageId` the copy. "The image that was being created in the
+/// destination region is automatically deleted"; an image that is no copy: 400 `ImageCreatedNotFromCopy`; a copy
+/// finished or failed: 400 `IncorrectImageStatus`. Answer: `RequestId` only.
+pub(crate) fn cancel_copy(sim: &Sim, ctx: &Ctx<'_>) -> Out {
+    let p = ctx.params;
+    let id = required(p, "ImageId")?;
+    let region = region(ctx)?;
+    {
+        let mut store = sim.store();
+        let image = store.get(ctx.cloud, &region, id).ok_or_else(not_found)?;
+        if image.copy_of.is_none() {
+            return Err(ali_err(
+                400,
+                "ImageCreatedNotFromCopy",
+                "The specified image is not the target image of a copy action.",
+            ));
+        }
+        match image.phase(clock::now_ms()) {
+            Phase::Available => {
+                return Err(ali_err(
+                    400,
+                    "IncorrectImageStatus",
+                    "The image is copied finished.",
+                ))
+            }
+            Phase::Failed => {
+                return Err(ali_err(
+                    400,
+                    "IncorrectImageStatus",
+                    "The Image copy has been failed.",
+                ))
+            }
+            Phase::Importing { .. } => {}
+        }
+        store.remove(ctx.cloud, &region, id);
+    }
+    sim.persist();
+    Ok(Map::new())
 }
 
 /// DescribeTasks: the ImportImage task of each image still on record, filtered by `TaskAction`,
@@ -500,7 +707,11 @@ fn progress(phase: Phase) -> String {
 
 fn render(i: &Image, now: i64) -> Value {
     let phase = i.phase(now);
-    let (bucket, object) = i.source.split_once('/').unwrap_or(("", &i.source));
+    // A copy was made from the source's snapshots, not from OSS: it names no import object.
+    let (bucket, object) = match &i.copy_of {
+        Some(_) => ("", ""),
+        None => i.source.split_once('/').unwrap_or(("", &i.source)),
+    };
     json!({
         "ImageId": i.id,
         "ImageName": i.name,
@@ -517,7 +728,7 @@ fn render(i: &Image, now: i64) -> Value {
         "ImageOwnerId": 0,
         "IsSelfShared": "False",
         "IsPublic": false,
-        "IsCopied": false,
+        "IsCopied": i.copy_of.is_some(),
         "IsSubscribed": false,
         "IsSupportCloudinit": true,
         "IsSupportIoOptimized": true,
@@ -546,7 +757,10 @@ fn disk_mappings(i: &Image, bucket: &str, object: &str, phase: Phase) -> Vec<Val
         "Size": i.size_gib().to_string(), "SnapshotId": "", "Progress": progress(phase),
     })];
     for (n, d) in i.data_disks.iter().enumerate() {
-        let (b, o) = d.source.split_once('/').unwrap_or((d.source.as_str(), ""));
+        let (b, o) = match &i.copy_of {
+            Some(_) => ("", ""),
+            None => d.source.split_once('/').unwrap_or((d.source.as_str(), "")),
+        };
         let device = format!("/dev/xvd{}", char::from(b'b' + (n as u8 % 24)));
         out.push(json!({
             "Device": device, "Type": "data", "Format": d.format,
@@ -688,10 +902,20 @@ pub(crate) fn delete(sim: &Sim, ctx: &Ctx<'_>) -> Out {
     let region = region(ctx)?;
     {
         let mut store = sim.store();
-        let phase = store
-            .get(ctx.cloud, &region, id)
-            .ok_or_else(not_found)?
-            .phase(clock::now_ms());
+        let now = clock::now_ms();
+        let image = store.get(ctx.cloud, &region, id).ok_or_else(not_found)?;
+        let phase = image.phase(now);
+        // "When an image is being copied, the new image cannot be deleted by calling DeleteImage" (CopyImage notes;
+        // which code it answers is not documented: `OperationDenied.ImageCopying` is a guess, docs/simulator.md), and a
+        // source whose copy runs: 403 `OperationDenied.ImageCopying` (Alibaba Cloud ECS API reference, DeleteImage).
+        let copying = image.copy_of.is_some() && matches!(phase, Phase::Importing { .. });
+        if copying || store.copy_running_from(ctx.cloud, &region, id, now) {
+            return Err(ali_err(
+                403,
+                "OperationDenied.ImageCopying",
+                "The Image is coping.",
+            ));
+        }
         if matches!(phase, Phase::Importing { .. }) {
             return Err(ali_err(
                 403,
@@ -883,5 +1107,120 @@ mod tests {
         bad.insert("DryRun".into(), "true".into());
         let e = import(&s, &ctx(SimCloud::AlicloudEcs, &bad)).unwrap_err();
         assert_eq!(e.code, "InvalidImageName.Malformed");
+    }
+
+    fn slow(s: &Sim) {
+        s.patch_config(crate::app::ConfigPatch {
+            import_seconds: Some(60.0),
+            latency_ms: None,
+        });
+    }
+
+    fn id_of(out: &Map<String, Value>) -> String {
+        out["ImageId"].as_str().unwrap().to_string()
+    }
+
+    fn copy_params(src: &str, dest: &str, name: &str) -> Params {
+        params(&[
+            ("RegionId", "cn-hangzhou"),
+            ("ImageId", src),
+            ("DestinationRegionId", dest),
+            ("DestinationImageName", name),
+            ("Tag.1.Key", "env"),
+            ("Tag.1.Value", "dev"),
+        ])
+    }
+
+    #[test]
+    fn copy_lifecycle_and_checks() {
+        let s = sim();
+        let ecs = SimCloud::AlicloudEcs;
+        let src = id_of(&import(&s, &ctx(ecs, &import_params("src", "a.qcow2"))).unwrap());
+        // Same region, unknown source, malformed destination.
+        let e = copy(&s, &ctx(ecs, &copy_params(&src, "cn-hangzhou", "copy-c"))).unwrap_err();
+        assert_eq!(
+            (e.status, e.code.as_str()),
+            (403, "IncorrectDestinationRegion")
+        );
+        let e = copy(
+            &s,
+            &ctx(ecs, &copy_params("m-none", "cn-beijing", "copy-c")),
+        )
+        .unwrap_err();
+        assert_eq!(e.code, "InvalidImageId.NotFound");
+        let e = copy(&s, &ctx(ecs, &copy_params(&src, "Not A Region", "copy-c"))).unwrap_err();
+        assert_eq!(e.code, "DestinationRegion.NotFound");
+        slow(&s);
+        let mut p = copy_params(&src, "cn-beijing", "copy-c");
+        p.insert("ClientToken".into(), "copy-1".into());
+        let copy_id = id_of(&copy(&s, &ctx(ecs, &p)).unwrap());
+        // The same token answers the same copy; other parameters with it are refused.
+        assert_eq!(id_of(&copy(&s, &ctx(ecs, &p)).unwrap()), copy_id);
+        p.insert("DestinationImageName".into(), "other".into());
+        assert_eq!(
+            copy(&s, &ctx(ecs, &p)).unwrap_err().code,
+            "IdempotentParameterMismatch"
+        );
+        // The name is taken in the destination now.
+        let e = copy(&s, &ctx(ecs, &copy_params(&src, "cn-beijing", "copy-c"))).unwrap_err();
+        assert_eq!(e.code, "InvalidImageName.Duplicated");
+        // Hidden without a Status list, listed as Creating with one.
+        let d = params(&[("RegionId", "cn-beijing"), ("ImageId", &copy_id)]);
+        assert_eq!(describe(&s, &ctx(ecs, &d)).unwrap()["TotalCount"], 0);
+        let d = params(&[
+            ("RegionId", "cn-beijing"),
+            ("ImageId", &copy_id),
+            ("Status", "Creating,Waiting,Available"),
+        ]);
+        let out = describe(&s, &ctx(ecs, &d)).unwrap();
+        let img = &out["Images"]["Image"][0];
+        assert_eq!(img["Status"], "Creating");
+        assert_eq!(img["IsCopied"], true);
+        assert_eq!(img["Tags"]["Tag"][0]["TagKey"], "env");
+        assert!(img["Progress"].as_str().unwrap().ends_with('%'));
+        // Neither the source nor the running copy can be deleted.
+        let del_src = params(&[("RegionId", "cn-hangzhou"), ("ImageId", &src)]);
+        let e = delete(&s, &ctx(ecs, &del_src)).unwrap_err();
+        assert_eq!(
+            (e.status, e.code.as_str()),
+            (403, "OperationDenied.ImageCopying")
+        );
+        let del_copy = params(&[("RegionId", "cn-beijing"), ("ImageId", &copy_id)]);
+        let e = delete(&s, &ctx(ecs, &del_copy)).unwrap_err();
+        assert_eq!(e.code, "OperationDenied.ImageCopying");
+        // CancelCopyImage removes the copy; the source is free again.
+        let e = cancel_copy(&s, &ctx(ecs, &del_src)).unwrap_err();
+        assert_eq!(e.code, "ImageCreatedNotFromCopy");
+        cancel_copy(&s, &ctx(ecs, &del_copy)).unwrap();
+        assert!(s.store().get(ecs, "cn-beijing", &copy_id).is_none());
+        delete(&s, &ctx(ecs, &del_src)).unwrap();
+    }
+
+    #[test]
+    fn a_finished_copy_cannot_be_cancelled_and_copies_can_be_made_to_fail() {
+        let s = sim();
+        let ecs = SimCloud::AlicloudEcs;
+        let src = id_of(&import(&s, &ctx(ecs, &import_params("src", "a.qcow2"))).unwrap());
+        let done = id_of(&copy(&s, &ctx(ecs, &copy_params(&src, "cn-beijing", "done"))).unwrap());
+        let c = params(&[("RegionId", "cn-beijing"), ("ImageId", &done)]);
+        let e = cancel_copy(&s, &ctx(ecs, &c)).unwrap_err();
+        assert_eq!((e.status, e.code.as_str()), (400, "IncorrectImageStatus"));
+        s.faults().set(
+            serde_json::from_str(r#"{"failed_images":[{"action":"CopyImage","count":1}]}"#)
+                .unwrap(),
+        );
+        let failed = id_of(&copy(&s, &ctx(ecs, &copy_params(&src, "cn-beijing", "bad"))).unwrap());
+        let d = params(&[
+            ("RegionId", "cn-beijing"),
+            ("ImageId", &failed),
+            ("Status", "ALL"),
+        ]);
+        let out = describe(&s, &ctx(ecs, &d)).unwrap();
+        assert_eq!(out["Images"]["Image"][0]["Status"], "CreateFailed");
+        // A source still importing cannot be copied.
+        slow(&s);
+        let busy = id_of(&import(&s, &ctx(ecs, &import_params("busy", "b.qcow2"))).unwrap());
+        let e = copy(&s, &ctx(ecs, &copy_params(&busy, "cn-beijing", "copy-x"))).unwrap_err();
+        assert_eq!(e.code, "IncorrectImageStatus");
     }
 }

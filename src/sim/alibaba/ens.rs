@@ -98,12 +98,14 @@ pub(crate) fn import(sim: &Sim, ctx: &Ctx<'_>) -> Out {
         project: String::new(),
         created_ms: clock::now_ms(),
         import_ms: sim.import_ms(),
-        fails: crate::rules::source_fails(&object),
+        fails: crate::rules::source_fails(&object)
+            || sim.faults().image_fails(ctx.cloud, "ImportImage"),
         tags: Default::default(),
         data_disks: Vec::new(),
         task_id: String::new(),
         extra: Default::default(),
         shares: Default::default(),
+        copy_of: None,
     };
     let id = image.id.clone();
     sim.store().insert(image);

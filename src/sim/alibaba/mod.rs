@@ -529,6 +529,9 @@ fn dispatch(sim: &Sim, product: Product, p: &Parsed, ctx: &Ctx<'_>) -> Out {
         (Product::Ecs, "UntagResources") => tags::untag_resources(sim, ctx),
         (Product::Ecs, "CancelTask") => ecs::cancel_task(sim, ctx),
         (Product::Ecs, "DescribeTasks") => ecs::describe_tasks(sim, ctx),
+        // No official source calls CancelCopyImage on Apsara Stack (research 19): it stays unknown there.
+        (Product::Ecs, "CancelCopyImage") => ecs::cancel_copy(sim, ctx),
+        (_, "CopyImage") => ecs::copy(sim, ctx),
         (_, "ImportImage") => ecs::import(sim, ctx),
         (_, "DescribeImages") => ecs::describe(sim, ctx),
         (_, "ModifyImageAttribute") => ecs::modify(sim, ctx),

@@ -21,7 +21,7 @@ use crate::http::{RawRequest, Reply};
 use crate::ids;
 use crate::objects::{self, Lookup};
 use crate::pipeline::{self, ConnKill, Gate};
-use crate::state::{Image, Phase};
+use crate::state::{CopyOf, Image, Phase};
 
 type Params = BTreeMap<String, String>;
 
@@ -252,6 +252,7 @@ fn dispatch(
         "ImportCustomImage" => import(sim, cloud, p),
         "DescribeImage" => describe(sim, cloud, p),
         "TerminateCustomImage" => terminate(sim, cloud, p),
+        "CopyCustomImage" => copy(sim, cloud, p),
         _ => Err(UError {
             ret_code: 161,
             message: format!("Action [{action}] not found"),
@@ -295,18 +296,103 @@ fn import(
         project: p.get("ProjectId").cloned().unwrap_or_default(),
         created_ms: clock::now_ms(),
         import_ms: sim.import_ms(),
-        fails: crate::rules::source_fails(url),
+        fails: crate::rules::source_fails(url)
+            || sim.faults().image_fails(cloud, "ImportCustomImage"),
         tags: Default::default(),
         data_disks: Vec::new(),
         task_id: String::new(),
         extra: Default::default(),
         shares: Default::default(),
+        copy_of: None,
     };
     let id = image.id.clone();
     sim.store().insert(image);
     sim.persist();
     let mut m = serde_json::Map::new();
     m.insert("ImageId".into(), json!(id));
+    Ok(m)
+}
+
+/// CopyCustomImage (ucloud/ucloud-sdk-go services/uhost/apis.go `CopyCustomImageRequest`; docs.ucloud.cn/api/uhost-api/
+/// copy_custom_image): `Region` the source's, `SourceImageId` a custom image there, `TargetProjectId` (required),
+/// `TargetRegion` (omitted: the same region) or `TargetRegionList.N` (a batch), `TargetImageName` (omitted: the
+/// source's, a guess), `TargetImageDescription`. Answer: `TargetImageId` and `TaskId` for one target, `Infos[]` of
+/// `{TargetImageId, TargetRegion, TaskId}` for a batch. No error code is published: a missing source answers the
+/// DescribeImage/Terminate RetCode 8956, a source not `Available` RetCode 230 on `SourceImageId` (guesses,
+/// docs/simulator.md). Each copy is `Copying` for the import duration, then `Available` (or `Unavailable`).
+fn copy(sim: &Sim, cloud: SimCloud, p: &Params) -> Result<serde_json::Map<String, Value>, UError> {
+    let region = required(p, "Region")?;
+    let source_id = required(p, "SourceImageId")?;
+    let project = required(p, "TargetProjectId")?;
+    let list: Vec<&str> = (0..)
+        .map_while(|n| p.get(&format!("TargetRegionList.{n}")).map(String::as_str))
+        .collect();
+    let batch = !list.is_empty();
+    let targets: Vec<&str> = if batch {
+        list
+    } else {
+        vec![p
+            .get("TargetRegion")
+            .map(String::as_str)
+            .filter(|r| !r.is_empty())
+            .unwrap_or(region)]
+    };
+    let now = clock::now_ms();
+    let source = sim
+        .store()
+        .get(cloud, region, source_id)
+        .filter(|i| i.owner() == "self")
+        .cloned()
+        .ok_or_else(|| UError {
+            ret_code: NOT_CUSTOM_IMAGE,
+            message: "资源不存在或非自制镜像".into(),
+        })?;
+    if source.phase(now) != Phase::Available {
+        return Err(invalid("SourceImageId"));
+    }
+    let name = p
+        .get("TargetImageName")
+        .filter(|n| !n.is_empty())
+        .cloned()
+        .unwrap_or_else(|| source.name.clone());
+    let mut infos = Vec::new();
+    for target in targets {
+        let fails =
+            crate::rules::source_fails(&name) || sim.faults().image_fails(cloud, "CopyCustomImage");
+        let image = Image {
+            region: target.to_string(),
+            id: ids::ucloud_image_id(),
+            name: name.clone(),
+            description: p.get("TargetImageDescription").cloned().unwrap_or_default(),
+            project: project.to_string(),
+            created_ms: now,
+            import_ms: sim.import_ms(),
+            fails,
+            extra: Default::default(),
+            copy_of: Some(CopyOf {
+                region: region.to_string(),
+                id: source_id.to_string(),
+            }),
+            ..source.clone()
+        };
+        infos.push(json!({
+            "TargetImageId": image.id,
+            "TargetRegion": target,
+            "TaskId": format!("task-{}", image.id.trim_start_matches("uimage-")),
+        }));
+        sim.store().insert(image);
+    }
+    sim.persist();
+    let mut m = serde_json::Map::new();
+    match infos.as_slice() {
+        [one] if !batch => {
+            m.insert("TargetImageId".into(), one["TargetImageId"].clone());
+            m.insert("TaskId".into(), one["TaskId"].clone());
+        }
+        _ => {
+            m.insert("Infos".into(), Value::Array(infos));
+        }
+    }
     Ok(m)
 }
 
@@ -336,7 +422,11 @@ fn render(i: &Image, now: i64) -> Value {
         "ImageSize": i.size_gib(),
         "OsType": os_family(&i.os_type),
         "OsName": i.os_name,
-        "State": state_word(i.phase(now)),
+        "State": match (i.copy_of.is_some(), i.phase(now)) {
+            // "复制中：Copying" (ucloud-sdk-go services/uhost/models.go `UHostImageSet.State`).
+            (true, Phase::Importing { .. }) => "Copying",
+            (_, phase) => state_word(phase),
+        },
         "CreateTime": i.created_ms / 1000,
         "Zone": "",
         "Features": [],
@@ -521,5 +611,82 @@ mod tests {
         )
         .unwrap();
         assert_eq!(d["TotalCount"], 0);
+    }
+
+    #[test]
+    fn copy_custom_image_is_copying_then_available() {
+        let sim = crate::app::tests_support::sim();
+        let p: Params = [
+            ("Region", "cn-bj2"),
+            ("ImageName", "src"),
+            ("UFileUrl", "https://b.cn-bj.ufileos.com/x.qcow2"),
+            ("OsType", "CentOS"),
+            ("OsName", "CentOS 7"),
+            ("Format", "qcow2"),
+            ("Auth", "true"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let src = import(&sim, SimCloud::Ucloud, &p).unwrap()["ImageId"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let params = |pairs: &[(&str, &str)]| -> Params {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let e = copy(
+            &sim,
+            SimCloud::Ucloud,
+            &params(&[("Region", "cn-bj2"), ("SourceImageId", &src)]),
+        )
+        .unwrap_err();
+        assert_eq!(e.message, "Missing params [TargetProjectId]");
+        sim.patch_config(crate::app::ConfigPatch {
+            import_seconds: Some(60.0),
+            latency_ms: None,
+        });
+        let c = params(&[
+            ("Region", "cn-bj2"),
+            ("SourceImageId", &src),
+            ("TargetProjectId", "org-1"),
+            ("TargetRegion", "hk"),
+            ("TargetImageName", "cp"),
+        ]);
+        let out = copy(&sim, SimCloud::Ucloud, &c).unwrap();
+        let id = out["TargetImageId"].as_str().unwrap().to_string();
+        assert!(out["TaskId"].is_string());
+        let d = describe(
+            &sim,
+            SimCloud::Ucloud,
+            &params(&[("Region", "hk"), ("ImageId", &id)]),
+        )
+        .unwrap();
+        assert_eq!(d["ImageSet"][0]["State"], "Copying");
+        assert_eq!(d["ImageSet"][0]["ImageName"], "cp");
+        let e = copy(
+            &sim,
+            SimCloud::Ucloud,
+            &params(&[
+                ("Region", "cn-bj2"),
+                ("SourceImageId", "uimage-none"),
+                ("TargetProjectId", "org-1"),
+            ]),
+        )
+        .unwrap_err();
+        assert_eq!(e.ret_code, NOT_CUSTOM_IMAGE);
+        let batch = params(&[
+            ("Region", "cn-bj2"),
+            ("SourceImageId", &src),
+            ("TargetProjectId", "org-1"),
+            ("TargetRegionList.0", "hk"),
+            ("TargetRegionList.1", "cn-sh2"),
+        ]);
+        let out = copy(&sim, SimCloud::Ucloud, &batch).unwrap();
+        assert!(out.get("TargetImageId").is_none());
+        assert_eq!(out["Infos"].as_array().unwrap().len(), 2);
     }
 }

@@ -10,7 +10,9 @@ use std::sync::Arc;
 use serde_json::Value;
 use url::Url;
 
-pub use params::{images_of, import_params, map_state, parse_image, ALL_STATUSES, ECS_VERSION};
+pub use params::{
+    copy_params, images_of, import_params, map_state, parse_image, ALL_STATUSES, ECS_VERSION,
+};
 
 use self::gateway::{ApsaraApiStyle, Tenant};
 use super::rpc::{dry_run_passed, share_accounts, valid_region, AcsRpc, RpcTarget};
@@ -21,8 +23,8 @@ use crate::cloud::json::{arr_field, str_field};
 use crate::cloud::ops::{self, Page, PAGE};
 use crate::cloud::settings::Resolved;
 use crate::cloud::{
-    Cloud, CloudError, ConfigError, ErrorKind, Image, ImageApi, ImageUpdate, ImportRequest,
-    ImportStarted,
+    Cloud, CloudError, ConfigError, CopyRequest, ErrorKind, Image, ImageApi, ImageUpdate,
+    ImportRequest, ImportStarted,
 };
 use crate::cloud::{ImageFilter, ListedPage};
 
@@ -236,7 +238,7 @@ impl EcsClient {
                     })
                 }
                 Err(Failure::Ambiguous(e)) if attempt < max => {
-                    if let Some(id) = self.made_by(req).await {
+                    if let Some(id) = self.made_by(&req.region, &req.name, &req.tags).await {
                         tracing::info!(cloud = %self.cloud_id(), region = %req.region, image = %id,
                             "the unanswered import made its image; not sending it again");
                         return Ok(ImportStarted::of(id));
@@ -247,32 +249,110 @@ impl EcsClient {
                     attempt += 1;
                 }
                 Err(f) => {
-                    let mut e = f.into_error();
-                    if let ErrorKind::Duplicate { existing_id } = &mut e.kind {
-                        if let Ok(found) = self.find_images_by_name(&req.region, &req.name).await {
-                            *existing_id = found.first().map(|i| i.id.clone());
-                        }
-                    }
-                    return Err(e);
+                    return Err(self
+                        .with_existing(f.into_error(), &req.region, &req.name)
+                        .await)
                 }
             }
         }
     }
 
-    /// The image an unanswered import `req` made, if the cloud lists it already: its name, and every tag the
-    /// import set (without tags a same-named image proves nothing, and the tokened call is sent again instead).
-    async fn made_by(&self, req: &ImportRequest) -> Option<String> {
-        if req.tags.is_empty() {
+    /// The image an unanswered import or copy made in `region`, if the cloud lists it already: its `name`, and every
+    /// tag the call set (without tags a same-named image proves nothing, and the tokened call is sent again
+    /// instead).
+    async fn made_by(
+        &self,
+        region: &str,
+        name: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Option<String> {
+        if tags.is_empty() {
             return None;
         }
-        let found = self
-            .find_images_by_name(&req.region, &req.name)
-            .await
-            .ok()?;
+        let found = self.find_images_by_name(region, name).await.ok()?;
         found
             .into_iter()
-            .find(|i| req.tags.iter().all(|(k, v)| i.tags.get(k) == Some(v)))
+            .find(|i| tags.iter().all(|(k, v)| i.tags.get(k) == Some(v)))
             .map(|i| i.id)
+    }
+
+    /// Public ECS CopyImage, sent with its `ClientToken`: like ImportImage (see [`Self::import_public`]) a call left
+    /// unanswered may be sent again with the same token, after a look in the destination region for the copy it
+    /// may have made (its name and tags). That the token returns the first copy is documented for ImportImage, not
+    /// for CopyImage ("ensure the idempotence of the request" only): a guess by analogy, docs/simulator.md.
+    async fn copy_public(
+        &self,
+        req: &CopyRequest,
+        params: BTreeMap<String, String>,
+    ) -> Result<String, CloudError> {
+        let retry = &self.rpc.core.retry;
+        let max = retry.max_attempts.max(1);
+        let mut attempt = 1;
+        loop {
+            match self
+                .call("CopyImage", &req.source_region, &params, false)
+                .await
+            {
+                Ok(v) => return image_id(self.cloud_id(), "CopyImage", &v),
+                Err(Failure::Ambiguous(e)) if attempt < max => {
+                    if let Some(id) = self.made_by(&req.region, &req.name, &req.tags).await {
+                        tracing::info!(cloud = %self.cloud_id(), region = %req.region, image = %id,
+                            "the unanswered copy made its image; not sending it again");
+                        return Ok(id);
+                    }
+                    tracing::debug!(cloud = %self.cloud_id(), attempt, error = %e,
+                        "copy unanswered and no copy found; sending it again with its ClientToken");
+                    tokio::time::sleep(retry.delay(attempt)).await;
+                    attempt += 1;
+                }
+                Err(f) => {
+                    return Err(self
+                        .with_existing(f.into_error(), &req.region, &req.name)
+                        .await)
+                }
+            }
+        }
+    }
+
+    /// Apsara Stack CopyImage, sent without a token (the official provider sends none): a call that may have reached
+    /// the cloud is never sent again; the copy is looked for by name in the destination region instead (ECS names
+    /// are unique per region: CopyImage 400 `InvalidImageName.Duplicated`).
+    async fn copy_apsara(
+        &self,
+        req: &CopyRequest,
+        params: BTreeMap<String, String>,
+    ) -> Result<String, CloudError> {
+        let lookup = || self.find_images_by_name(&req.region, &req.name);
+        let answered = guarded_import(
+            &self.rpc.core.retry,
+            || async {
+                let v = self
+                    .call("CopyImage", &req.source_region, &params, false)
+                    .await?;
+                Ok(str_field(&v, "ImageId").unwrap_or_default())
+            },
+            lookup,
+        )
+        .await?;
+        answered_or_found(
+            self.cloud_id(),
+            "CopyImage",
+            &req.name,
+            &self.rpc.core.retry,
+            answered,
+            lookup,
+        )
+        .await
+    }
+
+    /// A `Duplicate` error with the id of the image that holds the name in `region`, when a lookup finds it.
+    async fn with_existing(&self, mut e: CloudError, region: &str, name: &str) -> CloudError {
+        if let ErrorKind::Duplicate { existing_id } = &mut e.kind {
+            if let Ok(found) = self.find_images_by_name(region, name).await {
+                *existing_id = found.first().map(|i| i.id.clone());
+            }
+        }
+        e
     }
 
     async fn import_apsara(
@@ -295,6 +375,7 @@ impl EcsClient {
         // The Apsara ImportImage answer documents only a RequestID: find the new image by name.
         answered_or_found(
             self.cloud_id(),
+            "ImportImage",
             &req.name,
             &self.rpc.core.retry,
             answered,
@@ -522,6 +603,43 @@ impl ImageApi for EcsClient {
             }
         }
         Ok(())
+    }
+
+    /// CopyImage (alibabacloud-go/ecs-20140526 `CopyImageRequest`, see [`copy_params`]): the answer's `ImageId` is
+    /// the copy's, in the destination region, where DescribeImages lists it as `Waiting` (queued) or `Creating` with
+    /// `Progress` until it is `Available` (or `CreateFailed`): [`ALL_STATUSES`] keeps it visible meanwhile.
+    async fn copy_image(&self, req: &CopyRequest) -> Result<String, CloudError> {
+        match self.flavor {
+            EcsFlavor::Public { .. } => self.copy_public(req, copy_params(req, true)).await,
+            EcsFlavor::Apsara { .. } => self.copy_apsara(req, copy_params(req, false)).await,
+        }
+    }
+
+    /// CancelCopyImage (`RegionId` = the copy's region, `ImageId` = the copy; alibabacloud-go/ecs-20140526
+    /// `CancelCopyImageRequest`): "the image that was being created in the destination region is automatically
+    /// deleted" (Alibaba Cloud ECS API reference, CancelCopyImage). Its 400 `IncorrectImageStatus` (copy finished,
+    /// failed or not copying), `ImageCreatedNotFromCopy` (not a copy) and `CancelNotSupported` mean nothing was
+    /// cancelled: `Ok(false)`, and the caller waits and deletes instead. Apsara Stack: no official source calls
+    /// CancelCopyImage there (research 19), so it is not tried.
+    async fn cancel_copy(&self, region: &str, copy_id: &str) -> Result<bool, CloudError> {
+        if !matches!(self.flavor, EcsFlavor::Public { .. }) {
+            return Ok(false);
+        }
+        let p = ops::params([("RegionId", region), ("ImageId", copy_id)]);
+        match self.call("CancelCopyImage", region, &p, true).await {
+            Ok(_) => Ok(true),
+            Err(f) => {
+                let e = f.into_error();
+                if matches!(
+                    e.code.as_str(),
+                    "IncorrectImageStatus" | "ImageCreatedNotFromCopy" | "CancelNotSupported"
+                ) {
+                    Ok(false)
+                } else {
+                    Err(e)
+                }
+            }
+        }
     }
 
     async fn update_image(
@@ -901,5 +1019,159 @@ mod tests {
         let on = client(&url, SignatureVersion::RpcV1).with_plan_dry_run(true);
         let e = on.check_import(&req()).await.unwrap_err();
         assert_eq!(e.code, "InvalidImageName.Duplicated");
+    }
+
+    fn copy_req() -> CopyRequest {
+        CopyRequest {
+            source_region: "cn-hangzhou".into(),
+            source_id: "m-src".into(),
+            region: "cn-beijing".into(),
+            name: "copy".into(),
+            description: Some("a copy".into()),
+            encrypted: false,
+            kms_key_id: None,
+            tags: [("env".to_string(), "dev".to_string())].into(),
+            idempotency_token: "copy-tok".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn copy_sends_source_region_and_reads_the_copy_id() {
+        let (url, log) = serve(Arc::new(|_, _| {
+            (200, r#"{"RequestId":"R","ImageId":"m-copy"}"#.into())
+        }))
+        .await;
+        let id = client(&url, SignatureVersion::RpcV1)
+            .copy_image(&copy_req())
+            .await
+            .unwrap();
+        assert_eq!(id, "m-copy");
+        let f = log.lock().unwrap()[0].form();
+        assert_eq!(f["Action"], "CopyImage");
+        assert_eq!(f["RegionId"], "cn-hangzhou");
+        assert_eq!(f["ImageId"], "m-src");
+        assert_eq!(f["DestinationRegionId"], "cn-beijing");
+        assert_eq!(f["DestinationImageName"], "copy");
+        assert_eq!(f["DestinationDescription"], "a copy");
+        assert_eq!(f["Tag.1.Key"], "env");
+        assert_eq!(f["ClientToken"], "copy-tok");
+        assert!(!f.contains_key("Encrypted"));
+    }
+
+    #[tokio::test]
+    async fn an_unanswered_copy_is_resent_with_its_token() {
+        let (url, log) = serve(Arc::new(|n, r: &Recorded| {
+            match r.form()["Action"].as_str() {
+                "CopyImage" if n == 0 => (
+                    503,
+                    r#"{"RequestId":"R0","Code":"ServiceUnavailable","Message":"late"}"#.into(),
+                ),
+                "CopyImage" => (200, r#"{"RequestId":"R1","ImageId":"m-copy"}"#.into()),
+                _ => (
+                    200,
+                    r#"{"RequestId":"R","TotalCount":0,"Images":{"Image":[]}}"#.into(),
+                ),
+            }
+        }))
+        .await;
+        let id = client(&url, SignatureVersion::RpcV1)
+            .copy_image(&copy_req())
+            .await
+            .unwrap();
+        assert_eq!(id, "m-copy");
+        let log = log.lock().unwrap();
+        let actions: Vec<String> = log.iter().map(|r| r.form()["Action"].clone()).collect();
+        assert_eq!(actions, ["CopyImage", "DescribeImages", "CopyImage"]);
+        // The look for the copy is made in the destination region, with every status.
+        assert_eq!(log[1].form()["RegionId"], "cn-beijing");
+        assert_eq!(log[1].form()["Status"], ALL_STATUSES);
+        assert_eq!(log[2].form()["ClientToken"], "copy-tok");
+    }
+
+    #[tokio::test]
+    async fn copy_duplicate_names_the_existing_image() {
+        let (url, _log) = serve(Arc::new(|_, r: &Recorded| {
+            match r.form()["Action"].as_str() {
+                "CopyImage" => (400, r#"{"RequestId":"R","Code":"InvalidImageName.Duplicated","Message":"dup"}"#.into()),
+                _ => (200, r#"{"RequestId":"R","TotalCount":1,"Images":{"Image":[{"ImageId":"m-old","ImageName":"copy","Status":"Available"}]}}"#.into()),
+            }
+        }))
+        .await;
+        let e = client(&url, SignatureVersion::RpcV1)
+            .copy_image(&copy_req())
+            .await
+            .unwrap_err();
+        assert_eq!(
+            e.kind,
+            ErrorKind::Duplicate {
+                existing_id: Some("m-old".into())
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn cancel_copy_and_the_codes_that_mean_nothing_to_cancel() {
+        for (status, body, want) in [
+            (200, r#"{"RequestId":"R"}"#, Some(true)),
+            (
+                400,
+                r#"{"RequestId":"R","Code":"IncorrectImageStatus","Message":"The image is copied finished."}"#,
+                Some(false),
+            ),
+            (
+                400,
+                r#"{"RequestId":"R","Code":"ImageCreatedNotFromCopy","Message":"not a copy"}"#,
+                Some(false),
+            ),
+            (
+                403,
+                r#"{"RequestId":"R","Code":"Forbidden.RAM","Message":"no"}"#,
+                None,
+            ),
+        ] {
+            let (url, log) = serve(Arc::new(move |_, _| (status, body.into()))).await;
+            let got = client(&url, SignatureVersion::RpcV1)
+                .cancel_copy("cn-beijing", "m-copy")
+                .await;
+            assert_eq!(got.as_ref().ok().copied(), want, "{body}");
+            let f = log.lock().unwrap()[0].form();
+            assert_eq!(f["Action"], "CancelCopyImage");
+            assert_eq!(f["RegionId"], "cn-beijing");
+            assert_eq!(f["ImageId"], "m-copy");
+        }
+    }
+
+    #[tokio::test]
+    async fn deleting_an_image_being_copied_is_busy() {
+        let (url, _log) = serve(Arc::new(|_, _| {
+            (403, r#"{"RequestId":"R","Code":"OperationDenied.ImageCopying","Message":"The Image is coping."}"#.into())
+        }))
+        .await;
+        let e = client(&url, SignatureVersion::RpcV1)
+            .delete_image("cn-hangzhou", "m-src")
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Busy);
+    }
+
+    #[test]
+    fn a_copy_in_progress_reads_as_importing() {
+        let v = serde_json::json!({"Images": {"Image": [
+            {"ImageId": "m-1", "Status": "Waiting", "IsCopied": true},
+            {"ImageId": "m-2", "Status": "Creating", "Progress": "30%", "IsCopied": true},
+            {"ImageId": "m-3", "Status": "CreateFailed"},
+            {"ImageId": "m-4", "Status": "UnAvailable"}]}});
+        let imgs = images_of(&v);
+        let states: Vec<_> = imgs.iter().map(|i| i.state).collect();
+        assert_eq!(
+            states,
+            [
+                crate::cloud::ImageState::Importing,
+                crate::cloud::ImageState::Importing,
+                crate::cloud::ImageState::Failed,
+                crate::cloud::ImageState::Failed
+            ]
+        );
+        assert_eq!(imgs[1].progress, Some(30));
     }
 }
