@@ -60,12 +60,35 @@ fn configure(env: &Env, cloud: &str, name: &str, regions: &[&str]) {
     } else {
         ""
     };
-    env.config(
-        backend(cloud),
-        name,
-        "copied",
-        &format!("{shares}\n  {}", copy_blocks(regions)),
-    );
+    // UCloud's CopyCustomImage needs the target project, which only the provider block's project_id names.
+    let provider = image_support::provider_block(&env.sim, None)
+        .replace(
+            "endpoint    = \"{base}/ucloud\""
+                .replace("{base}", &env.sim.base)
+                .as_str(),
+            &format!(
+                "endpoint    = \"{}/ucloud\"\n    project_id  = \"org-images\"",
+                env.sim.base
+            ),
+        )
+        .replace(
+            "endpoint    = \"{base}/surfercloud\""
+                .replace("{base}", &env.sim.base)
+                .as_str(),
+            &format!(
+                "endpoint    = \"{}/surfercloud\"\n    project_id  = \"org-images\"",
+                env.sim.base
+            ),
+        );
+    env.ws.write_config(&format!(
+        "{provider}{}",
+        image_support::resource(
+            backend(cloud),
+            name,
+            "copied",
+            &format!("{shares}\n  {}", copy_blocks(regions))
+        )
+    ));
 }
 
 /// The state's image ID and `copies` (region to (id, status)).
