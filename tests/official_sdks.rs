@@ -1,8 +1,9 @@
 //! The clouds' official Python SDKs drive `cloudimage-sim` unmodified, pointed at the API root the way they address
 //! the real hosts: ucloud-sdk-python3 (UCloud and SurferCloud), tencentcloud-sdk-python-cvm, alibabacloud-ecs20140526
 //! (Alibaba ECS, and Apsara Stack through the standard ECS API) and alibabacloud-ens20171110. Each family imports an
-//! image, describes it until usable, renames it (UCloud has no rename action), deletes it and has a wrong secret
-//! refused. The SDKs sign with their own code, so this checks the simulator's verification against someone else's
+//! image, describes it until usable, renames it (UCloud has no rename action), copies it to another region (ECS
+//! CopyImage and CancelCopyImage, Tencent SyncImages, UCloud CopyCustomImage; ENS has no copy), deletes it and has a
+//! wrong secret refused. The SDKs sign with their own code, so this checks the simulator's verification against someone else's
 //! signer, and their response models check the simulator's answers.
 //!
 //! The SDKs live in the project venv `.venv/`, installed (pinned) by `scripts/install-test-tools`, which
@@ -68,6 +69,12 @@ fn official_python_sdks_walk_an_image_through_every_family() {
             assert!(
                 stdout.lines().any(|l| l == format!("ok {family} {step}")),
                 "{family} {step} missing:\n{stdout}"
+            );
+        }
+        if family != "alicloud_ens" {
+            assert!(
+                stdout.lines().any(|l| l == format!("ok {family} copy")),
+                "{family} copy missing:\n{stdout}"
             );
         }
         if !family.contains("ucloud") && family != "surfercloud" {

@@ -3,8 +3,9 @@
 Usage: drive.py http://127.0.0.1:PORT [family ...]
 
 For each family (ucloud, surfercloud, tencentcloud, alicloud, alicloud_ens, apsarastack): import an image,
-describe it until usable, rename it (where the API has a rename action), delete it and see it gone, and check that a
-wrong secret is refused by the simulator's signature check. Prints one "ok <family> <step>" line per step and exits
+describe it until usable, rename it (where the API has a rename action), copy it to another region where the API can
+(CopyImage / CancelCopyImage, SyncImages, CopyCustomImage; ENS has no copy), delete it and see it gone, and check
+that a wrong secret is refused by the simulator's signature check. Prints one "ok <family> <step>" line per step and exits
 non-zero at the first failure. The keys are the simulator's built-in ones (docs/simulator.md).
 """
 
@@ -82,6 +83,22 @@ def ucloud_family(family, public_key, private_key):
     ok(family, "list-own-images")
     # UHost has no image rename action (ucloud-sdk-python3 services/uhost/client.py lists Copy, Create, Describe,
     # Import and Terminate for images), so there is nothing to rename with.
+    # CopyCustomImage: a copy in another region, Copying until Available (ucloud-sdk-python3 uhost
+    # copy_custom_image answers TargetImageId for one target region).
+    copied = uhost.copy_custom_image({
+        "SourceImageId": image_id,
+        "TargetProjectId": "org-sim",
+        "TargetRegion": "hk",
+        "TargetImageName": unique("sdk-ucloud-copy"),
+    })
+    copy_id = copied["TargetImageId"]
+    assert copy_id.startswith("uimage-") and copy_id != image_id, copied
+    first = uhost.describe_image({"Region": "hk", "ImageIds": [copy_id]})["ImageSet"]
+    assert first[0]["State"] in ("Copying", "Available"), first
+    until("copy Available",
+          lambda: uhost.describe_image({"Region": "hk", "ImageIds": [copy_id]})["ImageSet"][0]["State"] == "Available")
+    uhost.terminate_custom_image({"Region": "hk", "ImageId": copy_id})
+    ok(family, "copy")
     uhost.terminate_custom_image({"ImageId": image_id})
     assert uhost.describe_image({"ImageIds": [image_id]})["ImageSet"] == []
     ok(family, "delete")
@@ -102,10 +119,10 @@ def tencent_family(family):
     from tencentcloud.common.profile.http_profile import HttpProfile
     from tencentcloud.cvm.v20170312 import cvm_client, models
 
-    def client(secret):
+    def client(secret, region="ap-guangzhou"):
         profile = ClientProfile(httpProfile=HttpProfile(endpoint=HOSTPORT, protocol="http"))
         return cvm_client.CvmClient(
-            credential.Credential("AKIDsimTencentSecretId000000000000", secret), "ap-guangzhou", profile)
+            credential.Credential("AKIDsimTencentSecretId000000000000", secret), region, profile)
 
     cvm = client("simTencentSecretKey0000000000000")
     req = models.ImportImageRequest()
@@ -149,6 +166,32 @@ def tencent_family(family):
     cvm.ModifyImageAttribute(m)
     assert describe()[0].ImageName == m.ImageName
     ok(family, "rename")
+    # SyncImages: the copy's id in ImageSet (ImageSetRequired), SYNCING with SyncPercent until NORMAL; a syncing
+    # image cannot be deleted.
+    sreq = models.SyncImagesRequest()
+    sreq.ImageIds = [image_id]
+    sreq.DestinationRegions = ["ap-shanghai"]
+    sreq.ImageName = unique("sdk-tc-copy")
+    sreq.ImageSetRequired = True
+    synced = cvm.SyncImages(sreq).ImageSet
+    assert len(synced) == 1 and synced[0].Region == "ap-shanghai", synced
+    copy_id = synced[0].ImageId
+    shanghai = client("simTencentSecretKey0000000000000", "ap-shanghai")
+
+    def copy_state():
+        q = models.DescribeImagesRequest()
+        q.ImageIds = [copy_id]
+        images = shanghai.DescribeImages(q).ImageSet
+        assert len(images) == 1, images
+        if images[0].ImageState == "SYNCING":
+            assert isinstance(images[0].SyncPercent, int), images[0].SyncPercent
+        return images[0].ImageState == "NORMAL"
+
+    until("copy NORMAL", copy_state)
+    dc = models.DeleteImagesRequest()
+    dc.ImageIds = [copy_id]
+    shanghai.DeleteImages(dc)
+    ok(family, "copy")
     d = models.DeleteImagesRequest()
     d.ImageIds = [image_id]
     cvm.DeleteImages(d)
@@ -163,6 +206,11 @@ def tencent_family(family):
 
 
 # --- Alibaba Cloud ECS and Apsara Stack: alibabacloud-ecs20140526 -----------------------------------
+
+def copy_images_of(ecs, em, region, image_id):
+    r = em.DescribeImagesRequest(region_id=region, image_id=image_id, status="ALL")
+    return ecs.describe_images(r).body.images.image
+
 
 def ecs_family(family, access_key, secret, region):
     from alibabacloud_ecs20140526 import models as em
@@ -226,6 +274,41 @@ def ecs_family(family, access_key, secret, region):
                                                               image_name=new_name))
     assert describe()[0].image_name == new_name
     ok(family, "rename")
+    # CopyImage to another region: the copy's ImageId, listed there (with a Status list) as Creating/Available
+    # with IsCopied. Public ECS also cancels a copy (CancelCopyImage: the unfinished copy is deleted).
+    dest = "cn-beijing" if family == "alicloud" else region + "-b"
+    creq = em.CopyImageRequest(region_id=region, image_id=image_id, destination_region_id=dest,
+                               destination_image_name=unique("sdk-ecs-copy"),
+                               destination_description="copied by the official SDK")
+    if family == "alicloud":
+        creq.client_token = uuid.uuid4().hex
+        creq.tag = [em.CopyImageRequestTag(key="env", value="sdk")]
+    copy_id = ecs.copy_image(creq).body.image_id
+    assert copy_id and copy_id.startswith("m-") and copy_id != image_id, copy_id
+    if family == "alicloud":
+        # The same ClientToken answers the same copy.
+        assert ecs.copy_image(creq).body.image_id == copy_id
+
+    def copy_images():
+        r = em.DescribeImagesRequest(region_id=dest, image_id=copy_id,
+                                     status="Creating,Waiting,Available,UnAvailable,CreateFailed")
+        return ecs.describe_images(r).body.images.image
+
+    got = copy_images()
+    assert len(got) == 1 and got[0].is_copied is True, got
+    until("copy Available", lambda: copy_images()[0].status == "Available")
+    ecs.delete_image(em.DeleteImageRequest(region_id=dest, image_id=copy_id))
+    if family == "alicloud":
+        # A copy still running is cancelled; one finished is refused with IncorrectImageStatus.
+        slow = ecs.copy_image(em.CopyImageRequest(region_id=region, image_id=image_id, destination_region_id=dest,
+                                                  destination_image_name=unique("sdk-ecs-copy"))).body.image_id
+        try:
+            ecs.cancel_copy_image(em.CancelCopyImageRequest(region_id=dest, image_id=slow))
+            assert copy_images_of(ecs, em, dest, slow) == []
+        except Exception as e:
+            assert getattr(e, "code", None) == "IncorrectImageStatus", e
+            ecs.delete_image(em.DeleteImageRequest(region_id=dest, image_id=slow))
+    ok(family, "copy")
     ecs.delete_image(em.DeleteImageRequest(region_id=region, image_id=image_id))
     assert describe() == []
     ok(family, "delete")
