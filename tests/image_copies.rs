@@ -253,6 +253,34 @@ fn lifecycle(cloud: &str, tf: Tf) {
         "{cloud}: {:?}",
         listed(&env, cloud)
     );
+
+    // Imported: the image is never replaced. (Its copies are not in the imported state: the plan shows them to be
+    // made, which ECS turns into a takeover by the copies' marker tag; see the import test below.)
+    configure(&env, cloud, "imported", &[r1]);
+    env.ws.apply();
+    let (id, copies) = recorded(&env);
+    env.ws.ok(&["state", "rm", ADDR]);
+    env.ws.ok(&[
+        "import",
+        "-no-color",
+        ADDR,
+        &format!("{cloud}/{}/{id}", b.region),
+    ]);
+    let plan = env.ws.plan_json();
+    assert_eq!(
+        planned_actions(&plan, ADDR),
+        ["update"],
+        "{cloud}: import then plan"
+    );
+    env.ws.ok(&["state", "rm", ADDR]);
+    let mut left: Vec<(String, String)> = copies.into_iter().map(|(r, (c, _))| (r, c)).collect();
+    left.push((b.region.to_string(), id));
+    for (region, image) in left {
+        env.rt.block_on(
+            env.sim
+                .admin_delete(&format!("/_sim/images/{cloud}/{region}/{image}")),
+        );
+    }
 }
 
 #[test]
@@ -372,6 +400,11 @@ fn tencentcloud_copy_wait_killed_then_applied() {
 #[test]
 fn ucloud_copy_wait_killed_then_applied() {
     killed_during_copy_wait("ucloud");
+}
+
+#[test]
+fn surfercloud_copy_wait_killed_then_applied() {
+    killed_during_copy_wait("surfercloud");
 }
 
 #[test]

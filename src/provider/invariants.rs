@@ -183,6 +183,29 @@ fn settle_at(
     }
 }
 
+/// Top-level repeated blocks (lists and sets) that a state holds as null become empty, as Terraform's own
+/// configuration holds them: a block type the stored state predates (an upgrade) or that an import could not fill
+/// would otherwise differ from the configuration's empty collection, which some Terraform versions (0.14) plan as a
+/// change.
+pub fn empty_absent_blocks(block: &Block, state: &mut Value) {
+    let Value::Object(attrs) = state else {
+        return;
+    };
+    for b in &block.blocks {
+        let empty = match b.nesting {
+            Nesting::List => Value::List(Vec::new()),
+            Nesting::Set => Value::Set(Vec::new()),
+            _ => continue,
+        };
+        match attrs.get(&b.type_name) {
+            None | Some(Value::Null) => {
+                attrs.insert(b.type_name.clone(), empty);
+            }
+            Some(_) => {}
+        }
+    }
+}
+
 /// Replaces every unknown, however deep, with null. Returns whether there was any.
 pub fn replace_unknowns_with_null(value: &mut Value) -> bool {
     match value {

@@ -309,6 +309,8 @@ impl ProtocolServer for Server {
         } else {
             state
         };
+        let mut upgraded = upgraded;
+        invariants::empty_absent_blocks(&rt.schema.block, &mut upgraded);
         match encode(&upgraded, &rt.ty, "upgraded state") {
             Ok(dv) => out.upgraded_state = Some(dv),
             Err(d) => out.diagnostics.push(d),
@@ -385,6 +387,7 @@ impl ProtocolServer for Server {
         let new_state = match outcome.state {
             Some(mut s) => {
                 invariants::replace_unknowns_with_null(&mut s);
+                invariants::empty_absent_blocks(&rt.schema.block, &mut s);
                 s
             }
             // On an error without a state, keep what was stored rather than telling Terraform the object is gone.
@@ -582,6 +585,7 @@ impl ProtocolServer for Server {
         out.diagnostics = outcome.diagnostics.0;
         if let Some(mut state) = outcome.state {
             invariants::replace_unknowns_with_null(&mut state);
+            invariants::empty_absent_blocks(&rt.schema.block, &mut state);
             match encode(&state, &rt.ty, "imported state") {
                 Ok(dv) => out.imported.push(p::ImportedResource {
                     type_name: req.type_name.clone(),
