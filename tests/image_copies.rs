@@ -28,6 +28,16 @@ fn copy_action(cloud: &str) -> &'static str {
     }
 }
 
+/// The copy calls that make `n` copies of one image at once: Tencent's SyncImages takes every destination region
+/// in one call, the others one call per copy.
+fn calls_for(cloud: &str, n: u64) -> u64 {
+    if cloud == "tencentcloud" {
+        1
+    } else {
+        n
+    }
+}
+
 /// Three regions other than the backend's own.
 fn copy_regions(cloud: &str) -> [&'static str; 3] {
     match cloud {
@@ -55,6 +65,20 @@ fn copy_blocks(regions: &[&str]) -> String {
 }
 
 fn configure(env: &Env, cloud: &str, name: &str, regions: &[&str]) {
+    configure_blocks(env, cloud, name, &copy_blocks(regions));
+}
+
+/// Copy blocks that adopt existing images (`image_id`), by region.
+fn adopting_blocks(copies: &[(&str, &str)]) -> String {
+    copies
+        .iter()
+        .map(|(r, id)| {
+            format!("copy {{\n    region   = \"{r}\"\n    image_id = \"{id}\"\n  }}\n  ")
+        })
+        .collect()
+}
+
+fn configure_blocks(env: &Env, cloud: &str, name: &str, blocks: &str) {
     let shares = if shares_images(cloud) {
         "share_with_accounts = [\"100000000001\", \"100000000002\"]"
     } else {
@@ -86,7 +110,7 @@ fn configure(env: &Env, cloud: &str, name: &str, regions: &[&str]) {
             backend(cloud),
             name,
             "copied",
-            &format!("{shares}\n  {}", copy_blocks(regions))
+            &format!("{shares}\n  {blocks}")
         )
     ));
 }
@@ -189,7 +213,7 @@ fn lifecycle(cloud: &str, tf: Tf) {
     env.ws.apply();
     let first = assert_copies(&env, cloud, &[r1, r2], "after create");
     let (source, _) = recorded(&env);
-    assert_eq!(env.count(cloud, action), 2, "{cloud}");
+    assert_eq!(env.count(cloud, action), calls_for(cloud, 2), "{cloud}");
     assert_eq!(
         env.ws.plan_code(&[]),
         0,
@@ -205,7 +229,7 @@ fn lifecycle(cloud: &str, tf: Tf) {
     assert_eq!(recorded(&env).0, source, "{cloud}: the image was replaced");
     assert_eq!(added[r1], first[r1], "{cloud}");
     assert_eq!(added[r2], first[r2], "{cloud}");
-    assert_eq!(env.count(cloud, action), 3, "{cloud}");
+    assert_eq!(env.count(cloud, action), calls_for(cloud, 2) + 1, "{cloud}");
 
     // A region removed: only its copy is deleted.
     configure(&env, cloud, "copied", &[r2, r3]);
@@ -214,7 +238,7 @@ fn lifecycle(cloud: &str, tf: Tf) {
     apply_saved(&env, tf);
     let removed = assert_copies(&env, cloud, &[r2, r3], "after removing a region");
     assert_eq!(removed[r3], added[r3], "{cloud}");
-    assert_eq!(env.count(cloud, action), 3, "{cloud}");
+    assert_eq!(env.count(cloud, action), calls_for(cloud, 2) + 1, "{cloud}");
 
     // A copy deleted outside Terraform is drift: made again, in place.
     let status = env.rt.block_on(
@@ -227,7 +251,7 @@ fn lifecycle(cloud: &str, tf: Tf) {
     apply_saved(&env, tf);
     let again = assert_copies(&env, cloud, &[r2, r3], "after the drift");
     assert_ne!(again[r2], removed[r2], "{cloud}");
-    assert_eq!(env.count(cloud, action), 4, "{cloud}");
+    assert_eq!(env.count(cloud, action), calls_for(cloud, 2) + 2, "{cloud}");
 
     // A rename of the image is in place and leaves the copies alone.
     if b.renames_in_place {
@@ -240,7 +264,7 @@ fn lifecycle(cloud: &str, tf: Tf) {
             again,
             "{cloud}"
         );
-        assert_eq!(env.count(cloud, action), 4, "{cloud}");
+        assert_eq!(env.count(cloud, action), calls_for(cloud, 2) + 2, "{cloud}");
         configure(&env, cloud, "copied", &[r2, r3]);
         env.ws.apply();
     }
@@ -254,11 +278,12 @@ fn lifecycle(cloud: &str, tf: Tf) {
         listed(&env, cloud)
     );
 
-    // Imported: the image is never replaced. (Its copies are not in the imported state: the plan shows them to be
-    // made, which ECS turns into a takeover by the copies' marker tag; see the import test below.)
+    // Imported: the image is never replaced. Its copies are not in the imported state (no cloud links a copy to
+    // its source); `image_id` in a copy block adopts each one, with no copy call.
     configure(&env, cloud, "imported", &[r1]);
     env.ws.apply();
     let (id, copies) = recorded(&env);
+    let calls = env.count(cloud, action);
     env.ws.ok(&["state", "rm", ADDR]);
     env.ws.ok(&[
         "import",
@@ -266,21 +291,41 @@ fn lifecycle(cloud: &str, tf: Tf) {
         ADDR,
         &format!("{cloud}/{}/{id}", b.region),
     ]);
+    let adopted: Vec<(&str, &str)> = copies
+        .iter()
+        .map(|(r, (c, _))| (r.as_str(), c.as_str()))
+        .collect();
+    configure_blocks(&env, cloud, "imported", &adopting_blocks(&adopted));
     let plan = env.ws.plan_json();
     assert_eq!(
         planned_actions(&plan, ADDR),
         ["update"],
         "{cloud}: import then plan"
     );
-    env.ws.ok(&["state", "rm", ADDR]);
-    let mut left: Vec<(String, String)> = copies.into_iter().map(|(r, (c, _))| (r, c)).collect();
-    left.push((b.region.to_string(), id));
-    for (region, image) in left {
-        env.rt.block_on(
-            env.sim
-                .admin_delete(&format!("/_sim/images/{cloud}/{region}/{image}")),
-        );
-    }
+    apply_saved(&env, tf);
+    let after: BTreeMap<String, String> = recorded(&env)
+        .1
+        .into_iter()
+        .map(|(r, (c, _))| (r, c))
+        .collect();
+    let before: BTreeMap<String, String> = copies.into_iter().map(|(r, (c, _))| (r, c)).collect();
+    assert_eq!(after, before, "{cloud}: the copies were not adopted");
+    assert_eq!(
+        env.count(cloud, action),
+        calls,
+        "{cloud}: copied again after the import"
+    );
+    assert_eq!(
+        env.ws.plan_code(&[]),
+        0,
+        "{cloud}: not converged after adopting"
+    );
+    env.ws.destroy();
+    assert!(
+        env.images(cloud).is_empty(),
+        "{cloud}: {:?}",
+        listed(&env, cloud)
+    );
 }
 
 #[test]
@@ -362,7 +407,7 @@ fn killed_during_copy_wait(cloud: &str) {
         .spawn()
         .expect("spawn terraform apply");
     let start = Instant::now();
-    while env.count(cloud, action) < 2 {
+    while env.count(cloud, action) < calls_for(cloud, 2) {
         assert!(
             start.elapsed() < Duration::from_secs(90),
             "{cloud}: no copies started"
@@ -375,7 +420,11 @@ fn killed_during_copy_wait(cloud: &str) {
     assert_eq!(orphans.len(), 3, "{cloud}: {orphans:?}");
     env.ws.apply();
     let copies = assert_copies(&env, cloud, &[r1, r2], "after the kill");
-    assert_eq!(env.count(cloud, action), 2, "{cloud}: copied twice");
+    assert_eq!(
+        env.count(cloud, action),
+        calls_for(cloud, 2),
+        "{cloud}: copied twice"
+    );
     for (region, id) in &copies {
         assert_eq!(
             orphans.get(region),

@@ -130,6 +130,12 @@ pub trait ImageApi: Send + Sync {
             "this cloud has no image copy",
         ))
     }
+    /// Starts the copies of `reqs` (of one image) and returns each copy's ID or error, in order. Clouds whose copy
+    /// call takes several destinations (Tencent `SyncImages` `DestinationRegions`) make one call for them: each call
+    /// counts against the cloud's rate limit, and copies that start together are waited for together.
+    async fn copy_images(&self, reqs: &[CopyRequest]) -> Vec<Result<String, CloudError>> {
+        futures_util::future::join_all(reqs.iter().map(|r| self.copy_image(r))).await
+    }
     /// Cancels the running copy that makes `copy_id` in `region` (the cloud then removes the unfinished copy);
     /// `Ok(false)` where the cloud cannot cancel copies or `copy_id` is not being copied (the caller waits for
     /// the copy to end, then deletes it).

@@ -53,14 +53,16 @@ pub(super) fn status_of(image: &Image) -> &'static str {
     }
 }
 
-/// Two `copy` blocks ask for the same copy (an unset flag is `false`).
-pub(super) fn same_copy(a: &CopyModel, b: &CopyModel) -> bool {
+/// Whether the copy `had` made (recorded as `recorded`) is what `want` asks for: the same options (an unset flag
+/// is `false`), and, where `want` names an image to adopt, that image.
+pub(super) fn keeps(had: &CopyModel, want: &CopyModel, recorded: Option<&str>) -> bool {
     let flag = |f: &Field<bool>| f.known().copied().unwrap_or(false);
-    a.region == b.region
-        && a.name == b.name
-        && a.description == b.description
-        && flag(&a.encrypted) == flag(&b.encrypted)
-        && a.kms_key_id == b.kms_key_id
+    had.region == want.region
+        && had.name == want.name
+        && had.description == want.description
+        && flag(&had.encrypted) == flag(&want.encrypted)
+        && had.kms_key_id == want.kms_key_id
+        && (want.image_id.is_null() || want.image_id.text() == recorded)
 }
 
 /// The `copy` blocks of a model by region (blocks whose region is not known are left out).
@@ -102,7 +104,7 @@ pub(super) fn planned(
             r.status.text() == Some(AVAILABLE)
                 && kept_blocks
                     .get(&region)
-                    .is_some_and(|was| same_copy(was, block))
+                    .is_some_and(|was| keeps(was, block, r.id.text()))
         });
         out.insert(
             region,
@@ -330,7 +332,7 @@ impl CustomImage {
                 continue;
             };
             let stays = wanted.get(region).is_some_and(|w| {
-                had.get(region).is_some_and(|h| same_copy(h, w))
+                had.get(region).is_some_and(|h| keeps(h, w, Some(&id)))
                     && result.status.text() != Some(FAILED)
             });
             if stays {
@@ -379,7 +381,7 @@ impl CustomImage {
             .filter(|(region, _)| !kept.iter().any(|k| &k.region == *region))
             .map(|(_, b)| *b)
             .collect();
-        let started = join_all(making.iter().map(|b| self.start_copy(source, b))).await;
+        let started = self.start_copies(source, &making).await;
         let mut fresh = Vec::new();
         let mut keys = Vec::new();
         let mut not_started = Vec::new();
@@ -525,71 +527,119 @@ impl CustomImage {
         }
     }
 
-    /// Starts one copy, or takes over the copy an interrupted apply started for the same block (recorded in the
-    /// journal, or carrying this copy's marker tag, or, after a call that was never answered, the one image of the
-    /// copy's name made since). Returns the copy's ID and its journal key (to forget once the state has it).
-    async fn start_copy(
+    /// Starts the copies of `blocks`, or takes over those an interrupted apply started for the same blocks
+    /// (recorded in the journal, or carrying the copy's marker tag, or, after a call that was never answered, the
+    /// one image of the copy's name made since). The copies to make are recorded in the journal, then asked for in
+    /// one go ([`ImageApi::copy_images`]: one call for several regions where the cloud takes them). Returns each
+    /// copy's ID and its journal key (to forget once the state has it), in the order of `blocks`.
+    async fn start_copies(
         &self,
         source: &Source<'_>,
-        block: &CopyModel,
-    ) -> Result<(String, String), Diagnostic> {
+        blocks: &[&CopyModel],
+    ) -> Vec<Result<(String, String), Diagnostic>> {
         let cloud = source.cloud;
         let client = source.client.as_ref();
-        let mut req = self.copy_request(source, block);
-        let key = copy_key(&client.account(), &req);
-        let earlier = self.journal.load(&key);
-        if let Some(id) = self
-            .earlier_copy(source, &req, &key, earlier.as_ref())
-            .await?
-        {
-            tracing::info!(cloud = %cloud, region = %req.region, image = %id, source = source.id,
-                "taking over the copy an earlier apply started");
-            return Ok((id, key));
-        }
-        if cloud.backend().rules().copies.is_some_and(|r| r.tags) {
-            req.tags.insert(MARKER_TAG.to_string(), key.clone());
-        }
-        // A call that was never answered is repeated with its token (ECS then answers with the copy it made).
-        let repeat = earlier.filter(|e| e.image_id.is_none());
-        let entry = Entry {
-            token: repeat
-                .as_ref()
-                .map(|e| e.token.clone())
-                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
-            sent_at: repeat.as_ref().map_or_else(now_secs, |e| e.sent_at),
-            image_id: None,
-            task_id: None,
-        };
-        if let Err(e) = self.journal.save(&key, &entry) {
-            tracing::warn!(error = %e, "cannot write the create journal; a copy interrupted now may be made twice");
-        }
-        req.idempotency_token = entry.token.clone();
-        tracing::info!(cloud = %cloud, source = source.id, from = source.region, to = %req.region, name = %req.name,
-            "copying image");
-        match client.copy_image(&req).await {
-            Ok(id) => {
-                let _ = self.journal.save(
-                    &key,
-                    &Entry {
-                        image_id: Some(id.clone()),
-                        ..entry
-                    },
-                );
-                Ok((id, key))
+        let account = client.account();
+        let prepared = join_all(blocks.iter().map(|block| async {
+            let mut req = self.copy_request(source, block);
+            let key = copy_key(&account, &req);
+            // An image named to be adopted is taken as it is, if it is there.
+            if let Some(id) = block.image_id.string() {
+                return match self.look(cloud, &req.region, &id).await {
+                    Ok(Some(image)) if image.state != ImageState::Deleting => {
+                        tracing::info!(cloud = %cloud, region = %req.region, image = %id, source = source.id,
+                            "adopting an existing image as the copy");
+                        Ok(Err((id, key)))
+                    }
+                    Ok(_) => Err(Diagnostic::error(
+                        format!("No image {id} in {cloud} {} to adopt as a copy", req.region),
+                        "The copy block's image_id names an image that the cloud does not list in the copy's region. \
+                         Check the ID and the region, or remove image_id to copy the image instead.",
+                    )
+                    .at(Path::root().attr(attr::COPY))),
+                    Err(e) => Err(copy_diagnostic(&e, &req.region)),
+                };
             }
-            Err(e) => {
-                let mut d = copy_diagnostic(&e, &req.region);
-                if e.is_retryable() {
-                    d.detail.push_str(
-                        "\n\nThe cloud may have started the copy anyway. Apply again: the next apply looks for it \
-                         first and takes it over instead of copying a second time.",
-                    );
-                } else {
-                    self.journal.remove(&key);
-                }
-                Err(d)
+            let earlier = self.journal.load(&key);
+            if let Some(id) = self
+                .earlier_copy(source, &req, &key, earlier.as_ref())
+                .await?
+            {
+                tracing::info!(cloud = %cloud, region = %req.region, image = %id, source = source.id,
+                    "taking over the copy an earlier apply started");
+                return Ok(Err((id, key)));
+            }
+            if cloud.backend().rules().copies.is_some_and(|r| r.tags) {
+                req.tags.insert(MARKER_TAG.to_string(), key.clone());
+            }
+            // A call that was never answered is repeated with its token (ECS then answers with the copy it made).
+            let repeat = earlier.filter(|e| e.image_id.is_none());
+            let entry = Entry {
+                token: repeat
+                    .as_ref()
+                    .map(|e| e.token.clone())
+                    .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+                sent_at: repeat.as_ref().map_or_else(now_secs, |e| e.sent_at),
+                image_id: None,
+                task_id: None,
+            };
+            if let Err(e) = self.journal.save(&key, &entry) {
+                tracing::warn!(error = %e, "cannot write the create journal; a copy interrupted now may be made twice");
+            }
+            req.idempotency_token = entry.token.clone();
+            Ok(Ok((req, key, entry)))
+        }))
+        .await;
+        // `Ok(Err(..))`: taken over; `Ok(Ok(..))`: to send.
+        let mut out: Vec<Option<Result<(String, String), Diagnostic>>> = vec![None; blocks.len()];
+        let mut sending = Vec::new();
+        for (i, p) in prepared.into_iter().enumerate() {
+            match p {
+                Err(d) => out[i] = Some(Err(d)),
+                Ok(Err(adopted)) => out[i] = Some(Ok(adopted)),
+                Ok(Ok(send)) => sending.push((i, send)),
             }
         }
+        if !sending.is_empty() {
+            let reqs: Vec<CopyRequest> = sending.iter().map(|(_, (r, _, _))| r.clone()).collect();
+            tracing::info!(cloud = %cloud, source = source.id, from = source.region,
+                to = ?reqs.iter().map(|r| r.region.as_str()).collect::<Vec<_>>(), "copying image");
+            let answers = client.copy_images(&reqs).await;
+            for ((i, (req, key, entry)), answer) in sending.into_iter().zip(answers) {
+                out[i] = Some(match answer {
+                    Ok(id) => {
+                        let _ = self.journal.save(
+                            &key,
+                            &Entry {
+                                image_id: Some(id.clone()),
+                                ..entry
+                            },
+                        );
+                        Ok((id, key))
+                    }
+                    Err(e) => {
+                        let mut d = copy_diagnostic(&e, &req.region);
+                        if e.is_retryable() {
+                            d.detail.push_str(
+                                "\n\nThe cloud may have started the copy anyway. Apply again: the next apply looks \
+                                 for it first and takes it over instead of copying a second time.",
+                            );
+                        } else {
+                            self.journal.remove(&key);
+                        }
+                        Err(d)
+                    }
+                });
+            }
+        }
+        out.into_iter()
+            .map(|r| {
+                r.unwrap_or_else(|| {
+                    Err(Diagnostic::error("A copy was neither made nor found", "")
+                        .at(Path::root().attr(attr::COPY)))
+                })
+            })
+            .collect()
     }
 
     /// The copy an earlier, interrupted apply started for `req`, if one can be proved.
@@ -916,6 +966,22 @@ mod tests {
             &[],
         );
         assert!(!planned(&unknown, Some(&prior)).is_known());
+    }
+
+    #[test]
+    fn an_adopted_image_is_kept_only_while_it_is_the_recorded_copy() {
+        let had = block("a", None);
+        let adopt = |id: &str| CopyModel {
+            image_id: Field::Known(id.into()),
+            ..block("a", None)
+        };
+        assert!(keeps(&had, &had, Some("img-1")));
+        // Naming the copy already recorded changes nothing; naming another image replaces it.
+        assert!(keeps(&had, &adopt("img-1"), Some("img-1")));
+        assert!(!keeps(&had, &adopt("img-2"), Some("img-1")));
+        // Dropping image_id later keeps the adopted copy.
+        assert!(keeps(&adopt("img-1"), &had, Some("img-1")));
+        assert!(!keeps(&had, &block("a", Some("renamed")), Some("img-1")));
     }
 
     #[test]

@@ -77,6 +77,8 @@ pub mod attr {
     pub const ENCRYPTED: &str = "encrypted";
     /// `copy.kms_key_id`.
     pub const KMS_KEY_ID: &str = "kms_key_id";
+    /// `copy.image_id`: an existing image adopted as the copy.
+    pub const IMAGE_ID: &str = "image_id";
     /// Each copy's image ID and status, by region.
     pub const COPIES: &str = "copies";
     /// Neutral status word.
@@ -358,6 +360,8 @@ block_model! {
         encrypted: bool = attr::ENCRYPTED,
         /// `kms_key_id`.
         kms_key_id: String = attr::KMS_KEY_ID,
+        /// `image_id`.
+        image_id: String = attr::IMAGE_ID,
     }
 }
 

@@ -126,8 +126,17 @@ fn copies() -> NestedBlock {
                 ),
                 Attribute::optional(
                     KMS_KEY_ID,
-                    s,
+                    s.clone(),
                     "The KMS key that encrypts the copy (with `encrypted = true`).",
+                ),
+                Attribute::optional(
+                    IMAGE_ID,
+                    s,
+                    "An image already in `region` to manage as this copy instead of copying: a copy made before \
+                     this resource managed the image (by the console, Packer, or before `terraform import`, which \
+                     cannot tell copies from other images). It is taken as it is (the other options are not \
+                     applied to it) and deleted with the resource like any copy. Setting it to the ID `copies` \
+                     already records changes nothing.",
                 ),
             ],
             ..Block::default()

@@ -70,6 +70,13 @@ impl PollSchedule {
 /// [`PollSchedule::first`].
 const FIRST_LOOK_EARLIEST: f64 = 0.7;
 
+/// How early any later look may come to join the looks of other waits, as a share of the interval it would wait.
+/// Waits that start apart (the copies of images whose imports ended a second apart, the creates of Terraform's
+/// later slots) otherwise keep cadences of their own and each costs its own describe call: with half an interval,
+/// of two cadences of one interval one always finds the other's look in its window, so they merge within one
+/// interval. A look only ever comes earlier, never later, than its schedule, so no wait notices completion later.
+const LATER_LOOK_EARLIEST: f64 = 0.5;
+
 /// The wake-ups waits are sleeping until, so that a new wait's first look can join them.
 #[derive(Debug, Default)]
 struct Wakes {
@@ -210,8 +217,14 @@ where
     loop {
         let now = Instant::now();
         let mut wake = schedule.wake(now, started.elapsed());
-        if first && !schedule.align.is_zero() {
-            let earliest = now + schedule.first.mul_f64(FIRST_LOOK_EARLIEST);
+        if !schedule.align.is_zero() {
+            let earliest = if first {
+                now + schedule.first.mul_f64(FIRST_LOOK_EARLIEST)
+            } else {
+                now + schedule
+                    .next(started.elapsed())
+                    .mul_f64(LATER_LOOK_EARLIEST)
+            };
             wake = wakes.busiest(earliest, wake).unwrap_or(wake);
         }
         first = false;
@@ -437,17 +450,35 @@ mod tests {
             assert!(pair_gaps_at_least_a_second(&late_looks), "{late_looks:?}");
             assert!(wakes.pending().is_empty(), "bookings left behind");
         }
-        // Too late to join without looking sooner than 0.7 s after starting: a cadence of its own.
+        // Too late for its first look to join without looking sooner than 0.7 s after starting: that look is its
+        // own, and the earlier wait's next look (which may come half an interval early) joins it; from then on the
+        // two share every look.
         let wakes = Arc::new(Wakes::default());
         let t0 = Instant::now();
         let (early, late_looks) = tokio::join!(
             looks_of(wakes.clone(), t0, ms(0), ms(5000)),
             looks_of(wakes.clone(), t0, ms(700), ms(5000)),
         );
+        assert!(late_looks[0] >= ms(700) + ms(1000), "{late_looks:?}");
         assert!(
-            !early.contains(&late_looks[0]),
+            late_looks.iter().all(|t| early.contains(t)),
             "{late_looks:?} vs {early:?}"
         );
+        assert!(pair_gaps_at_least_a_second(&late_looks), "{late_looks:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn cadences_half_an_interval_apart_merge() {
+        let ms = Duration::from_millis;
+        let wakes = Arc::new(Wakes::default());
+        let t0 = Instant::now();
+        let (a, b) = tokio::join!(
+            looks_of(wakes.clone(), t0, ms(0), ms(8000)),
+            looks_of(wakes.clone(), t0, ms(1500), ms(8000)),
+        );
+        // After at most two looks of the later wait, every look of it is one of the earlier's.
+        assert!(b[2..].iter().all(|t| a.contains(t)), "{b:?} vs {a:?}");
+        assert!(wakes.pending().is_empty(), "bookings left behind");
     }
 
     fn pair_gaps_at_least_a_second(looks: &[Duration]) -> bool {

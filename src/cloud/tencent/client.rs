@@ -456,6 +456,76 @@ impl ImageApi for TencentClient {
         .await
     }
 
+    /// One SyncImages per image and copy name, with every destination region of the copies of that name
+    /// (`DestinationRegions` takes several: "支持自定义镜像向多个地域同步", cloud.tencent.com/document/api/213/44007):
+    /// 10 calls a second go three times as far. The copies are told apart by `ImageSet[].Region`; one the answer
+    /// does not name, or a call that may have reached the cloud unanswered, is looked for by name in its region,
+    /// never sent again.
+    async fn copy_images(&self, reqs: &[CopyRequest]) -> Vec<Result<String, CloudError>> {
+        let mut groups: std::collections::BTreeMap<(&str, &str, &str), Vec<usize>> =
+            Default::default();
+        for (i, r) in reqs.iter().enumerate() {
+            groups
+                .entry((&r.source_region, &r.source_id, &r.name))
+                .or_default()
+                .push(i);
+        }
+        let mut out: Vec<Option<Result<String, CloudError>>> = vec![None; reqs.len()];
+        for ((source_region, source_id, name), members) in groups {
+            if let [only] = members.as_slice() {
+                out[*only] = Some(self.copy_image(&reqs[*only]).await);
+                continue;
+            }
+            let regions: Vec<&str> = members.iter().map(|&i| reqs[i].region.as_str()).collect();
+            let body = json!({
+                "ImageIds": [source_id],
+                "DestinationRegions": regions,
+                "ImageName": name,
+                "ImageSetRequired": true,
+            });
+            let sent = self.call("SyncImages", source_region, &body, false).await;
+            for &i in &members {
+                let req = &reqs[i];
+                let lookup = || self.find_images_by_name(&req.region, &req.name);
+                let answered = match &sent {
+                    Ok(v) => Ok(synced_id(v, &req.region)),
+                    Err(f) => {
+                        let f = f.clone();
+                        guarded_import(&self.core.retry, || async { Err(f) }, lookup).await
+                    }
+                };
+                out[i] = Some(match answered {
+                    Ok(id) => {
+                        answered_or_found(
+                            Cloud::TencentCloud,
+                            "SyncImages",
+                            &req.name,
+                            &self.core.retry,
+                            id,
+                            lookup,
+                        )
+                        .await
+                    }
+                    Err(e) => Err(e),
+                });
+            }
+        }
+        out.into_iter()
+            .map(|r| {
+                r.unwrap_or_else(|| {
+                    Err(CloudError::new(
+                        Cloud::TencentCloud,
+                        ErrorKind::Other,
+                        "SyncImages",
+                        "NotSent",
+                        "no copy call was made for this region",
+                        None,
+                    ))
+                })
+            })
+            .collect()
+    }
+
     async fn describe_images(
         &self,
         region: &str,
@@ -835,6 +905,36 @@ mod tests {
             idempotency_token: "unused".into(),
             ..Default::default()
         }
+    }
+
+    #[tokio::test]
+    async fn copies_of_one_name_share_one_sync_call() {
+        let (url, log) = serve(Arc::new(|_, _| {
+            (
+                200,
+                r#"{"Response":{"ImageSet":[{"ImageId":"img-sh","Region":"ap-shanghai"},{"ImageId":"img-bj","Region":"ap-beijing"}],"RequestId":"r"}}"#
+                    .into(),
+            )
+        }))
+        .await;
+        let sh = copy_req();
+        let bj = CopyRequest {
+            region: "ap-beijing".into(),
+            ..copy_req()
+        };
+        let ids: Vec<String> = client(&url)
+            .copy_images(&[sh, bj])
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(ids, ["img-sh", "img-bj"]);
+        let log = log.lock().unwrap();
+        assert_eq!(log.len(), 1, "one SyncImages for both regions");
+        assert_eq!(
+            log[0].json()["DestinationRegions"],
+            json!(["ap-shanghai", "ap-beijing"])
+        );
     }
 
     #[tokio::test]
