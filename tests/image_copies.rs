@@ -253,6 +253,26 @@ fn lifecycle(cloud: &str, tf: Tf) {
     assert_ne!(again[r2], removed[r2], "{cloud}");
     assert_eq!(env.count(cloud, action), calls_for(cloud, 2) + 2, "{cloud}");
 
+    // A share removed from a copy outside Terraform is drift: shared again, in place.
+    if shares_images(cloud) {
+        let (status, _) = env.rt.block_on(env.sim.admin_post(
+            &format!("/_sim/images/{cloud}/{r3}/{}/shares", again[r3]),
+            json!(["100000000001"]),
+        ));
+        assert_eq!(status, 204, "{cloud}");
+        let plan = env.ws.plan_json();
+        assert_eq!(
+            planned_actions(&plan, ADDR),
+            ["update"],
+            "{cloud}: a copy's lost share"
+        );
+        apply_saved(&env, tf);
+        assert_eq!(
+            assert_copies(&env, cloud, &[r2, r3], "after a copy's share was restored"),
+            again
+        );
+    }
+
     // A rename of the image is in place and leaves the copies alone.
     if b.renames_in_place {
         configure(&env, cloud, "copied-renamed", &[r2, r3]);

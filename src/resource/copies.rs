@@ -878,6 +878,36 @@ impl CustomImage {
     }
 }
 
+impl CustomImage {
+    /// Where the state tracks shares: the accounts every available copy is still shared with narrow the recorded
+    /// `share_with_accounts`, so that a share removed from a copy outside Terraform is drift the next apply restores
+    /// (it shares the account again with the image and every copy; a share the cloud already has counts as made).
+    /// One share read per copy, and none where the state has no shares.
+    pub(super) async fn refresh_copy_shares(
+        &self,
+        client: &dyn ImageApi,
+        state: &mut ImageModel,
+    ) -> Result<(), CloudError> {
+        let Some(mut accounts) = state.share_with_accounts.known().map(|s| s.known()) else {
+            return Ok(());
+        };
+        if accounts.is_empty() {
+            return Ok(());
+        }
+        let copies = state.known_copies();
+        let reads = copies
+            .iter()
+            .filter(|(_, c)| c.status.text() == Some(AVAILABLE))
+            .filter_map(|(region, c)| c.id.text().map(|id| client.image_shares(region, id)));
+        for shared in join_all(reads).await {
+            let shared = shared?;
+            accounts.retain(|a| shared.contains(a));
+        }
+        state.share_with_accounts = Field::Known(accounts.into());
+        Ok(())
+    }
+}
+
 /// A failed copy call or look, at the `copy` blocks.
 fn copy_diagnostic(e: &CloudError, region: &str) -> Diagnostic {
     let mut d = cloud_diagnostic(e, "image copy");

@@ -85,6 +85,20 @@ impl CustomImage {
                         .push(cloud_diagnostic(&e, "image copy read"));
                     return out;
                 }
+                if shares::shares_images(cloud) && !merged.known_copies().is_empty() {
+                    let shared = match self.client(cloud) {
+                        Ok(client) => self.refresh_copy_shares(client.as_ref(), &mut merged).await,
+                        Err(e) => {
+                            out.diagnostics.push(super::diagnostics::not_configured(&e));
+                            return out;
+                        }
+                    };
+                    if let Err(e) = shared {
+                        out.diagnostics
+                            .push(cloud_diagnostic(&e, "copy share read"));
+                        return out;
+                    }
+                }
                 out.state = Some(merged.to_value())
             }
             Ok(None) => {
