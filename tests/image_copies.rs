@@ -408,6 +408,42 @@ fn import_then_plan_never_replaces_and_ecs_adopts_its_copies() {
         2,
         "copied again after the import"
     );
+
+    // New tags reach the copies (ECS tags copies), which keep their marker.
+    let retagged = image_support::Backend {
+        extra: "format = \"qcow2\"\n  platform = \"CentOS\"\n  tags = { team = \"copies\" }",
+        ..*b
+    };
+    env.ws.write_config(&format!(
+        "{}{}",
+        image_support::provider_block(&env.sim, None),
+        image_support::resource(
+            &retagged,
+            "adopted",
+            "copied",
+            &format!(
+                "share_with_accounts = [\"100000000001\", \"100000000002\"]\n  {}",
+                copy_blocks(&[r1, r2])
+            )
+        )
+    ));
+    let plan = env.ws.plan_json();
+    assert_eq!(planned_actions(&plan, ADDR), ["update"]);
+    env.ws.ok(&["apply", "-no-color", "tfplan"]);
+    // The simulator's admin listing shows no tags: the tag calls, by region, show where the tags went.
+    let log = env.rt.block_on(env.sim.admin_get("/_sim/requests"));
+    let mut tagged: Vec<String> = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "TagResources" && e["outcome"] == "ok")
+        .map(|e| e["region"].as_str().unwrap().to_string())
+        .collect();
+    tagged.sort();
+    tagged.dedup();
+    let mut want = vec![b.region.to_string(), r1.to_string(), r2.to_string()];
+    want.sort();
+    assert_eq!(tagged, want, "the new tags did not reach every copy");
     env.ws.destroy();
     assert!(env.images(cloud).is_empty());
 }
@@ -511,4 +547,15 @@ fn ens_copies_and_copies_to_the_own_region_fail_at_plan() {
         refused.all()
     );
     assert!(env.images("tencentcloud").is_empty());
+
+    // UCloud copies into a project, which only the provider block names: without it, the plan says so.
+    env.config(backend("ucloud"), "u", "u", &copy_blocks(&["cn-sh2"]));
+    let refused = env.ws.run(&["plan", "-no-color"]);
+    assert_ne!(refused.code, 0);
+    let all = refused.all();
+    assert!(
+        all.contains("ucloud cannot copy images as configured"),
+        "{all}"
+    );
+    assert!(all.contains("project_id"), "{all}");
 }

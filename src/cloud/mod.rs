@@ -130,6 +130,11 @@ pub trait ImageApi: Send + Sync {
             "this cloud has no image copy",
         ))
     }
+    /// Why this client cannot copy images as configured (a setting the copy call needs and the provider block
+    /// leaves unset), for the plan to say before anything is made; `None` when it can.
+    fn copy_problem(&self) -> Option<String> {
+        None
+    }
     /// Starts the copies of `reqs` (of one image) and returns each copy's ID or error, in order. Clouds whose copy
     /// call takes several destinations (Tencent `SyncImages` `DestinationRegions`) make one call for them: each call
     /// counts against the cloud's rate limit, and copies that start together are waited for together.

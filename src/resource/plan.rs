@@ -157,6 +157,15 @@ impl CustomImage {
         // Copies: checked against the cloud's copy rules; a new image copies everything, an existing one only
         // what is new, changed, failed or unfinished.
         diags.extend(super::copies::check(cloud, &config, region.as_deref()));
+        if !config.copy_blocks().is_empty() {
+            if let Some(problem) = self.client(cloud).ok().and_then(|c| c.copy_problem()) {
+                diags.push(error_at(
+                    format!("{cloud} cannot copy images as configured"),
+                    format!("{problem}."),
+                    attr::COPY,
+                ));
+            }
+        }
         let new_image = prior.is_none() || !plan.requires_replace.is_empty();
         planned.copies = if config.copy_blocks().is_empty() && config.copy.is_known() {
             Field::Null

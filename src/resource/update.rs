@@ -64,6 +64,37 @@ impl CustomImage {
                 }
             }
         }
+        // The user's tags reach the copies too, where the copy call put them there (ECS); the copies' own marker
+        // tags stay (the client never removes `cloudimage:` tags).
+        if change.tags.is_some() && cloud.backend().rules().copies.is_some_and(|r| r.tags) {
+            let copies = prior.known_copies();
+            if let Ok(client) = self.client(cloud) {
+                let retag = ImageUpdate {
+                    tags: change.tags.clone(),
+                    ..ImageUpdate::default()
+                };
+                let calls = copies.iter().filter_map(|(copy_region, c)| {
+                    let copy_id = c.id.string()?;
+                    let client = client.clone();
+                    let retag = &retag;
+                    Some(async move {
+                        client
+                            .update_image(copy_region, &copy_id, retag)
+                            .await
+                            .map_err(|e| {
+                                cloud_diagnostic(&e, "copy tag update")
+                                    .at(crate::cty::Path::root().attr(super::model::attr::COPY))
+                            })
+                    })
+                });
+                for done in futures_util::future::join_all(calls).await {
+                    if let Err(d) = done {
+                        out.diagnostics.push(d);
+                        return out;
+                    }
+                }
+            }
+        }
         let shares_changed = shares::accounts(&planned.share_with_accounts)
             != shares::accounts(&prior.share_with_accounts);
         if shares_changed {

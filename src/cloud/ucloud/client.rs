@@ -146,6 +146,10 @@ pub fn import_params(req: &ImportRequest) -> BTreeMap<String, String> {
     p
 }
 
+/// Why a copy cannot be made without a project.
+const NO_PROJECT: &str = "CopyCustomImage needs the target project (TargetProjectId): set the provider block's \
+                          project_id (or UCLOUD_PROJECT_ID / SURFERCLOUD_PROJECT_ID) to the project the images are in";
+
 /// The `CopyCustomImage` parameters (ucloud/ucloud-sdk-go services/uhost/apis.go `CopyCustomImageRequest`):
 /// `SourceImageId`, `TargetProjectId` (required, even within one project), `TargetRegion` (one destination: the
 /// answer then has `TargetImageId`), `TargetImageName`, `TargetImageDescription`. The source region is the
@@ -375,6 +379,15 @@ impl ImageApi for UCloudClient {
     /// call is not sent again, the copy is looked for by name in the destination instead. The copy is `Copying`
     /// until `Available` (or `Unavailable`) (services/uhost/models.go `UHostImageSet.State`); UCloud cannot cancel
     /// a copy (no such action in services/uhost), so [`ImageApi::cancel_copy`] keeps its default.
+    /// CopyCustomImage requires `TargetProjectId`, which only the provider block's `project_id` names.
+    fn copy_problem(&self) -> Option<String> {
+        self.project_id
+            .as_deref()
+            .filter(|p| !p.is_empty())
+            .is_none()
+            .then(|| NO_PROJECT.to_string())
+    }
+
     async fn copy_image(&self, req: &CopyRequest) -> Result<String, CloudError> {
         let cloud = self.core.cloud;
         let Some(project) = self.project_id.as_deref().filter(|p| !p.is_empty()) else {
@@ -383,8 +396,7 @@ impl ImageApi for UCloudClient {
                 ErrorKind::Config,
                 "CopyCustomImage",
                 "Config",
-                "CopyCustomImage needs the target project (TargetProjectId): set the provider block's project_id \
-                 (or UCLOUD_PROJECT_ID / SURFERCLOUD_PROJECT_ID) to the project the images are in",
+                NO_PROJECT,
                 None,
             ));
         };
