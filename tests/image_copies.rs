@@ -559,3 +559,55 @@ fn ens_copies_and_copies_to_the_own_region_fail_at_plan() {
     );
     assert!(all.contains("project_id"), "{all}");
 }
+
+/// A copy option changed replaces only that copy; an image replaced (a new object) is copied again, and its old
+/// copies go with it: the simulator then holds exactly the new image and its copies.
+#[test]
+fn a_changed_copy_or_a_replaced_image_makes_new_copies_and_deletes_the_old() {
+    let env = Env::new(Tf::Path, 0.5);
+    let cloud = "alicloud";
+    let b = backend(cloud);
+    let [r1, r2, _] = copy_regions(cloud);
+    configure(&env, cloud, "replaced", &[r1, r2]);
+    env.ws.apply();
+    let first = assert_copies(&env, cloud, &[r1, r2], "after create");
+    let (source, _) = recorded(&env);
+
+    // One copy renamed: that copy only, in place.
+    let renamed = format!(
+        "copy {{\n    region = \"{r1}\"\n    name   = \"replaced-{r1}\"\n  }}\n  {}",
+        copy_blocks(&[r2])
+    );
+    configure_blocks(&env, cloud, "replaced", &renamed);
+    let plan = env.ws.plan_json();
+    assert_eq!(planned_actions(&plan, ADDR), ["update"]);
+    env.ws.ok(&["apply", "-no-color", "tfplan"]);
+    let after = assert_copies(&env, cloud, &[r1, r2], "after a copy's name changed");
+    assert_ne!(after[r1], first[r1], "the renamed copy was not made again");
+    assert_eq!(after[r2], first[r2], "the other copy was touched");
+    assert_eq!(recorded(&env).0, source, "the image was replaced");
+    assert_eq!(env.count(cloud, "CopyImage"), 3);
+
+    // A new object replaces the image: new copies, old ones gone.
+    env.ws.write_config(&format!(
+        "{}{}",
+        image_support::provider_block(&env.sim, None),
+        image_support::resource(
+            b,
+            "replaced",
+            "other-object",
+            &format!("share_with_accounts = [\"100000000001\", \"100000000002\"]\n  {renamed}")
+        )
+    ));
+    let plan = env.ws.plan_json();
+    assert_eq!(planned_actions(&plan, ADDR), ["delete", "create"]);
+    env.ws.ok(&["apply", "-no-color", "tfplan"]);
+    let again = assert_copies(&env, cloud, &[r1, r2], "after the image was replaced");
+    assert_ne!(recorded(&env).0, source);
+    assert!(again
+        .values()
+        .all(|id| !after.values().any(|old| old == id)));
+    assert_eq!(env.count(cloud, "CopyImage"), 5);
+    env.ws.destroy();
+    assert!(env.images(cloud).is_empty());
+}
