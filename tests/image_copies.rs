@@ -85,25 +85,14 @@ fn configure_blocks(env: &Env, cloud: &str, name: &str, blocks: &str) {
         ""
     };
     // UCloud's CopyCustomImage needs the target project, which only the provider block's project_id names.
-    let provider = image_support::provider_block(&env.sim, None)
-        .replace(
-            "endpoint    = \"{base}/ucloud\""
-                .replace("{base}", &env.sim.base)
-                .as_str(),
-            &format!(
-                "endpoint    = \"{}/ucloud\"\n    project_id  = \"org-images\"",
-                env.sim.base
-            ),
-        )
-        .replace(
-            "endpoint    = \"{base}/surfercloud\""
-                .replace("{base}", &env.sim.base)
-                .as_str(),
-            &format!(
-                "endpoint    = \"{}/surfercloud\"\n    project_id  = \"org-images\"",
-                env.sim.base
-            ),
+    let mut provider = image_support::provider_block(&env.sim, None);
+    for brand in ["ucloud", "surfercloud"] {
+        let endpoint = format!("endpoint    = \"{}/{brand}\"", env.sim.base);
+        provider = provider.replace(
+            &endpoint,
+            &format!("{endpoint}\n    project_id  = \"org-images\""),
         );
+    }
     env.ws.write_config(&format!(
         "{provider}{}",
         image_support::resource(

@@ -27,9 +27,11 @@ use crate::signal::Signal;
 use super::diagnostics::cloud_diagnostic;
 use super::image::CustomImage;
 use super::journal::Entry;
+use super::limits;
 use super::marker::MARKER_TAG;
 use super::model::{attr, CopyModel, CopyResultModel, CopySet, Field, ImageModel};
 use super::shares;
+use super::validate::capitalised;
 use super::wait::{wait_for, Goal, WaitEnd};
 
 /// `copies[*].status` of a copy that can boot instances.
@@ -130,11 +132,26 @@ pub(super) fn check(cloud: Cloud, config: &ImageModel, image_region: Option<&str
         let Some(region) = b.region.text() else {
             continue;
         };
-        if region.is_empty() {
-            diags.push(
-                Diagnostic::error("Invalid copy region", "A copy's region cannot be empty.")
-                    .at(at()),
-            );
+        // The same checks as the image's own region, name and description.
+        let problems = [
+            ("Invalid copy region", limits::region_problem(region)),
+            (
+                "Invalid copy name",
+                b.name
+                    .text()
+                    .and_then(|n| limits::image_name_problem(cloud, n)),
+            ),
+            (
+                "Invalid copy description",
+                b.description
+                    .text()
+                    .and_then(|d| limits::description_problem(cloud, d)),
+            ),
+        ];
+        for (summary, problem) in problems {
+            if let Some(p) = problem {
+                diags.push(Diagnostic::error(summary, capitalised(&p)).at(at()));
+            }
         }
         if !seen.insert(region) {
             diags.push(
@@ -1018,7 +1035,7 @@ mod tests {
     fn checks_follow_the_clouds_copy_rules() {
         let encrypted = CopyModel {
             encrypted: Field::Known(true),
-            description: Field::Known("d".into()),
+            description: Field::Known("a copy".into()),
             ..block("ap-shanghai", None)
         };
         let config = model(
@@ -1047,6 +1064,20 @@ mod tests {
             summaries.iter().any(|s| s.contains("Two copies")),
             "{summaries:?}"
         );
+        // Hostile or malformed strings are refused like the image's own.
+        let hostile = model(
+            vec![
+                block("../cn-shanghai", None),
+                block("cn-hangzhou", Some("web\u{7}")),
+            ],
+            &[],
+        );
+        let summaries: Vec<String> = check(Cloud::AliCloud, &hostile, Some("cn-beijing"))
+            .0
+            .iter()
+            .map(|d| d.summary.clone())
+            .collect();
+        assert_eq!(summaries, ["Invalid copy region", "Invalid copy name"]);
         let ecs = model(vec![encrypted], &[]);
         assert!(check(Cloud::AliCloud, &ecs, Some("cn-beijing"))
             .0

@@ -15,6 +15,25 @@ use super::marker::MARKER_TAG;
 /// The longest operation timeout accepted: a week. Longer values are typing mistakes (and would overflow timers).
 pub(super) const MAX_TIMEOUT: Duration = Duration::from_secs(7 * 24 * 3600);
 
+/// What is wrong with an image name (an image's or a copy's), if anything: its length and first letter by the
+/// cloud's rules, then [`name_problem`].
+pub(super) fn image_name_problem(cloud: Cloud, name: &str) -> Option<String> {
+    let r = cloud.backend().rules();
+    let len = name.chars().count();
+    let (min, max) = r.name_len;
+    if len < min || len > max {
+        Some(format!(
+            "on {cloud} an image name has {min} to {max} characters; {name:?} has {len}"
+        ))
+    } else if r.name_starts_with_letter && !name.chars().next().is_some_and(char::is_alphabetic) {
+        Some(format!(
+            "on {cloud} an image name must start with a letter; {name:?} does not"
+        ))
+    } else {
+        name_problem(cloud, name)
+    }
+}
+
 /// What is wrong with an image name beyond its length, if anything.
 pub(super) fn name_problem(cloud: Cloud, name: &str) -> Option<String> {
     if let Some(c) = name.chars().find(|c| c.is_control()) {

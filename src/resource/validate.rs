@@ -15,7 +15,7 @@ use super::limits;
 use super::model::{attr, DataDiskModel, Field, ImageModel};
 
 /// A message as a sentence: capital first letter, full stop.
-fn capitalised(message: &str) -> String {
+pub(super) fn capitalised(message: &str) -> String {
     let mut chars = message.chars();
     let mut out: String = chars
         .next()
@@ -331,24 +331,14 @@ fn source(cloud: Cloud, d: Disk<'_>, base: &Path, diags: &mut Diagnostics) {
 
 /// Name, description, region and tags against the cloud's documented limits.
 fn texts(cloud: Cloud, r: &CloudRules, m: &ImageModel, diags: &mut Diagnostics) {
-    if let Some(name) = m.name.text() {
-        let len = name.chars().count();
-        let (min, max) = r.name_len;
-        let problem = if len < min || len > max {
-            Some(format!(
-                "On {cloud} an image name has {min} to {max} characters; {name:?} has {len}."
-            ))
-        } else if r.name_starts_with_letter && !name.chars().next().is_some_and(char::is_alphabetic)
-        {
-            Some(format!(
-                "On {cloud} an image name must start with a letter; {name:?} does not."
-            ))
-        } else {
-            limits::name_problem(cloud, name).map(|p| capitalised(&p))
-        };
-        if let Some(problem) = problem {
-            diags.push(Diagnostic::error("Invalid image name", problem).at(at(attr::NAME)));
-        }
+    if let Some(problem) = m
+        .name
+        .text()
+        .and_then(|name| limits::image_name_problem(cloud, name))
+    {
+        diags.push(
+            Diagnostic::error("Invalid image name", capitalised(&problem)).at(at(attr::NAME)),
+        );
     }
     if let Some(problem) = m
         .description

@@ -314,21 +314,24 @@ impl EcsClient {
         }
     }
 
-    /// Apsara Stack CopyImage, sent without a token (the official provider sends none): a call that may have reached
-    /// the cloud is never sent again; the copy is looked for by name in the destination region instead (ECS names
-    /// are unique per region: CopyImage 400 `InvalidImageName.Duplicated`).
-    async fn copy_apsara(
+    /// A call Apsara Stack takes without a token (ImportImage, CopyImage: the official provider sends none), made
+    /// in `call_region`, that makes an image named `name` in `region`: a call that may have reached the cloud is
+    /// never sent again, the image is looked for by name instead (ECS names are unique per region:
+    /// `InvalidImageName.Duplicated`); an answer without an `ImageId` (Apsara's ImportImage documents only a
+    /// RequestID) is settled the same way.
+    async fn untokened_apsara(
         &self,
-        req: &CopyRequest,
+        action: &str,
+        call_region: &str,
+        region: &str,
+        name: &str,
         params: BTreeMap<String, String>,
     ) -> Result<String, CloudError> {
-        let lookup = || self.find_images_by_name(&req.region, &req.name);
+        let lookup = || self.find_images_by_name(region, name);
         let answered = guarded_import(
             &self.rpc.core.retry,
             || async {
-                let v = self
-                    .call("CopyImage", &req.source_region, &params, false)
-                    .await?;
+                let v = self.call(action, call_region, &params, false).await?;
                 Ok(str_field(&v, "ImageId").unwrap_or_default())
             },
             lookup,
@@ -336,8 +339,8 @@ impl EcsClient {
         .await?;
         answered_or_found(
             self.cloud_id(),
-            "CopyImage",
-            &req.name,
+            action,
+            name,
             &self.rpc.core.retry,
             answered,
             lookup,
@@ -353,35 +356,6 @@ impl EcsClient {
             }
         }
         e
-    }
-
-    async fn import_apsara(
-        &self,
-        req: &ImportRequest,
-        params: BTreeMap<String, String>,
-    ) -> Result<String, CloudError> {
-        let lookup = || self.find_images_by_name(&req.region, &req.name);
-        let answered = guarded_import(
-            &self.rpc.core.retry,
-            || async {
-                let v = self
-                    .call("ImportImage", &req.region, &params, false)
-                    .await?;
-                Ok(str_field(&v, "ImageId").unwrap_or_default())
-            },
-            lookup,
-        )
-        .await?;
-        // The Apsara ImportImage answer documents only a RequestID: find the new image by name.
-        answered_or_found(
-            self.cloud_id(),
-            "ImportImage",
-            &req.name,
-            &self.rpc.core.retry,
-            answered,
-            lookup,
-        )
-        .await
     }
 }
 
@@ -401,7 +375,9 @@ impl ImageApi for EcsClient {
             EcsFlavor::Apsara { .. } => {
                 let params =
                     gateway::import_params(req).map_err(|m| self.bad_request("ImportImage", m))?;
-                self.import_apsara(req, params).await.map(ImportStarted::of)
+                self.untokened_apsara("ImportImage", &req.region, &req.region, &req.name, params)
+                    .await
+                    .map(ImportStarted::of)
             }
         }
     }
@@ -611,7 +587,16 @@ impl ImageApi for EcsClient {
     async fn copy_image(&self, req: &CopyRequest) -> Result<String, CloudError> {
         match self.flavor {
             EcsFlavor::Public { .. } => self.copy_public(req, copy_params(req, true)).await,
-            EcsFlavor::Apsara { .. } => self.copy_apsara(req, copy_params(req, false)).await,
+            EcsFlavor::Apsara { .. } => {
+                self.untokened_apsara(
+                    "CopyImage",
+                    &req.source_region,
+                    &req.region,
+                    &req.name,
+                    copy_params(req, false),
+                )
+                .await
+            }
         }
     }
 
