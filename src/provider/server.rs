@@ -29,18 +29,42 @@ struct ResourceType {
 /// The provider core serving one provider.
 pub struct Server {
     provider: Arc<dyn Provider>,
+    /// Built at the first request, not at start-up: Terraform starts a provider process several times per run and
+    /// caches the schema between them (`get_provider_schema_optional`), so many processes never need it, and none
+    /// needs it before the go-plugin handshake line (start-up time and memory, issue 21).
+    catalog: std::sync::OnceLock<Catalog>,
+    stop: Signal,
+}
+
+/// Everything derived from the provider's schemas, computed once per process.
+struct Catalog {
     provider_ty: Type,
     resources: BTreeMap<String, ResourceType>,
     lists: BTreeMap<String, ListType>,
     functions: Functions,
     schema_response: p::ProviderSchemaResponse,
     identity_response: p::IdentitySchemasResponse,
-    stop: Signal,
 }
 
 impl Server {
-    /// Builds the schemas once; every later GetProviderSchema call returns the same response.
+    /// Serves `provider`; its schemas are built when Terraform first asks for anything.
     pub fn new(provider: Arc<dyn Provider>) -> Self {
+        Self {
+            provider,
+            catalog: std::sync::OnceLock::new(),
+            stop: Signal::new(),
+        }
+    }
+
+    /// The schemas and what is derived from them; every later GetProviderSchema call returns the same response.
+    fn catalog(&self) -> &Catalog {
+        self.catalog
+            .get_or_init(|| Catalog::build(self.provider.as_ref()))
+    }
+}
+
+impl Catalog {
+    fn build(provider: &dyn Provider) -> Self {
         let provider_schema = provider.schema();
         let provider_schema_problems = provider_schema.problems();
         let provider_ty = provider_schema.block.implied_type();
@@ -117,18 +141,18 @@ impl Server {
                     format!("{p} (a bug in this provider)"),
                 )
             }));
-        Self {
-            provider,
+        Catalog {
             provider_ty,
             resources,
             lists,
             functions,
             schema_response,
             identity_response,
-            stop: Signal::new(),
         }
     }
+}
 
+impl Server {
     /// A resource type and several values Terraform sent for it, decoded against its schema.
     fn resource_values<const N: usize>(
         &self,
@@ -144,7 +168,7 @@ impl Server {
     }
 
     fn resource(&self, type_name: &str) -> Result<&ResourceType, Diagnostic> {
-        self.resources.get(type_name).ok_or_else(|| {
+        self.catalog().resources.get(type_name).ok_or_else(|| {
             Diagnostic::error(
                 "Unknown resource type",
                 format!("This provider has no resource type named {type_name:?}."),
@@ -214,15 +238,19 @@ impl ResourceType {
 #[async_trait::async_trait]
 impl ProtocolServer for Server {
     fn provider_schema(&self) -> &p::ProviderSchemaResponse {
-        &self.schema_response
+        &self.catalog().schema_response
     }
 
     fn identity_schemas(&self) -> &p::IdentitySchemasResponse {
-        &self.identity_response
+        &self.catalog().identity_response
     }
 
     async fn validate_provider_config(&self, config: DynamicValue) -> Vec<Diagnostic> {
-        match decode(&config, &self.provider_ty, "provider configuration") {
+        match decode(
+            &config,
+            &self.catalog().provider_ty,
+            "provider configuration",
+        ) {
             Ok(v) => self.provider.validate_config(&v).await.0,
             Err(d) => vec![d],
         }
@@ -248,7 +276,11 @@ impl ProtocolServer for Server {
         terraform_version: &str,
         config: DynamicValue,
     ) -> Vec<Diagnostic> {
-        match decode(&config, &self.provider_ty, "provider configuration") {
+        match decode(
+            &config,
+            &self.catalog().provider_ty,
+            "provider configuration",
+        ) {
             Ok(config) => {
                 self.provider
                     .configure(framework::ConfigureRequest {
@@ -326,6 +358,7 @@ impl ProtocolServer for Server {
     ) -> p::UpgradeIdentityResponse {
         let mut out = p::UpgradeIdentityResponse::default();
         let Some((_, ty)) = self
+            .catalog()
             .resources
             .get(type_name)
             .and_then(|rt| rt.identity.as_ref())
@@ -604,7 +637,7 @@ impl ProtocolServer for Server {
         type_name: &str,
         config: DynamicValue,
     ) -> Vec<Diagnostic> {
-        let Some(lt) = self.lists.get(type_name) else {
+        let Some(lt) = self.catalog().lists.get(type_name) else {
             return vec![unknown_list(type_name)];
         };
         match decode(&config, &lt.config_ty, "list configuration") {
@@ -618,7 +651,7 @@ impl ProtocolServer for Server {
         req: p::ListRequest,
     ) -> tokio::sync::mpsc::Receiver<p::ListEvent> {
         let (Some(lt), Ok(rt)) = (
-            self.lists.get(&req.type_name),
+            self.catalog().lists.get(&req.type_name),
             self.resource(&req.type_name),
         ) else {
             return list::failed(unknown_list(&req.type_name));
@@ -652,7 +685,7 @@ impl ProtocolServer for Server {
         name: &str,
         arguments: Vec<DynamicValue>,
     ) -> p::CallFunctionResponse {
-        self.functions.call(name, arguments)
+        self.catalog().functions.call(name, arguments)
     }
 
     async fn stop_provider(&self) -> Option<String> {
