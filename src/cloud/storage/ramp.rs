@@ -1,5 +1,5 @@
-//! How many parts an upload keeps in flight: start where a nearby server is served well, and add parts while the
-//! measured throughput grows.
+//! How many parts an upload keeps in flight: start where a nearby server is served well (or at the ceiling when the
+//! upload's first requests show a far one), and add parts while the measured throughput grows.
 //!
 //! Why adapt: on a long link each part spends a round trip and more with nothing to send (the response, the new
 //! request, and per connection at most a TCP window per round trip), so four parts in flight leave the link idle
@@ -24,6 +24,13 @@
 //! time, a quarter (+6.25%) keeps it. On the local server the step from 4 to 6 passes in about half the runs (moto
 //! gains a little from more requests at once, and four to six parts average out little noise): that costs memory
 //! within the budget (55 MiB peak RSS instead of 39) and no time.
+
+/// The upload's first requests (the object check and the look for an unfinished upload, made together before any
+/// part) taking this long mean a far server: there the ramp reached its ceiling in every measured run (4 -> 6 at
+/// 100 ms), and the parts it spent measuring at the lower level only delayed that (`--long-link`, 512 MiB, three
+/// rounds each: 25.52 s median starting at 4, 25.36 s at 6). A nearby server answers both in a few milliseconds,
+/// where the ramp starts low and keeps the memory when more parts would not pay.
+pub(super) const FAR_ROUND_TRIP: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// Fraction of an average part's throughput one more part in flight must add for the step to be kept.
 const MIN_STEP_GAIN: f64 = 0.25;
@@ -65,6 +72,19 @@ impl Ramp {
             samples: 0,
             measured: None,
             settled: start >= ceiling,
+        }
+    }
+
+    /// Starts at `start`, or at `ceiling` when the upload's first requests took [`FAR_ROUND_TRIP`] or longer.
+    pub(super) fn after_first_requests(
+        start: usize,
+        ceiling: usize,
+        took: std::time::Duration,
+    ) -> Self {
+        if took >= FAR_ROUND_TRIP {
+            Self::new(ceiling.max(start), ceiling)
+        } else {
+            Self::new(start, ceiling)
         }
     }
 
@@ -225,5 +245,17 @@ mod tests {
         assert_eq!((ramp.level(), ramp.ceiling()), (4, 4));
         // A ceiling below the start is raised to it: the start is what the caller asked for.
         assert_eq!(Ramp::new(4, 2).ceiling(), 4);
+    }
+
+    #[test]
+    fn a_far_server_starts_at_the_ceiling_and_a_near_one_low() {
+        use std::time::Duration;
+        let far = Ramp::after_first_requests(4, 6, Duration::from_millis(200));
+        assert_eq!((far.level(), far.ceiling()), (6, 6));
+        let near = Ramp::after_first_requests(4, 6, Duration::from_millis(3));
+        assert_eq!((near.level(), near.ceiling()), (4, 6));
+        // Never above what the budget allows, never below what was asked for.
+        let tight = Ramp::after_first_requests(2, 1, Duration::from_millis(200));
+        assert_eq!(tight.level(), 2);
     }
 }

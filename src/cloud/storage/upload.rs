@@ -589,6 +589,9 @@ fn check_sha256(sha256: &str) -> Result<String, StorageError> {
 struct MultipartUpload {
     id: String,
     existing: BTreeMap<u32, CompletedPart>,
+    /// How long the requests before it took (the object check and the look for an unfinished upload, made
+    /// together): how far the server is, which sets the parts in flight to start with.
+    first_requests: Duration,
 }
 
 /// The local file being uploaded: open, checked to be a regular file, with the version it had when opened and
@@ -650,17 +653,22 @@ impl S3Client {
         }
         // The object check and the look for an unfinished upload are independent reads: made together, a long
         // link pays one round trip for both.
+        let asked = Instant::now();
         let (holds, found) = tokio::join!(
             self.holds_content(req, &local, layout.size),
             self.find_resumable(req, layout, &local.file)
         );
+        let first_requests = asked.elapsed();
         if holds? {
             report.already_present = true;
             return Ok(report);
         }
-        let upload = self
-            .find_or_start_upload(req, &local, layout, found, &mut report)
-            .await?;
+        let upload = MultipartUpload {
+            first_requests,
+            ..self
+                .find_or_start_upload(req, &local, layout, found, &mut report)
+                .await?
+        };
         let started = Instant::now();
         let sent = self
             .send_parts(req, &local, layout, options, &upload, &mut report)
@@ -792,7 +800,11 @@ impl S3Client {
                 human_bytes(reused_bytes)
             );
         }
-        Ok(MultipartUpload { id, existing })
+        Ok(MultipartUpload {
+            id,
+            existing,
+            first_requests: Duration::ZERO,
+        })
     }
 
     /// Sends the parts `upload` lacks with bounded parallelism and memory, logging progress; all parts (the
@@ -812,7 +824,11 @@ impl S3Client {
         let grow_fit =
             (options.memory_budget.saturating_sub(GROWTH_RESERVE) / layout.part_size) as usize;
         let start = options.concurrency.clamp(1, 64).min(fit);
-        let ramp = Ramp::new(start, options.max_concurrency.clamp(1, 64).min(grow_fit));
+        let ramp = Ramp::after_first_requests(
+            start,
+            options.max_concurrency.clamp(1, 64).min(grow_fit),
+            upload.first_requests,
+        );
         let workers_needed = ramp.ceiling().min(layout.count as usize);
         let existing = &upload.existing;
         let missing: VecDeque<u32> = (1..=layout.count)
