@@ -12,9 +12,12 @@ use serde::{Deserialize, Serialize};
 /// cloud tick at slightly different rates, and clouds count in whole milliseconds.
 pub(crate) const WINDOW_MARGIN: f64 = 1.02;
 
-/// CUBIC's multiplicative decrease: at a throttled answer the send rate drops to this share of the rate it was
-/// sending at (botocore `retries/throttling.py`, `CubicCalculator._BETA`).
-const BETA: f64 = 0.7;
+/// CUBIC's multiplicative decrease, applied to the goodput: at a throttled answer the send rate drops to this share
+/// of the rate the cloud took from this client lately (see [`Window::throttled`]). botocore takes 0.7 of the rate
+/// sent (`retries/throttling.py`, `CubicCalculator._BETA`); on a quota shared with other machines the goodput is
+/// already this client's share, and 0.7 of it left most of the freed quota unused while the rates grew back into
+/// each other (the shared-account bench: half the quota idle for seconds, then a throttled answer a second).
+const BETA: f64 = 0.9;
 /// CUBIC's scale constant: how fast the rate grows back, in requests per second per cubed second (botocore
 /// `CubicCalculator._SCALE_CONSTANT`).
 const SCALE: f64 = 0.4;
@@ -37,8 +40,24 @@ const CALM: Duration = Duration::from_secs(20);
 /// One burst's throttled answers take `W_max` down to at most this share of what its first answer left.
 const BURST_FLOOR: f64 = 0.25;
 
-/// While adapting, a second's turns leave in about this many groups (see [`Window::turns`]).
-const ADAPTING_GROUPS: f64 = 4.0;
+/// While adapting, a second's turns leave in about this many groups (see [`Window::turns`]): below ten a second,
+/// one request at a time, so a rate that grew past what fits costs one throttled answer, not a group of them.
+const ADAPTING_GROUPS: f64 = 10.0;
+
+/// The goodput a throttled answer sets the rate from is counted over this long (and at least the last second's):
+/// right after a decrease a client sends less for a moment, and one second of it would take the rate down again
+/// at the next throttled answer (a ratchet to the floor).
+const GOODPUT_SPAN: u64 = 2 * NANOS_PER_SEC;
+
+/// After a throttled answer the curve stays at the plateau (`W_max`, what fit) for this long times the plateau's
+/// share of the ceiling before it grows past it, doubled for each throttled answer in a row that found no more
+/// room (up to [`MAX_HOLD_DOUBLINGS`] times). Each client on a shared quota that grows past its share costs a
+/// throttled answer; botocore's curve, past the plateau within a second or two, made three machines on one
+/// account throttle about once a second. A client with a small share holds shortly and probes sooner, so the
+/// shares even out; a client alone probes again within seconds.
+const PLATEAU_HOLD: f64 = 15.0;
+/// See [`PLATEAU_HOLD`].
+const MAX_HOLD_DOUBLINGS: u32 = 2;
 
 const NANOS_PER_SEC: u64 = 1_000_000_000;
 
@@ -50,6 +69,9 @@ struct Record {
     start: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     end: Option<u64>,
+    /// Answered with the cloud's throttling error: sent, but not taken by the cloud (nor counted in its quota).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    throttled: bool,
 }
 
 /// The adaptive rate, engaged at the first throttled answer and dropped once the CUBIC curve is back at the
@@ -67,6 +89,10 @@ struct Cubic {
     /// `W_max` as that answer set it, before the burst's further throttled answers took requests off.
     #[serde(default)]
     event_w_max: f64,
+    /// Decreases in a row whose goodput was no more than the plateau before (growing past it found no room):
+    /// each doubles the hold at the plateau ([`PLATEAU_HOLD`]).
+    #[serde(default)]
+    fails: u32,
 }
 
 /// What [`Window::try_take`] found.
@@ -137,7 +163,7 @@ impl Window {
         }
         self.records.retain(|r| {
             r.end.is_none_or(|end| end.saturating_add(window) > now)
-                || r.start.saturating_add(NANOS_PER_SEC) > now
+                || r.start.saturating_add(GOODPUT_SPAN.max(NANOS_PER_SEC)) > now
         });
     }
 
@@ -193,6 +219,7 @@ impl Window {
                 pid,
                 start: now,
                 end: None,
+                throttled: false,
             });
             return Take::Taken;
         }
@@ -227,20 +254,49 @@ impl Window {
             .count() as f64
     }
 
-    /// A request sent at `sent` was throttled, seen at `now`: CUBIC's multiplicative decrease. `W_max`, the rate
-    /// that did not fit, is what was being sent (measured over the last second, across every process sharing this
-    /// state) less this request; the rate drops to [`BETA`] of it and the curve restarts from there.
+    /// Requests per second the cloud took from this state's clients (every process sharing it) over the `span`
+    /// nanoseconds before `now`: those sent then and not answered with throttling (yet).
+    fn accepted(&self, now: u64, span: u64) -> f64 {
+        let taken = self
+            .records
+            .iter()
+            .filter(|r| !r.throttled && r.start.saturating_add(span) > now)
+            .count() as f64;
+        taken * NANOS_PER_SEC as f64 / span.max(1) as f64
+    }
+
+    /// The goodput: requests per second the cloud took lately, the larger of the last second's and the last
+    /// [`GOODPUT_SPAN`]'s (see there).
+    fn goodput(&self, now: u64) -> f64 {
+        self.accepted(now, NANOS_PER_SEC)
+            .max(self.accepted(now, GOODPUT_SPAN))
+    }
+
+    /// Request `id`, sent at `sent`, was throttled, seen at `now`: CUBIC's multiplicative decrease, from the goodput.
     ///
-    /// Throttled answers to requests sent before the last decrease are the same congestion (sent before the slower
-    /// rate applied): each only says that one more request did not fit, so it takes one off `W_max` instead of
-    /// multiplying again (TCP lowers its window once per round trip; botocore, multiplying at every throttled
-    /// answer, takes a burst of them to the floor). After a burst of ten of which seven were throttled, `W_max` is
-    /// the three the cloud took, whatever order the answers came in, which is what several machines on one
-    /// account need to find their share without a cascade of decreases (at most down to [`BURST_FLOOR`] of the
-    /// first answer's `W_max`).
-    pub(crate) fn throttled(&mut self, now: u64, sent: u64, ceiling: f64) {
+    /// `W_max`, the plateau, is the goodput ([`Window::goodput`]: what the cloud took from this client lately,
+    /// across every process sharing this state), and the rate drops to [`BETA`] of it. On a quota shared with other
+    /// machines that is this client's share as the cloud measured it: the clients' plateaus add up to the quota
+    /// after one decrease each, where a share of what was sent (botocore) needed several rounds of decreases, each
+    /// costing throttled answers, and then left the quota half unused.
+    ///
+    /// Throttled answers to requests sent before the last decrease, or within a window after it, are the same
+    /// congestion: a rolling-second quota still counts what was sent before the decrease. Each only says that one
+    /// more request did not fit, so it takes one off `W_max` instead of decreasing again (TCP lowers its window
+    /// once per round trip; botocore, multiplying at every throttled answer, takes a burst of them to the floor).
+    /// After a burst of ten of which seven were throttled, `W_max` is the three the cloud took, whatever order the
+    /// answers came in (at most down to [`BURST_FLOOR`] of the first answer's `W_max`).
+    pub(crate) fn throttled(&mut self, now: u64, id: u64, sent: u64, ceiling: f64) {
+        if let Some(r) = self.records.iter_mut().find(|r| r.id == id) {
+            r.throttled = true;
+        }
         let floor = MIN_RATE.min(ceiling);
-        if let Some(c) = self.cubic.as_mut().filter(|c| sent < c.last_fail) {
+        let same = nanos(Duration::from_secs_f64(WINDOW_MARGIN));
+        if let Some(c) = self
+            .cubic
+            .as_mut()
+            .filter(|c| sent < c.last_fail.saturating_add(same))
+        {
             // At most down to a quarter of what the burst's first answer left: a machine whose whole burst met a
             // quota others had filled would otherwise restart from the floor and take seconds to grow back.
             c.w_max = (c.w_max - 1.0).max(c.event_w_max * BURST_FLOOR).max(floor);
@@ -249,17 +305,32 @@ impl Window {
             return;
         }
         let measured = self.measured(now).max(MIN_RATE);
-        let sending = match &self.cubic {
-            Some(_) => measured.min(self.rate(ceiling)),
-            None => measured,
-        };
-        let hit = (sending.min(ceiling) - 1.0).max(floor);
+        let goodput = self.goodput(now).min(ceiling);
+        if let Some(c) = self.cubic.as_mut().filter(|_| goodput <= 0.0) {
+            // Shut out: nothing this client sent lately was taken, so another client holds the whole quota for
+            // now (a run sending its ceiling's bursts). That says nothing about this client's share: back off to
+            // the floor while it lasts, and come back to the plateau within a few seconds instead of starting over
+            // from the floor (the quota stood idle for seconds when that client's bursts ended).
+            c.rate = floor;
+            c.k = ((c.w_max - floor).max(0.0) / SCALE).cbrt();
+            c.last_fail = now;
+            return;
+        }
+        let hit = goodput.max(floor);
         // CUBIC's fast convergence (RFC 8312 section 4.6): throttled below the previous plateau, another client
         // has taken part of the quota, so aim the curve's plateau lower still and leave it room; clients sharing a
         // quota then converge to fair shares sooner.
         let w_max = match &self.cubic {
             Some(c) if hit < c.w_max => (hit * (1.0 + BETA) / 2.0).max(floor),
             _ => hit,
+        };
+        // Growing past the plateau found no room (the goodput is no more than the plateau was): hold longer next
+        // time. Throttled during the hold, another client grew into this one's share: no sign either way.
+        let fails = match &self.cubic {
+            Some(c) if hit >= c.w_max + 1.0 => 0,
+            Some(c) if c.probing(now, ceiling) => (c.fails + 1).min(MAX_HOLD_DOUBLINGS),
+            Some(c) => c.fails,
+            None => 0,
         };
         let k = (w_max * (1.0 - BETA) / SCALE).cbrt();
         let rate = (hit * BETA)
@@ -271,19 +342,21 @@ impl Window {
             k,
             last_fail: now,
             event_w_max: w_max,
+            fails,
         });
     }
 
-    /// An answer that was not throttling came in at `now`: the rate follows CUBIC's curve back up (growing to at
-    /// most twice the measured rate, at most the ceiling); once the curve is at `ceiling` and no throttled answer
-    /// came for [`CALM`], the cloud has stopped throttling and the adaptive rate is dropped.
+    /// An answer that was not throttling came in at `now`: the rate follows CUBIC's curve back up to the plateau,
+    /// stays there for the hold ([`PLATEAU_HOLD`]), then grows past it (to at most twice the measured rate, at most
+    /// the ceiling); once the curve is at `ceiling` and no throttled answer came for [`CALM`], the cloud has
+    /// stopped throttling and the adaptive rate is dropped.
     pub(crate) fn answered(&mut self, now: u64, ceiling: f64) {
         let measured = self.measured(now).max(MIN_RATE);
         let Some(c) = &mut self.cubic else {
             return;
         };
         let t = now.saturating_sub(c.last_fail) as f64 / NANOS_PER_SEC as f64;
-        let curve = SCALE * (t - c.k).powi(3) + c.w_max;
+        let curve = c.curve(t, ceiling);
         if curve >= ceiling && t >= CALM.as_secs_f64() {
             self.cubic = None;
             return;
@@ -293,6 +366,32 @@ impl Window {
         c.rate = curve
             .min((MAX_MEASURED_SCALE * measured).max(c.rate))
             .clamp(MIN_RATE.min(ceiling), ceiling);
+    }
+}
+
+impl Cubic {
+    /// Whether at `now` the curve has grown past the plateau (the hold is over).
+    fn probing(&self, now: u64, ceiling: f64) -> bool {
+        let t = now.saturating_sub(self.last_fail) as f64 / NANOS_PER_SEC as f64;
+        t > self.k + self.hold(ceiling)
+    }
+
+    /// How long the curve stays at the plateau before growing past it, seconds.
+    fn hold(&self, ceiling: f64) -> f64 {
+        let share = (self.w_max / ceiling).clamp(0.0, 1.0);
+        PLATEAU_HOLD * share * f64::from(1u32 << self.fails.min(MAX_HOLD_DOUBLINGS))
+    }
+
+    /// The rate the curve gives `t` seconds after the last decrease: CUBIC's concave approach to `W_max` (reached
+    /// at `K`), flat for the hold, then CUBIC's convex growth past it.
+    fn curve(&self, t: f64, ceiling: f64) -> f64 {
+        let hold = self.hold(ceiling);
+        let x = if t > self.k + hold {
+            t - hold
+        } else {
+            t.min(self.k)
+        };
+        SCALE * (x - self.k).powi(3) + self.w_max
     }
 }
 
@@ -364,7 +463,7 @@ mod tests {
     }
 
     #[test]
-    fn a_throttle_drops_the_rate_once_per_burst_and_cubic_growth_brings_it_back() {
+    fn a_throttle_drops_the_rate_to_the_goodput_once_per_burst_and_cubic_growth_brings_it_back() {
         let mut w = Window::default();
         let mut id = 0;
         let (n, _) = fill(&mut w, 0, 10.0, &mut id);
@@ -372,23 +471,29 @@ mod tests {
         for i in 1..=10 {
             w.release(i, 40 * MS);
         }
-        // Seven of the ten come back throttled: the first lowers the rate to 0.7 x 9 (nine sent besides it), the
-        // others were sent before that and each takes one more off: the three the cloud took, 0.7 x 3.
-        w.throttled(50 * MS, 0, 10.0);
-        assert!((w.rate(10.0) - 6.3).abs() < 1e-9, "{}", w.rate(10.0));
+        // Seven of the ten come back throttled: the first lowers the rate to 0.9 x 9 (the nine the cloud may have
+        // taken), the others were sent before that and each takes one off: the three the cloud took, 0.9 x 3.
+        w.throttled(50 * MS, 1, 0, 10.0);
+        assert!((w.rate(10.0) - 8.1).abs() < 1e-9, "{}", w.rate(10.0));
         for i in 1..7 {
-            w.throttled(50 * MS + i, 0, 10.0);
+            w.throttled(50 * MS + i, 1 + i, 0, 10.0);
         }
-        assert!((w.rate(10.0) - 2.1).abs() < 1e-9, "{}", w.rate(10.0));
+        assert!((w.rate(10.0) - 2.7).abs() < 1e-9, "{}", w.rate(10.0));
         assert!(w.adapting());
-        // A request sent after the drop and throttled again lowers it again, multiplicatively.
-        w.throttled(500 * MS, 100 * MS, 10.0);
-        assert!(w.rate(10.0) < 2.1, "{}", w.rate(10.0));
+        // Sent within a window after the drop: the rolling second still counted the burst, the same congestion
+        // (one more off, at most down to a quarter of the first answer's 9).
+        w.throttled(700 * MS, 99, 600 * MS, 10.0);
+        assert!((w.rate(10.0) - 0.9 * 2.25).abs() < 1e-9, "{}", w.rate(10.0));
+        // A request sent later and throttled again lowers it again, from what the cloud took since.
+        assert_eq!(w.try_take(1500 * MS, 10.0, 100, 1), Take::Taken);
+        w.release(100, 1530 * MS);
+        w.throttled(1530 * MS, 100, 1500 * MS, 10.0);
+        assert!(w.rate(10.0) < 2.0, "{}", w.rate(10.0));
         let low = w.rate(10.0);
         // Answers without throttling, with more requests waiting than turns (every free turn taken at once): the
         // rate follows the cubic curve back to the ceiling, then stops adapting.
         let mut last = low;
-        let mut t = 600 * MS;
+        let mut t = 1600 * MS;
         while w.adapting() {
             let first = id + 1;
             let (n, _) = fill(&mut w, t, 10.0, &mut id);
@@ -412,18 +517,61 @@ mod tests {
     fn the_rate_stays_within_its_floor_the_ceiling_and_twice_the_measured_rate() {
         let mut w = Window::default();
         for i in 0..40 {
-            w.throttled(i * S, i * S, 10.0);
+            w.throttled(i * S, i, i * S, 10.0);
         }
         assert_eq!(w.rate(10.0), MIN_RATE);
         // One request a second measured: the curve may be far higher, the rate is at most two a second.
         let mut w = Window::default();
         assert_eq!(w.try_take(0, 10.0, 1, 1), Take::Taken);
-        w.throttled(10 * MS, 0, 10.0);
+        w.throttled(10 * MS, 1, 0, 10.0);
         assert!(w.rate(10.0) <= 2.0 * 1.0 + 1e-9);
         let _ = w.try_take(1500 * MS, 10.0, 2, 1);
         w.answered(1900 * MS, 10.0);
         assert!(w.rate(10.0) <= 2.0, "{}", w.rate(10.0));
         assert!(w.rate(3.0) <= 3.0);
+    }
+
+    /// `n` requests sent at `at`, answered 30 ms later, not throttled.
+    fn taken(w: &mut Window, at: u64, n: u64) {
+        for i in 0..n {
+            w.records.push(Record {
+                id: 1_000_000 + at / MS * 100 + i,
+                pid: 1,
+                start: at,
+                end: Some(at + 30 * MS),
+                throttled: false,
+            });
+        }
+    }
+
+    #[test]
+    fn the_goodput_is_what_the_cloud_took_over_the_last_two_seconds() {
+        let mut w = Window::default();
+        taken(&mut w, 200 * MS, 4);
+        taken(&mut w, 1200 * MS, 2);
+        assert_eq!(w.try_take(1300 * MS, 10.0, 7, 1), Take::Taken);
+        w.release(7, 1330 * MS);
+        w.records
+            .iter_mut()
+            .filter(|r| r.id == 7)
+            .for_each(|r| r.throttled = true);
+        // Kept for the two seconds (their turns came back long ago).
+        w.tidy(1500 * MS, 10.0, alive);
+        assert_eq!(w.records.len(), 7);
+        // The last second alone: two a second; the last two: six, three a second. The throttled one is not
+        // counted.
+        assert_eq!(w.accepted(1500 * MS, S), 2.0);
+        assert_eq!(w.goodput(1500 * MS), 3.0);
+        w.tidy(2300 * MS, 10.0, alive);
+        assert_eq!(w.records.len(), 3);
+        let text = serde_json::to_string(&w).unwrap();
+        assert_eq!(serde_json::from_str::<Window>(&text).unwrap(), w);
+        // A state written before goodput and holds were kept reads as nothing throttled, no failed probe.
+        let old = r#"{"records":[{"id":1,"pid":2,"start":3}],"hold_until":0,
+            "cubic":{"rate":2.0,"w_max":3.0,"k":1.0,"last_fail":5}}"#;
+        let w: Window = serde_json::from_str(old).unwrap();
+        assert!(!w.records[0].throttled);
+        assert_eq!(w.cubic.map(|c| c.fails), Some(0));
     }
 
     #[test]
@@ -432,34 +580,108 @@ mod tests {
         let mut id = 0;
         let (n, _) = fill(&mut w, 0, 10.0, &mut id);
         assert_eq!(n, 10);
-        w.throttled(10 * MS, 0, 10.0);
+        for i in 1..=10 {
+            w.release(i, 40 * MS);
+        }
+        w.throttled(50 * MS, 1, 0, 10.0);
         let first = w.cubic.clone().unwrap();
         assert_eq!(first.w_max, 9.0);
-        // Throttled again, sent after the first decrease, at a lower rate: RFC 8312's fast convergence.
-        w.throttled(3 * S, 2 * S, 10.0);
+        // Later the cloud takes four a second from this client (others took the rest); the fifth is throttled:
+        // RFC 8312's fast convergence aims the plateau below those four.
+        for (i, at) in [2000, 2200, 2400, 2600].into_iter().enumerate() {
+            assert_eq!(w.try_take(at * MS, 10.0, 50 + i as u64, 1), Take::Taken);
+            w.release(50 + i as u64, at * MS + 30 * MS);
+        }
+        assert_eq!(w.try_take(2800 * MS, 10.0, 60, 1), Take::Taken);
+        w.throttled(2830 * MS, 60, 2800 * MS, 10.0);
         let second = w.cubic.clone().unwrap();
-        let hit = (w.measured(3 * S).max(MIN_RATE).min(first.rate) - 1.0).max(MIN_RATE);
-        assert!(hit < first.w_max);
-        let aimed = (hit * (1.0 + BETA) / 2.0).max(MIN_RATE);
-        assert!((second.w_max - aimed).abs() < 1e-9, "{second:?}");
         assert!(
-            (second.rate - (hit * BETA).max(MIN_RATE)).abs() < 1e-9,
+            (second.w_max - 4.0 * (1.0 + BETA) / 2.0).abs() < 1e-9,
             "{second:?}"
         );
-        // Sending at 2.5 a second when throttled (five in the last two half seconds): the plateau is 0.85 x 1.5.
+        assert!((second.rate - 4.0 * BETA).abs() < 1e-9, "{second:?}");
+    }
+
+    #[test]
+    fn a_client_shut_out_keeps_its_plateau_and_comes_back_to_it() {
+        let ceiling = 10.0;
         let mut w = Window::default();
-        for i in 0..10u64 {
-            let _ = w.try_take(i * 400 * MS, 10.0, 100 + i, 1);
-            w.release(100 + i, i * 400 * MS + 30 * MS);
+        taken(&mut w, 0, 4);
+        w.throttled(50 * MS, 0, 0, ceiling);
+        let plateau = w.cubic.clone().unwrap().w_max;
+        assert_eq!(plateau, 4.0);
+        // Two seconds on, everything it sent was throttled (another client's bursts hold the quota): it backs
+        // off to the floor but keeps its plateau.
+        let mut id = 500;
+        for at in [2500, 4600, 6700] {
+            id += 1;
+            let _ = w.try_take(at * MS, ceiling, id, 1);
+            w.release(id, at * MS + 30 * MS);
+            w.throttled(at * MS + 30 * MS, id, at * MS, ceiling);
         }
-        w.throttled(4 * S, 3 * S, 10.0);
-        let before = w.cubic.clone().unwrap().w_max;
-        for i in 0..6u64 {
-            let _ = w.try_take(5 * S + i * 400 * MS, 10.0, 200 + i, 1);
-        }
-        w.throttled(7 * S, 6 * S, 10.0);
         let c = w.cubic.clone().unwrap();
-        assert!(c.w_max < before, "{c:?}");
+        assert_eq!((c.rate, c.w_max), (MIN_RATE, plateau));
+        // Then what it sends is taken again: it is back at the plateau within a few seconds.
+        let mut t = 6800 * MS;
+        while t < 6800 * MS + 4 * S {
+            let first = id + 1;
+            let (n, _) = fill(&mut w, t, ceiling, &mut id);
+            for i in first..first + n as u64 {
+                w.release(i, t + 30 * MS);
+                w.answered(t + 30 * MS, ceiling);
+            }
+            t += 100 * MS;
+        }
+        assert!((w.rate(ceiling) - plateau).abs() < 1e-9, "{w:?}");
+    }
+
+    #[test]
+    fn the_curve_holds_at_the_plateau_then_probes_and_holds_longer_after_a_probe_that_found_no_room(
+    ) {
+        let ceiling = 10.0;
+        let cubic = |fails| Cubic {
+            rate: 3.6,
+            w_max: 4.0,
+            k: 1.0,
+            last_fail: 0,
+            event_w_max: 4.0,
+            fails,
+        };
+        // A plateau of 4 under a ceiling of 10: held for 0.4 x 15 s after K, then growing.
+        let c = cubic(0);
+        assert_eq!(c.hold(ceiling), 6.0);
+        assert!(c.curve(0.0, ceiling) < 4.0);
+        assert_eq!(c.curve(1.0, ceiling), 4.0);
+        assert_eq!(c.curve(7.0, ceiling), 4.0);
+        assert!(c.curve(8.0, ceiling) > 4.0);
+        assert!((c.curve(8.0, ceiling) - 4.4).abs() < 1e-9);
+        // Each probe that found no room doubles the hold, up to four times as long.
+        assert_eq!(cubic(1).hold(ceiling), 12.0);
+        assert_eq!(cubic(9).hold(ceiling), 24.0);
+
+        // Throttled while probing, with no more taken than the plateau: one more failure.
+        let at = |t: u64, fails| {
+            let mut w = Window {
+                cubic: Some(cubic(fails)),
+                ..Window::default()
+            };
+            taken(&mut w, t * S - 500 * MS, 4);
+            w.throttled(t * S, 1, t * S - 100 * MS, ceiling);
+            w.cubic.unwrap().fails
+        };
+        assert_eq!(at(8, 0), 1);
+        assert_eq!(at(14, 1), 2);
+        assert_eq!(at(30, 2), 2);
+        // Throttled during the hold (another client grew into this one's share): no change.
+        assert_eq!(at(4, 1), 1);
+        // The probe found room (more taken than the plateau): short holds again.
+        let mut w = Window {
+            cubic: Some(cubic(2)),
+            ..Window::default()
+        };
+        taken(&mut w, 29 * S + 500 * MS, 6);
+        w.throttled(30 * S, 1, 30 * S - 100 * MS, ceiling);
+        assert_eq!(w.cubic.unwrap().fails, 0);
     }
 
     #[test]
