@@ -146,9 +146,9 @@ impl Window {
         self.cubic.is_some()
     }
 
-    /// Forgets what no longer matters at `now`: turns reusable again and older than a second. A turn still
-    /// waiting for its answer whose process is gone (`alive` says no) counts as answered now: a killed process
-    /// never holds the budget.
+    /// Forgets what no longer matters at `now`: turns reusable again and older than a second (two while adapting,
+    /// for the goodput: [`GOODPUT_SPAN`]). A turn still waiting for its answer whose process is gone (`alive` says
+    /// no) counts as answered now: a killed process never holds the budget.
     pub(crate) fn tidy(&mut self, now: u64, ceiling: f64, alive: impl Fn(u32) -> bool) {
         let (_, window) = self.turns(ceiling);
         let window = nanos(window);
@@ -161,9 +161,15 @@ impl Window {
                 }
             }
         }
+        // The goodput's span matters only while adapting (the first throttled answer counts the last second): at
+        // the ceiling the shared files stay as small as they were.
+        let keep = match self.cubic {
+            Some(_) => GOODPUT_SPAN.max(NANOS_PER_SEC),
+            None => NANOS_PER_SEC,
+        };
         self.records.retain(|r| {
             r.end.is_none_or(|end| end.saturating_add(window) > now)
-                || r.start.saturating_add(GOODPUT_SPAN.max(NANOS_PER_SEC)) > now
+                || r.start.saturating_add(keep) > now
         });
     }
 
@@ -546,15 +552,32 @@ mod tests {
 
     #[test]
     fn the_goodput_is_what_the_cloud_took_over_the_last_two_seconds() {
+        // At the ceiling, records are kept for a second.
         let mut w = Window::default();
         taken(&mut w, 200 * MS, 4);
+        w.tidy(1500 * MS, 10.0, alive);
+        assert!(w.records.is_empty());
+        // Adapting, for the goodput's two seconds.
+        let mut w = Window {
+            cubic: Some(Cubic {
+                rate: 5.0,
+                w_max: 5.0,
+                k: 1.0,
+                last_fail: 0,
+                event_w_max: 5.0,
+                fails: 0,
+            }),
+            ..Window::default()
+        };
+        taken(&mut w, 200 * MS, 4);
         taken(&mut w, 1200 * MS, 2);
-        assert_eq!(w.try_take(1300 * MS, 10.0, 7, 1), Take::Taken);
-        w.release(7, 1330 * MS);
-        w.records
-            .iter_mut()
-            .filter(|r| r.id == 7)
-            .for_each(|r| r.throttled = true);
+        w.records.push(Record {
+            id: 7,
+            pid: 1,
+            start: 1300 * MS,
+            end: Some(1330 * MS),
+            throttled: true,
+        });
         // Kept for the two seconds (their turns came back long ago).
         w.tidy(1500 * MS, 10.0, alive);
         assert_eq!(w.records.len(), 7);
