@@ -51,13 +51,17 @@ const GOODPUT_SPAN: u64 = 2 * NANOS_PER_SEC;
 
 /// After a throttled answer the curve stays at the plateau (`W_max`, what fit) for this long times the plateau's
 /// share of the ceiling before it grows past it, doubled for each throttled answer in a row that found no more
-/// room (up to [`MAX_HOLD_DOUBLINGS`] times). Each client on a shared quota that grows past its share costs a
-/// throttled answer; botocore's curve, past the plateau within a second or two, made three machines on one
-/// account throttle about once a second. A client with a small share holds shortly and probes sooner, so the
+/// room (up to [`MAX_HOLD_DOUBLINGS`] times, at most [`MAX_HOLD`]). Each client on a shared quota that grows past
+/// its share costs a throttled answer; botocore's curve, past the plateau within a second or two, made three
+/// machines on one account throttle about once a second. A client with a small share holds shortly and probes sooner, so the
 /// shares even out; a client alone probes again within seconds.
 const PLATEAU_HOLD: f64 = 15.0;
 /// See [`PLATEAU_HOLD`].
 const MAX_HOLD_DOUBLINGS: u32 = 2;
+/// The longest hold at the plateau, seconds: the last run left on an account probes again within this, so it
+/// does not finish at the share it had while others were there (unbounded, the doublings held a lone machine at a
+/// third of the quota for ten seconds at the end of the shared-account bench).
+const MAX_HOLD: f64 = 8.0;
 
 const NANOS_PER_SEC: u64 = 1_000_000_000;
 
@@ -385,7 +389,7 @@ impl Cubic {
     /// How long the curve stays at the plateau before growing past it, seconds.
     fn hold(&self, ceiling: f64) -> f64 {
         let share = (self.w_max / ceiling).clamp(0.0, 1.0);
-        PLATEAU_HOLD * share * f64::from(1u32 << self.fails.min(MAX_HOLD_DOUBLINGS))
+        (PLATEAU_HOLD * share * f64::from(1u32 << self.fails.min(MAX_HOLD_DOUBLINGS))).min(MAX_HOLD)
     }
 
     /// The rate the curve gives `t` seconds after the last decrease: CUBIC's concave approach to `W_max` (reached
@@ -678,9 +682,14 @@ mod tests {
         assert_eq!(c.curve(7.0, ceiling), 4.0);
         assert!(c.curve(8.0, ceiling) > 4.0);
         assert!((c.curve(8.0, ceiling) - 4.4).abs() < 1e-9);
-        // Each probe that found no room doubles the hold, up to four times as long.
-        assert_eq!(cubic(1).hold(ceiling), 12.0);
-        assert_eq!(cubic(9).hold(ceiling), 24.0);
+        // Each probe that found no room doubles the hold, up to four times as long, and never beyond MAX_HOLD.
+        assert_eq!(cubic(1).hold(ceiling), MAX_HOLD);
+        assert_eq!(cubic(9).hold(ceiling), MAX_HOLD);
+        let small = Cubic {
+            w_max: 1.0,
+            ..cubic(2)
+        };
+        assert_eq!(small.hold(ceiling), 6.0);
 
         // Throttled while probing, with no more taken than the plateau: one more failure.
         let at = |t: u64, fails| {
