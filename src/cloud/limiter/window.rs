@@ -48,13 +48,15 @@ const ADAPTING_GROUPS: f64 = 10.0;
 /// right after a decrease a client sends less for a moment, and one second of it would take the rate down again
 /// at the next throttled answer (a ratchet to the floor).
 const GOODPUT_SPAN: u64 = 2 * NANOS_PER_SEC;
+// Records are kept at least a second anyway (the quota's window); the goodput's span is never shorter.
+const _: () = assert!(GOODPUT_SPAN >= NANOS_PER_SEC);
 
 /// After a throttled answer the curve stays at the plateau (`W_max`, what fit) for this long times the plateau's
 /// share of the ceiling before it grows past it, doubled for each throttled answer in a row that found no more
 /// room (up to [`MAX_HOLD_DOUBLINGS`] times, at most [`MAX_HOLD`]). Each client on a shared quota that grows past
 /// its share costs a throttled answer; botocore's curve, past the plateau within a second or two, made three
-/// machines on one account throttle about once a second. A client with a small share holds shortly and probes sooner, so the
-/// shares even out; a client alone probes again within seconds.
+/// machines on one account throttle about once a second. A client with a small share holds shortly and probes
+/// sooner, so the shares even out; a client alone probes again within seconds.
 const PLATEAU_HOLD: f64 = 15.0;
 /// See [`PLATEAU_HOLD`].
 const MAX_HOLD_DOUBLINGS: u32 = 2;
@@ -168,7 +170,7 @@ impl Window {
         // The goodput's span matters only while adapting (the first throttled answer counts the last second): at
         // the ceiling the shared files stay as small as they were.
         let keep = match self.cubic {
-            Some(_) => GOODPUT_SPAN.max(NANOS_PER_SEC),
+            Some(_) => GOODPUT_SPAN,
             None => NANOS_PER_SEC,
         };
         self.records.retain(|r| {
@@ -365,7 +367,7 @@ impl Window {
         let Some(c) = &mut self.cubic else {
             return;
         };
-        let t = now.saturating_sub(c.last_fail) as f64 / NANOS_PER_SEC as f64;
+        let t = c.since_decrease(now);
         let curve = c.curve(t, ceiling);
         if curve >= ceiling && t >= CALM.as_secs_f64() {
             self.cubic = None;
@@ -382,8 +384,12 @@ impl Window {
 impl Cubic {
     /// Whether at `now` the curve has grown past the plateau (the hold is over).
     fn probing(&self, now: u64, ceiling: f64) -> bool {
-        let t = now.saturating_sub(self.last_fail) as f64 / NANOS_PER_SEC as f64;
-        t > self.k + self.hold(ceiling)
+        self.since_decrease(now) > self.k + self.hold(ceiling)
+    }
+
+    /// Seconds from the last decrease to `now`: the curve's `t`.
+    fn since_decrease(&self, now: u64) -> f64 {
+        now.saturating_sub(self.last_fail) as f64 / NANOS_PER_SEC as f64
     }
 
     /// How long the curve stays at the plateau before growing past it, seconds.
